@@ -1,0 +1,208 @@
+"""Who may see what. Every read of personal data goes through a function here.
+
+Scope follows the assignments valid today (DESIGN.md, 要領 第5-2):
+
+    受持警察官等 BEAT_OFFICER   the beats of their own post
+    取扱責任者   CUSTODIAN      their post
+    交番所長      INSPECTOR@post  their post
+    地域課長代理  INSPECTOR@station  their station (read)
+    管理責任者   MANAGER@station  their station;  MANAGER@幹部交番: that post
+    署長         STATION_CHIEF  their station
+    STAFF, HQ                   nothing directly (only what a 利用確認簿 entry released)
+
+Absent and out-of-scope objects answer the same 404, and the denial is audited.
+
+Every view declares its rule with one of the decorators at the bottom; a test walks every URL
+pattern and API operation and fails on a view that declares none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
+
+STATION_WIDE_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
+POST_ROLES = {Role.CUSTODIAN, Role.BEAT_OFFICER, Role.MANAGER, Role.INSPECTOR}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The units whose personal data an officer may see today."""
+
+    station_ids: frozenset[int] = field(default_factory=frozenset)
+    post_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def empty(self) -> bool:
+        return not self.station_ids and not self.post_ids
+
+
+def scope_of(officer: Officer | Any) -> Scope:
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Scope()
+    stations: set[int] = set()
+    posts: set[int] = set()
+    for a in officer.current_assignments():
+        if a.role in STATION_WIDE_ROLES and a.post_id is None and a.station_id is not None:
+            stations.add(a.station_id)
+        elif a.role in POST_ROLES and a.post_id is not None:
+            posts.add(a.post_id)
+    return Scope(frozenset(stations), frozenset(posts))
+
+
+def posts_visible_to(officer: Officer | Any) -> QuerySet[Post]:
+    scope = scope_of(officer)
+    if scope.empty:
+        return Post.objects.none()
+    return Post.objects.filter(Q(station_id__in=scope.station_ids) | Q(id__in=scope.post_ids))
+
+
+def beats_visible_to(officer: Officer | Any) -> QuerySet[Beat]:
+    scope = scope_of(officer)
+    if scope.empty:
+        return Beat.objects.none()
+    return Beat.objects.filter(
+        Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+    )
+
+
+def own_beats(officer: Officer) -> QuerySet[Beat]:
+    """The beats an officer is assigned to walk (受持区), for work lists — not a scope."""
+    ids = [b.id for a in officer.current_assignments() for b in a.beats.all()]
+    return Beat.objects.filter(id__in=ids)
+
+
+# --- administration of the organisation (who may change assignments) -------------------
+
+
+def administered_stations(officer: Officer | Any) -> QuerySet[Station]:
+    """Stations whose organisation the officer keeps current: its chief and 地域課長."""
+    if not getattr(officer, "is_authenticated", False):
+        return Station.objects.none()
+    ids = {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role in (Role.STATION_CHIEF, Role.MANAGER) and a.post_id is None
+    }
+    return Station.objects.filter(id__in=ids)
+
+
+def is_station_chief(officer: Officer, station: Station) -> bool:
+    return any(
+        a.role == Role.STATION_CHIEF and a.station_id == station.id
+        for a in officer.current_assignments()
+    )
+
+
+def managed_posts(officer: Officer) -> QuerySet[Post]:
+    """Posts whose 管理責任者 the officer is: a 地域課長's station, or the 幹部交番 he heads."""
+    station_ids = {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role == Role.MANAGER and a.post_id is None
+    }
+    post_ids = {
+        a.post_id
+        for a in officer.current_assignments()
+        if a.role == Role.MANAGER and a.post_id is not None
+    }
+    return Post.objects.filter(Q(station_id__in=station_ids) | Q(id__in=post_ids))
+
+
+def _deny(officer: Officer | Any, object_type: str, object_id: object) -> Http404:
+    record(
+        EventType.ACCESS_DENIED,
+        actor=officer if getattr(officer, "is_authenticated", False) else None,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+    )
+    return Http404("見つかりません")
+
+
+def access_station_admin(officer: Officer, station_id: int) -> Station:
+    """A station whose organisation pages the officer may see and change; 404 otherwise."""
+    station = administered_stations(officer).filter(id=station_id).first()
+    if station is None:
+        raise _deny(officer, "org.station", station_id)
+    return station
+
+
+def access_post_admin(officer: Officer, post_id: int) -> Post:
+    post = (
+        Post.objects.filter(station__in=administered_stations(officer), id=post_id)
+        .select_related("station")
+        .first()
+    )
+    if post is None:
+        raise _deny(officer, "org.post", post_id)
+    return post
+
+
+def access_assignment_admin(officer: Officer, assignment_id: int) -> Assignment:
+    assignment = (
+        Assignment.objects.filter(station__in=administered_stations(officer), id=assignment_id)
+        .select_related("officer", "station", "post")
+        .first()
+    )
+    if assignment is None:
+        raise _deny(officer, "org.assignment", assignment_id)
+    return assignment
+
+
+def officers_of_station(station: Station) -> QuerySet[Officer]:
+    """Officers with an assignment valid today at the station or one of its posts."""
+    current = Assignment.objects.current().filter(Q(station=station) | Q(post__station=station))
+    return Officer.objects.filter(id__in=current.values("officer_id"))
+
+
+def access_officer_record(viewer: Officer, officer_id: int) -> Officer:
+    """An officer's own record (職員番号, 警察電話番号): for the station that administers him.
+
+    The read is audited: officers' own data is personal data too.
+    """
+    stations = administered_stations(viewer)
+    target = (
+        Officer.objects.filter(
+            Q(id=officer_id),
+            Q(assignments__station__in=stations) | Q(assignments__post__station__in=stations),
+        )
+        .distinct()
+        .first()
+    )
+    if target is None:
+        raise _deny(viewer, "org.officer", officer_id)
+    record(EventType.READ_OFFICER, actor=viewer, obj=target)
+    return target
+
+
+# --- declaring each view's rule --------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The rules a view may declare; the URL walk test knows what each one allows.
+RULES = {
+    "public": "誰でも（サインイン前の画面）",
+    "signed_in": "サインインした職員（本人の情報のみ）",
+    "station_admin": "署長・地域課長（所属署の組織管理）",
+    "scoped": "access.py の関数で範囲を確かめる個人情報の画面",
+    "superuser": "システム管理者のみ",
+}
+
+
+def declare_access(rule: str) -> Callable[[F], F]:
+    if rule not in RULES:
+        raise ValueError(f"unknown access rule {rule!r}")
+
+    def mark(view: F) -> F:
+        view.junkai_access = rule  # type: ignore[attr-defined]
+        return view
+
+    return mark

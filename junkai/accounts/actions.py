@@ -1,0 +1,114 @@
+"""Sign-in side changes: API tokens and second factors, each audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from junkai.accounts.models import ApiToken
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.org.models import Officer
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def do_issue_api_token(officer: Officer) -> tuple[str, ApiToken]:
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    api_token = ApiToken.objects.create(
+        officer=officer,
+        key_hash=hash_token(token),
+        generation=officer.session_generation,
+        created_at=now,
+        expires_at=now + settings.API_TOKEN_TTL,
+    )
+    record(
+        EventType.API_TOKEN_ISSUED,
+        actor=officer,
+        obj=api_token,
+        details={"expires_at": api_token.expires_at},
+    )
+    return token, api_token
+
+
+@transaction.atomic
+def do_revoke_api_token(api_token: ApiToken, *, acting_officer: Officer) -> None:
+    if api_token.revoked_at is not None:
+        return
+    api_token.revoked_at = timezone.now()
+    api_token.save(update_fields=["revoked_at"])
+    record(EventType.API_TOKEN_REVOKED, actor=acting_officer, obj=api_token)
+
+
+def officer_for_token(token: str, *, now: datetime | None = None) -> Officer | None:
+    """The officer a bearer token stands for, or None if unknown, expired, revoked or stale."""
+    now = now or timezone.now()
+    api_token = (
+        ApiToken.objects.select_related("officer")
+        .filter(key_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if api_token is None:
+        return None
+    officer = api_token.officer
+    if not officer.is_active or api_token.generation != officer.session_generation:
+        return None
+    return officer
+
+
+@transaction.atomic
+def do_start_totp_enrollment(officer: Officer) -> TOTPDevice:
+    """A fresh unconfirmed device; it counts only once the officer proves a code from it."""
+    TOTPDevice.objects.filter(user=officer, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=officer, name="Junkai", confirmed=False)
+
+
+@transaction.atomic
+def do_confirm_totp(device: TOTPDevice, token: str) -> bool:
+    officer = device.user
+    if not device.verify_token(token):
+        record(EventType.OTP_FAILED, actor=officer, obj=officer, details={"step": "enroll"})
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record(EventType.OTP_ENROLLED, actor=officer, obj=officer)
+    return True
+
+
+@transaction.atomic
+def do_remove_totp(officer: Officer, *, acting_officer: Officer) -> None:
+    TOTPDevice.objects.filter(user=officer).delete()
+    record(EventType.OTP_REMOVED, actor=acting_officer, obj=officer)
+
+
+def confirmed_device(officer: Officer) -> TOTPDevice | None:
+    device: TOTPDevice | None = TOTPDevice.objects.filter(user=officer, confirmed=True).first()
+    return device
+
+
+def verify_second_factor(officer: Officer, token: str, *, channel: str) -> bool:
+    """Check a TOTP code against the officer's confirmed device (django-otp throttles)."""
+    device = confirmed_device(officer)
+    ok = bool(device is not None and token and device.verify_token(token.strip()))
+    record(
+        EventType.OTP_VERIFIED if ok else EventType.OTP_FAILED,
+        actor=officer,
+        obj=officer,
+        details={"channel": channel},
+    )
+    return ok
+
+
+def second_factor_required(officer: Officer) -> bool:
+    """Everyone who enrolled must use it; with JUNKAI_REQUIRE_MFA, everyone must enroll."""
+    return bool(settings.JUNKAI_REQUIRE_MFA) or confirmed_device(officer) is not None

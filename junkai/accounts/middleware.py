@@ -1,0 +1,49 @@
+"""Session limits and the second-factor gate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+LOGIN_AT = "junkai_login_at"
+#: Set at sign-in when the officer must still pass TOTP; cleared by otp_login.
+MFA_PENDING = "junkai_mfa_pending"
+
+# Paths a signed-in officer may reach before passing the second factor.
+_MFA_OPEN = ("/mfa/", "/logout/", "/static/", "/api/")
+
+
+class SessionLimitsMiddleware:
+    """Absolute session limit (12 hours) on top of the idle limit (SESSION_COOKIE_AGE)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(LOGIN_AT)
+            if started is None or time.time() - float(started) > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+class RequireSecondFactorMiddleware:
+    """A signed-in officer who must use TOTP reaches nothing but /mfa/ until verified."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.user.is_authenticated
+            and request.session.get(MFA_PENDING)
+            and not request.path.startswith(_MFA_OPEN)
+        ):
+            return redirect("mfa")
+        return self.get_response(request)

@@ -1,0 +1,31 @@
+"""API tokens for devices and scripts (Authorization: Bearer)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ApiToken(models.Model):
+    """Only the SHA-256 of a token is stored; the token itself is shown once, at issue."""
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name="職員",
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The officer's session generation at issue: a transfer raises it and so kills the token.
+    generation = models.PositiveIntegerField()
+    created_at = models.DateTimeField("発行日時")
+    expires_at = models.DateTimeField("有効期限")
+    revoked_at = models.DateTimeField("失効日時", null=True, blank=True)
+    last_used_at = models.DateTimeField("最終利用", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "APIトークン"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"APIトークン #{self.pk}"

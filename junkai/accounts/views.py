@@ -1,0 +1,160 @@
+"""Sign-in (password, then TOTP), sign-out, and the officer's own second-factor settings."""
+
+from __future__ import annotations
+
+import time
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from junkai.access import declare_access
+from junkai.accounts import actions
+from junkai.accounts.middleware import LOGIN_AT, MFA_PENDING
+from junkai.org.models import Officer
+from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(label="ログインID", max_length=64)
+    password = forms.CharField(label="パスワード", widget=forms.PasswordInput, strip=False)
+
+
+class OtpForm(forms.Form):
+    token = forms.CharField(
+        label="確認コード（6桁）",
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        error_messages={
+            "min_length": "確認コードは6桁で入力してください",
+            "max_length": "確認コードは6桁で入力してください",
+            "required": "確認コードを入力してください",
+        },
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return "/"
+
+
+@declare_access("public")
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and not request.session.get(MFA_PENDING):
+        return redirect("home")
+    form = SignInForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+        )
+        if isinstance(user, Officer):
+            login(request, user)
+            request.session[LOGIN_AT] = time.time()
+            if actions.second_factor_required(user):
+                request.session[MFA_PENDING] = True
+                return redirect("mfa")
+            return redirect(_safe_next(request))
+        # One message for an unknown ID and a wrong password: nothing tells which.
+        error = "ログインIDまたはパスワードが正しくありません。"
+    return render(
+        request,
+        "accounts/sign_in.html",
+        {"form": form, "error": error, "next": _safe_next(request)},
+        status=200 if not error else 401,
+    )
+
+
+@declare_access("signed_in")
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "サインアウトしました。")
+    return redirect("login")
+
+
+@declare_access("signed_in")
+@never_cache
+@signed_in_view
+def mfa(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The second step: verify a code, or enroll first when none is set up yet."""
+    if not request.session.get(MFA_PENDING):
+        return redirect("home")
+    officer = request.user
+    device = actions.confirmed_device(officer)
+    if device is None:
+        return _enroll(request, then_verified=True)
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if actions.verify_second_factor(officer, form.cleaned_data["token"], channel="web"):
+            otp_login(request, device)
+            request.session.pop(MFA_PENDING, None)
+            return redirect("home")
+        form.add_error(
+            "token", "確認コードが正しくありません。時刻のずれがないか確認してください。"
+        )
+    return render(request, "accounts/mfa_verify.html", {"form": form})
+
+
+def _enroll(request: AuthenticatedHttpRequest, *, then_verified: bool) -> HttpResponse:
+    officer = request.user
+    device: TOTPDevice | None = None
+    device_id = request.session.get("junkai_enroll_device")
+    if device_id is not None:
+        device = TOTPDevice.objects.filter(user=officer, id=device_id, confirmed=False).first()
+    if device is None:
+        device = actions.do_start_totp_enrollment(officer)
+        request.session["junkai_enroll_device"] = device.id
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if actions.do_confirm_totp(device, form.cleaned_data["token"]):
+            request.session.pop("junkai_enroll_device", None)
+            otp_login(request, device)
+            request.session.pop(MFA_PENDING, None)
+            messages.success(
+                request, "二要素認証を登録しました。次回からサインイン時に確認コードが必要です。"
+            )
+            return redirect("home")
+        form.add_error(
+            "token", "確認コードが正しくありません。アプリに表示された6桁を入力してください。"
+        )
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
+    return render(
+        request,
+        "accounts/mfa_enroll.html",
+        {"form": form, "qr_svg": qr_svg, "secret": _base32(device), "required": then_verified},
+    )
+
+
+def _base32(device: TOTPDevice) -> str:
+    import base64
+
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+@declare_access("signed_in")
+@never_cache
+@signed_in_view
+def mfa_enroll(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Voluntary enrollment from the account page (every officer may)."""
+    if actions.confirmed_device(request.user) is not None:
+        messages.info(request, "二要素認証は登録済みです。")
+        return redirect("account")
+    return _enroll(request, then_verified=False)

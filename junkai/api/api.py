@@ -1,0 +1,142 @@
+"""django-ninja API under /api/v1/ (OpenAPI at /api/v1/openapi.json).
+
+Endpoints call the same actions and access functions as the pages. Each operation declares
+its access rule with `declare_access`, as views do.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from junkai.access import declare_access
+from junkai.accounts import actions as account_actions
+from junkai.accounts.models import ApiToken
+from junkai.api.auth import BearerToken, VerifiedSession
+from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.org.actions import PermissionDeniedError
+from junkai.org.models import Officer
+
+api = NinjaAPI(
+    title="Junkai API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerToken(), VerifiedSession()],
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "見つかりません"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "認証が必要です"}, status=401)
+
+
+@api.exception_handler(PermissionDeniedError)
+def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: Exception) -> HttpResponse:
+    assert isinstance(exc, ValidationError)
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(
+        request, {"detail": "入力内容に誤りがあります", "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_schema(request: HttpRequest, exc: Exception) -> HttpResponse:
+    assert isinstance(exc, NinjaValidationError)
+    fields = [
+        {"field": ".".join(str(p) for p in e.get("loc", [])[1:]), "message": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    return api.create_response(
+        request, {"detail": "入力内容に誤りがあります", "errors": fields}, status=422
+    )
+
+
+BAD_CREDENTIALS = "ログインIDまたはパスワードが正しくありません"
+
+
+@api.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: Message, 403: Message, 429: Message},
+    tags=["auth"],
+)
+@declare_access("public")
+def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, object]:
+    """A bearer token for `Authorization: Bearer …`. Lockout applies as on the sign-in page."""
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if not isinstance(user, Officer):
+        # Unknown user and wrong password answer alike; a lockout becomes 429 (axes).
+        return 401, {"detail": BAD_CREDENTIALS}
+    if account_actions.second_factor_required(user):
+        if account_actions.confirmed_device(user) is None:
+            return 403, {"detail": "二要素認証が未登録です。画面からサインインして登録してください"}
+        if not payload.otp:
+            return 401, {"detail": "確認コード（otp）が必要です"}
+        if not account_actions.verify_second_factor(user, payload.otp, channel="api"):
+            return 401, {"detail": "確認コードが正しくありません"}
+    record(EventType.SIGN_IN, actor=user, obj=user, details={"channel": "api"})
+    token, api_token = account_actions.do_issue_api_token(user)
+    return 200, {"token": token, "expires_at": api_token.expires_at}
+
+
+@api.delete("/auth/token", response={204: None}, auth=[BearerToken()], tags=["auth"])
+@declare_access("signed_in")
+def revoke_token(request: HttpRequest) -> tuple[int, None]:
+    """Revoke the token this request was made with."""
+    api_token = ApiToken.objects.get(key_hash=request.junkai_token_hash)  # type: ignore[attr-defined]
+    assert isinstance(request.user, Officer)
+    account_actions.do_revoke_api_token(api_token, acting_officer=request.user)
+    return 204, None
+
+
+@api.get("/me", response=MeOut, tags=["auth"])
+@declare_access("signed_in")
+def me(request: HttpRequest) -> MeOut:
+    officer = request.user
+    assert isinstance(officer, Officer)
+    assignments = [
+        AssignmentOut(
+            role=a.role,
+            role_label=a.get_role_display(),
+            unit=UnitOut(
+                kind=a.unit_kind,
+                id=a.post_id if a.post_id is not None else a.station_id,
+                name=a.unit_label,
+            ),
+            post_id=a.post_id,
+            station_id=a.station_id,
+            beat_ids=[b.id for b in a.beats.all()],
+            valid_from=a.valid_from,
+            valid_to=a.valid_to,
+        )
+        for a in officer.current_assignments()
+    ]
+    return MeOut(
+        id=officer.id,
+        username=officer.username,
+        full_name=officer.full_name,
+        full_name_kana=officer.full_name_kana,
+        rank=officer.rank,
+        rank_label=officer.get_rank_display(),
+        staff_number=officer.staff_number,
+        police_phone=officer.police_phone,
+        mfa_enrolled=account_actions.confirmed_device(officer) is not None,
+        assignments=assignments,
+    )

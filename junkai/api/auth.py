@@ -1,0 +1,30 @@
+"""API authentication: a bearer token (devices, scripts) or the browser's session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from junkai.accounts.actions import hash_token, officer_for_token
+from junkai.accounts.middleware import MFA_PENDING
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        officer = officer_for_token(token)
+        if officer is None:
+            return None
+        request.user = officer
+        request.junkai_token_hash = hash_token(token)  # type: ignore[attr-defined]
+        return officer
+
+
+class VerifiedSession(SessionAuth):
+    """The browser session, once past the second factor where one is needed (CSRF-checked)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if request.user.is_authenticated and not request.session.get(MFA_PENDING):
+            return request.user
+        return None

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+
+
+class Message(Schema):
+    detail: str
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+    otp: str | None = None
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: dt.datetime
+
+
+class UnitOut(Schema):
+    kind: str
+    id: int | None
+    name: str
+
+
+class AssignmentOut(Schema):
+    role: str
+    role_label: str
+    unit: UnitOut
+    post_id: int | None
+    station_id: int | None
+    beat_ids: list[int]
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    full_name_kana: str
+    rank: str
+    rank_label: str
+    staff_number: str | None
+    police_phone: str
+    mfa_enrolled: bool
+    assignments: list[AssignmentOut]

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+from junkai.accounts import views as accounts
+from junkai.api.api import api
+from junkai.org import views as org
+from junkai.web import views as web
+
+# The Django admin is for superusers only (is_staff is given to no one else).
+admin.site.site_header = "Junkai システム管理"
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("login/", accounts.sign_in, name="login"),
+    path("logout/", accounts.sign_out, name="logout"),
+    path("mfa/", accounts.mfa, name="mfa"),
+    path("mfa/enroll/", accounts.mfa_enroll, name="mfa_enroll"),
+    path("account/", web.account, name="account"),
+    path("account/tokens/<int:token_id>/revoke/", web.account_revoke_token, name="revoke_token"),
+    path("org/", org.org_index, name="org_index"),
+    path("org/stations/<int:station_id>/", org.org_station, name="org_station"),
+    path(
+        "org/stations/<int:station_id>/assignments/new/",
+        org.assignment_new,
+        name="assignment_new",
+    ),
+    path("org/assignments/<int:assignment_id>/end/", org.assignment_end, name="assignment_end"),
+    path("org/posts/<int:post_id>/custodian/", org.custodian_designate, name="custodian"),
+    path("org/posts/<int:post_id>/key-deputy/", org.key_deputy_designate, name="key_deputy"),
+    path("org/officers/<int:officer_id>/", org.officer_detail, name="org_officer"),
+    path(
+        "org/officers/<int:officer_id>/end-sessions/",
+        org.officer_end_sessions,
+        name="org_officer_end_sessions",
+    ),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,61 @@
+"""Home and the officer's own account page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from junkai import access
+from junkai.access import declare_access
+from junkai.accounts import actions as account_actions
+from junkai.accounts.models import ApiToken
+from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
+
+
+@declare_access("signed_in")
+@signed_in_view
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    officer = request.user
+    assignments = officer.current_assignments()
+    posts = access.posts_visible_to(officer).select_related("station").order_by("station", "code")
+    return render(
+        request,
+        "web/home.html",
+        {
+            "assignments": assignments,
+            "visible_posts": posts,
+            "own_beats": access.own_beats(officer).select_related("post"),
+            "administered": access.administered_stations(officer),
+        },
+    )
+
+
+@declare_access("signed_in")
+@signed_in_view
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
+    officer = request.user
+    tokens = ApiToken.objects.filter(officer=officer, revoked_at__isnull=True).order_by(
+        "-created_at"
+    )
+    return render(
+        request,
+        "web/account.html",
+        {
+            "has_totp": account_actions.confirmed_device(officer) is not None,
+            "tokens": tokens,
+        },
+    )
+
+
+@declare_access("signed_in")
+@signed_in_view
+@require_POST
+def account_revoke_token(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    # Only the officer's own tokens: another's id answers like an absent one.
+    token = ApiToken.objects.filter(officer=request.user, id=token_id).first()
+    if token is not None:
+        account_actions.do_revoke_api_token(token, acting_officer=request.user)
+        messages.success(request, "APIトークンを失効させました。")
+    return redirect("account")

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs and runs every check: ruff, mypy --strict, and the whole test suite on SQLite and
+# on PostgreSQL (JUNKAI_TEST_POSTGRES, else the local cluster; required when CI=true).
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/install.sh
+export DJANGO_SETTINGS_MODULE=junkai.settings
+export JUNKAI_VAR_DIR="${JUNKAI_VAR_DIR:-$PWD/var/test}"
+mkdir -p "$JUNKAI_VAR_DIR"
+PY=.venv/bin/python
+
+echo "== ruff check"; .venv/bin/ruff check .
+echo "== ruff format --check"; .venv/bin/ruff format --check .
+echo "== mypy --strict"; .venv/bin/mypy junkai
+
+PARALLEL="${JUNKAI_TEST_PARALLEL:-2}"
+echo "== tests on SQLite"
+DATABASE_URL="sqlite:///$JUNKAI_VAR_DIR/test.sqlite3" \
+  $PY manage.py test --parallel "$PARALLEL" --no-input "$@"
+
+PG_URL="${JUNKAI_TEST_POSTGRES:-postgres:///junkai}"
+if $PY - "$PG_URL" <<'PYEOF'
+import sys, psycopg, dj_database_url
+cfg = dj_database_url.parse(sys.argv[1])
+try:
+    psycopg.connect(dbname="postgres", user=cfg.get("USER") or None, host=cfg.get("HOST") or None,
+                    port=cfg.get("PORT") or None, password=cfg.get("PASSWORD") or None,
+                    connect_timeout=3).close()
+except Exception as exc:
+    print(f"PostgreSQL not reachable: {exc}", file=sys.stderr)
+    sys.exit(1)
+PYEOF
+then
+  echo "== tests on PostgreSQL"
+  DATABASE_URL="$PG_URL" $PY manage.py test --parallel "$PARALLEL" --no-input "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI=true but PostgreSQL is not reachable at $PG_URL" >&2
+  exit 1
+else
+  echo "== PostgreSQL not reachable: skipped the PostgreSQL run (set JUNKAI_TEST_POSTGRES)"
+fi
+echo "== all checks passed"
