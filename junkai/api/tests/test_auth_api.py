@@ -1,0 +1,111 @@
+"""API sign-in: bearer tokens, the same 401 for unknown and wrong, lockout, /me, revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from junkai.audit.models import AuditEvent, EventType
+from junkai.org.demo import DEMO_PASSWORD
+from junkai.org.models import Role, today
+from junkai.testing import PersonaTestCase
+
+
+class TokenTests(PersonaTestCase):
+    def token(self, username: str, password: str = DEMO_PASSWORD, **extra: str):  # type: ignore[no-untyped-def]
+        return self.client.post(
+            "/api/v1/auth/token",
+            json.dumps({"username": username, "password": password, **extra}),
+            content_type="application/json",
+        )
+
+    def bearer(self, token: str) -> Client:
+        return Client(headers={"Authorization": f"Bearer {token}"})
+
+    def test_token_then_me(self) -> None:
+        response = self.token("officer1a")
+        self.assertEqual(response.status_code, 200)
+        body = response.json()
+        self.assertIn("expires_at", body)
+        me = self.bearer(body["token"]).get("/api/v1/me").json()
+        self.assertEqual(me["username"], "officer1a")
+        self.assertEqual(me["full_name"], "佐野 翔太")
+        [assignment] = me["assignments"]
+        self.assertEqual(assignment["role"], Role.BEAT_OFFICER)
+        self.assertEqual(assignment["unit"]["kind"], "post")
+        self.assertEqual(assignment["unit"]["name"], "駅前交番")
+        self.assertEqual(assignment["post_id"], self.post("K1").id)
+        self.assertEqual(assignment["station_id"], self.station.id)
+        self.assertEqual(assignment["beat_ids"], [self.beat("K1-1").id])
+
+    def test_koban_head_has_two_assignments(self) -> None:
+        token = self.token("kobancho1").json()["token"]
+        roles = {a["role"] for a in self.bearer(token).get("/api/v1/me").json()["assignments"]}
+        self.assertEqual(roles, {Role.INSPECTOR, Role.CUSTODIAN})
+
+    def test_unknown_user_and_wrong_password_are_the_same_401(self) -> None:
+        unknown = self.token("nobody", "x")
+        wrong = self.token("officer1a", "x")
+        self.assertEqual((unknown.status_code, wrong.status_code), (401, 401))
+        self.assertEqual(unknown.json(), wrong.json())
+
+    def test_lockout_applies_to_the_api(self) -> None:
+        for _ in range(5):
+            self.token("officer1b", "wrong")
+        locked = self.token("officer1b")
+        self.assertEqual(locked.status_code, 429)
+        self.assertIn("ロック", locked.json()["detail"])
+
+    def test_no_token_no_access(self) -> None:
+        self.assertEqual(Client().get("/api/v1/me").status_code, 401)
+        self.assertEqual(self.bearer("made-up").get("/api/v1/me").status_code, 401)
+
+    def test_token_expires(self) -> None:
+        with time_machine.travel(timezone.now(), tick=False) as clock:
+            token = self.token("officer1a").json()["token"]
+            clock.shift(dt.timedelta(hours=11, minutes=59))
+            self.assertEqual(self.bearer(token).get("/api/v1/me").status_code, 200)
+            clock.shift(dt.timedelta(minutes=2))
+            self.assertEqual(self.bearer(token).get("/api/v1/me").status_code, 401)
+
+    def test_token_can_be_revoked(self) -> None:
+        token = self.token("officer1a").json()["token"]
+        client = self.bearer(token)
+        self.assertEqual(client.delete("/api/v1/auth/token").status_code, 204)
+        self.assertEqual(client.get("/api/v1/me").status_code, 401)
+        self.assertTrue(AuditEvent.objects.filter(event_type=EventType.API_TOKEN_REVOKED).exists())
+
+    def test_transfer_revokes_tokens(self) -> None:
+        token = self.token("officer2a").json()["token"]
+        self.client_for("kacho").post(
+            f"/org/stations/{self.station.id}/assignments/new/",
+            {
+                "officer": self.officer("officer2a").staff_number,
+                "role": Role.BEAT_OFFICER,
+                "post": self.post("K3").id,
+                "valid_from": today().isoformat(),
+                "end_current": "on",
+            },
+        )
+        self.assertEqual(self.bearer(token).get("/api/v1/me").status_code, 401)
+
+    def test_token_is_never_stored(self) -> None:
+        token = self.token("officer1a").json()["token"]
+        from junkai.accounts.models import ApiToken
+
+        self.assertFalse(ApiToken.objects.filter(key_hash=token).exists())
+        self.assertNotIn(token, str(list(AuditEvent.objects.values_list("details", flat=True))))
+
+    def test_openapi_is_published(self) -> None:
+        schema = self.client.get("/api/v1/openapi.json").json()
+        self.assertIn("/api/v1/auth/token", schema["paths"])
+        self.assertIn("/api/v1/me", schema["paths"])
+
+    def test_session_api_needs_csrf(self) -> None:
+        client = self.client_for("officer1a", enforce_csrf_checks=True)
+        self.assertEqual(client.get("/api/v1/me").status_code, 200)
+        self.assertIn(client.delete("/api/v1/auth/token").status_code, (401, 403))

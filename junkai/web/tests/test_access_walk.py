@@ -1,0 +1,179 @@
+"""Walks every URL pattern and API operation as every persona.
+
+Fails when a view or API operation declares no access rule (junkai.access.declare_access), and
+when any persona sees another station's records, or reaches a view its rule does not allow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.http import HttpResponse
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, path
+from ninja.operation import PathView
+
+from junkai.accounts.actions import do_issue_api_token
+from junkai.testing import OTHER_MARKERS, PERSONAS, PersonaTestCase
+
+#: Views that are not ours: the superuser-only Django admin and ninja's schema pages.
+FOREIGN_NAMESPACES = {"admin"}
+NINJA_PUBLIC = {"openapi.json", "docs", ""}
+
+
+def _walk(
+    patterns: list[Any], prefix: str = "", ns: str = ""
+) -> Iterator[tuple[str, URLPattern, str]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), p.namespace or ns)
+        else:
+            yield prefix + str(p.pattern), p, ns
+
+
+def ninja_operations(callback: Callable[..., Any]) -> list[Any]:
+    for cell in getattr(callback, "__closure__", None) or ():
+        if isinstance(cell.cell_contents, PathView):
+            return list(cell.cell_contents.operations)
+    return []
+
+
+def routes() -> list[tuple[str, str, Callable[..., Any], str]]:
+    """(route, method-or-'*', view function, namespace) for every view and API operation."""
+    found = []
+    for route, pattern, ns in _walk(get_resolver().url_patterns):
+        operations = ninja_operations(pattern.callback)
+        if operations:
+            for op in operations:
+                for method in op.methods:
+                    found.append((route, method, op.view_func, ns))
+        else:
+            found.append((route, "*", pattern.callback, ns))
+    return found
+
+
+def undeclared() -> list[str]:
+    missing = []
+    for route, method, view, ns in routes():
+        if ns in FOREIGN_NAMESPACES:
+            continue
+        if ns == "api" and route.removeprefix("api/v1/") in NINJA_PUBLIC and method == "*":
+            continue
+        if not hasattr(view, "junkai_access"):
+            missing.append(f"{method} /{route}")
+    return missing
+
+
+def _undeclared_view(request: Any) -> HttpResponse:
+    return HttpResponse("no rule")
+
+
+urlpatterns = [*get_resolver().url_patterns, path("forgot/", _undeclared_view)]
+
+
+class DeclarationTests(PersonaTestCase):
+    def test_every_view_and_operation_declares_its_rule(self) -> None:
+        self.assertGreater(len(routes()), 15)
+        self.assertEqual(undeclared(), [])
+
+    @override_settings(ROOT_URLCONF=__name__)
+    def test_a_new_view_without_a_rule_is_caught(self) -> None:
+        self.assertEqual(undeclared(), ["* /forgot/"])
+
+
+class WalkTests(PersonaTestCase):
+    def other_ids(self) -> dict[str, int]:
+        other = self.other
+        _, token = do_issue_api_token(other["officer"])
+        return {
+            "station_id": other["station"].id,
+            "post_id": other["post"].id,
+            "assignment_id": other["assignment"].id,
+            "officer_id": other["officer"].id,
+            "token_id": token.id,
+        }
+
+    def own_ids(self) -> dict[str, int]:
+        officer = self.officer("officer1a")
+        _, token = do_issue_api_token(self.officer("kacho"))
+        return {
+            "station_id": self.station.id,
+            "post_id": self.post("K1").id,
+            "assignment_id": officer.current_assignments()[0].id,
+            "officer_id": officer.id,
+            "token_id": token.id,
+        }
+
+    def url(self, route: str, ids: dict[str, int]) -> str:
+        # Django converters (<int:post_id>) and ninja parameters ({post_id}) alike.
+        return "/" + re.sub(
+            r"<(?:\w+:)?(\w+)>|\{(\w+)\}", lambda m: str(ids[str(m.group(1) or m.group(2))]), route
+        )
+
+    def clients(self) -> dict[str, Client]:
+        clients = {"anonymous": Client()}
+        for username in PERSONAS:
+            clients[username] = self.client_for(username)
+            token, _ = do_issue_api_token(self.officer(username))
+            clients[f"{username}:bearer"] = Client(headers={"Authorization": f"Bearer {token}"})
+        return clients
+
+    def request(self, client: Client, method: str, url: str) -> Any:
+        if method in ("*", "GET"):
+            return client.get(url)
+        return getattr(client, method.lower())(url, {}, content_type="application/json")
+
+    def test_no_persona_sees_another_station(self) -> None:
+        ids = self.other_ids()
+        leaks = []
+        checked = 0
+        for route, method, view, ns in routes():
+            if ns in FOREIGN_NAMESPACES:
+                continue
+            url = self.url(route, ids)
+            for who, client in self.clients().items():
+                response = self.request(client, method, url)
+                checked += 1
+                body = response.content.decode(errors="replace")
+                for marker in OTHER_MARKERS:
+                    if marker in body:
+                        leaks.append(f"{who} {method} {url}: {marker}")
+                rule = getattr(view, "junkai_access", "public")
+                if rule in ("station_admin", "scoped", "superuser") and response.status_code == 200:
+                    leaks.append(f"{who} {method} {url}: 200 for a {rule} view of another station")
+        self.assertGreater(checked, 200)
+        self.assertEqual(leaks, [])
+
+    def test_rules_hold_for_each_persona_on_own_station(self) -> None:
+        ids = self.own_ids()
+        admins = {"chief", "kacho"}
+        problems = []
+        for route, method, view, ns in routes():
+            if ns in FOREIGN_NAMESPACES or ns == "api":
+                continue
+            rule = getattr(view, "junkai_access")  # noqa: B009
+            url = self.url(route, ids)
+            for who, client in self.clients().items():
+                if who.endswith(":bearer"):
+                    continue
+                status = self.request(client, method, url).status_code
+                if who == "anonymous":
+                    ok = status == 200 if rule == "public" else status in (302, 405)
+                elif rule == "station_admin":
+                    ok = status in (200, 302, 405) if who in admins else status in (404, 405)
+                else:
+                    ok = status in (200, 302, 405)
+                if not ok:
+                    problems.append(f"{who} {url} ({rule}): {status}")
+        self.assertEqual(problems, [])
+
+    def test_api_needs_authentication(self) -> None:
+        anonymous = Client()
+        for route, method, view, ns in routes():
+            if ns != "api" or method == "*" or getattr(view, "junkai_access") == "public":  # noqa: B009
+                continue
+            url = self.url(route, self.own_ids())
+            status = self.request(anonymous, method, url).status_code
+            self.assertEqual(status, 401, f"{method} {url}")

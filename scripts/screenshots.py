@@ -1,0 +1,41 @@
+"""Screenshots of the main pages for the README (docs/screenshots/), using Debian's chromium.
+
+.venv/bin/python scripts/screenshots.py http://127.0.0.1:8000
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def main(base: str) -> None:
+    out = Path("docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 768}, locale="ja-JP")
+        page.goto(f"{base}/login/")
+        page.screenshot(path=str(out / "sign-in.png"), full_page=True)
+        for username, shots in {
+            "officer1a": {"/": "home-officer.png"},
+            "kacho": {"/": "home-manager.png", "/org/": "org-station.png"},
+        }.items():
+            page.context.clear_cookies()
+            page.goto(f"{base}/login/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", "junkai-demo")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            for path, name in shots.items():
+                page.goto(f"{base}{path}")
+                page.screenshot(path=str(out / name), full_page=True)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
