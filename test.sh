@@ -11,7 +11,7 @@ PY=.venv/bin/python
 
 echo "== ruff check"; .venv/bin/ruff check .
 echo "== ruff format --check"; .venv/bin/ruff format --check .
-echo "== mypy --strict"; .venv/bin/mypy junkai
+echo "== mypy --strict"; .venv/bin/mypy junkai bench
 
 PARALLEL="${JUNKAI_TEST_PARALLEL:-2}"
 echo "== tests on SQLite"

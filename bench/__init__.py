@@ -1,0 +1,1 @@
+"""Benchmarks: run by a command, print figures; not timed tests."""

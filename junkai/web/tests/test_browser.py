@@ -1,0 +1,88 @@
+"""Browser tests in Debian's chromium driven by Playwright (never `playwright install`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+from unittest import skipIf
+
+from django.conf import settings
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from junkai.org.demo import DEMO_PASSWORD, build_demo
+from junkai.testing import FLUSHABLE_APPS, allow_sync_db_in_browser_tests
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+
+
+@skipIf(shutil.which(CHROMIUM) is None and not settings.PRODUCTION, "chromium is not installed")
+class BrowserTestCase(StaticLiveServerTestCase):
+    available_apps = FLUSHABLE_APPS
+    browser: Browser
+    _playwright: Any
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        allow_sync_db_in_browser_tests()
+        super().setUpClass()
+        cls._playwright = sync_playwright().start()
+        cls.browser = cls._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.browser.close()
+        cls._playwright.stop()
+        super().tearDownClass()
+
+    def setUp(self) -> None:
+        build_demo()
+        self.page: Page = self.browser.new_page(
+            viewport={"width": 1024, "height": 768}, locale="ja-JP"
+        )
+
+    def tearDown(self) -> None:
+        self.page.close()
+
+    def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> None:
+        self.page.goto(f"{self.live_server_url}/login/")
+        self.page.get_by_label("ログインID").fill(username)
+        self.page.get_by_label("パスワード").fill(password)
+        self.page.get_by_role("button", name="サインイン").click()
+
+
+class SignInBrowserTests(BrowserTestCase):
+    def test_sign_in_home_and_sign_out(self) -> None:
+        page = self.page
+        page.goto(f"{self.live_server_url}/")
+        self.assertIn("/login/", page.url)
+        page.screenshot(path=str(SCREENSHOTS / "sign-in.png"), full_page=True)
+        self.sign_in("officer1a", "wrong-password")
+        self.assertIn("ログインIDまたはパスワードが正しくありません", page.content())
+        self.sign_in("officer1a")
+        page.wait_for_url(f"{self.live_server_url}/")
+        self.assertIn("佐野 翔太 さん", page.content())
+        self.assertIn("駅前一区", page.inner_text("main"))
+        page.screenshot(path=str(SCREENSHOTS / "home-officer.png"), full_page=True)
+        page.get_by_role("button", name="サインアウト").click()
+        page.wait_for_url(f"{self.live_server_url}/login/")
+        self.assertIn("サインアウトしました", page.content())
+
+    def test_manager_transfers_an_officer(self) -> None:
+        page = self.page
+        self.sign_in("kacho")
+        page.wait_for_url(f"{self.live_server_url}/")
+        page.get_by_role("link", name="組織・配置").click()
+        page.get_by_role("link", name="配置・異動を登録").click()
+        page.get_by_label("職員番号").fill("D00010")  # officer2a
+        page.get_by_label("役割").select_option("BEAT_OFFICER")
+        page.get_by_label("交番等").select_option(label="港町交番")
+        page.get_by_label("港町一区").check()
+        page.screenshot(path=str(SCREENSHOTS / "assignment-form.png"), full_page=True)
+        page.get_by_role("button", name="登録する").click()
+        self.assertIn("港町交番に配置しました", page.inner_text("main"))
+        page.screenshot(path=str(SCREENSHOTS / "org-station.png"), full_page=True)
