@@ -1,6 +1,6 @@
 """Audit log: append rate (each append serialised on the chain head) and verify rate.
 
-    DATABASE_URL=postgres:///junkai .venv/bin/python -m bench.audit_chain [EVENTS]
+DATABASE_URL=postgres:///junkai .venv/bin/python -m bench.audit_chain [EVENTS]
 """
 
 from __future__ import annotations
