@@ -199,7 +199,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
+    "root": {"handlers": ["console"], "level": os.environ.get("JUNKAI_LOG_LEVEL", "WARNING")},
 }
 
 if PRODUCTION:
