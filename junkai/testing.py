@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client, TestCase, TransactionTestCase
 
@@ -124,20 +125,7 @@ class PersonaTestCase(PersonaMixin, TestCase):
 
 #: Every app but the audit log: a TransactionTestCase flushes its tables with TRUNCATE, which
 #: the append-only trigger refuses on PostgreSQL (as it should).
-FLUSHABLE_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "axes",
-    "junkai.org",
-    "junkai.accounts",
-    "junkai.web",
-]
+FLUSHABLE_APPS = [app for app in settings.INSTALLED_APPS if app != "junkai.audit"]
 
 
 class JunkaiTransactionTestCase(TransactionTestCase):

@@ -47,6 +47,21 @@ def _require_admin(acting_officer: Officer | None, station: Station) -> None:
         raise PermissionDeniedError("この警察署の配置を変更する権限がありません")
 
 
+def _end_before(
+    assignment: Assignment, day: dt.date, *, acting_officer: Officer | None, by: str
+) -> None:
+    """End an assignment the day before `day` (one that had not started never takes effect)."""
+    assignment.valid_to = max(assignment.valid_from, day - dt.timedelta(days=1))
+    assignment.save(update_fields=["valid_to"])
+    record(
+        EventType.ASSIGNMENT_ENDED,
+        actor=acting_officer,
+        obj=assignment,
+        station_id=assignment.station_id,
+        details={"officer": assignment.officer_id, "valid_to": assignment.valid_to, "by": by},
+    )
+
+
 @transaction.atomic
 def do_end_sessions(officer: Officer, *, acting_officer: Officer | None, reason: str) -> None:
     """End every session and API token of the officer (his session hash changes)."""
@@ -118,19 +133,8 @@ def do_assign(
     ended: list[int] = []
     if end_current:
         for current in Assignment.objects.valid_on(valid_from).filter(officer=officer):
-            current.valid_to = valid_from - dt.timedelta(days=1)
-            if current.valid_to < current.valid_from:
-                # It had not started yet: it never takes effect.
-                current.valid_to = current.valid_from
-            current.save(update_fields=["valid_to"])
+            _end_before(current, valid_from, acting_officer=acting_officer, by="transfer")
             ended.append(current.id)
-            record(
-                EventType.ASSIGNMENT_ENDED,
-                actor=acting_officer,
-                obj=current,
-                station_id=current.station_id,
-                details={"officer": officer.id, "valid_to": current.valid_to, "by": "transfer"},
-            )
 
     assignment = Assignment.objects.create(
         officer=officer,
@@ -231,15 +235,7 @@ def do_designate_custodian(
         raise ValidationError({"officer": "指定する職員はこの警察署に配置されていません"})
     previous = list(Assignment.objects.valid_on(valid_from).filter(post=post, role=Role.CUSTODIAN))
     for old in previous:
-        old.valid_to = max(old.valid_from, valid_from - dt.timedelta(days=1))
-        old.save(update_fields=["valid_to"])
-        record(
-            EventType.ASSIGNMENT_ENDED,
-            actor=acting_officer,
-            obj=old,
-            station_id=post.station_id,
-            details={"officer": old.officer_id, "valid_to": old.valid_to, "by": "designation"},
-        )
+        _end_before(old, valid_from, acting_officer=acting_officer, by="designation")
     assignment = Assignment.objects.create(
         officer=officer,
         role=Role.CUSTODIAN,
