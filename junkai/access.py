@@ -27,6 +27,7 @@ from django.http import Http404
 
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.households.models import Household
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
 
 STATION_WIDE_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
@@ -78,6 +79,108 @@ def own_beats(officer: Officer) -> QuerySet[Beat]:
     """The beats an officer is assigned to walk (受持区), for work lists — not a scope."""
     ids = [b.id for a in officer.current_assignments() for b in a.beats.all()]
     return Beat.objects.filter(id__in=ids)
+
+
+def posts_writable_by(officer: Officer | Any) -> QuerySet[Post]:
+    """Posts whose cards the officer may create and correct.
+
+    Post-level roles (受持警察官等, 取扱責任者, 交番所長, 幹部交番所長) at their post, and the 地域課長
+    across his station. The chief and the 地域課長代理 read; they do not write cards.
+    """
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Post.objects.none()
+    post_ids = {
+        a.post_id
+        for a in officer.current_assignments()
+        if a.post_id is not None and a.role in POST_ROLES
+    }
+    station_ids = {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role == Role.MANAGER and a.post_id is None
+    }
+    return Post.objects.filter(Q(id__in=post_ids) | Q(station_id__in=station_ids))
+
+
+def can_write_post(officer: Officer, post_id: int) -> bool:
+    return posts_writable_by(officer).filter(id=post_id).exists()
+
+
+def households_visible_to(officer: Officer | Any) -> QuerySet[Household]:
+    """The households whose personal data the officer may see (not yet a recorded read)."""
+    scope = scope_of(officer)
+    if scope.empty:
+        return Household.objects.none()
+    return Household.objects.filter(
+        Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+    )
+
+
+def access_household(
+    officer: Officer, household_id: int, *, purpose: str = "閲覧", record_read: bool = True
+) -> Household:
+    """One household with its card, for the officer; 404 alike for absent and out of scope.
+
+    The read goes to the access log (閲覧記録) with its purpose.
+    """
+    household = (
+        households_visible_to(officer)
+        .select_related("beat", "post", "station", "building")
+        .filter(id=household_id)
+        .first()
+    )
+    if household is None:
+        raise _deny(officer, "households.household", household_id)
+    if record_read:
+        record(
+            EventType.READ_HOUSEHOLD,
+            actor=officer,
+            obj=household,
+            station_id=household.station_id,
+            purpose=purpose,
+        )
+    return household
+
+
+def access_household_for_write(officer: Officer, household_id: int) -> Household:
+    """A household whose card the officer may change: in scope and at a post he writes for."""
+    household = access_household(officer, household_id, purpose="補正", record_read=False)
+    if not can_write_post(officer, household.post_id):
+        raise _deny(officer, "households.household", household_id)
+    return household
+
+
+def access_beat(officer: Officer, beat_id: int) -> Beat:
+    beat = (
+        beats_visible_to(officer).select_related("post", "post__station").filter(id=beat_id).first()
+    )
+    if beat is None:
+        raise _deny(officer, "org.beat", beat_id)
+    return beat
+
+
+def record_list_read(officer: Officer, *, beat: Beat, count: int, purpose: str = "一覧") -> None:
+    """A list of households (names, addresses) is personal data too: one event per list."""
+    record(
+        EventType.LIST_HOUSEHOLDS,
+        actor=officer,
+        obj=beat,
+        station_id=beat.post.station_id,
+        purpose=purpose,
+        details={"count": count},
+    )
+
+
+def may_view_access_log(officer: Officer, household: Household) -> bool:
+    """A household's access log is for its 管理責任者 and the station chief only."""
+    return any(
+        a.role in (Role.MANAGER, Role.STATION_CHIEF)
+        and (
+            (a.post_id is None and a.station_id == household.station_id)
+            or a.post_id == household.post_id
+        )
+        for a in officer.current_assignments()
+    )
 
 
 # --- administration of the organisation (who may change assignments) -------------------

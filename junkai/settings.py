@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "junkai.audit",
     "junkai.org",
+    "junkai.households",
     "junkai.accounts",
     "junkai.web",
 ]

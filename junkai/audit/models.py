@@ -35,9 +35,26 @@ class EventType(models.IntegerChoices):
     STATION_CREATED = 320, "警察署の登録"
     POST_CREATED = 321, "交番等の登録"
     BEAT_CREATED = 322, "受持区の登録"
+    # 400 households, buildings and contact cards
+    BUILDING_CREATED = 401, "アパート等の登録"
+    BUILDING_UPDATED = 402, "アパート等の変更"
+    HOUSEHOLD_CREATED = 410, "世帯の登録"
+    HOUSEHOLD_UPDATED = 411, "世帯情報の変更"
+    HOUSEHOLD_MOVED_OUT = 412, "転出"
+    HOUSEHOLDS_IMPORTED = 413, "世帯の一括取込"
+    CATEGORIES_REFRESHED = 414, "区分の再計算"
+    CARD_CREATED = 420, "巡回連絡カードの作成"
+    CARD_CORRECTED = 421, "巡回連絡カードの補正"
+    CARD_CONFLICT = 422, "巡回連絡カードの更新競合"
+    CARD_DISPOSED = 423, "巡回連絡カードの廃棄"
     # 1000 reads of personal data (閲覧記録)
     READ_OFFICER = 1001, "職員情報の閲覧"
     READ_AUDIT_LOG = 1002, "監査記録の閲覧"
+    READ_HOUSEHOLD = 1003, "世帯・カードの閲覧"
+    LIST_HOUSEHOLDS = 1004, "世帯一覧の閲覧"
+    SEARCH_HOUSEHOLDS = 1005, "世帯の検索"
+    EXPORT_CARDS = 1006, "巡回連絡カードの出力"
+    READ_ACCESS_LOG = 1007, "閲覧記録の閲覧"
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,277 @@
+"""The content of a contact card as one plain structure, shared by the page, the API and import.
+
+`snapshot(card)` gives it (the API returns exactly this, so a read-modify-write round trip
+works); `clean(data)` checks what a page or the API sends and returns it normalised, or raises
+CardInvalid with Japanese messages keyed by field path ("residents.1.birth_date").
+`diff(old, new)` lists each change old → new for the correction record (補正).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from typing import Any
+
+from junkai.households.models import CardSource, ContactCard, Sex
+from junkai.lib.dates import DateFormatError, parse_date
+from junkai.lib.kana import digits, is_kana, to_hiragana
+
+CARD_FIELDS = (
+    "source",
+    "accepted_on",
+    "binder_number",
+    "index_number",
+    "preferred_days",
+    "preferred_times",
+    "needs_support",
+    "support_consent",
+    "remarks",
+    "requests",
+)
+RESIDENT_FIELDS = ("name", "kana", "relation", "birth_date", "sex", "workplace", "phone")
+CONTACT_FIELDS = ("name", "relation", "phone")
+VEHICLE_FIELDS = ("description", "plate")
+
+LABELS = {
+    "source": "記入者",
+    "accepted_on": "受理日",
+    "binder_number": "簿冊番号",
+    "index_number": "索引番号",
+    "preferred_days": "訪問希望の曜日",
+    "preferred_times": "訪問希望の時間帯",
+    "needs_support": "要援護",
+    "support_consent": "要援護の同意",
+    "remarks": "備考",
+    "requests": "警察への要望",
+    "name": "氏名",
+    "kana": "ふりがな",
+    "relation": "続柄",
+    "birth_date": "生年月日",
+    "sex": "性別",
+    "workplace": "勤務先・学校",
+    "phone": "電話",
+    "description": "車種・色",
+    "plate": "登録番号",
+}
+LIST_LABELS = {"residents": "世帯員", "contacts": "緊急連絡先", "vehicles": "車両"}
+
+CardData = dict[str, Any]
+
+
+class CardInvalid(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def snapshot(card: ContactCard) -> CardData:
+    return {
+        "source": card.source,
+        "accepted_on": _iso(card.accepted_on),
+        "binder_number": card.binder_number,
+        "index_number": card.index_number,
+        "preferred_days": card.preferred_days,
+        "preferred_times": card.preferred_times,
+        "needs_support": card.needs_support,
+        "support_consent": card.support_consent,
+        "remarks": card.remarks,
+        "requests": card.requests,
+        "residents": [
+            {
+                "name": r.name,
+                "kana": r.kana,
+                "relation": r.relation,
+                "birth_date": _iso(r.birth_date),
+                "sex": r.sex,
+                "workplace": r.workplace,
+                "phone": r.phone,
+            }
+            for r in card.residents.all()
+        ],
+        "contacts": [
+            {"name": c.name, "relation": c.relation, "phone": c.phone} for c in card.contacts.all()
+        ],
+        "vehicles": [{"description": v.description, "plate": v.plate} for v in card.vehicles.all()],
+    }
+
+
+def _text(value: Any, limit: int, path: str, label: str, errors: dict[str, str]) -> str:
+    text = "" if value is None else str(value).strip()
+    if len(text) > limit:
+        errors[path] = f"{label}は{limit}文字以内で入力してください"
+    return text
+
+
+def _date(
+    value: Any, path: str, label: str, errors: dict[str, str], *, today: dt.date
+) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        day = value if isinstance(value, dt.date) else parse_date(str(value))
+    except DateFormatError as exc:
+        errors[path] = f"{label}: {exc}"
+        return None
+    if day > today:
+        errors[path] = f"{label}が未来の日付です"
+    elif day.year < 1900:
+        errors[path] = f"{label}が古すぎます（1900年以降）"
+    return day.isoformat()
+
+
+def _phone(value: Any, path: str, label: str, errors: dict[str, str]) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    number = digits(text)
+    if not 10 <= len(number) <= 11 or not number.startswith("0"):
+        errors[path] = f"{label}「{text}」は電話番号として正しくありません（0から始まる10〜11桁）"
+        return text
+    # Keep the grouping the resident used, in half width: 090-1234-5678.
+    normal = unicodedata.normalize("NFKC", text)
+    grouped = "".join(c if c.isdigit() else "-" for c in normal)
+    return "-".join(part for part in grouped.split("-") if part)
+
+
+def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData:
+    """Check and normalise a card; raise CardInvalid naming every problem (nothing is saved)."""
+    errors: dict[str, str] = {}
+    out: CardData = {}
+    source = data.get("source") or CardSource.OFFICER
+    if source not in CardSource.values:
+        errors["source"] = "記入者は「住民等が記入」か「聴取して警察官が作成」を選んでください"
+    out["source"] = source
+    out["accepted_on"] = _date(
+        data.get("accepted_on"), "accepted_on", "受理日", errors, today=today
+    )
+    if out["accepted_on"] is None and "accepted_on" not in errors:
+        out["accepted_on"] = today.isoformat()
+    out["binder_number"] = _text(data.get("binder_number"), 20, "binder_number", "簿冊番号", errors)
+    index = data.get("index_number")
+    if index in (None, ""):
+        out["index_number"] = None
+    else:
+        try:
+            out["index_number"] = int(str(index).strip())
+            if out["index_number"] <= 0:
+                raise ValueError
+        except ValueError:
+            errors["index_number"] = "索引番号は1以上の整数で入力してください"
+            out["index_number"] = None
+    for field, limit in (("preferred_days", 50), ("preferred_times", 50)):
+        out[field] = _text(data.get(field), limit, field, LABELS[field], errors)
+    for field in ("remarks", "requests"):
+        out[field] = _text(data.get(field), 2000, field, LABELS[field], errors)
+    out["needs_support"] = bool(data.get("needs_support"))
+    out["support_consent"] = bool(data.get("support_consent"))
+    if out["needs_support"] and not out["support_consent"]:
+        errors["support_consent"] = "要援護として登録するには本人の同意が必要です"
+
+    residents = []
+    for i, raw in enumerate(data.get("residents") or []):
+        if not any(str(raw.get(f) or "").strip() for f in RESIDENT_FIELDS):
+            continue  # an empty row of the form
+        label = f"世帯員{i + 1}"
+        p = f"residents.{i}"
+        r: dict[str, Any] = {}
+        r["name"] = _text(raw.get("name"), 60, f"{p}.name", f"{label}の氏名", errors)
+        if not r["name"]:
+            errors[f"{p}.name"] = f"{label}の氏名を入力してください"
+        kana = _text(raw.get("kana"), 80, f"{p}.kana", f"{label}のふりがな", errors)
+        if kana and not is_kana(kana):
+            errors[f"{p}.kana"] = f"{label}のふりがなは、ひらがな又はカタカナで入力してください"
+        r["kana"] = to_hiragana(kana)
+        r["relation"] = _text(raw.get("relation"), 20, f"{p}.relation", f"{label}の続柄", errors)
+        r["birth_date"] = _date(
+            raw.get("birth_date"), f"{p}.birth_date", f"{label}の生年月日", errors, today=today
+        )
+        sex = raw.get("sex") or ""
+        if sex not in Sex.values:
+            errors[f"{p}.sex"] = f"{label}の性別の値が正しくありません"
+        r["sex"] = sex
+        r["workplace"] = _text(
+            raw.get("workplace"), 100, f"{p}.workplace", f"{label}の勤務先・学校", errors
+        )
+        r["phone"] = _phone(raw.get("phone"), f"{p}.phone", f"{label}の電話", errors)
+        residents.append(r)
+    if residence and not residents:
+        errors["residents"] = "世帯員を1人以上入力してください"
+    out["residents"] = residents
+
+    contacts = []
+    for i, raw in enumerate(data.get("contacts") or []):
+        if not any(str(raw.get(f) or "").strip() for f in CONTACT_FIELDS):
+            continue
+        label = f"緊急連絡先{i + 1}"
+        p = f"contacts.{i}"
+        c = {
+            "name": _text(raw.get("name"), 60, f"{p}.name", f"{label}の氏名", errors),
+            "relation": _text(raw.get("relation"), 20, f"{p}.relation", f"{label}の続柄", errors),
+            "phone": _phone(raw.get("phone"), f"{p}.phone", f"{label}の連絡先", errors),
+        }
+        if not c["name"]:
+            errors[f"{p}.name"] = f"{label}の氏名を入力してください"
+        if not c["phone"]:
+            errors[f"{p}.phone"] = f"{label}の連絡先を入力してください"
+        contacts.append(c)
+    out["contacts"] = contacts
+
+    vehicles = []
+    for i, raw in enumerate(data.get("vehicles") or []):
+        if not any(str(raw.get(f) or "").strip() for f in VEHICLE_FIELDS):
+            continue
+        p = f"vehicles.{i}"
+        vehicles.append(
+            {
+                "description": _text(
+                    raw.get("description"), 60, f"{p}.description", f"車両{i + 1}の車種・色", errors
+                ),
+                "plate": _text(
+                    raw.get("plate"), 30, f"{p}.plate", f"車両{i + 1}の登録番号", errors
+                ),
+            }
+        )
+    out["vehicles"] = vehicles
+    if errors:
+        raise CardInvalid(errors)
+    return out
+
+
+def diff(old: CardData | None, new: CardData) -> list[dict[str, Any]]:
+    """Each change as {field, label, old, new}; list items by position ("residents.0.phone")."""
+    changes: list[dict[str, Any]] = []
+    old = old or {}
+    for field in CARD_FIELDS:
+        if old.get(field) != new.get(field):
+            changes.append(
+                {
+                    "field": field,
+                    "label": LABELS[field],
+                    "old": old.get(field),
+                    "new": new.get(field),
+                }
+            )
+    for key, fields in (
+        ("residents", RESIDENT_FIELDS),
+        ("contacts", CONTACT_FIELDS),
+        ("vehicles", VEHICLE_FIELDS),
+    ):
+        before, after = old.get(key) or [], new.get(key) or []
+        for i in range(max(len(before), len(after))):
+            b = before[i] if i < len(before) else {}
+            a = after[i] if i < len(after) else {}
+            for field in fields:
+                if b.get(field) != a.get(field):
+                    changes.append(
+                        {
+                            "field": f"{key}.{i}.{field}",
+                            "label": f"{LIST_LABELS[key]}{i + 1}の{LABELS[field]}",
+                            "old": b.get(field),
+                            "new": a.get(field),
+                        }
+                    )
+    return changes
