@@ -159,13 +159,19 @@ def access_beat(officer: Officer, beat_id: int) -> Beat:
     return beat
 
 
-def record_list_read(officer: Officer, *, beat: Beat, count: int, purpose: str = "一覧") -> None:
-    """A list of households (names, addresses) is personal data too: one event per list."""
+def record_list_read(
+    officer: Officer, *, beat: Beat | None, count: int, purpose: str = "一覧"
+) -> None:
+    """A list of households (names, addresses) is personal data too: one event per list.
+
+    Without a beat the list spans the officer's whole scope.
+    """
     record(
         EventType.LIST_HOUSEHOLDS,
         actor=officer,
         obj=beat,
-        station_id=beat.post.station_id,
+        object_type="" if beat else "scope",
+        station_id=beat.post.station_id if beat else None,
         purpose=purpose,
         details={"count": count},
     )

@@ -1,0 +1,73 @@
+"""Search across the officer's scope by name (kanji or kana), address or phone.
+
+Names fold hiragana/katakana and half/full width together (junkai.lib.kana.fold). Results are
+households; their residents' birth dates and phone numbers stay masked in lists until the
+household is opened (an audited read). The query text itself is never logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from junkai import access
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.households.models import CardStatus, Household, Resident
+from junkai.lib.kana import digits, fold
+from junkai.org.models import Officer
+
+MAX_RESULTS = 50
+
+
+@dataclass(frozen=True)
+class Hit:
+    household: Household
+    matched_names: tuple[str, ...]
+
+
+def _scope_filter(officer: Officer) -> Q:
+    scope = access.scope_of(officer)
+    return Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+
+
+def search_households(officer: Officer, query: str, *, limit: int = MAX_RESULTS) -> list[Hit]:
+    """Households in scope matching `query`; the search is recorded (count only)."""
+    key = fold(query)
+    number = digits(query)
+    if not key:
+        return []
+    scope = _scope_filter(officer)
+    residents: QuerySet[Resident] = Resident.objects.filter(scope, card__status=CardStatus.ACTIVE)
+    name_match = Q(name_key__contains=key) | Q(kana_key__contains=key)
+    if len(number) >= 4 and number == key:
+        name_match |= Q(phone_key__contains=number)
+    matched = (
+        residents.filter(name_match)
+        .values_list("card__household_id", "name")
+        .order_by("card__household_id")[: limit * 4]
+    )
+    names: dict[int, list[str]] = {}
+    for household_id, name in matched:
+        names.setdefault(household_id, []).append(name)
+    address_ids = list(
+        access.households_visible_to(officer)
+        .filter(Q(address_key__contains=key) | Q(name__contains=query.strip()))
+        .values_list("id", flat=True)[:limit]
+    )
+    ids = list(dict.fromkeys([*names, *address_ids]))[:limit]
+    households = {
+        h.id: h
+        for h in access.households_visible_to(officer)
+        .filter(id__in=ids)
+        .select_related("beat", "building")
+    }
+    hits = [Hit(households[i], tuple(names.get(i, ()))) for i in ids if i in households]
+    record(
+        EventType.SEARCH_HOUSEHOLDS,
+        actor=officer,
+        object_type="scope",
+        details={"results": len(hits), "kind": "phone" if number == key else "text"},
+    )
+    return hits
