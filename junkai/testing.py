@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client, TestCase, TransactionTestCase
 
+from junkai.households.models import Household
 from junkai.org import actions
 from junkai.org.demo import DEMO_PASSWORD, build_demo
 from junkai.org.models import Beat, Officer, Post, PostKind, Rank, Role, Station
@@ -33,7 +34,37 @@ PERSONAS = (
 )
 
 #: Strings that appear only in the other station's records: no persona may ever see them.
-OTHER_MARKERS = ("OTHER-9001", "OTHER-9002", "内線 99-9001", "内線 99-9002", "北辺交番", "北辺一区")
+OTHER_MARKERS = (
+    "OTHER-9001",
+    "OTHER-9002",
+    "内線 99-9001",
+    "内線 99-9002",
+    "北辺交番",
+    "北辺一区",
+    "遠野 花子",
+    "とおの はなこ",
+    "099-111-2222",
+    "北辺町",
+)
+
+#: The demo households every persona test starts with (in 駅前一区 and 本町一区).
+SAMPLE_CARD = {
+    "source": "RESIDENT",
+    "accepted_on": "2025-05-10",
+    "binder_number": "1",
+    "residents": [
+        {
+            "name": "青木 一郎",
+            "kana": "あおき いちろう",
+            "relation": "世帯主",
+            "birth_date": "1970-03-01",
+            "sex": "M",
+            "phone": "090-1111-2222",
+        },
+        {"name": "青木 花", "kana": "あおき はな", "relation": "妻", "birth_date": "1972-07-07"},
+    ],
+    "contacts": [{"name": "青木 次郎", "relation": "弟", "phone": "03-3333-4444"}],
+}
 
 
 def build_other_station() -> dict[str, Any]:
@@ -72,10 +103,28 @@ def build_other_station() -> dict[str, Any]:
         beats=[beat],
         end_current=False,
     )
+    from junkai.households import actions as household_actions
+
+    household = household_actions.do_create_household(
+        beat,
+        acting_officer=None,
+        kind="RESIDENCE",
+        name="遠野",
+        town="北辺町",
+        chome="1",
+        banchi="1",
+    )
+    household_actions.do_save_card(
+        household,
+        {"residents": [{"name": "遠野 花子", "kana": "とおの はなこ", "phone": "099-111-2222"}]},
+        acting_officer=officer,
+        expected_version=None,
+    )
     return {
         "station": station,
         "post": post,
         "beat": beat,
+        "household": household,
         "chief": chief,
         "officer": officer,
         "assignment": officer_assignment,
@@ -88,11 +137,47 @@ class PersonaMixin:
 
     station: ClassVar[Station]
     other: ClassVar[dict[str, Any]]
+    aoki: ClassVar[Household]
+    no_card: ClassVar[Household]
+    honmachi: ClassVar[Household]
 
     @classmethod
     def build_personas(cls) -> None:
         cls.station = build_demo()
         cls.other = build_other_station()
+        cls.build_sample_households()
+
+    @classmethod
+    def build_sample_households(cls) -> None:
+        """Two households in 駅前一区 (one with a card), one with a card in 本町一区."""
+        from junkai.households import actions as household_actions
+
+        k1 = Beat.objects.get(post__station=cls.station, code="K1-1")
+        k2 = Beat.objects.get(post__station=cls.station, code="K2-1")
+        cls.aoki = household_actions.do_create_household(
+            k1, acting_officer=None, kind="RESIDENCE", name="青木", town="駅前町",
+            chome="1", banchi="2", go="3", block_group="1組", map_number=1,
+        )  # fmt: skip
+        household_actions.do_save_card(
+            cls.aoki,
+            SAMPLE_CARD,
+            acting_officer=Officer.objects.get(username="officer1a"),
+            expected_version=None,
+        )
+        cls.no_card = household_actions.do_create_household(
+            k1, acting_officer=None, kind="RESIDENCE", name="", town="駅前町",
+            chome="1", banchi="2", go="4", block_group="1組", map_number=2,
+        )  # fmt: skip
+        cls.honmachi = household_actions.do_create_household(
+            k2, acting_officer=None, kind="BUSINESS", name="本町商店", town="本町",
+            chome="2", banchi="5", block_group="3班", map_number=1,
+        )  # fmt: skip
+        household_actions.do_save_card(
+            cls.honmachi,
+            {"residents": [], "remarks": "営業時間 9-18時"},
+            acting_officer=Officer.objects.get(username="officer2a"),
+            expected_version=None,
+        )
 
     def officer(self, username: str) -> Officer:
         return Officer.objects.get(username=username)

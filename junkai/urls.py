@@ -5,6 +5,7 @@ from django.urls import path
 
 from junkai.accounts import views as accounts
 from junkai.api.api import api
+from junkai.households import views as households
 from junkai.org import views as org
 from junkai.web import views as web
 
@@ -35,6 +36,27 @@ urlpatterns = [
         org.officer_end_sessions,
         name="org_officer_end_sessions",
     ),
+    path("beats/", households.beat_index, name="beats"),
+    path("beats/<int:beat_id>/households/", households.beat_households, name="beat_households"),
+    path("beats/<int:beat_id>/households/new/", households.household_new, name="household_new"),
+    path("beats/<int:beat_id>/export/", households.beat_export, name="beat_export"),
+    path("households/<int:household_id>/", households.household_detail, name="household"),
+    path("households/<int:household_id>/edit/", households.household_edit, name="household_edit"),
+    path(
+        "households/<int:household_id>/move-out/",
+        households.household_move_out,
+        name="household_move_out",
+    ),
+    path("households/<int:household_id>/card/", households.card_edit, name="card_edit"),
+    path(
+        "households/<int:household_id>/card/overwrite/",
+        households.card_overwrite,
+        name="card_overwrite",
+    ),
+    path(
+        "households/<int:household_id>/card/dispose/", households.card_dispose, name="card_dispose"
+    ),
+    path("search/", households.search, name="search"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -268,7 +268,6 @@ def _check_index_number(card: ContactCard, data: cards.CardData) -> None:
         )
 
 
-@transaction.atomic
 def do_save_card(
     household: Household,
     data: cards.CardData,
@@ -282,8 +281,42 @@ def do_save_card(
     """Accept a new card (expected_version None) or correct the current one (補正).
 
     Every save is a CardRevision with each field old → new. Saving over a version other than
-    the current one raises StaleCardError and writes nothing but the refusal's audit event.
+    the current one raises StaleCardError and writes nothing but the refusal's audit event
+    (recorded after the rolled-back attempt, so the refusal itself is on the record).
     """
+    try:
+        return _save_card(
+            household,
+            data,
+            acting_officer=acting_officer,
+            expected_version=expected_version,
+            basis=basis,
+            note=note,
+            revised_at=revised_at,
+        )
+    except StaleCardError as conflict:
+        with transaction.atomic():
+            record(
+                EventType.CARD_CONFLICT,
+                actor=acting_officer,
+                obj=conflict.card,
+                station_id=household.station_id,
+                details={"expected": expected_version, "current": conflict.card.version},
+            )
+        raise
+
+
+@transaction.atomic
+def _save_card(
+    household: Household,
+    data: cards.CardData,
+    *,
+    acting_officer: Officer,
+    expected_version: int | None,
+    basis: RevisionBasis | str = RevisionBasis.VISIT,
+    note: str = "",
+    revised_at: dt.datetime | None = None,
+) -> ContactCard:
     _require_write(acting_officer, household.post_id)
     clean = cards.clean(data, today=today(), residence=household.kind == HouseholdKind.RESIDENCE)
     # Lock the card row: two officers saving at once are serialised, the second sees the
@@ -311,13 +344,6 @@ def do_save_card(
         event = EventType.CARD_CREATED
     else:
         if expected_version != card.version:
-            record(
-                EventType.CARD_CONFLICT,
-                actor=acting_officer,
-                obj=card,
-                station_id=household.station_id,
-                details={"expected": expected_version, "current": card.version},
-            )
             raise StaleCardError(card, clean, expected_version or 0)
         old = cards.snapshot(card)
         _check_index_number(card, clean)

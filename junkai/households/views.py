@@ -1,0 +1,419 @@
+"""Household pages: beat lists, the household and its card, card entry and correction,
+search, disposal and export. Every read of personal data goes through junkai.access."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.forms import BaseFormSet
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from junkai import access
+from junkai.access import declare_access
+from junkai.audit.models import AuditEvent
+from junkai.households import actions, cards
+from junkai.households.export import export_beat_cards
+from junkai.households.forms import (
+    CardForm,
+    ContactFormSet,
+    DisposalForm,
+    ExportForm,
+    HouseholdForm,
+    ResidentFormSet,
+    SearchForm,
+    VehicleFormSet,
+    apply_card_errors,
+)
+from junkai.households.models import CardStatus, ContactCard, Household
+from junkai.households.search import search_households
+from junkai.org.actions import PermissionDeniedError
+from junkai.org.models import Officer
+from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
+
+
+@declare_access("scoped")
+@signed_in_view
+def beat_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The beats in the officer's scope, his own first."""
+    officer = request.user
+    own = set(access.own_beats(officer).values_list("id", flat=True))
+    beats = sorted(
+        access.beats_visible_to(officer).select_related("post"),
+        key=lambda b: (b.id not in own, b.post.code, b.code),
+    )
+    return render(request, "households/beat_index.html", {"beats": beats, "own": own})
+
+
+@declare_access("scoped")
+@signed_in_view
+def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
+    """Beat → town → 組・班 → households, with category and card status at a glance."""
+    officer = request.user
+    beat = access.access_beat(officer, beat_id)
+    town = request.GET.get("town", "")
+    block_group = request.GET.get("block_group", "")
+    households = (
+        Household.objects.filter(beat=beat)
+        .select_related("building")
+        .annotate(
+            has_card=Exists(
+                ContactCard.objects.filter(household=OuterRef("pk"), status=CardStatus.ACTIVE)
+            )
+        )
+        .order_by("town", "chome", "block_group", "map_number", "id")
+    )
+    all_towns = list(
+        Household.objects.filter(beat=beat)
+        .values_list("town", flat=True)
+        .distinct()
+        .order_by("town")
+    )
+    if town:
+        households = households.filter(town=town)
+    if block_group:
+        households = households.filter(block_group=block_group)
+    groups: OrderedDict[tuple[str, str], list[Household]] = OrderedDict()
+    for household in households:
+        groups.setdefault((household.town, household.block_group), []).append(household)
+    count = sum(len(g) for g in groups.values())
+    access.record_list_read(officer, beat=beat, count=count)
+    return render(
+        request,
+        "households/beat_households.html",
+        {
+            "beat": beat,
+            "groups": groups,
+            "count": count,
+            "towns": all_towns,
+            "town": town,
+            "block_group": block_group,
+            "can_write": access.can_write_post(officer, beat.post_id),
+        },
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    officer = request.user
+    household = access.access_household(officer, household_id, purpose="世帯ページの閲覧")
+    card = (
+        household.cards.filter(status=CardStatus.ACTIVE)
+        .prefetch_related("residents", "contacts", "vehicles")
+        .first()
+    )
+    old_cards = household.cards.filter(status=CardStatus.DISPOSED).select_related(
+        "disposed_by", "disposal_witness"
+    )
+    revisions = card.revisions.select_related("revised_by").order_by("-version") if card else []
+    access_log: list[AuditEvent] | None = None
+    if access.may_view_access_log(officer, household):
+        access_log = list(household_access_log(household)[:100])
+    return render(
+        request,
+        "households/household.html",
+        {
+            "household": household,
+            "card": card,
+            "old_cards": old_cards,
+            "revisions": revisions,
+            "access_log": access_log,
+            "can_write": access.can_write_post(officer, household.post_id),
+        },
+    )
+
+
+def household_access_log(household: Household) -> Any:
+    """Audit events on the household and on its cards (reads, prints, changes)."""
+    from django.db.models import Q
+
+    card_ids = [str(i) for i in household.cards.values_list("id", flat=True)]
+    return (
+        AuditEvent.objects.filter(
+            Q(object_type="households.household", object_id=str(household.id))
+            | Q(object_type="households.contactcard", object_id__in=card_ids)
+        )
+        .select_related("actor")
+        .order_by("-seq")
+    )
+
+
+def _card_initial(card: ContactCard | None) -> tuple[dict[str, Any], cards.CardData]:
+    data = cards.snapshot(card) if card else {"residents": [], "contacts": [], "vehicles": []}
+    initial = {f: data.get(f) for f in cards.CARD_FIELDS}
+    initial["version"] = card.version if card else None
+    return initial, data
+
+
+def _submitted(form: CardForm, formsets: dict[str, Any]) -> cards.CardData:
+    raw = form.data
+    data: cards.CardData = {f: raw.get(f, "") for f in cards.CARD_FIELDS}
+    data["needs_support"] = raw.get("needs_support") in ("on", "true", "1")
+    data["support_consent"] = raw.get("support_consent") in ("on", "true", "1")
+    for key, formset in formsets.items():
+        rows = []
+        for sub in formset.forms:
+            rows.append({name: sub.data.get(sub.add_prefix(name), "") for name in sub.fields})
+        data[key] = rows
+    return data
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def card_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    """Card entry (新規作成) and correction (補正), fit for a tablet in the field."""
+    officer = request.user
+    household = access.access_household_for_write(officer, household_id)
+    card = household.cards.filter(status=CardStatus.ACTIVE).first()
+    initial, data = _card_initial(card)
+    formsets: dict[str, BaseFormSet[Any]]
+    if request.method == "POST":
+        form = CardForm(request.POST)
+        formsets = {
+            "residents": ResidentFormSet(request.POST, prefix="residents"),
+            "contacts": ContactFormSet(request.POST, prefix="contacts"),
+            "vehicles": VehicleFormSet(request.POST, prefix="vehicles"),
+        }
+        if all(fs.is_valid() for fs in formsets.values()) and form.is_valid():
+            submitted = _submitted(form, formsets)
+            version = form.cleaned_data.get("version")
+            try:
+                saved = actions.do_save_card(
+                    household,
+                    submitted,
+                    acting_officer=officer,
+                    expected_version=version,
+                    basis=form.cleaned_data["basis"],
+                    note=form.cleaned_data["note"],
+                )
+            except actions.StaleCardError as conflict:
+                return _conflict(request, household, conflict, form.cleaned_data)
+            except cards.CardInvalid as invalid:
+                apply_card_errors(invalid, form, formsets)
+            except PermissionDeniedError as denied:
+                form.add_error(None, str(denied))
+            else:
+                verb = "作成" if saved.version == 1 else f"補正（第{saved.version}版）"
+                messages.success(request, f"巡回連絡カードを{verb}しました。")
+                return redirect("household", household_id=household.id)
+    else:
+        form = CardForm(initial=initial)
+        formsets = {
+            "residents": ResidentFormSet(initial=data["residents"], prefix="residents"),
+            "contacts": ContactFormSet(initial=data["contacts"], prefix="contacts"),
+            "vehicles": VehicleFormSet(initial=data["vehicles"], prefix="vehicles"),
+        }
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "households/card_form.html",
+        {"household": household, "card": card, "form": form, "formsets": formsets},
+        status=status,
+    )
+
+
+def _conflict(
+    request: AuthenticatedHttpRequest,
+    household: Household,
+    conflict: actions.StaleCardError,
+    cleaned: dict[str, Any],
+) -> HttpResponse:
+    """「他の職員が先に更新しました」: both versions side by side; nothing was saved."""
+    current = cards.snapshot(conflict.card)
+    differences = cards.diff(current, conflict.submitted)
+    latest = conflict.card.revisions.select_related("revised_by").order_by("-version").first()
+    return render(
+        request,
+        "households/card_conflict.html",
+        {
+            "household": household,
+            "current": current,
+            "submitted": conflict.submitted,
+            "current_version": conflict.card.version,
+            "expected_version": conflict.expected_version,
+            "latest": latest,
+            "differences": differences,
+            "resubmit": json.dumps(conflict.submitted, ensure_ascii=False),
+            "basis": cleaned.get("basis", ""),
+            "note": cleaned.get("note", ""),
+        },
+        status=409,
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_POST
+def card_overwrite(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    """After seeing both versions, the officer may deliberately save his own over the latest."""
+    officer = request.user
+    household = access.access_household_for_write(officer, household_id)
+    try:
+        submitted = json.loads(request.POST.get("submitted", ""))
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, "送信内容が正しくありません。もう一度入力してください。")
+        return redirect("card_edit", household_id=household.id)
+    try:
+        saved = actions.do_save_card(
+            household,
+            submitted,
+            acting_officer=officer,
+            expected_version=version,
+            basis=request.POST.get("basis") or "VISIT",
+            note=request.POST.get("note", ""),
+        )
+    except actions.StaleCardError as conflict:
+        return _conflict(request, household, conflict, request.POST.dict())
+    except cards.CardInvalid as invalid:
+        messages.error(request, "、".join(invalid.errors.values()))
+        return redirect("card_edit", household_id=household.id)
+    messages.success(request, f"巡回連絡カードを補正（第{saved.version}版）しました。")
+    return redirect("household", household_id=household.id)
+
+
+def _household_initial(household: Household) -> dict[str, Any]:
+    return {f: getattr(household, f) for f in actions.HOUSEHOLD_FIELDS}
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def household_new(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
+    officer = request.user
+    beat = access.access_beat(officer, beat_id)
+    form = HouseholdForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            household = actions.do_create_household(
+                beat, acting_officer=officer, **form.cleaned_data
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDeniedError as denied:
+            form.add_error(None, str(denied))
+        else:
+            messages.success(request, "世帯を登録しました。続けて巡回連絡カードを作成できます。")
+            return redirect("household", household_id=household.id)
+    return render(request, "households/household_form.html", {"beat": beat, "form": form})
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    officer = request.user
+    household = access.access_household_for_write(officer, household_id)
+    form = HouseholdForm(request.POST or None, initial=_household_initial(household))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_household(household, acting_officer=officer, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "世帯情報を変更しました。")
+            return redirect("household", household_id=household.id)
+    return render(
+        request,
+        "households/household_form.html",
+        {"beat": household.beat, "form": form, "household": household},
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_POST
+def household_move_out(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    officer = request.user
+    household = access.access_household_for_write(officer, household_id)
+    actions.do_move_out(household, acting_officer=officer, vacant=request.POST.get("vacant") == "1")
+    messages.success(request, "転出として記録しました。カードは保管されたままです。")
+    return redirect("household", household_id=household.id)
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def card_dispose(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    """廃棄: a second officer witnesses it by signing in on the same screen."""
+    officer = request.user
+    household = access.access_household_for_write(officer, household_id)
+    card = household.cards.filter(status=CardStatus.ACTIVE).first()
+    if card is None:
+        messages.error(request, "廃棄できるカードがありません。")
+        return redirect("household", household_id=household.id)
+    form = DisposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        witness = authenticate(
+            request,
+            username=form.cleaned_data["witness_username"],
+            password=form.cleaned_data["witness_password"],
+        )
+        if not isinstance(witness, Officer):
+            form.add_error(
+                "witness_password", "立会者のログインIDまたはパスワードが正しくありません"
+            )
+        else:
+            try:
+                actions.do_dispose_card(
+                    card,
+                    acting_officer=officer,
+                    witness=witness,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    target = "witness_username" if field == "witness" else field
+                    form.add_error(target if target in form.fields else None, errors)
+            else:
+                messages.success(request, "巡回連絡カードを廃棄として記録しました。")
+                return redirect("household", household_id=household.id)
+    return render(
+        request,
+        "households/card_dispose.html",
+        {"household": household, "card": card, "form": form},
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Search goes by POST: the query never appears in a URL or a server log."""
+    form = SearchForm(request.POST or None)
+    hits = None
+    if request.method == "POST" and form.is_valid():
+        hits = search_households(request.user, form.cleaned_data["query"])
+    return render(request, "households/search.html", {"form": form, "hits": hits})
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def beat_export(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
+    """Excel export of a beat's cards: a stated purpose, audited per household."""
+    officer = request.user
+    beat = access.access_beat(officer, beat_id)
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        content = export_beat_cards(officer, beat, purpose=form.cleaned_data["purpose"])
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="cards-beat{beat.id}-{stamp}.xlsx"'
+        return response
+    return render(request, "households/export.html", {"beat": beat, "form": form})
