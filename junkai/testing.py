@@ -132,6 +132,39 @@ def build_other_station() -> dict[str, Any]:
     }
 
 
+def build_sample_households(station: Station) -> dict[str, Household]:
+    """Two households in 駅前一区 (one with a card), one with a card in 本町一区."""
+    from junkai.households import actions as household_actions
+
+    k1 = Beat.objects.get(post__station=station, code="K1-1")
+    k2 = Beat.objects.get(post__station=station, code="K2-1")
+    aoki = household_actions.do_create_household(
+        k1, acting_officer=None, kind="RESIDENCE", name="青木", town="駅前町",
+        chome="1", banchi="2", go="3", block_group="1組", map_number=1,
+    )  # fmt: skip
+    household_actions.do_save_card(
+        aoki,
+        SAMPLE_CARD,
+        acting_officer=Officer.objects.get(username="officer1a"),
+        expected_version=None,
+    )
+    no_card = household_actions.do_create_household(
+        k1, acting_officer=None, kind="RESIDENCE", name="", town="駅前町",
+        chome="1", banchi="2", go="4", block_group="1組", map_number=2,
+    )  # fmt: skip
+    honmachi = household_actions.do_create_household(
+        k2, acting_officer=None, kind="BUSINESS", name="本町商店", town="本町",
+        chome="2", banchi="5", block_group="3班", map_number=1,
+    )  # fmt: skip
+    household_actions.do_save_card(
+        honmachi,
+        {"residents": [], "remarks": "営業時間 9-18時"},
+        acting_officer=Officer.objects.get(username="officer2a"),
+        expected_version=None,
+    )
+    return {"aoki": aoki, "no_card": no_card, "honmachi": honmachi}
+
+
 class PersonaMixin:
     """Personas as attributes: self.chief, self.kacho, … and self.other (a dict)."""
 
@@ -149,34 +182,11 @@ class PersonaMixin:
 
     @classmethod
     def build_sample_households(cls) -> None:
-        """Two households in 駅前一区 (one with a card), one with a card in 本町一区."""
-        from junkai.households import actions as household_actions
-
-        k1 = Beat.objects.get(post__station=cls.station, code="K1-1")
-        k2 = Beat.objects.get(post__station=cls.station, code="K2-1")
-        cls.aoki = household_actions.do_create_household(
-            k1, acting_officer=None, kind="RESIDENCE", name="青木", town="駅前町",
-            chome="1", banchi="2", go="3", block_group="1組", map_number=1,
-        )  # fmt: skip
-        household_actions.do_save_card(
-            cls.aoki,
-            SAMPLE_CARD,
-            acting_officer=Officer.objects.get(username="officer1a"),
-            expected_version=None,
-        )
-        cls.no_card = household_actions.do_create_household(
-            k1, acting_officer=None, kind="RESIDENCE", name="", town="駅前町",
-            chome="1", banchi="2", go="4", block_group="1組", map_number=2,
-        )  # fmt: skip
-        cls.honmachi = household_actions.do_create_household(
-            k2, acting_officer=None, kind="BUSINESS", name="本町商店", town="本町",
-            chome="2", banchi="5", block_group="3班", map_number=1,
-        )  # fmt: skip
-        household_actions.do_save_card(
-            cls.honmachi,
-            {"residents": [], "remarks": "営業時間 9-18時"},
-            acting_officer=Officer.objects.get(username="officer2a"),
-            expected_version=None,
+        samples = build_sample_households(cls.station)
+        cls.aoki, cls.no_card, cls.honmachi = (
+            samples["aoki"],
+            samples["no_card"],
+            samples["honmachi"],
         )
 
     def officer(self, username: str) -> Officer:

@@ -241,37 +241,44 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
     return out
 
 
+def _shown(field: str, value: Any) -> Any:
+    """A value as the record shows it: empty is None, flags and codes in words."""
+    if value in (None, "", False):
+        return None
+    if value is True:
+        return "あり"
+    if field == "source":
+        return str(CardSource(value).label)
+    if field == "sex":
+        return str(Sex(value).label)
+    return value
+
+
+def _change(field: str, path: str, label: str, old: Any, new: Any) -> dict[str, Any] | None:
+    before, after = _shown(field, old), _shown(field, new)
+    if before == after:
+        return None
+    return {"field": path, "label": label, "old": before, "new": after}
+
+
 def diff(old: CardData | None, new: CardData) -> list[dict[str, Any]]:
     """Each change as {field, label, old, new}; list items by position ("residents.0.phone")."""
-    changes: list[dict[str, Any]] = []
+    changes: list[dict[str, Any] | None] = []
     old = old or {}
     for field in CARD_FIELDS:
-        if old.get(field) != new.get(field):
-            changes.append(
-                {
-                    "field": field,
-                    "label": LABELS[field],
-                    "old": old.get(field),
-                    "new": new.get(field),
-                }
-            )
+        changes.append(_change(field, field, LABELS[field], old.get(field), new.get(field)))
     for key, fields in (
         ("residents", RESIDENT_FIELDS),
         ("contacts", CONTACT_FIELDS),
         ("vehicles", VEHICLE_FIELDS),
     ):
-        before, after = old.get(key) or [], new.get(key) or []
-        for i in range(max(len(before), len(after))):
-            b = before[i] if i < len(before) else {}
-            a = after[i] if i < len(after) else {}
+        old_rows, new_rows = old.get(key) or [], new.get(key) or []
+        for i in range(max(len(old_rows), len(new_rows))):
+            was = old_rows[i] if i < len(old_rows) else {}
+            now = new_rows[i] if i < len(new_rows) else {}
             for field in fields:
-                if b.get(field) != a.get(field):
-                    changes.append(
-                        {
-                            "field": f"{key}.{i}.{field}",
-                            "label": f"{LIST_LABELS[key]}{i + 1}の{LABELS[field]}",
-                            "old": b.get(field),
-                            "new": a.get(field),
-                        }
-                    )
-    return changes
+                label = f"{LIST_LABELS[key]}{i + 1}の{LABELS[field]}"
+                changes.append(
+                    _change(field, f"{key}.{i}.{field}", label, was.get(field), now.get(field))
+                )
+    return [c for c in changes if c is not None]

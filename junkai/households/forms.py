@@ -45,6 +45,7 @@ class CardForm(forms.Form):
         label="補正の根拠",
         choices=[c for c in RevisionBasis.choices if c[0] != RevisionBasis.NEW],
         initial=RevisionBasis.VISIT,
+        required=False,  # not asked for a new card
     )
     note = _text("補正メモ")
 

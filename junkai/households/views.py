@@ -33,7 +33,7 @@ from junkai.households.forms import (
     VehicleFormSet,
     apply_card_errors,
 )
-from junkai.households.models import CardStatus, ContactCard, Household
+from junkai.households.models import CardStatus, ContactCard, Household, RevisionBasis
 from junkai.households.search import search_households
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer
@@ -193,7 +193,7 @@ def card_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                     submitted,
                     acting_officer=officer,
                     expected_version=version,
-                    basis=form.cleaned_data["basis"],
+                    basis=form.cleaned_data["basis"] or RevisionBasis.VISIT,
                     note=form.cleaned_data["note"],
                 )
             except actions.StaleCardError as conflict:
