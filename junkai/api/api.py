@@ -17,6 +17,7 @@ from junkai.access import declare_access
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession
+from junkai.api.households import router as households_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
@@ -30,6 +31,7 @@ api = NinjaAPI(
     auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",
 )
+api.add_router("/", households_router)
 
 
 @api.exception_handler(Http404)
