@@ -144,9 +144,13 @@ def access_household(
 
 def access_household_for_write(officer: Officer, household_id: int) -> Household:
     """A household whose card the officer may change: in scope and at a post he writes for."""
+    from junkai.org.actions import PermissionDeniedError
+
     household = access_household(officer, household_id, purpose="補正", record_read=False)
     if not can_write_post(officer, household.post_id):
-        raise _deny(officer, "households.household", household_id)
+        # In scope but read-only (the chief, the 地域課長代理): 403, and on the record.
+        _deny(officer, "households.household", household_id)
+        raise PermissionDeniedError("この交番等の巡回連絡カードを変更する権限がありません")
     return household
 
 

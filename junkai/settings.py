@@ -199,8 +199,15 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("JUNKAI_LOG_LEVEL", "WARNING")},
+    # The level sits on the handler: records propagated from Django's own loggers are
+    # filtered by handlers, not by the root logger's level.
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "level": os.environ.get("JUNKAI_LOG_LEVEL", "WARNING"),
+        }
+    },
+    "root": {"handlers": ["console"], "level": "INFO"},
 }
 
 if PRODUCTION:

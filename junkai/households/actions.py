@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from junkai import access
@@ -294,6 +294,25 @@ def do_save_card(
             note=note,
             revised_at=revised_at,
         )
+    except IntegrityError:
+        # Two officers accepted the first card of a household at the same moment: the
+        # second finds the first's card and is told so, as for any stale save.
+        current = _active_card(household)
+        if current is None:
+            raise
+        submitted = cards.clean(
+            data, today=today(), residence=household.kind == HouseholdKind.RESIDENCE
+        )
+        conflict = StaleCardError(current, submitted, expected_version or 0)
+        with transaction.atomic():
+            record(
+                EventType.CARD_CONFLICT,
+                actor=acting_officer,
+                obj=current,
+                station_id=household.station_id,
+                details={"expected": expected_version, "current": current.version},
+            )
+        raise conflict from None
     except StaleCardError as conflict:
         with transaction.atomic():
             record(

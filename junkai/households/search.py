@@ -7,6 +7,7 @@ household is opened (an audited read). The query text itself is never logged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -19,6 +20,7 @@ from junkai.lib.kana import digits, fold
 from junkai.org.models import Officer
 
 MAX_RESULTS = 50
+_ADDRESS_WORDS = re.compile(r"丁目|番地|番|号|-|ー|−")
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,11 @@ def search_households(officer: Officer, query: str, *, limit: int = MAX_RESULTS)
     names: dict[int, list[str]] = {}
     for household_id, name in matched:
         names.setdefault(household_id, []).append(name)
+    # The address key runs the parts together (駅前町123): drop 丁目・番地・番・号 and dashes.
+    address = _ADDRESS_WORDS.sub("", key)
     address_ids = list(
         access.households_visible_to(officer)
-        .filter(Q(address_key__contains=key) | Q(name__contains=query.strip()))
+        .filter(Q(address_key__contains=address) | Q(name__contains=query.strip()))
         .values_list("id", flat=True)[:limit]
     )
     ids = list(dict.fromkeys([*names, *address_ids]))[:limit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
@@ -25,8 +25,10 @@ from junkai.org.models import (
 )
 
 
-class PermissionDeniedError(Exception):
-    """The acting officer may not do this; the message (Japanese) says why."""
+class PermissionDeniedError(PermissionDenied):
+    """The acting officer may not do this; the message (Japanese) says why.
+
+    A PermissionDenied, so a page that does not catch it answers 403."""
 
 
 def _system(acting_officer: Officer | None) -> bool:

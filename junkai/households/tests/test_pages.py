@@ -127,7 +127,7 @@ class CardEntryTests(PersonaTestCase):
     def test_reader_cannot_write(self) -> None:
         # The chief reads the station; he does not correct cards.
         self.assertEqual(
-            self.client_for("chief").get(f"/households/{self.aoki.id}/card/").status_code, 404
+            self.client_for("chief").get(f"/households/{self.aoki.id}/card/").status_code, 403
         )
 
 
@@ -234,6 +234,30 @@ class SearchTests(PersonaTestCase):
                 self.assertContains(page, "駅前町1丁目2番3号")
                 self.assertNotContains(page, "090-1111-2222")
                 self.assertNotContains(page, "1970")
+
+    def test_search_by_address_as_written(self) -> None:
+        client = self.client_for("officer1a")
+        for query in ("駅前町1丁目2番3号", "駅前町1-2-3", "駅前町１丁目"):
+            with self.subTest(query=query):
+                self.assertContains(client.post("/search/", {"query": query}), "駅前町1丁目2番3号")
+
+    def test_second_first_card_is_a_conflict_not_an_error(self) -> None:
+        from junkai.households import actions
+        from junkai.testing import SAMPLE_CARD
+
+        actions.do_save_card(
+            self.no_card,
+            SAMPLE_CARD,
+            acting_officer=self.officer("officer1a"),
+            expected_version=None,
+        )
+        with self.assertRaises(actions.StaleCardError):
+            actions.do_save_card(
+                self.no_card,
+                SAMPLE_CARD,
+                acting_officer=self.officer("officer1b"),
+                expected_version=None,
+            )
 
     def test_search_stays_in_scope_and_is_not_in_the_url(self) -> None:
         self.assertEqual(self.client_for("officer1a").get("/search/?query=x").status_code, 200)

@@ -181,8 +181,8 @@ class WalkTests(PersonaTestCase):
                         ok = status in (404, 405)
                     elif route in reads:
                         ok = status == 200
-                    else:  # writes: readers (chief, dairi) get 404 like strangers
-                        ok = status in (200, 302, 404, 405)
+                    else:  # writes: readers in scope (chief, dairi) get 403
+                        ok = status in (200, 302, 403, 405)
                 else:
                     ok = status in (200, 302, 405)
                 if not ok:
