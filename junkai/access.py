@@ -28,7 +28,7 @@ from django.http import Http404
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.models import Household
-from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
+from junkai.org.models import Assignment, Beat, Officer, Post, PostKind, Role, Station
 
 STATION_WIDE_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
 POST_ROLES = {Role.CUSTODIAN, Role.BEAT_OFFICER, Role.MANAGER, Role.INSPECTOR}
@@ -142,15 +142,27 @@ def access_household(
     return household
 
 
-def access_household_for_write(officer: Officer, household_id: int) -> Household:
-    """A household whose card the officer may change: in scope and at a post he writes for."""
+def access_household_for_write(
+    officer: Officer, household_id: int, *, purpose: str = "補正画面の表示"
+) -> Household:
+    """A household whose card the officer may change: in scope and at a post he writes for.
+
+    Edit pages show the card too, so this is a recorded read like any other.
+    """
     from junkai.org.actions import PermissionDeniedError
 
-    household = access_household(officer, household_id, purpose="補正", record_read=False)
+    household = access_household(officer, household_id, record_read=False)
     if not can_write_post(officer, household.post_id):
         # In scope but read-only (the chief, the 地域課長代理): 403, and on the record.
         _deny(officer, "households.household", household_id)
         raise PermissionDeniedError("この交番等の巡回連絡カードを変更する権限がありません")
+    record(
+        EventType.READ_HOUSEHOLD,
+        actor=officer,
+        obj=household,
+        station_id=household.station_id,
+        purpose=purpose,
+    )
     return household
 
 
@@ -193,6 +205,21 @@ def may_view_access_log(officer: Officer, household: Household) -> bool:
     )
 
 
+def is_section_chief(officer: Officer, station_id: int) -> bool:
+    """警察署地域課長 (the station's 管理責任者): approves night visits, receives reports."""
+    return any(
+        a.role == Role.MANAGER and a.post_id is None and a.station_id == station_id
+        for a in officer.current_assignments()
+    )
+
+
+def is_koban_head(officer: Officer, post_id: int) -> bool:
+    """交番所長 of the post (an INSPECTOR assigned at it)."""
+    return any(
+        a.role == Role.INSPECTOR and a.post_id == post_id for a in officer.current_assignments()
+    )
+
+
 # --- administration of the organisation (who may change assignments) -------------------
 
 
@@ -216,7 +243,8 @@ def is_station_chief(officer: Officer, station: Station) -> bool:
 
 
 def managed_posts(officer: Officer) -> QuerySet[Post]:
-    """Posts whose 管理責任者 the officer is: a 地域課長's station, or the 幹部交番 he heads."""
+    """Posts whose 管理責任者 the officer is (第5-2(2)ア): the 地域課長 for his station's posts
+    except its 幹部交番, whose own 所長 is their 管理責任者."""
     station_ids = {
         a.station_id
         for a in officer.current_assignments()
@@ -227,7 +255,18 @@ def managed_posts(officer: Officer) -> QuerySet[Post]:
         for a in officer.current_assignments()
         if a.role == Role.MANAGER and a.post_id is not None
     }
-    return Post.objects.filter(Q(station_id__in=station_ids) | Q(id__in=post_ids))
+    return Post.objects.filter(
+        Q(station_id__in=station_ids, kind__in=[k for k in PostKind if k != PostKind.KANBU_KOBAN])
+        | Q(id__in=post_ids)
+    )
+
+
+def access_managed_post(officer: Officer, post_id: int) -> Post:
+    """A post of which the officer is the 管理責任者; 404 otherwise."""
+    post = managed_posts(officer).select_related("station").filter(id=post_id).first()
+    if post is None:
+        raise _deny(officer, "org.post", post_id)
+    return post
 
 
 def _deny(officer: Officer | Any, object_type: str, object_id: object) -> Http404:
@@ -281,15 +320,12 @@ def access_officer_record(viewer: Officer, officer_id: int) -> Officer:
 
     The read is audited: officers' own data is personal data too.
     """
-    stations = administered_stations(viewer)
-    target = (
-        Officer.objects.filter(
-            Q(id=officer_id),
-            Q(assignments__station__in=stations) | Q(assignments__post__station__in=stations),
-        )
-        .distinct()
-        .first()
+    # Only officers serving there today: not those who left, nor those merely announced.
+    current = Assignment.objects.current().filter(
+        Q(station__in=administered_stations(viewer))
+        | Q(post__station__in=administered_stations(viewer))
     )
+    target = Officer.objects.filter(id=officer_id, id__in=current.values("officer_id")).first()
     if target is None:
         raise _deny(viewer, "org.officer", officer_id)
     record(EventType.READ_OFFICER, actor=viewer, obj=target)
@@ -305,6 +341,7 @@ RULES = {
     "public": "誰でも（サインイン前の画面）",
     "signed_in": "サインインした職員（本人の情報のみ）",
     "station_admin": "署長・地域課長（所属署の組織管理）",
+    "post_manager": "管理責任者（地域課長・幹部交番所長）の所管する交番等",
     "scoped": "access.py の関数で範囲を確かめる個人情報の画面",
     "superuser": "システム管理者のみ",
 }

@@ -49,6 +49,19 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_key() -> str:
+    """The key of the audit chain's HMAC. Keep it outside the database (and apart from the
+    DBA): whoever holds only the database cannot rewrite the chain and recompute it."""
+    if key := os.environ.get("JUNKAI_AUDIT_KEY"):
+        return key
+    if path := os.environ.get("JUNKAI_AUDIT_KEY_FILE"):
+        return Path(path).read_text().strip()
+    return f"junkai-audit|{SECRET_KEY}"
+
+
+JUNKAI_AUDIT_KEY = _audit_key()
 DEBUG = _flag("JUNKAI_DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = [
     h.strip()
@@ -71,6 +84,7 @@ INSTALLED_APPS = [
     "junkai.audit",
     "junkai.org",
     "junkai.households",
+    "junkai.visits",
     "junkai.accounts",
     "junkai.web",
 ]

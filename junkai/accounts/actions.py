@@ -9,6 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from junkai.accounts.models import ApiToken
@@ -28,7 +29,7 @@ def do_issue_api_token(officer: Officer) -> tuple[str, ApiToken]:
     api_token = ApiToken.objects.create(
         officer=officer,
         key_hash=hash_token(token),
-        generation=officer.session_generation,
+        auth_hash=officer.get_session_auth_hash(),
         created_at=now,
         expires_at=now + settings.API_TOKEN_TTL,
     )
@@ -61,7 +62,9 @@ def officer_for_token(token: str, *, now: datetime | None = None) -> Officer | N
     if api_token is None:
         return None
     officer = api_token.officer
-    if not officer.is_active or api_token.generation != officer.session_generation:
+    if not officer.is_active or not constant_time_compare(
+        api_token.auth_hash, officer.get_session_auth_hash()
+    ):
         return None
     return officer
 

@@ -16,8 +16,10 @@ class ApiToken(models.Model):
         verbose_name="職員",
     )
     key_hash = models.CharField(max_length=64, unique=True)
-    # The officer's session generation at issue: a transfer raises it and so kills the token.
-    generation = models.PositiveIntegerField()
+    # The officer's session hash at issue (password, session generation, assignments valid
+    # that day): a password change, a transfer, or the day a dated transfer takes effect
+    # changes it and so ends the token, exactly as it ends his browser sessions.
+    auth_hash = models.CharField(max_length=64, default="")
     created_at = models.DateTimeField("発行日時")
     expires_at = models.DateTimeField("有効期限")
     revoked_at = models.DateTimeField("失効日時", null=True, blank=True)

@@ -413,7 +413,7 @@ def save_card(
     内容の両方を返し、何も保存しません。内容の誤りは 422 で項目ごとに返します。
     """
     officer = _officer(request)
-    household = access.access_household_for_write(officer, household_id)
+    household = access.access_household_for_write(officer, household_id, purpose="API補正")
     errors: dict[str, str] = {}
     if payload.basis not in RevisionBasis.values:
         errors["basis"] = "補正の根拠の値が正しくありません"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -48,7 +50,9 @@ def canonical(
 
 
 def _hash_of(event: AuditEvent) -> str:
-    return hashlib.sha256(
+    """HMAC-SHA-256 under JUNKAI_AUDIT_KEY: recomputing the chain after a change needs the key."""
+    return hmac.new(
+        settings.JUNKAI_AUDIT_KEY.encode(),
         canonical(
             seq=event.seq,
             created_at=event.created_at,
@@ -60,7 +64,8 @@ def _hash_of(event: AuditEvent) -> str:
             purpose=event.purpose,
             details=event.details,
             prev_hash=event.prev_hash,
-        )
+        ),
+        hashlib.sha256,
     ).hexdigest()
 
 
@@ -118,14 +123,22 @@ class VerifyResult:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     reason: str = ""
+    head_seq: int = 0
+    head_hash: str = GENESIS
 
     @property
     def ok(self) -> bool:
         return self.first_bad_seq is None
 
 
-def verify(chunk_size: int = 5000) -> VerifyResult:
-    """Walk the whole chain in order; report the first event that does not hold."""
+def verify(chunk_size: int = 5000, anchors: dict[int, str] | None = None) -> VerifyResult:
+    """Walk the whole chain in order; report the first event that does not hold.
+
+    `anchors` are (seq → hash) heads recorded outside the database earlier (printed by this
+    command, kept on paper or in another system): the chain must still reach each of them with
+    the same hash, which catches the removal of the newest rows.
+    """
+    anchors = dict(anchors or {})
     prev_hash = GENESIS
     expected_seq = 1
     checked = 0
@@ -141,7 +154,16 @@ def verify(chunk_size: int = 5000) -> VerifyResult:
             return VerifyResult(
                 checked, event.seq, event.id, "記録の内容がハッシュと一致しません（改ざん）"
             )
+        if event.seq in anchors and anchors.pop(event.seq) != event.row_hash:
+            return VerifyResult(
+                checked, event.seq, event.id, "控えておいた先頭のハッシュと一致しません"
+            )
         prev_hash = event.row_hash
         expected_seq += 1
         checked += 1
-    return VerifyResult(checked)
+    if anchors:
+        missing = min(anchors)
+        return VerifyResult(
+            checked, missing, None, f"控えておいた連番 {missing} の記録がありません（末尾の削除）"
+        )
+    return VerifyResult(checked, head_seq=expected_seq - 1, head_hash=prev_hash)

@@ -47,6 +47,19 @@ class EventType(models.IntegerChoices):
     CARD_CORRECTED = 421, "巡回連絡カードの補正"
     CARD_CONFLICT = 422, "巡回連絡カードの更新競合"
     CARD_DISPOSED = 423, "巡回連絡カードの廃棄"
+    # 500 visits, reports, schedule and plans
+    VISIT_RECORDED = 501, "巡回連絡の記録"
+    CONCERN_UPDATED = 502, "困りごと等の対応状況の更新"
+    INFO_REPORT_ACKNOWLEDGED = 503, "見聞情報の確認"
+    REFUSAL_ACKNOWLEDGED = 504, "拒否の報告の確認"
+    NIGHT_APPROVAL_REQUESTED = 510, "夜間実施の承認申請"
+    NIGHT_APPROVAL_APPROVED = 511, "夜間実施の承認"
+    NIGHT_APPROVAL_REJECTED = 512, "夜間実施の不承認"
+    POLICY_CHANGED = 520, "実施頻度の基準の変更"
+    DEDICATED_DAY_SET = 521, "専従日の指定"
+    DEDICATED_DAY_REMOVED = 522, "専従日の取消"
+    MONTHLY_PLAN_SAVED = 523, "月間計画の保存"
+    HANDOVER_NOTE_ADDED = 524, "引継事項の登録"
     # 1000 reads of personal data (閲覧記録)
     READ_OFFICER = 1001, "職員情報の閲覧"
     READ_AUDIT_LOG = 1002, "監査記録の閲覧"
@@ -55,6 +68,8 @@ class EventType(models.IntegerChoices):
     SEARCH_HOUSEHOLDS = 1005, "世帯の検索"
     EXPORT_CARDS = 1006, "巡回連絡カードの出力"
     READ_ACCESS_LOG = 1007, "閲覧記録の閲覧"
+    READ_WORKLIST = 1008, "作業リストの閲覧"
+    READ_HANDOVER = 1009, "引継ぎ資料の閲覧"
 
 
 class AuditEvent(models.Model):

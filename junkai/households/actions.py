@@ -34,6 +34,7 @@ from junkai.households.models import (
 from junkai.lib.kana import digits, fold
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Officer, today
+from junkai.visits.schedule import refresh_due
 
 
 class StaleCardError(Exception):
@@ -79,6 +80,8 @@ def refresh_category(
     household.category = category
     household.priority = priority
     household.save(update_fields=["category", "priority", "all_elderly_from"])
+    # The interval depends on the category and the leader role: the due date follows.
+    refresh_due(household)
     return changed
 
 

@@ -142,6 +142,11 @@ class DisposalForm(forms.Form):
     witness_password = forms.CharField(
         label="立会者のパスワード", widget=forms.PasswordInput, strip=False
     )
+    witness_otp = _text(
+        "立会者の確認コード（二要素認証を使う職員）",
+        inputmode="numeric",
+        autocomplete="one-time-code",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

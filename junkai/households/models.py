@@ -134,6 +134,14 @@ class Household(models.Model):
     all_elderly_from = models.DateField(null=True, blank=True, editable=False)
     address_key = models.CharField(max_length=200, editable=False, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Schedule (junkai.visits.schedule), kept current by the actions that change it: a work
+    # list then reads one indexed date instead of deriving it from the visits.
+    last_met_at = models.DateTimeField("最終面接", null=True, blank=True, editable=False)
+    last_visit_at = models.DateTimeField("最終実施", null=True, blank=True, editable=False)
+    last_outcome = models.CharField(
+        "最終結果", max_length=8, blank=True, default="", editable=False
+    )
+    next_due = models.DateField("次回予定日", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "世帯・事業所等"
@@ -143,6 +151,7 @@ class Household(models.Model):
             models.Index(fields=["post", "address_key"]),
             models.Index(fields=["station", "category"]),
             models.Index(fields=["all_elderly_from"]),
+            models.Index(fields=["beat", "priority", "next_due"]),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai import access
 from junkai.access import declare_access
-from junkai.audit.models import AuditEvent
+from junkai.accounts.actions import second_factor_required, verify_second_factor
+from junkai.audit.chain import record
+from junkai.audit.models import AuditEvent, EventType
 from junkai.households import actions, cards
 from junkai.households.export import export_beat_cards
 from junkai.households.forms import (
@@ -118,6 +120,13 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     access_log: list[AuditEvent] | None = None
     if access.may_view_access_log(officer, household):
         access_log = list(household_access_log(household)[:100])
+        record(
+            EventType.READ_ACCESS_LOG,
+            actor=officer,
+            obj=household,
+            station_id=household.station_id,
+            purpose="世帯ページの閲覧記録",
+        )
     return render(
         request,
         "households/household.html",
@@ -229,6 +238,8 @@ def _conflict(
     cleaned: dict[str, Any],
 ) -> HttpResponse:
     """「他の職員が先に更新しました」: both versions side by side; nothing was saved."""
+    # The page shows the latest card: a read of its own.
+    access.access_household(request.user, household.id, purpose="補正の競合確認")
     current = cards.snapshot(conflict.card)
     differences = cards.diff(current, conflict.submitted)
     latest = conflict.card.revisions.select_related("revised_by").order_by("-version").first()
@@ -314,7 +325,7 @@ def household_new(request: AuthenticatedHttpRequest, beat_id: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     officer = request.user
-    household = access.access_household_for_write(officer, household_id)
+    household = access.access_household_for_write(officer, household_id, purpose="世帯情報の変更")
     form = HouseholdForm(request.POST or None, initial=_household_initial(household))
     if request.method == "POST" and form.is_valid():
         try:
@@ -337,7 +348,7 @@ def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> Http
 @require_POST
 def household_move_out(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     officer = request.user
-    household = access.access_household_for_write(officer, household_id)
+    household = access.access_household_for_write(officer, household_id, purpose="転出の記録")
     actions.do_move_out(household, acting_officer=officer, vacant=request.POST.get("vacant") == "1")
     messages.success(request, "転出として記録しました。カードは保管されたままです。")
     return redirect("household", household_id=household.id)
@@ -349,7 +360,7 @@ def household_move_out(request: AuthenticatedHttpRequest, household_id: int) -> 
 def card_dispose(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """廃棄: a second officer witnesses it by signing in on the same screen."""
     officer = request.user
-    household = access.access_household_for_write(officer, household_id)
+    household = access.access_household_for_write(officer, household_id, purpose="カードの廃棄")
     card = household.cards.filter(status=CardStatus.ACTIVE).first()
     if card is None:
         messages.error(request, "廃棄できるカードがありません。")
@@ -365,6 +376,11 @@ def card_dispose(request: AuthenticatedHttpRequest, household_id: int) -> HttpRe
             form.add_error(
                 "witness_password", "立会者のログインIDまたはパスワードが正しくありません"
             )
+        elif second_factor_required(witness) and not verify_second_factor(
+            witness, form.cleaned_data["witness_otp"], channel="witness"
+        ):
+            # A known password alone must not make someone a witness.
+            form.add_error("witness_otp", "立会者の確認コードが正しくありません")
         else:
             try:
                 actions.do_dispose_card(

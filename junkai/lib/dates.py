@@ -51,3 +51,11 @@ def parse_date(text: str) -> dt.date:
         return dt.date(year, month, day)
     except ValueError as exc:
         raise DateFormatError(f"「{text}」は存在しない日付です") from exc
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later; the month's last day when it has no such day (1/31 → 2/28)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))

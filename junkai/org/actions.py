@@ -52,9 +52,14 @@ def _require_admin(acting_officer: Officer | None, station: Station) -> None:
 def _end_before(
     assignment: Assignment, day: dt.date, *, acting_officer: Officer | None, by: str
 ) -> None:
-    """End an assignment the day before `day` (one that had not started never takes effect)."""
-    assignment.valid_to = max(assignment.valid_from, day - dt.timedelta(days=1))
-    assignment.save(update_fields=["valid_to"])
+    """End an assignment the day before `day`; one that would not have started by then is
+    cancelled (it never takes effect, not even today)."""
+    if assignment.valid_from >= day:
+        assignment.valid_to = assignment.valid_from
+        assignment.cancelled = True
+    else:
+        assignment.valid_to = day - dt.timedelta(days=1)
+    assignment.save(update_fields=["valid_to", "cancelled"])
     record(
         EventType.ASSIGNMENT_ENDED,
         actor=acting_officer,
@@ -133,6 +138,19 @@ def do_assign(
         raise ValidationError({"beats": "受持区は受持警察官等にのみ指定できます"})
 
     ended: list[int] = []
+    if end_current and not _system(acting_officer):
+        administered = set(
+            access.administered_stations(acting_officer).values_list("id", flat=True)
+        )
+        elsewhere = (
+            Assignment.objects.valid_on(valid_from)
+            .filter(officer=officer)
+            .exclude(station_id__in=administered)
+        )
+        if elsewhere.exists():
+            raise PermissionDeniedError(
+                "他の所属に配置中の職員です。所属をまたぐ異動はシステム管理者（本部）が行います"
+            )
     if end_current:
         for current in Assignment.objects.valid_on(valid_from).filter(officer=officer):
             _end_before(current, valid_from, acting_officer=acting_officer, by="transfer")
@@ -179,13 +197,31 @@ def do_end_assignment(
         .exists()
     ):
         raise PermissionDeniedError("この配置を終了する権限がありません")
+    # Whoever may make an assignment may end it: the chief's own post only from outside the
+    # station; custodians and the 地域課長 only by the chief (第5-2).
+    if not _system(acting_officer):
+        assert acting_officer is not None and assignment.station is not None
+        chief = access.is_station_chief(acting_officer, assignment.station)
+        if assignment.role == Role.STATION_CHIEF:
+            raise PermissionDeniedError("署長の配置の終了はシステム管理者が行います")
+        if assignment.role == Role.CUSTODIAN and not chief:
+            raise PermissionDeniedError("取扱責任者の指定の終了は統括管理責任者（署長）が行います")
+        if assignment.role == Role.MANAGER and assignment.post_id is None and not chief:
+            raise PermissionDeniedError("地域課長（管理責任者）の配置の終了は署長が行います")
     valid_to = valid_to or today() - dt.timedelta(days=1)
-    if valid_to < assignment.valid_from:
-        raise ValidationError({"valid_to": "終了日は開始日以降の日付にしてください"})
-    if assignment.valid_to is not None and assignment.valid_to <= valid_to:
+    was_valid = assignment.is_valid_on(today())
+    if assignment.cancelled or (
+        assignment.valid_to is not None and assignment.valid_to <= valid_to
+    ):
         raise ValidationError({"valid_to": "この配置はすでに終了しています"})
-    assignment.valid_to = valid_to
-    assignment.save(update_fields=["valid_to"])
+    if valid_to < assignment.valid_from - dt.timedelta(days=1):
+        raise ValidationError({"valid_to": "終了日は開始日の前日以降の日付にしてください"})
+    if valid_to < assignment.valid_from:
+        # Ended the day before it began: it never takes effect.
+        assignment.valid_to, assignment.cancelled = assignment.valid_from, True
+    else:
+        assignment.valid_to = valid_to
+    assignment.save(update_fields=["valid_to", "cancelled"])
     record(
         EventType.ASSIGNMENT_ENDED,
         actor=acting_officer,
@@ -193,7 +229,7 @@ def do_end_assignment(
         station_id=assignment.station_id,
         details={"officer": assignment.officer_id, "valid_to": valid_to, "by": "end"},
     )
-    if valid_to < today():
+    if was_valid and not assignment.is_valid_on(today()):
         do_end_sessions(
             assignment.officer, acting_officer=acting_officer, reason="assignment ended"
         )

@@ -192,7 +192,9 @@ class UnitKind(models.TextChoices):
 
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def valid_on(self, day: dt.date) -> AssignmentQuerySet:
-        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
+        return self.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day, cancelled=False
+        )
 
     def current(self) -> AssignmentQuerySet:
         return self.valid_on(today())
@@ -231,6 +233,9 @@ class Assignment(models.Model):
     )
     valid_from = models.DateField("開始日")
     valid_to = models.DateField("終了日", null=True, blank=True)
+    # Ended before it ever took effect (a same-day or future transfer superseded it): a date
+    # range cannot say "never", so a flag does.
+    cancelled = models.BooleanField("取消", default=False)
     created_at = models.DateTimeField("登録日時", default=timezone.now)
 
     objects = AssignmentQuerySet.as_manager()
@@ -277,7 +282,11 @@ class Assignment(models.Model):
         return self.unit_name
 
     def is_valid_on(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
+        return (
+            not self.cancelled
+            and self.valid_from <= day
+            and (self.valid_to is None or self.valid_to >= day)
+        )
 
 
 class KeyDeputy(models.Model):

@@ -142,7 +142,10 @@ def assignment_end(request: AuthenticatedHttpRequest, assignment_id: int) -> Htt
 def _designation(
     request: AuthenticatedHttpRequest, post_id: int, *, key_deputy: bool
 ) -> HttpResponse:
-    post = access.access_post_admin(request.user, post_id)
+    if key_deputy:
+        post = access.access_managed_post(request.user, post_id)
+    else:
+        post = access.access_post_admin(request.user, post_id)
     officers = access.officers_of_station(post.station).order_by("staff_number")
     form_class = KeyDeputyForm if key_deputy else DesignationForm
     form = form_class(request.POST or None, officers=officers)
@@ -171,7 +174,9 @@ def _designation(
         except actions.PermissionDeniedError as error:
             form.add_error(None, str(error))
         else:
-            return redirect("org_station", station_id=post.station_id)
+            if access.administered_stations(request.user).filter(id=post.station_id).exists():
+                return redirect("org_station", station_id=post.station_id)
+            return redirect("home")
     return render(
         request,
         "org/designation_form.html",
@@ -186,7 +191,7 @@ def custodian_designate(request: AuthenticatedHttpRequest, post_id: int) -> Http
     return _designation(request, post_id, key_deputy=False)
 
 
-@declare_access("station_admin")
+@declare_access("post_manager")
 @signed_in_view
 @require_http_methods(["GET", "POST"])
 def key_deputy_designate(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:

@@ -28,6 +28,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "visible_posts": posts,
             "own_beats": access.own_beats(officer).select_related("post"),
             "administered": access.administered_stations(officer),
+            "managed_posts": access.managed_posts(officer).order_by("code"),
         },
     )
 

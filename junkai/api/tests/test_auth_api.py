@@ -108,4 +108,17 @@ class TokenTests(PersonaTestCase):
     def test_session_api_needs_csrf(self) -> None:
         client = self.client_for("officer1a", enforce_csrf_checks=True)
         self.assertEqual(client.get("/api/v1/me").status_code, 200)
-        self.assertIn(client.delete("/api/v1/auth/token").status_code, (401, 403))
+        response = client.put(
+            f"/api/v1/households/{self.aoki.id}/card",
+            json.dumps({"version": 1, "residents": [{"name": "乗っ取り"}]}),
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(self.aoki.cards.get().residents.filter(name="乗っ取り").exists())
+
+    def test_password_change_ends_tokens(self) -> None:
+        token = self.token("officer1a").json()["token"]
+        officer = self.officer("officer1a")
+        officer.set_password("a-new-long-password")
+        officer.save(update_fields=["password"])
+        self.assertEqual(self.bearer(token).get("/api/v1/me").status_code, 401)

@@ -20,7 +20,7 @@ class HouseholdBrowserTests(BrowserTestCase):
         page = self.page
         self.sign_in("officer1b")
         page.wait_for_url(f"{self.live_server_url}/")
-        page.get_by_role("link", name="検索").click()
+        page.get_by_role("link", name="検索", exact=True).click()
         page.get_by_label("氏名（漢字・かな）、住所、電話番号").fill("アオキ")
         page.get_by_role("button", name="検索").click()
         results = page.inner_text("main")

@@ -147,7 +147,7 @@ class WalkTests(PersonaTestCase):
                 rule = getattr(view, "junkai_access", "public")
                 names_an_object = "<" in route or "{" in route
                 if (
-                    rule in ("station_admin", "scoped", "superuser")
+                    rule in ("station_admin", "post_manager", "scoped", "superuser")
                     and names_an_object
                     and response.status_code == 200
                 ):
@@ -176,6 +176,9 @@ class WalkTests(PersonaTestCase):
                     ok = status == 200 if rule == "public" else status in (302, 405)
                 elif rule == "station_admin":
                     ok = status in (200, 302, 405) if who in admins else status in (404, 405)
+                elif rule == "post_manager":
+                    # 駅前交番's 管理責任者 is the 地域課長 (kacho) alone.
+                    ok = status == 200 if who == "kacho" else status in (404, 405)
                 elif rule == "scoped" and "<" in route:
                     if who not in k1_scope:
                         ok = status in (404, 405)
@@ -188,6 +191,39 @@ class WalkTests(PersonaTestCase):
                 if not ok:
                     problems.append(f"{who} {url} ({rule}): {status}")
         self.assertEqual(problems, [])
+
+    def test_every_scoped_page_that_shows_data_records_the_read(self) -> None:
+        from junkai.audit.models import AuditEvent
+
+        # Forms that name a beat but show nothing of its households.
+        no_personal_data = {
+            "beats/<int:beat_id>/households/new/",
+            "beats/<int:beat_id>/export/",
+        }
+        ids = self.own_ids()
+        client = self.client_for("officer1a")
+        silent = []
+        shown = 0
+        for route, method, view, ns in routes():
+            rule = getattr(view, "junkai_access", "")
+            if rule != "scoped" or method not in ("*", "GET") or not ("<" in route or "{" in route):
+                continue
+            if route in no_personal_data:
+                continue
+            url = self.url(route, ids)
+            before = AuditEvent.objects.count()
+            if ns == "api":
+                token, _ = do_issue_api_token(self.officer("officer1a"))
+                before = AuditEvent.objects.count()
+                response = Client(headers={"Authorization": f"Bearer {token}"}).get(url)
+            else:
+                response = client.get(url)
+            if response.status_code == 200:
+                shown += 1
+                if AuditEvent.objects.count() == before:
+                    silent.append(url)
+        self.assertGreater(shown, 5)
+        self.assertEqual(silent, [])
 
     def test_api_needs_authentication(self) -> None:
         anonymous = Client()

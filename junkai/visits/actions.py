@@ -1,0 +1,514 @@
+"""Every change about visits: recording one, reports to superiors and their acknowledgement,
+night-visit approvals, the schedule policy, dedicated days, plans and handover notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, TypedDict
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from junkai import access
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.households.models import CardRevision, Household, HouseholdStatus
+from junkai.org.actions import PermissionDeniedError
+from junkai.org.models import Beat, Officer, PostKind
+from junkai.visits.models import (
+    Concern,
+    ConcernKind,
+    ConcernStatus,
+    DedicatedDay,
+    GuidanceTopic,
+    HandoverNote,
+    InfoReport,
+    Method,
+    MonthlyPlan,
+    NightApprovalStatus,
+    NightVisitApproval,
+    Outcome,
+    RefusalReport,
+    SchedulePolicy,
+    Visit,
+)
+from junkai.visits.schedule import current_policy, due_date, refresh_due
+
+#: A visit may be recorded a little ahead of the server clock (tablet clocks drift).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class ConcernIn(TypedDict, total=False):
+    kind: str
+    text: str
+    owner_id: int
+
+
+def _require_write(officer: Officer, household: Household) -> None:
+    if not access.can_write_post(officer, household.post_id):
+        raise PermissionDeniedError("この世帯の巡回連絡を記録する権限がありません")
+
+
+def _night_approval_for(household: Household, started_at: dt.datetime) -> NightVisitApproval | None:
+    return (
+        NightVisitApproval.objects.filter(
+            household=household,
+            status=NightApprovalStatus.APPROVED,
+            planned_start__lte=started_at,
+            planned_end__gte=started_at,
+        )
+        .order_by("-planned_start")
+        .first()
+    )
+
+
+@transaction.atomic
+def do_record_visit(
+    household: Household,
+    *,
+    acting_officer: Officer,
+    started_at: dt.datetime,
+    method: str = Method.VISIT,
+    outcome: str,
+    guidance_topics: Sequence[int] = (),
+    note: str = "",
+    refusal_explanation: str = "",
+    companions: Iterable[Officer] = (),
+    concerns: Sequence[ConcernIn] = (),
+    observations: Sequence[str] = (),
+    card_revision: CardRevision | None = None,
+) -> Visit:
+    """巡回連絡の記録. Refused with a message naming the rule when the 要領 does not allow it."""
+    _require_write(acting_officer, household)
+    policy = current_policy()
+    errors: dict[str, str] = {}
+    if method not in Method.values:
+        errors["method"] = "方法は「訪問」か「電話」を選んでください"
+    if outcome not in Outcome.values:
+        errors["outcome"] = "結果は「面接」「不在」「拒否」のいずれかを選んでください"
+    if started_at > timezone.now() + CLOCK_SKEW:
+        errors["started_at"] = "実施日時が未来になっています"
+    topics = sorted(set(guidance_topics))
+    if any(t not in GuidanceTopic.values for t in topics):
+        errors["guidance_topics"] = "指導連絡・情報提供事項は第4-4の(1)〜(6)から選んでください"
+    if method == Method.PHONE and not household.is_leader:
+        errors["method"] = (
+            "電話による巡回連絡は、自治委員・区長・班長・組長の世帯で訪問できない場合に限られます"
+        )
+    if outcome == Outcome.REFUSED and not refusal_explanation.strip():
+        errors["refusal_explanation"] = (
+            "拒否された場合は、趣旨をどのように説明したかを記入してください（第4-5(4)）"
+        )
+    if household.status != HouseholdStatus.ACTIVE:
+        errors["household"] = "転出・空き家の世帯には巡回連絡を記録できません"
+    for i, concern in enumerate(concerns):
+        if concern.get("kind") not in ConcernKind.values:
+            errors[f"concerns.{i}.kind"] = f"困りごと等{i + 1}の種別を選んでください"
+        if not str(concern.get("text") or "").strip():
+            errors[f"concerns.{i}.text"] = f"困りごと等{i + 1}の内容を入力してください"
+    if card_revision is not None and card_revision.card.household_id != household.id:
+        errors["card_revision"] = "別の世帯のカードの補正です"
+    if errors:
+        raise ValidationError(errors)
+    approval = None
+    if policy.is_night(started_at):
+        approval = _night_approval_for(household, started_at)
+        if approval is None:
+            start, end = f"{policy.night_start:%H:%M}", f"{policy.night_end:%H:%M}"
+            raise PermissionDeniedError(
+                f"夜間（{start}〜{end}）の巡回連絡には、事前に地域課長"
+                "（交番勤務員は地域課長及び交番所長）の承認が必要です。承認がないため記録できません"
+            )
+
+    visit = Visit.objects.create(
+        household=household,
+        post_id=household.post_id,
+        station_id=household.station_id,
+        officer=acting_officer,
+        started_at=started_at,
+        method=method,
+        outcome=outcome,
+        guidance_topics=topics,
+        note=note.strip(),
+        refusal_explanation=refusal_explanation.strip(),
+        card_revision=card_revision,
+        night_approval=approval,
+    )
+    companions = [c for c in companions if c.id != acting_officer.id]
+    if companions:
+        visit.companions.set(companions)
+    for concern in concerns:
+        owner = acting_officer
+        if concern.get("owner_id"):
+            owner = Officer.objects.get(id=concern["owner_id"])
+        Concern.objects.create(
+            visit=visit,
+            household=household,
+            kind=concern["kind"],
+            text=str(concern["text"]).strip(),
+            owner=owner,
+        )
+    for text in observations:
+        if text.strip():
+            InfoReport.objects.create(
+                visit=visit,
+                station_id=household.station_id,
+                text=text.strip(),
+                reported_by=acting_officer,
+            )
+    if outcome == Outcome.REFUSED:
+        RefusalReport.objects.create(
+            visit=visit,
+            station_id=household.station_id,
+            post_id=household.post_id,
+            needs_koban_head=household.post.kind == PostKind.KOBAN,
+        )
+
+    # The schedule: a MET contact (a leader's phone call counts) restarts the interval.
+    if household.last_visit_at is None or started_at >= household.last_visit_at:
+        household.last_visit_at = started_at
+        household.last_outcome = outcome
+    if outcome == Outcome.MET and (
+        household.last_met_at is None or started_at > household.last_met_at
+    ):
+        household.last_met_at = started_at
+    household.save(update_fields=["last_visit_at", "last_outcome", "last_met_at"])
+    refresh_due(household, policy)
+    record(
+        EventType.VISIT_RECORDED,
+        actor=acting_officer,
+        obj=visit,
+        station_id=household.station_id,
+        details={
+            "household": household.id,
+            "method": method,
+            "outcome": outcome,
+            "topics": topics,
+            "concerns": len(concerns),
+            "observations": len([o for o in observations if o.strip()]),
+            "night_approval": approval.id if approval else None,
+        },
+    )
+    return visit
+
+
+@transaction.atomic
+def do_request_night_approval(
+    household: Household,
+    *,
+    acting_officer: Officer,
+    planned_start: dt.datetime,
+    planned_end: dt.datetime,
+    reason: str,
+) -> NightVisitApproval:
+    _require_write(acting_officer, household)
+    errors = {}
+    if planned_end <= planned_start:
+        errors["planned_end"] = "終了予定は開始予定より後にしてください"
+    if planned_start < timezone.now() - CLOCK_SKEW:
+        errors["planned_start"] = "承認は事前に受けてください（開始予定が過去です）"
+    if not reason.strip():
+        errors["reason"] = "夜間に実施する理由（住民等の都合）を入力してください"
+    if errors:
+        raise ValidationError(errors)
+    approval = NightVisitApproval.objects.create(
+        household=household,
+        post_id=household.post_id,
+        station_id=household.station_id,
+        requested_by=acting_officer,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        reason=reason.strip()[:200],
+        needs_koban_head=household.post.kind == PostKind.KOBAN,
+    )
+    record(
+        EventType.NIGHT_APPROVAL_REQUESTED,
+        actor=acting_officer,
+        obj=approval,
+        station_id=household.station_id,
+        details={"household": household.id},
+    )
+    return approval
+
+
+def night_approval_roles(officer: Officer, approval: NightVisitApproval) -> list[str]:
+    """Which approvals this officer can give: "manager" (地域課長), "koban_head" (交番所長)."""
+    roles = []
+    if access.is_section_chief(officer, approval.station_id):
+        roles.append("manager")
+    if approval.needs_koban_head and access.is_koban_head(officer, approval.post_id):
+        roles.append("koban_head")
+    return roles
+
+
+@transaction.atomic
+def do_approve_night_visit(
+    approval: NightVisitApproval, *, acting_officer: Officer
+) -> NightVisitApproval:
+    roles = night_approval_roles(acting_officer, approval)
+    if not roles:
+        raise PermissionDeniedError(
+            "夜間実施の承認は地域課長（交番勤務員は地域課長及び交番所長）が行います"
+        )
+    if approval.status != NightApprovalStatus.PENDING:
+        raise ValidationError({"__all__": "この申請は既に処理されています"})
+    if approval.requested_by_id == acting_officer.id:
+        raise PermissionDeniedError("自分の申請を自分で承認することはできません")
+    now = timezone.now()
+    if "manager" in roles and approval.manager_approved_at is None:
+        approval.manager_approved_by, approval.manager_approved_at = acting_officer, now
+    if "koban_head" in roles and approval.koban_head_approved_at is None:
+        approval.koban_head_approved_by, approval.koban_head_approved_at = acting_officer, now
+    complete = approval.manager_approved_at is not None and (
+        not approval.needs_koban_head or approval.koban_head_approved_at is not None
+    )
+    if complete:
+        approval.status = NightApprovalStatus.APPROVED
+    approval.save()
+    record(
+        EventType.NIGHT_APPROVAL_APPROVED,
+        actor=acting_officer,
+        obj=approval,
+        station_id=approval.station_id,
+        details={"as": roles, "complete": complete},
+    )
+    return approval
+
+
+@transaction.atomic
+def do_reject_night_visit(
+    approval: NightVisitApproval, *, acting_officer: Officer, reason: str
+) -> NightVisitApproval:
+    if not night_approval_roles(acting_officer, approval):
+        raise PermissionDeniedError(
+            "夜間実施の承認は地域課長（交番勤務員は地域課長及び交番所長）が行います"
+        )
+    if approval.status != NightApprovalStatus.PENDING:
+        raise ValidationError({"__all__": "この申請は既に処理されています"})
+    approval.status = NightApprovalStatus.REJECTED
+    approval.rejected_by = acting_officer
+    approval.rejection_reason = reason.strip()[:200]
+    approval.save(update_fields=["status", "rejected_by", "rejection_reason"])
+    record(
+        EventType.NIGHT_APPROVAL_REJECTED,
+        actor=acting_officer,
+        obj=approval,
+        station_id=approval.station_id,
+    )
+    return approval
+
+
+@transaction.atomic
+def do_acknowledge_refusal(report: RefusalReport, *, acting_officer: Officer) -> RefusalReport:
+    now = timezone.now()
+    acted = False
+    if access.is_section_chief(acting_officer, report.station_id) and report.manager_ack_at is None:
+        report.manager_ack_by, report.manager_ack_at = acting_officer, now
+        acted = True
+    if (
+        report.needs_koban_head
+        and access.is_koban_head(acting_officer, report.post_id)
+        and report.koban_head_ack_at is None
+    ):
+        report.koban_head_ack_by, report.koban_head_ack_at = acting_officer, now
+        acted = True
+    if not acted:
+        raise PermissionDeniedError(
+            "この拒否の報告を確認する立場にありません（または確認済みです）"
+        )
+    report.save()
+    record(
+        EventType.REFUSAL_ACKNOWLEDGED,
+        actor=acting_officer,
+        obj=report,
+        station_id=report.station_id,
+    )
+    return report
+
+
+@transaction.atomic
+def do_acknowledge_info_report(report: InfoReport, *, acting_officer: Officer) -> InfoReport:
+    if not access.is_section_chief(acting_officer, report.station_id):
+        raise PermissionDeniedError("見聞情報の報告は地域課長が確認します")
+    if report.acknowledged_at is not None:
+        raise ValidationError({"__all__": "この報告は確認済みです"})
+    report.acknowledged_by, report.acknowledged_at = acting_officer, timezone.now()
+    report.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    record(
+        EventType.INFO_REPORT_ACKNOWLEDGED,
+        actor=acting_officer,
+        obj=report,
+        station_id=report.station_id,
+    )
+    return report
+
+
+@transaction.atomic
+def do_update_concern(
+    concern: Concern, *, acting_officer: Officer, status: str, resolution: str = ""
+) -> Concern:
+    if not access.can_write_post(acting_officer, concern.household.post_id):
+        raise PermissionDeniedError("この困りごと等を更新する権限がありません")
+    if status not in ConcernStatus.values:
+        raise ValidationError({"status": "対応状況の値が正しくありません"})
+    if status == ConcernStatus.RESOLVED and not resolution.strip():
+        raise ValidationError({"resolution": "対応済にするには対応結果を入力してください"})
+    concern.status = status
+    concern.resolution = resolution.strip()
+    concern.resolved_at = timezone.now() if status == ConcernStatus.RESOLVED else None
+    concern.save(update_fields=["status", "resolution", "resolved_at"])
+    record(
+        EventType.CONCERN_UPDATED,
+        actor=acting_officer,
+        obj=concern,
+        station_id=concern.household.station_id,
+        details={"status": status},
+    )
+    return concern
+
+
+POLICY_FIELDS = (
+    "unknown_months",
+    "elderly_months",
+    "home_months",
+    "business_months",
+    "leader_months",
+    "absent_retry_days",
+    "night_start",
+    "night_end",
+    "horizon_days",
+)
+
+
+def _is_hq(officer: Officer) -> bool:
+    return officer.is_superuser or any(a.role == "HQ" for a in officer.current_assignments())
+
+
+@transaction.atomic
+def do_set_policy(*, acting_officer: Officer, **values: Any) -> SchedulePolicy:
+    """本部地域課 edits the intervals; every household's due date follows at once."""
+    if not _is_hq(acting_officer):
+        raise PermissionDeniedError("実施頻度の基準は本部地域課が変更します")
+    errors = {}
+    for field in POLICY_FIELDS[:5]:
+        if field in values and not 1 <= int(values[field]) <= 60:
+            errors[field] = "間隔は1〜60か月で入力してください"
+    if "absent_retry_days" in values and not 1 <= int(values["absent_retry_days"]) <= 180:
+        errors["absent_retry_days"] = "不在時の再訪は1〜180日で入力してください"
+    if "horizon_days" in values and not 1 <= int(values["horizon_days"]) <= 365:
+        errors["horizon_days"] = "作業リストの期間は1〜365日で入力してください"
+    if errors:
+        raise ValidationError(errors)
+    policy = SchedulePolicy.objects.select_for_update().order_by("id").first() or SchedulePolicy()
+    old = {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
+    for field in POLICY_FIELDS:
+        if field in values:
+            setattr(policy, field, values[field])
+    policy.updated_by = acting_officer
+    policy.updated_at = timezone.now()
+    policy.save()
+    # Every due date follows the new intervals (chunked: a prefecture is ~500k rows).
+    batch: list[Household] = []
+    for household in Household.objects.only(
+        "id",
+        "category",
+        "leader_role",
+        "last_met_at",
+        "last_visit_at",
+        "last_outcome",
+        "created_at",
+        "next_due",
+    ).iterator(chunk_size=5000):
+        new_due = due_date(household, policy)
+        if new_due != household.next_due:
+            household.next_due = new_due
+            batch.append(household)
+        if len(batch) >= 5000:
+            Household.objects.bulk_update(batch, ["next_due"])
+            batch = []
+    if batch:
+        Household.objects.bulk_update(batch, ["next_due"])
+    record(
+        EventType.POLICY_CHANGED,
+        actor=acting_officer,
+        obj=policy,
+        details={"old": old, "new": {f: str(getattr(policy, f)) for f in POLICY_FIELDS}},
+    )
+    return policy
+
+
+@transaction.atomic
+def do_set_dedicated_day(
+    officer: Officer, day: dt.date, *, acting_officer: Officer, remove: bool = False
+) -> None:
+    """専従日 (第3-2): set by the officer's 管理責任者."""
+    posts = access.managed_posts(acting_officer)
+    if not any(
+        a.post_id is not None and posts.filter(id=a.post_id).exists()
+        for a in officer.current_assignments()
+    ):
+        raise PermissionDeniedError("専従日は所属の管理責任者が指定します")
+    if remove:
+        DedicatedDay.objects.filter(officer=officer, day=day).delete()
+        record(
+            EventType.DEDICATED_DAY_REMOVED, actor=acting_officer, obj=officer, details={"day": day}
+        )
+        return
+    if DedicatedDay.objects.filter(officer=officer, day=day).exists():
+        raise ValidationError({"day": "その日は既に専従日です"})
+    DedicatedDay.objects.create(officer=officer, day=day, set_by=acting_officer)
+    record(EventType.DEDICATED_DAY_SET, actor=acting_officer, obj=officer, details={"day": day})
+
+
+@transaction.atomic
+def do_save_monthly_plan(
+    *,
+    acting_officer: Officer,
+    month: dt.date,
+    areas: str,
+    target_visits: int,
+    households: Iterable[Household] = (),
+) -> MonthlyPlan:
+    """The officer's own plan for a month (計画的に実施)."""
+    month = month.replace(day=1)
+    if target_visits < 0 or target_visits > 2000:
+        raise ValidationError({"target_visits": "予定件数は0〜2000で入力してください"})
+    households = list(households)
+    visible = set(
+        access.households_visible_to(acting_officer)
+        .filter(id__in=[h.id for h in households])
+        .values_list("id", flat=True)
+    )
+    if any(h.id not in visible for h in households):
+        raise ValidationError({"households": "計画に入れられるのは受持区の世帯だけです"})
+    plan, _ = MonthlyPlan.objects.get_or_create(officer=acting_officer, month=month)
+    plan.areas = areas.strip()[:200]
+    plan.target_visits = target_visits
+    plan.updated_at = timezone.now()
+    plan.save(update_fields=["areas", "target_visits", "updated_at"])
+    plan.households.set(households)
+    record(
+        EventType.MONTHLY_PLAN_SAVED,
+        actor=acting_officer,
+        obj=plan,
+        details={"month": month, "target": target_visits, "households": len(households)},
+    )
+    return plan
+
+
+@transaction.atomic
+def do_add_handover_note(beat: Beat, *, acting_officer: Officer, text: str) -> HandoverNote:
+    if not access.can_write_post(acting_officer, beat.post_id):
+        raise PermissionDeniedError("この受持区の引継事項を書く権限がありません")
+    if not text.strip():
+        raise ValidationError({"text": "引継事項を入力してください"})
+    note = HandoverNote.objects.create(beat=beat, author=acting_officer, text=text.strip())
+    record(
+        EventType.HANDOVER_NOTE_ADDED,
+        actor=acting_officer,
+        obj=note,
+        station_id=beat.post.station_id,
+    )
+    return note
