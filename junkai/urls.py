@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from junkai.accounts import views as accounts
 from junkai.api.api import api
@@ -57,6 +57,8 @@ urlpatterns = [
         "households/<int:household_id>/card/dispose/", households.card_dispose, name="card_dispose"
     ),
     path("search/", households.search, name="search"),
+    path("", include("junkai.visits.urls")),
+    path("", include("junkai.visits.planning_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -6,14 +6,26 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from junkai import access
+from junkai.org.models import Officer, Role
 
 
 def junkai(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     can_admin = bool(user.is_authenticated and access.administered_stations(user).exists())
     has_scope = bool(user.is_authenticated and not access.scope_of(user).empty)
+    officer = user if isinstance(user, Officer) else None
+    assignments = officer.current_assignments() if officer is not None else []
+    has_own_beats = any(a.beats.all() for a in assignments)
+    # 地域課長 (station MANAGER) and 交番所長 (INSPECTOR at a post) receive reports.
+    has_inbox = any(
+        (a.role == Role.MANAGER and a.post_id is None)
+        or (a.role == Role.INSPECTOR and a.post_id is not None)
+        for a in assignments
+    )
     return {
         "junkai_production": settings.PRODUCTION,
         "nav_has_scope": has_scope,
+        "nav_has_own_beats": has_own_beats,
+        "nav_has_inbox": has_inbox,
         "nav_can_admin_org": can_admin,
     }

@@ -70,6 +70,40 @@ def _undeclared_view(request: Any) -> HttpResponse:
     return HttpResponse("no rule")
 
 
+def _reports(household: Any, username: str) -> dict[str, int]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from junkai.org.models import Officer
+    from junkai.visits import actions as visit_actions
+    from junkai.visits.models import InfoReport
+
+    officer = Officer.objects.get(username=username)
+    daytime = timezone.localtime().replace(hour=10, minute=0) - dt.timedelta(days=1)
+    visit = visit_actions.do_record_visit(
+        household,
+        acting_officer=officer,
+        started_at=daytime,
+        outcome="REFUSED",
+        refusal_explanation="趣旨を説明した",
+        observations=["不審車両"],
+    )
+    tomorrow_night = timezone.localtime().replace(hour=20, minute=0) + dt.timedelta(days=1)
+    approval = visit_actions.do_request_night_approval(
+        household,
+        acting_officer=officer,
+        planned_start=tomorrow_night,
+        planned_end=tomorrow_night + dt.timedelta(hours=1),
+        reason="住民の都合",
+    )
+    return {
+        "report_id": visit.refusal_report.id,
+        "approval_id": approval.id,
+        "info_id": InfoReport.objects.get(visit=visit).id,
+    }
+
+
 urlpatterns = [*get_resolver().url_patterns, path("forgot/", _undeclared_view)]
 
 
@@ -84,6 +118,13 @@ class DeclarationTests(PersonaTestCase):
 
 
 class WalkTests(PersonaTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        # A refusal, an observation and a night request on each side, for the inbox routes.
+        cls.own_reports = _reports(cls.aoki, "officer1a")
+        cls.other_reports = _reports(cls.other["household"], "other_officer")
+
     def other_ids(self) -> dict[str, int]:
         other = self.other
         _, token = do_issue_api_token(other["officer"])
@@ -95,6 +136,7 @@ class WalkTests(PersonaTestCase):
             "token_id": token.id,
             "beat_id": other["beat"].id,
             "household_id": other["household"].id,
+            **self.other_reports,
         }
 
     def own_ids(self) -> dict[str, int]:
@@ -108,6 +150,7 @@ class WalkTests(PersonaTestCase):
             "token_id": token.id,
             "beat_id": self.beat("K1-1").id,
             "household_id": self.aoki.id,
+            **self.own_reports,
         }
 
     def url(self, route: str, ids: dict[str, int]) -> str:

@@ -1,0 +1,189 @@
+"""The work list, recording visits and the inbox, through the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import time_machine
+
+from junkai.audit.models import AuditEvent, EventType
+from junkai.households import actions as household_actions
+from junkai.lib.dates import add_months
+from junkai.testing import PersonaTestCase
+from junkai.visits.models import (
+    Concern,
+    InfoReport,
+    NightApprovalStatus,
+    NightVisitApproval,
+    RefusalReport,
+    Visit,
+)
+
+JST = ZoneInfo("Asia/Tokyo")
+DAY = dt.datetime(2026, 6, 10, 10, 0, tzinfo=JST)
+NIGHT = dt.datetime(2026, 6, 10, 21, 0, tzinfo=JST)
+
+
+def visit_post(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "outcome": "MET",
+        "method": "VISIT",
+        "guidance_topics": ["1", "2"],
+        "started_at": "",
+        "refusal_explanation": "",
+        "concern_kind": "",
+        "concern_text": "",
+        "observation": "",
+        "note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@time_machine.travel(DAY, tick=False)
+class WorklistTests(PersonaTestCase):
+    def test_unknown_first_then_by_due_date(self) -> None:
+        page = self.client_for("officer1a").get("/worklist/")
+        rows = page.context["rows"]
+        # 未把握 (no card: HIGH) is due now and comes before 青木 (HOME, MEDIUM).
+        self.assertEqual(rows[0].id, self.no_card.id)
+        self.assertIn(self.aoki.id, [r.id for r in rows])
+        self.assertTrue(all(r.next_due for r in rows))
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                event_type=EventType.LIST_HOUSEHOLDS, purpose="作業リスト"
+            ).exists()
+        )
+
+    def test_ordinary_visit_moves_the_due_date(self) -> None:
+        client = self.client_for("officer1a")
+        response = client.post(
+            f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-10T09:30")
+        )
+        self.assertRedirects(response, "/worklist/")
+        visit = Visit.objects.get(household=self.aoki)
+        self.assertEqual(visit.guidance_topics, [1, 2])
+        self.aoki.refresh_from_db()
+        self.assertEqual(self.aoki.next_due, add_months(dt.date(2026, 6, 10), 12))
+        rows = client.get("/worklist/").context["rows"]
+        self.assertNotIn(self.aoki.id, [r.id for r in rows])
+
+    def test_absent_brings_it_back_soon(self) -> None:
+        self.client_for("officer1a").post(
+            f"/households/{self.no_card.id}/visit/",
+            visit_post(outcome="ABSENT", guidance_topics=[], started_at="2026-06-10T09:30"),
+        )
+        self.no_card.refresh_from_db()
+        self.assertEqual(self.no_card.next_due, dt.date(2026, 6, 24))
+
+    def test_phone_only_for_community_leaders(self) -> None:
+        client = self.client_for("officer1a")
+        refused = client.post(
+            f"/households/{self.aoki.id}/visit/",
+            visit_post(method="PHONE", started_at="2026-06-10T09:30"),
+        )
+        self.assertContains(refused, "自治委員・区長・班長・組長の世帯", status_code=422)
+        self.assertFalse(Visit.objects.exists())
+        household_actions.do_update_household(self.aoki, acting_officer=None, leader_role="KUCHO")
+        accepted = client.post(
+            f"/households/{self.aoki.id}/visit/",
+            visit_post(method="PHONE", started_at="2026-06-10T09:30"),
+        )
+        self.assertRedirects(accepted, "/worklist/")
+        self.aoki.refresh_from_db()
+        # A leader's interval is 3 months.
+        self.assertEqual(self.aoki.next_due, dt.date(2026, 9, 10))
+
+    def test_refusal_needs_the_explanation_and_reaches_both_superiors(self) -> None:
+        client = self.client_for("officer1a")
+        missing = client.post(
+            f"/households/{self.no_card.id}/visit/",
+            visit_post(outcome="REFUSED", started_at="2026-06-10T09:30"),
+        )
+        self.assertContains(missing, "趣旨をどのように説明したか", status_code=422)
+        client.post(
+            f"/households/{self.no_card.id}/visit/",
+            visit_post(
+                outcome="REFUSED",
+                started_at="2026-06-10T09:30",
+                refusal_explanation="防犯のための訪問と説明した",
+                observation="向かいの空き家に出入りする人がいる",
+                concern_kind="TROUBLE",
+                concern_text="夜の騒音",
+            ),
+        )
+        report = RefusalReport.objects.get()
+        self.assertTrue(report.needs_koban_head)  # 駅前交番 is a 交番
+        self.assertEqual(Concern.objects.get().owner.username, "officer1a")
+        inbox = self.client_for("kacho").get("/inbox/")
+        self.assertContains(inbox, "防犯のための訪問と説明した")
+        self.assertContains(inbox, "向かいの空き家に出入りする人がいる")
+        self.client_for("kacho").post(f"/inbox/refusals/{report.id}/acknowledge/")
+        report.refresh_from_db()
+        self.assertFalse(report.fully_acknowledged)
+        self.client_for("kobancho1").post(f"/inbox/refusals/{report.id}/acknowledge/")
+        report.refresh_from_db()
+        self.assertTrue(report.fully_acknowledged)
+        info = InfoReport.objects.get()
+        self.client_for("kacho").post(f"/inbox/info/{info.id}/acknowledge/")
+        info.refresh_from_db()
+        assert info.acknowledged_by is not None
+        self.assertEqual(info.acknowledged_by.username, "kacho")
+
+    def test_other_post_cannot_record(self) -> None:
+        response = self.client_for("officer2a").post(
+            f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-10T09:30")
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(Visit.objects.exists())
+
+
+class NightTests(PersonaTestCase):
+    def test_night_visit_needs_both_approvals(self) -> None:
+        client = self.client_for("officer1a")
+        with time_machine.travel(DAY, tick=False):
+            client.post(
+                f"/households/{self.aoki.id}/night-approval/",
+                {
+                    "planned_start": "2026-06-10T20:30",
+                    "planned_end": "2026-06-10T21:30",
+                    "reason": "日中は不在",
+                },
+            )
+            approval = NightVisitApproval.objects.get()
+            self.client_for("kacho").post(f"/inbox/night/{approval.id}/approve/")
+            approval.refresh_from_db()
+            self.assertEqual(approval.status, NightApprovalStatus.PENDING)
+        with time_machine.travel(NIGHT, tick=False):
+            blocked = self.client_for("officer1a").post(
+                f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-10T21:00")
+            )
+            self.assertContains(blocked, "事前に地域課長", status_code=403)
+            self.assertFalse(Visit.objects.exists())
+        with time_machine.travel(DAY, tick=False):
+            self.client_for("kobancho1").post(f"/inbox/night/{approval.id}/approve/")
+            approval.refresh_from_db()
+            self.assertEqual(approval.status, NightApprovalStatus.APPROVED)
+        with time_machine.travel(NIGHT, tick=False):
+            done = self.client_for("officer1a").post(
+                f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-10T21:00")
+            )
+            self.assertRedirects(done, "/worklist/")
+            self.assertEqual(Visit.objects.get().night_approval, approval)
+
+    def test_officer_cannot_approve(self) -> None:
+        with time_machine.travel(DAY, tick=False):
+            self.client_for("officer1a").post(
+                f"/households/{self.aoki.id}/night-approval/",
+                {
+                    "planned_start": "2026-06-10T20:30",
+                    "planned_end": "2026-06-10T21:30",
+                    "reason": "日中は不在",
+                },
+            )
+            approval = NightVisitApproval.objects.get()
+            response = self.client_for("officer1b").post(f"/inbox/night/{approval.id}/approve/")
+            self.assertEqual(response.status_code, 404)
+            approval.refresh_from_db()
+            self.assertIsNone(approval.manager_approved_at)

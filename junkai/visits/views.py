@@ -1,0 +1,341 @@
+"""The officer's day: the work list, recording a visit, night-visit requests; and the
+manager's inbox of reports (refusals, observations, night requests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from junkai import access
+from junkai.access import declare_access
+from junkai.households.models import (
+    CardRevision,
+    CardStatus,
+    ContactCard,
+    Household,
+    HouseholdStatus,
+)
+from junkai.org.actions import PermissionDeniedError
+from junkai.org.models import Beat, today
+from junkai.visits import actions
+from junkai.visits.forms import NightRequestForm, RejectForm, VisitForm
+from junkai.visits.models import (
+    Concern,
+    ConcernStatus,
+    InfoReport,
+    NightApprovalStatus,
+    NightVisitApproval,
+    RefusalReport,
+)
+from junkai.visits.schedule import current_policy
+from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
+
+
+def worklist_queryset(beats: QuerySet[Beat], horizon: dt.date) -> QuerySet[Household]:
+    """Households of the beats due by `horizon`, HIGH first, then by due date."""
+    open_concerns = (
+        Concern.objects.filter(household=OuterRef("pk"))
+        .exclude(status=ConcernStatus.RESOLVED)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    card = ContactCard.objects.filter(household=OuterRef("pk"), status=CardStatus.ACTIVE)
+    return (
+        Household.objects.filter(
+            beat__in=beats, status=HouseholdStatus.ACTIVE, next_due__lte=horizon
+        )
+        .select_related("building")
+        .annotate(
+            open_concerns=Coalesce(Subquery(open_concerns, output_field=IntegerField()), 0),
+            preferred_times=Subquery(card.values("preferred_times")[:1]),
+            preferred_days=Subquery(card.values("preferred_days")[:1]),
+        )
+        .order_by("priority", "next_due", "id")
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """作業リスト: what to visit next in the officer's own beats."""
+    officer = request.user
+    beats = access.own_beats(officer)
+    beat: Beat | None = None
+    if beat_id := request.GET.get("beat"):
+        if not beat_id.isdigit():
+            raise Http404("見つかりません")
+        beat = access.access_beat(officer, int(beat_id))
+        beats = Beat.objects.filter(id=beat.id)
+    policy = current_policy()
+    day = today()
+    horizon = day + dt.timedelta(days=policy.horizon_days)
+    households = worklist_queryset(beats, horizon)
+    town = request.GET.get("town", "")
+    block_group = request.GET.get("block_group", "")
+    if town:
+        households = households.filter(town=town)
+    if block_group:
+        households = households.filter(block_group=block_group)
+    rows = list(households[:500])
+    for h in rows:
+        h.days_overdue = max(0, (day - h.next_due).days) if h.next_due else 0  # type: ignore[attr-defined]
+    access.record_list_read(officer, beat=beat, count=len(rows), purpose="作業リスト")
+    towns = sorted(
+        set(Household.objects.filter(beat__in=beats).values_list("town", flat=True).distinct())
+    )
+    return render(
+        request,
+        "visits/worklist.html",
+        {
+            "rows": rows,
+            "beats": access.own_beats(officer),
+            "beat": beat,
+            "town": town,
+            "towns": towns,
+            "block_group": block_group,
+            "horizon": horizon,
+            "policy": policy,
+        },
+    )
+
+
+def _todays_revision(household: Household, officer_id: int) -> CardRevision | None:
+    """A card accepted or corrected by this officer on this household today: the visit's."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        CardRevision.objects.filter(
+            card__household=household, revised_by_id=officer_id, revised_at__gte=start
+        )
+        .order_by("-revised_at")
+        .first()
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    """Record a visit: an ordinary one is the outcome (面接, preselected), the guidance given,
+    and 記録する."""
+    officer = request.user
+    household = access.access_household(officer, household_id, purpose="巡回連絡の記録")
+    if not access.can_write_post(officer, household.post_id):
+        raise PermissionDeniedError("この世帯の巡回連絡を記録する権限がありません")
+    form = VisitForm(request.POST or None)
+    status = 200
+    night_blocked = False
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.do_record_visit(
+                    household,
+                    acting_officer=officer,
+                    started_at=data["started_at"],
+                    method=data["method"],
+                    outcome=data["outcome"],
+                    guidance_topics=data["guidance_topics"],
+                    note=data["note"],
+                    refusal_explanation=data["refusal_explanation"],
+                    concerns=form.concerns(),  # type: ignore[arg-type]
+                    observations=[data["observation"]] if data["observation"] else [],
+                    card_revision=_todays_revision(household, officer.id),
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    target = {"concerns.0.kind": "concern_kind", "concerns.0.text": "concern_text"}
+                    name = target.get(field, field)
+                    form.add_error(name if name in form.fields else None, errors)
+            except PermissionDeniedError as denied:
+                form.add_error(None, str(denied))
+                night_blocked = True
+                status = 403
+            else:
+                household.refresh_from_db(fields=["next_due"])
+                messages.success(
+                    request,
+                    f"{household.address} の巡回連絡を記録しました。次回予定日: {household.next_due:%Y-%m-%d}",
+                )
+                return redirect("worklist")
+    open_concerns = household.concerns.exclude(status=ConcernStatus.RESOLVED)
+    card = household.cards.filter(status=CardStatus.ACTIVE).first()
+    return render(
+        request,
+        "visits/visit_form.html",
+        {
+            "household": household,
+            "form": form,
+            "card": card,
+            "open_concerns": open_concerns,
+            "night_blocked": night_blocked,
+        },
+        status=status,
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def night_request(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    """夜間実施の承認申請 (第4-3): before the visit."""
+    officer = request.user
+    household = access.access_household(officer, household_id, purpose="夜間実施の申請")
+    form = NightRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_request_night_approval(
+                household,
+                acting_officer=officer,
+                planned_start=form.cleaned_data["planned_start"],
+                planned_end=form.cleaned_data["planned_end"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request, "夜間実施の承認を申請しました。承認されるまで実施できません。"
+            )
+            return redirect("household", household_id=household.id)
+    pending = household.night_approvals.order_by("-requested_at")[:5]
+    return render(
+        request,
+        "visits/night_request.html",
+        {"household": household, "form": form, "pending": pending},
+    )
+
+
+def _inbox_filters(request: AuthenticatedHttpRequest) -> tuple[set[int], set[int]]:
+    """Stations where the officer is 地域課長, posts where he is 交番所長."""
+    stations = {
+        a.station_id
+        for a in request.user.current_assignments()
+        if a.station_id is not None and access.is_section_chief(request.user, a.station_id)
+    }
+    posts = {
+        a.post_id
+        for a in request.user.current_assignments()
+        if a.post_id is not None and access.is_koban_head(request.user, a.post_id)
+    }
+    return stations, posts
+
+
+@declare_access("scoped")
+@signed_in_view
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The manager's inbox: refusal reports, observations and night requests to act on."""
+    stations, posts = _inbox_filters(request)
+    if not stations and not posts:
+        return render(request, "visits/inbox.html", {"not_recipient": True})
+    mine = Q(station_id__in=stations) | Q(post_id__in=posts, needs_koban_head=True)
+    refusals = (
+        RefusalReport.objects.filter(mine)
+        .select_related("visit", "visit__household", "visit__officer")
+        .order_by("-visit__started_at")[:50]
+    )
+    infos = (
+        InfoReport.objects.filter(station_id__in=stations)
+        .select_related("visit__household", "reported_by", "acknowledged_by")
+        .order_by("acknowledged_at", "-reported_at")[:50]
+    )
+    nights = (
+        NightVisitApproval.objects.filter(mine)
+        .select_related("household", "requested_by")
+        .order_by("-requested_at")[:50]
+    )
+    access.record_list_read(
+        request.user, beat=None, count=len(refusals) + len(infos), purpose="報告の確認"
+    )
+    return render(
+        request,
+        "visits/inbox.html",
+        {
+            "refusals": refusals,
+            "infos": infos,
+            "nights": nights,
+            "is_section_chief": bool(stations),
+            "pending": NightApprovalStatus.PENDING,
+        },
+    )
+
+
+def _in_inbox(request: AuthenticatedHttpRequest, model: type, object_id: int) -> object:
+    stations, posts = _inbox_filters(request)
+    condition = Q(station_id__in=stations)
+    if model is not InfoReport:
+        condition |= Q(post_id__in=posts, needs_koban_head=True)
+    found = model.objects.filter(condition, id=object_id).first()  # type: ignore[attr-defined]
+    if found is None:
+        raise Http404("見つかりません")
+    return found
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_POST
+def refusal_acknowledge(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
+    report = _in_inbox(request, RefusalReport, report_id)
+    assert isinstance(report, RefusalReport)
+    actions.do_acknowledge_refusal(report, acting_officer=request.user)
+    messages.success(request, "拒否の報告を確認しました。")
+    return redirect("inbox")
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_POST
+def info_acknowledge(request: AuthenticatedHttpRequest, info_id: int) -> HttpResponse:
+    report = _in_inbox(request, InfoReport, info_id)
+    assert isinstance(report, InfoReport)
+    try:
+        actions.do_acknowledge_info_report(report, acting_officer=request.user)
+    except ValidationError as error:
+        messages.error(request, "、".join(error.messages))
+    else:
+        messages.success(request, "見聞情報の報告を確認しました。")
+    return redirect("inbox")
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_POST
+def night_approve(request: AuthenticatedHttpRequest, approval_id: int) -> HttpResponse:
+    approval = _in_inbox(request, NightVisitApproval, approval_id)
+    assert isinstance(approval, NightVisitApproval)
+    try:
+        approval = actions.do_approve_night_visit(approval, acting_officer=request.user)
+    except ValidationError as error:
+        messages.error(request, "、".join(error.messages))
+    else:
+        done = "承認が揃いました。" if approval.status == NightApprovalStatus.APPROVED else ""
+        messages.success(request, f"夜間実施を承認しました。{done}")
+    return redirect("inbox")
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_POST
+def night_reject(request: AuthenticatedHttpRequest, approval_id: int) -> HttpResponse:
+    approval = _in_inbox(request, NightVisitApproval, approval_id)
+    assert isinstance(approval, NightVisitApproval)
+    form = RejectForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        actions.do_reject_night_visit(approval, acting_officer=request.user, reason=reason)
+    except ValidationError as error:
+        messages.error(request, "、".join(error.messages))
+    else:
+        messages.success(request, "夜間実施を不承認にしました。")
+    return redirect("inbox")
