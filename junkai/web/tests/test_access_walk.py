@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import HttpResponse
 from django.test import Client, override_settings
@@ -118,6 +118,9 @@ class DeclarationTests(PersonaTestCase):
 
 
 class WalkTests(PersonaTestCase):
+    own_reports: ClassVar[dict[str, int]]
+    other_reports: ClassVar[dict[str, int]]
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
