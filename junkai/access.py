@@ -29,6 +29,7 @@ from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.models import Household
 from junkai.org.models import Assignment, Beat, Officer, Post, PostKind, Role, Station
+from junkai.visits.models import InfoReport, NightVisitApproval, RefusalReport
 
 STATION_WIDE_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
 POST_ROLES = {Role.CUSTODIAN, Role.BEAT_OFFICER, Role.MANAGER, Role.INSPECTOR}
@@ -214,10 +215,42 @@ def is_section_chief(officer: Officer, station_id: int) -> bool:
 
 
 def is_koban_head(officer: Officer, post_id: int) -> bool:
-    """交番所長 of the post (an INSPECTOR assigned at it)."""
+    """交番所長 of the post: an INSPECTOR assigned at it, or a 幹部交番's 所長 (its MANAGER)."""
     return any(
-        a.role == Role.INSPECTOR and a.post_id == post_id for a in officer.current_assignments()
+        a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id == post_id
+        for a in officer.current_assignments()
     )
+
+
+def _scoped(officer: Officer, model: Any, object_id: int, label: str) -> Any:
+    scope = scope_of(officer)
+    found = model.objects.filter(
+        Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids), id=object_id
+    ).first()
+    if found is None:
+        raise _deny(officer, label, object_id)
+    return found
+
+
+def access_night_approval(officer: Officer, approval_id: int) -> NightVisitApproval:
+    """A night-visit request of a post or station in the officer's scope; 404 otherwise."""
+    approval: NightVisitApproval = _scoped(
+        officer, NightVisitApproval, approval_id, "visits.nightvisitapproval"
+    )
+    return approval
+
+
+def access_refusal_report(officer: Officer, report_id: int) -> RefusalReport:
+    report: RefusalReport = _scoped(officer, RefusalReport, report_id, "visits.refusalreport")
+    return report
+
+
+def access_info_report(officer: Officer, report_id: int) -> InfoReport:
+    """Observations go to the 地域課長: only he reads them."""
+    report = InfoReport.objects.filter(id=report_id).first()
+    if report is None or not is_section_chief(officer, report.station_id):
+        raise _deny(officer, "visits.inforeport", report_id)
+    return report
 
 
 # --- administration of the organisation (who may change assignments) -------------------

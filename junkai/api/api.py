@@ -19,6 +19,7 @@ from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession
 from junkai.api.households import router as households_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
+from junkai.api.visits import router as visits_router
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.org.actions import PermissionDeniedError
@@ -32,6 +33,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", households_router)
+api.add_router("/", visits_router)
 
 
 @api.exception_handler(Http404)
@@ -52,7 +54,12 @@ def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: Exception) -> HttpResponse:
     assert isinstance(exc, ValidationError)
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    # One message per field, as the households and visits routers answer.
+    errors = (
+        {field: " ".join(messages) for field, messages in exc.message_dict.items()}
+        if hasattr(exc, "error_dict")
+        else {"__all__": " ".join(exc.messages)}
+    )
     return api.create_response(
         request, {"detail": "入力内容に誤りがあります", "errors": errors}, status=422
     )

@@ -36,6 +36,9 @@ from junkai.visits.models import (
 )
 from junkai.visits.schedule import current_policy, due_date, refresh_due
 
+#: 交番勤務員 report to the 地域課長 and also their 交番所長 (a 幹部交番 is a 交番 too).
+KOBAN_KINDS = (PostKind.KOBAN, PostKind.KANBU_KOBAN)
+
 #: A visit may be recorded a little ahead of the server clock (tablet clocks drift).
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
@@ -82,8 +85,21 @@ def do_record_visit(
 ) -> Visit:
     """巡回連絡の記録. Refused with a message naming the rule when the 要領 does not allow it."""
     _require_write(acting_officer, household)
+    if timezone.is_naive(started_at):
+        raise ValidationError({"started_at": "実施日時は時差付き（+09:00など）で指定してください"})
     policy = current_policy()
     errors: dict[str, str] = {}
+    # A concern's owner must serve at the household's station today.
+    owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
+    serving = (
+        set(
+            access.officers_of_station(household.station)
+            .filter(id__in=owner_ids)
+            .values_list("id", flat=True)
+        )
+        if owner_ids
+        else set()
+    )
     if method not in Method.values:
         errors["method"] = "方法は「訪問」か「電話」を選んでください"
     if outcome not in Outcome.values:
@@ -108,6 +124,10 @@ def do_record_visit(
             errors[f"concerns.{i}.kind"] = f"困りごと等{i + 1}の種別を選んでください"
         if not str(concern.get("text") or "").strip():
             errors[f"concerns.{i}.text"] = f"困りごと等{i + 1}の内容を入力してください"
+        if concern.get("owner_id") and int(concern["owner_id"]) not in serving:
+            errors[f"concerns.{i}.owner_id"] = (
+                f"困りごと等{i + 1}の担当者はこの署の職員から選んでください"
+            )
     if card_revision is not None and card_revision.card.household_id != household.id:
         errors["card_revision"] = "別の世帯のカードの補正です"
     if errors:
@@ -163,7 +183,7 @@ def do_record_visit(
             visit=visit,
             station_id=household.station_id,
             post_id=household.post_id,
-            needs_koban_head=household.post.kind == PostKind.KOBAN,
+            needs_koban_head=household.post.kind in KOBAN_KINDS,
         )
 
     # The schedule: a MET contact (a leader's phone call counts) restarts the interval.
@@ -204,6 +224,10 @@ def do_request_night_approval(
     reason: str,
 ) -> NightVisitApproval:
     _require_write(acting_officer, household)
+    if timezone.is_naive(planned_start) or timezone.is_naive(planned_end):
+        raise ValidationError(
+            {"planned_start": "予定日時は時差付き（+09:00など）で指定してください"}
+        )
     errors = {}
     if planned_end <= planned_start:
         errors["planned_end"] = "終了予定は開始予定より後にしてください"
@@ -221,7 +245,7 @@ def do_request_night_approval(
         planned_start=planned_start,
         planned_end=planned_end,
         reason=reason.strip()[:200],
-        needs_koban_head=household.post.kind == PostKind.KOBAN,
+        needs_koban_head=household.post.kind in KOBAN_KINDS,
     )
     record(
         EventType.NIGHT_APPROVAL_REQUESTED,

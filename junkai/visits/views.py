@@ -7,8 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,16 +18,13 @@ from junkai.access import declare_access
 from junkai.households.models import (
     CardRevision,
     CardStatus,
-    ContactCard,
     Household,
-    HouseholdStatus,
 )
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, today
 from junkai.visits import actions
 from junkai.visits.forms import NightRequestForm, RejectForm, VisitForm
 from junkai.visits.models import (
-    Concern,
     ConcernStatus,
     InfoReport,
     NightApprovalStatus,
@@ -36,32 +32,8 @@ from junkai.visits.models import (
     RefusalReport,
 )
 from junkai.visits.schedule import current_policy
+from junkai.visits.worklist import due_households
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
-
-
-def worklist_queryset(beats: QuerySet[Beat], horizon: dt.date) -> QuerySet[Household]:
-    """Households of the beats due by `horizon`, HIGH first, then by due date."""
-    open_concerns = (
-        Concern.objects.filter(household=OuterRef("pk"))
-        .exclude(status=ConcernStatus.RESOLVED)
-        .order_by()
-        .values("household")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    card = ContactCard.objects.filter(household=OuterRef("pk"), status=CardStatus.ACTIVE)
-    return (
-        Household.objects.filter(
-            beat__in=beats, status=HouseholdStatus.ACTIVE, next_due__lte=horizon
-        )
-        .select_related("building")
-        .annotate(
-            open_concerns=Coalesce(Subquery(open_concerns, output_field=IntegerField()), 0),
-            preferred_times=Subquery(card.values("preferred_times")[:1]),
-            preferred_days=Subquery(card.values("preferred_days")[:1]),
-        )
-        .order_by("priority", "next_due", "id")
-    )
 
 
 @declare_access("scoped")
@@ -79,7 +51,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     policy = current_policy()
     day = today()
     horizon = day + dt.timedelta(days=policy.horizon_days)
-    households = worklist_queryset(beats, horizon)
+    households = due_households(Household.objects.filter(beat__in=beats), horizon)
     town = request.GET.get("town", "")
     block_group = request.GET.get("block_group", "")
     if town:
@@ -271,23 +243,11 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _in_inbox(request: AuthenticatedHttpRequest, model: type, object_id: int) -> object:
-    stations, posts = _inbox_filters(request)
-    condition = Q(station_id__in=stations)
-    if model is not InfoReport:
-        condition |= Q(post_id__in=posts, needs_koban_head=True)
-    found = model.objects.filter(condition, id=object_id).first()  # type: ignore[attr-defined]
-    if found is None:
-        raise Http404("見つかりません")
-    return found
-
-
 @declare_access("scoped")
 @signed_in_view
 @require_POST
 def refusal_acknowledge(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
-    report = _in_inbox(request, RefusalReport, report_id)
-    assert isinstance(report, RefusalReport)
+    report = access.access_refusal_report(request.user, report_id)
     actions.do_acknowledge_refusal(report, acting_officer=request.user)
     messages.success(request, "拒否の報告を確認しました。")
     return redirect("inbox")
@@ -297,8 +257,7 @@ def refusal_acknowledge(request: AuthenticatedHttpRequest, report_id: int) -> Ht
 @signed_in_view
 @require_POST
 def info_acknowledge(request: AuthenticatedHttpRequest, info_id: int) -> HttpResponse:
-    report = _in_inbox(request, InfoReport, info_id)
-    assert isinstance(report, InfoReport)
+    report = access.access_info_report(request.user, info_id)
     try:
         actions.do_acknowledge_info_report(report, acting_officer=request.user)
     except ValidationError as error:
@@ -312,8 +271,7 @@ def info_acknowledge(request: AuthenticatedHttpRequest, info_id: int) -> HttpRes
 @signed_in_view
 @require_POST
 def night_approve(request: AuthenticatedHttpRequest, approval_id: int) -> HttpResponse:
-    approval = _in_inbox(request, NightVisitApproval, approval_id)
-    assert isinstance(approval, NightVisitApproval)
+    approval = access.access_night_approval(request.user, approval_id)
     try:
         approval = actions.do_approve_night_visit(approval, acting_officer=request.user)
     except ValidationError as error:
@@ -328,8 +286,7 @@ def night_approve(request: AuthenticatedHttpRequest, approval_id: int) -> HttpRe
 @signed_in_view
 @require_POST
 def night_reject(request: AuthenticatedHttpRequest, approval_id: int) -> HttpResponse:
-    approval = _in_inbox(request, NightVisitApproval, approval_id)
-    assert isinstance(approval, NightVisitApproval)
+    approval = access.access_night_approval(request.user, approval_id)
     form = RejectForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:

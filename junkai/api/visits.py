@@ -1,0 +1,495 @@
+"""Visits, the officer's work list, night-visit approvals and refusal reports over the API.
+
+Every operation reads through junkai.access (scope, 404 alike for absent and out of scope, the
+read recorded with its purpose) and writes through junkai.visits.actions, as the pages do. A
+rule of the 要領 that refuses a write answers 422 naming the field (refusal without the note of
+how the purpose was explained, a phone contact for a household without a community leader) or
+403 with the reason (a night visit without an approval, a reader in scope who may not write).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from junkai import access
+from junkai.access import declare_access
+from junkai.api.schemas import Message
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.households.models import (
+    CardRevision,
+    Household,
+    HouseholdStatus,
+    Priority,
+)
+from junkai.org.actions import PermissionDeniedError
+from junkai.org.models import Officer
+from junkai.visits import actions
+from junkai.visits.models import (
+    NightVisitApproval,
+    RefusalReport,
+    Visit,
+)
+from junkai.visits.schedule import current_policy
+from junkai.visits.worklist import due_households
+
+router = Router(tags=["visits"])
+
+INVALID = "入力内容に誤りがあります"
+NEEDS_OFFSET = "日時は時差付き（例: 2026-06-10T10:00:00+09:00）で入力してください"
+MAX_TEXT = 2000
+MAX_HORIZON_DAYS = 365
+
+
+def _officer(request: HttpRequest) -> Officer:
+    officer = request.user
+    assert isinstance(officer, Officer)
+    return officer
+
+
+def _invalid(exc: ValidationError) -> dict[str, Any]:
+    """A refused write as `{detail, errors: {field: message}}`, as the households API answers."""
+    messages = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return {"detail": INVALID, "errors": {k: " ".join(v) for k, v in messages.items()}}
+
+
+def _naive(**moments: dt.datetime) -> dict[str, str]:
+    """A moment without its offset is ambiguous (UTC? the tablet's clock?): refused, not guessed."""
+    return {name: NEEDS_OFFSET for name, value in moments.items() if timezone.is_naive(value)}
+
+
+def _denied(officer: Officer, object_type: str, object_id: int) -> Http404:
+    record(
+        EventType.ACCESS_DENIED,
+        actor=officer,
+        object_type=object_type,
+        object_id=str(object_id),
+    )
+    return Http404("見つかりません")
+
+
+def _in_scope(officer: Officer) -> Q:
+    """Rows carrying station_id/post_id that fall in the officer's scope (none when empty)."""
+    scope = access.scope_of(officer)
+    return Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+class ErrorsOut(Schema):
+    detail: str
+    errors: dict[str, str]
+
+
+class ConcernIn(Schema):
+    kind: str = Field(description="TROUBLE（困りごと）/ OPINION（意見）/ REQUEST（要望）")
+    text: str = Field(max_length=MAX_TEXT)
+    owner_id: int | None = Field(None, description="対応する職員（省略時は記録する職員）")
+
+
+class VisitIn(Schema):
+    household_id: int
+    started_at: dt.datetime = Field(description="実施日時（時差付き ISO 8601）")
+    method: str = Field("VISIT", description="VISIT（訪問）/ PHONE（電話）")
+    outcome: str = Field(description="MET（面接）/ ABSENT（不在）/ REFUSED（拒否）")
+    guidance_topics: list[int] = Field(
+        default_factory=list, description="指導連絡・情報提供事項（第4-4 (1)〜(6)）"
+    )
+    note: str = Field("", max_length=MAX_TEXT)
+    refusal_explanation: str = Field(
+        "", max_length=MAX_TEXT, description="拒否の場合、趣旨をどのように説明したか（必須）"
+    )
+    concerns: list[ConcernIn] = Field(default_factory=list, max_length=20)
+    observations: list[str] = Field(
+        default_factory=list, max_length=20, description="見聞きした情報（地域課長へ報告）"
+    )
+    card_revision_id: int | None = Field(None, description="この巡回連絡で行ったカードの補正")
+
+
+class ConcernOut(Schema):
+    id: int
+    kind: str
+    text: str
+    status: str
+    owner_id: int
+
+
+class VisitOut(Schema):
+    id: int
+    household_id: int
+    started_at: dt.datetime
+    method: str
+    outcome: str
+    guidance_topics: list[int]
+    note: str
+    refusal_explanation: str
+    concerns: list[ConcernOut]
+    observations: int
+    refusal_report_id: int | None
+    night_approval_id: int | None
+    next_due: dt.date | None
+
+
+class WorklistParams(Schema):
+    beat: int | None = Field(None, description="受持区ID（省略時は自分の受持区すべて）")
+    town: str | None = Field(None, max_length=50, description="町名")
+    block_group: str | None = Field(None, max_length=20, description="組・班")
+    horizon_days: int | None = Field(
+        None, ge=0, le=MAX_HORIZON_DAYS, description="何日先の予定までを含めるか（既定は基準の値）"
+    )
+
+
+class WorkItem(Schema):
+    household_id: int
+    address: str
+    town: str
+    block_group: str
+    map_number: int | None
+    beat_id: int
+    priority: str = Field(description="HIGH / MEDIUM / LOW（実施の必要性）")
+    category: str
+    due_date: dt.date
+    days_overdue: int
+    last_outcome: str | None
+    last_visit_at: dt.datetime | None
+    open_concerns: int
+    preferred_times: str
+    preferred_days: str
+
+
+class Worklist(Schema):
+    items: list[WorkItem]
+    count: int
+
+
+class NightApprovalIn(Schema):
+    household_id: int
+    planned_start: dt.datetime
+    planned_end: dt.datetime
+    reason: str = Field(max_length=200, description="夜間に実施する理由（住民等の都合）")
+
+
+class NightApprovalOut(Schema):
+    id: int
+    household_id: int
+    status: str
+    needs_koban_head: bool
+    planned_start: dt.datetime
+    planned_end: dt.datetime
+    manager_approved: bool
+    koban_head_approved: bool
+
+
+class OfficerRef(Schema):
+    id: int
+    username: str
+    full_name: str
+
+
+class RefusalReportParams(Schema):
+    pending: bool = Field(False, description="確認が済んでいないものだけ")
+    limit: int = Field(200, ge=1, le=1000, description="新しいものから何件")
+
+
+class RefusalReportOut(Schema):
+    id: int
+    household_id: int
+    post_id: int
+    visit_id: int
+    started_at: dt.datetime
+    officer: OfficerRef
+    explanation: str
+    needs_koban_head: bool
+    manager_acknowledged: bool
+    koban_head_acknowledged: bool
+
+
+class RefusalReportList(Schema):
+    items: list[RefusalReportOut]
+
+
+class RefusalAckOut(Schema):
+    id: int
+    needs_koban_head: bool
+    manager_acknowledged: bool
+    koban_head_acknowledged: bool
+    fully_acknowledged: bool
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _visit_out(visit: Visit, household: Household) -> dict[str, Any]:
+    report = RefusalReport.objects.filter(visit=visit).values_list("id", flat=True).first()
+    return {
+        "id": visit.id,
+        "household_id": household.id,
+        "started_at": visit.started_at,
+        "method": visit.method,
+        "outcome": visit.outcome,
+        "guidance_topics": visit.guidance_topics,
+        "note": visit.note,
+        "refusal_explanation": visit.refusal_explanation,
+        "concerns": [
+            {"id": c.id, "kind": c.kind, "text": c.text, "status": c.status, "owner_id": c.owner_id}
+            for c in visit.concerns.order_by("id")
+        ],
+        "observations": visit.info_reports.count(),
+        "refusal_report_id": report,
+        "night_approval_id": visit.night_approval_id,
+        "next_due": household.next_due,
+    }
+
+
+def _approval_out(approval: NightVisitApproval) -> dict[str, Any]:
+    return {
+        "id": approval.id,
+        "household_id": approval.household_id,
+        "status": approval.status,
+        "needs_koban_head": approval.needs_koban_head,
+        "planned_start": approval.planned_start,
+        "planned_end": approval.planned_end,
+        "manager_approved": approval.manager_approved_at is not None,
+        "koban_head_approved": approval.koban_head_approved_at is not None,
+    }
+
+
+def _concern_errors(household: Household, concerns: list[ConcernIn]) -> dict[str, str]:
+    """An owner must serve at the household's station today (not any officer of the prefecture)."""
+    wanted = {c.owner_id for c in concerns if c.owner_id is not None}
+    if not wanted:
+        return {}
+    serving = set(
+        access.officers_of_station(household.station)
+        .filter(id__in=wanted)
+        .values_list("id", flat=True)
+    )
+    return {
+        f"concerns.{i}.owner_id": f"困りごと等{i + 1}の担当者はこの署の職員から選んでください"
+        for i, c in enumerate(concerns)
+        if c.owner_id is not None and c.owner_id not in serving
+    }
+
+
+def _concern_in(concern: ConcernIn) -> actions.ConcernIn:
+    data = actions.ConcernIn(kind=concern.kind, text=concern.text)
+    if concern.owner_id is not None:
+        data["owner_id"] = concern.owner_id
+    return data
+
+
+# --- operations ------------------------------------------------------------------------
+
+
+@router.post("/visits", response={201: VisitOut, 403: Message, 404: Message, 422: ErrorsOut})
+@declare_access("scoped")
+def record_visit(request: HttpRequest, payload: VisitIn) -> tuple[int, dict[str, Any]]:
+    """巡回連絡の記録. 拒否は趣旨説明が必須（拒否の報告が地域課長・交番所長へ）; 電話は地域の役職
+    のある世帯に限る; 夜間（既定 19:00〜07:00）は事前の承認が必要（なければ 403）."""
+    officer = _officer(request)
+    household = access.access_household(officer, payload.household_id, purpose="巡回連絡の記録")
+    errors = _naive(started_at=payload.started_at) | _concern_errors(household, payload.concerns)
+    revision = None
+    if payload.card_revision_id is not None:
+        revision = CardRevision.objects.filter(
+            id=payload.card_revision_id, card__household=household
+        ).first()
+        if revision is None:
+            errors["card_revision_id"] = "この世帯のカードの補正を指定してください"
+    if errors:
+        return 422, {"detail": INVALID, "errors": errors}
+    try:
+        visit = actions.do_record_visit(
+            household,
+            acting_officer=officer,
+            started_at=payload.started_at,
+            method=payload.method,
+            outcome=payload.outcome,
+            guidance_topics=payload.guidance_topics,
+            note=payload.note,
+            refusal_explanation=payload.refusal_explanation,
+            concerns=[_concern_in(c) for c in payload.concerns],
+            observations=payload.observations,
+            card_revision=revision,
+        )
+    except ValidationError as exc:
+        return 422, _invalid(exc)
+    return 201, _visit_out(visit, household)
+
+
+@router.get("/worklist", response={200: Worklist, 404: Message})
+@declare_access("scoped")
+def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, Any]:
+    """作業リスト: 自分の受持区（`beat` で範囲内の受持区）で期間内に予定日が来る世帯.
+
+    実施の必要性（高→低）、予定日、ID の順。一覧の閲覧として記録されます。
+    """
+    officer = _officer(request)
+    households = access.households_visible_to(officer).filter(status=HouseholdStatus.ACTIVE)
+    beat = None
+    if params.beat is not None:
+        beat = access.access_beat(officer, params.beat)
+        households = households.filter(beat=beat)
+    else:
+        households = households.filter(beat__in=access.own_beats(officer).values("id"))
+    if params.town:
+        households = households.filter(town=params.town)
+    if params.block_group:
+        households = households.filter(block_group=params.block_group)
+    policy = current_policy()
+    horizon = policy.horizon_days if params.horizon_days is None else params.horizon_days
+    today = timezone.localdate()
+    until = today + dt.timedelta(days=horizon)
+    rows = list(due_households(households, until))
+    items = []
+    for h in rows:
+        due = h.next_due
+        assert due is not None  # due_households filters on it
+        extra: Any = h  # the annotations of due_households
+        items.append(
+            {
+                "household_id": h.id,
+                "address": h.address,
+                "town": h.town,
+                "block_group": h.block_group,
+                "map_number": h.map_number,
+                "beat_id": h.beat_id,
+                "priority": Priority(h.priority).name,
+                "category": h.category,
+                "due_date": due,
+                "days_overdue": max((today - due).days, 0),
+                "last_outcome": h.last_outcome or None,
+                "last_visit_at": h.last_visit_at,
+                "open_concerns": extra.open_concerns,
+                "preferred_times": extra.preferred_times,
+                "preferred_days": extra.preferred_days,
+            }
+        )
+    access.record_list_read(officer, beat=beat, count=len(items), purpose="作業リスト")
+    return {"items": items, "count": len(items)}
+
+
+@router.post(
+    "/night-visit-approvals",
+    response={201: NightApprovalOut, 403: Message, 404: Message, 422: ErrorsOut},
+)
+@declare_access("scoped")
+def request_night_approval(
+    request: HttpRequest, payload: NightApprovalIn
+) -> tuple[int, dict[str, Any]]:
+    """夜間実施の承認の申請（事前に。地域課長、交番勤務員は交番所長も承認します）."""
+    officer = _officer(request)
+    household = access.access_household(officer, payload.household_id, purpose="夜間実施の承認申請")
+    errors = _naive(planned_start=payload.planned_start, planned_end=payload.planned_end)
+    if errors:
+        return 422, {"detail": INVALID, "errors": errors}
+    try:
+        approval = actions.do_request_night_approval(
+            household,
+            acting_officer=officer,
+            planned_start=payload.planned_start,
+            planned_end=payload.planned_end,
+            reason=payload.reason,
+        )
+    except ValidationError as exc:
+        return 422, _invalid(exc)
+    return 201, _approval_out(approval)
+
+
+@router.post(
+    "/night-visit-approvals/{approval_id}/approve",
+    response={200: NightApprovalOut, 403: Message, 404: Message, 422: ErrorsOut},
+)
+@declare_access("scoped")
+def approve_night_visit(request: HttpRequest, approval_id: int) -> tuple[int, dict[str, Any]]:
+    """夜間実施の承認. 必要な承認者（地域課長・交番所長）がそろうと status は APPROVED."""
+    officer = _officer(request)
+    approval = access.access_night_approval(officer, approval_id)
+    try:
+        approval = actions.do_approve_night_visit(approval, acting_officer=officer)
+    except ValidationError as exc:
+        return 422, _invalid(exc)
+    return 200, _approval_out(approval)
+
+
+@router.get("/refusal-reports", response={200: RefusalReportList, 403: Message})
+@declare_access("scoped")
+def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) -> dict[str, Any]:
+    """拒否の報告: 地域課長には署の全件、交番所長にはその交番の分（新しい順）."""
+    officer = _officer(request)
+    scope = access.scope_of(officer)
+    stations = [s for s in scope.station_ids if access.is_section_chief(officer, s)]
+    posts = [p for p in scope.post_ids if access.is_koban_head(officer, p)]
+    if not stations and not posts:
+        raise PermissionDeniedError("拒否の報告は地域課長と交番所長が確認します")
+    reports = RefusalReport.objects.filter(
+        Q(station_id__in=stations) | Q(post_id__in=posts, needs_koban_head=True)
+    )
+    if params.pending:
+        reports = reports.filter(
+            Q(manager_ack_at__isnull=True)
+            | Q(needs_koban_head=True, koban_head_ack_at__isnull=True)
+        )
+    page = list(
+        reports.select_related("visit", "visit__officer").order_by("-visit__started_at", "-id")[
+            : params.limit
+        ]
+    )
+    # The reports name households: a list read like any other.
+    record(
+        EventType.LIST_HOUSEHOLDS,
+        actor=officer,
+        object_type="scope",
+        station_id=stations[0] if len(stations) == 1 and not posts else None,
+        purpose="拒否の報告",
+        details={"count": len(page)},
+    )
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "household_id": r.visit.household_id,
+                "post_id": r.post_id,
+                "visit_id": r.visit_id,
+                "started_at": r.visit.started_at,
+                "officer": {
+                    "id": r.visit.officer.id,
+                    "username": r.visit.officer.username,
+                    "full_name": r.visit.officer.full_name,
+                },
+                "explanation": r.visit.refusal_explanation,
+                "needs_koban_head": r.needs_koban_head,
+                "manager_acknowledged": r.manager_ack_at is not None,
+                "koban_head_acknowledged": r.koban_head_ack_at is not None,
+            }
+            for r in page
+        ]
+    }
+
+
+@router.post(
+    "/refusal-reports/{report_id}/acknowledge",
+    response={200: RefusalAckOut, 403: Message, 404: Message},
+)
+@declare_access("scoped")
+def acknowledge_refusal(request: HttpRequest, report_id: int) -> dict[str, Any]:
+    """拒否の報告の確認（地域課長、交番勤務員の分は交番所長も）."""
+    officer = _officer(request)
+    report = actions.do_acknowledge_refusal(
+        access.access_refusal_report(officer, report_id), acting_officer=officer
+    )
+    return {
+        "id": report.id,
+        "needs_koban_head": report.needs_koban_head,
+        "manager_acknowledged": report.manager_ack_at is not None,
+        "koban_head_acknowledged": report.koban_head_ack_at is not None,
+        "fully_acknowledged": report.fully_acknowledged,
+    }

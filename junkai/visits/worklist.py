@@ -1,0 +1,39 @@
+"""The work list query, one for the page and the API: households of some beats due by a day,
+HIGH priority first, then by due date, with open concerns and the card's preferred times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from junkai.households.models import CardStatus, ContactCard, Household, HouseholdStatus
+from junkai.visits.models import Concern, ConcernStatus
+
+
+def due_households(households: QuerySet[Household], until: dt.date) -> QuerySet[Household]:
+    """`households` (already scoped) that are active and due by `until`, in work-list order.
+
+    Annotates `open_concerns`, `preferred_times`, `preferred_days` (subqueries, not a query
+    per row). Every household has a stored `next_due` (actions and the bulk loader keep it).
+    """
+    open_concerns = (
+        Concern.objects.filter(household=OuterRef("pk"))
+        .exclude(status=ConcernStatus.RESOLVED)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    card = ContactCard.objects.filter(household=OuterRef("pk"), status=CardStatus.ACTIVE)
+    return (
+        households.filter(status=HouseholdStatus.ACTIVE, next_due__lte=until)
+        .annotate(
+            open_concerns=Coalesce(Subquery(open_concerns, output_field=IntegerField()), Value(0)),
+            preferred_times=Coalesce(Subquery(card.values("preferred_times")[:1]), Value("")),
+            preferred_days=Coalesce(Subquery(card.values("preferred_days")[:1]), Value("")),
+        )
+        .select_related("building")
+        .order_by("priority", "next_due", "id")
+    )
