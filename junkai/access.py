@@ -29,7 +29,7 @@ from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.models import Household
 from junkai.org.models import Assignment, Beat, Officer, Post, PostKind, Role, Station
-from junkai.visits.models import InfoReport, NightVisitApproval, RefusalReport
+from junkai.visits.models import Concern, InfoReport, NightVisitApproval, RefusalReport
 
 STATION_WIDE_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
 POST_ROLES = {Role.CUSTODIAN, Role.BEAT_OFFICER, Role.MANAGER, Role.INSPECTOR}
@@ -220,6 +220,36 @@ def is_koban_head(officer: Officer, post_id: int) -> bool:
         a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id == post_id
         for a in officer.current_assignments()
     )
+
+
+def is_hq(officer: Officer) -> bool:
+    """本部地域課 (or a superuser): sets the prefecture's schedule policy."""
+    return officer.is_superuser or any(a.role == Role.HQ for a in officer.current_assignments())
+
+
+def access_concern(officer: Officer, concern_id: int) -> Concern:
+    """A concern of a household in the officer's scope; the read of its household is recorded."""
+    concern = (
+        Concern.objects.filter(id=concern_id, household__in=households_visible_to(officer))
+        .select_related("owner", "visit", "visit__officer")
+        .first()
+    )
+    if concern is None:
+        raise _deny(officer, "visits.concern", concern_id)
+    concern.household = access_household(officer, concern.household_id, purpose="困りごと等の対応")
+    return concern
+
+
+def access_managed_officer(viewer: Officer, officer_id: int) -> Officer:
+    """An officer serving today at a post whose 管理責任者 the viewer is (専従日); 404 otherwise.
+
+    Only the officer's name and post are shown: nothing personal, so no read is recorded.
+    """
+    current = Assignment.objects.current().filter(post__in=managed_posts(viewer))
+    officer = Officer.objects.filter(id=officer_id, id__in=current.values("officer_id")).first()
+    if officer is None:
+        raise _deny(viewer, "org.officer", officer_id)
+    return officer
 
 
 def _scoped(officer: Officer, model: Any, object_id: int, label: str) -> Any:

@@ -406,23 +406,32 @@ POLICY_FIELDS = (
 )
 
 
-def _is_hq(officer: Officer) -> bool:
-    return officer.is_superuser or any(a.role == "HQ" for a in officer.current_assignments())
-
-
 @transaction.atomic
 def do_set_policy(*, acting_officer: Officer, **values: Any) -> SchedulePolicy:
     """本部地域課 edits the intervals; every household's due date follows at once."""
-    if not _is_hq(acting_officer):
+    if not access.is_hq(acting_officer):
         raise PermissionDeniedError("実施頻度の基準は本部地域課が変更します")
     errors = {}
-    for field in POLICY_FIELDS[:5]:
-        if field in values and not 1 <= int(values[field]) <= 60:
-            errors[field] = "間隔は1〜60か月で入力してください"
-    if "absent_retry_days" in values and not 1 <= int(values["absent_retry_days"]) <= 180:
-        errors["absent_retry_days"] = "不在時の再訪は1〜180日で入力してください"
-    if "horizon_days" in values and not 1 <= int(values["horizon_days"]) <= 365:
-        errors["horizon_days"] = "作業リストの期間は1〜365日で入力してください"
+    limits = {f: (1, 60, "間隔は1〜60か月で入力してください") for f in POLICY_FIELDS[:5]}
+    limits["absent_retry_days"] = (1, 180, "不在時の再訪は1〜180日で入力してください")
+    limits["horizon_days"] = (1, 365, "作業リストの期間は1〜365日で入力してください")
+    for field, (low, high, message) in limits.items():
+        if field not in values:
+            continue
+        try:
+            number = int(values[field])
+        except (TypeError, ValueError):
+            errors[field] = message
+            continue
+        if not low <= number <= high:
+            errors[field] = message
+    for field in ("night_start", "night_end"):
+        if field in values and not isinstance(values[field], dt.time):
+            errors[field] = "時刻は 19:00 の形式で指定してください"
+    if values.get("night_start") is not None and values.get("night_start") == values.get(
+        "night_end"
+    ):
+        errors["night_end"] = "夜間の終了は開始と異なる時刻にしてください"
     if errors:
         raise ValidationError(errors)
     policy = SchedulePolicy.objects.select_for_update().order_by("id").first() or SchedulePolicy()
@@ -480,6 +489,8 @@ def do_set_dedicated_day(
             EventType.DEDICATED_DAY_REMOVED, actor=acting_officer, obj=officer, details={"day": day}
         )
         return
+    if day < timezone.localdate():
+        raise ValidationError({"day": "過去の日は専従日に指定できません"})
     if DedicatedDay.objects.filter(officer=officer, day=day).exists():
         raise ValidationError({"day": "その日は既に専従日です"})
     DedicatedDay.objects.create(officer=officer, day=day, set_by=acting_officer)

@@ -1,0 +1,618 @@
+"""Planning pages: the schedule policy (別表), the officer's monthly plan against actual, the
+manager's 専従日 (第3-2), the handover of a beat to a 新任受持警察官 (第4-6) and the follow-up of
+困りごと・意見・要望. Reads of personal data go through junkai.access; every change through
+junkai.visits.actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.forms import Form
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from junkai import access
+from junkai.access import declare_access
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.households.models import Category, Household, HouseholdStatus
+from junkai.lib.wareki import era_of, format_wareki
+from junkai.org.actions import PermissionDeniedError
+from junkai.org.models import Assignment, Officer, today
+from junkai.visits import actions
+from junkai.visits.forms_planning import (
+    ConcernForm,
+    DedicatedDayForm,
+    HandoverNoteForm,
+    PlanForm,
+    PolicyForm,
+)
+from junkai.visits.models import (
+    Concern,
+    ConcernStatus,
+    DedicatedDay,
+    HandoverNote,
+    MonthlyPlan,
+    Outcome,
+    SchedulePolicy,
+    Visit,
+)
+from junkai.visits.schedule import current_policy
+from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
+
+#: How many households a handover list shows before pointing to the beat's full list.
+HANDOVER_LIST_LIMIT = 50
+
+
+def _apply_errors(form: Form, error: ValidationError) -> None:
+    """Put an action's ValidationError on the form, field by field."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _month_label(day: dt.date) -> str:
+    era, year = era_of(day)
+    return f"{era}{'元' if year == 1 else year}年{day.month}月"
+
+
+# --- 1. the schedule policy -----------------------------------------------------------------
+
+
+def _policy_initial(policy: SchedulePolicy) -> dict[str, Any]:
+    return {field: getattr(policy, field) for field in actions.POLICY_FIELDS}
+
+
+@declare_access("signed_in")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def schedule_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """別表 intervals: everyone reads them; only 本部地域課 changes them."""
+    officer = request.user
+    policy = current_policy()
+    may_edit = access.is_hq(officer)
+    form = None
+    if may_edit:
+        form = PolicyForm(
+            request.POST if request.method == "POST" else None, initial=_policy_initial(policy)
+        )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDeniedError("実施頻度の基準は本部地域課が変更します")
+        if form.is_valid():
+            try:
+                actions.do_set_policy(acting_officer=officer, **form.cleaned_data)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    "実施頻度の基準を変更しました。各世帯の次回予定日は新しい基準で計算し直しました。",
+                )
+                return redirect("schedule_policy")
+    intervals = [
+        (Category.UNKNOWN.label, policy.unknown_months, "unknown_months", Category.UNKNOWN),
+        (Category.ELDERLY.label, policy.elderly_months, "elderly_months", Category.ELDERLY),
+        (Category.HOME.label, policy.home_months, "home_months", Category.HOME),
+        (Category.BUSINESS.label, policy.business_months, "business_months", Category.BUSINESS),
+        ("自治委員・区長・班長・組長", policy.leader_months, "leader_months", ""),
+    ]
+    return render(
+        request,
+        "visits/planning/policy.html",
+        {
+            "policy": policy,
+            "intervals": intervals,
+            "saved": policy.pk is not None,
+            "form": form,
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+# --- 2. the officer's monthly plan against actual ------------------------------------------
+
+
+def _month_span(year: int, month: int) -> tuple[dt.date, dt.date, dt.datetime, dt.datetime]:
+    """First and last day of the month, and its bounds as aware datetimes in Asia/Tokyo."""
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+        raise Http404("見つかりません")
+    first = dt.date(year, month, 1)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(following, dt.time.min, tzinfo=tz)
+    return first, following - dt.timedelta(days=1), start, end
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET"])
+def monthly_plan_current(request: AuthenticatedHttpRequest) -> HttpResponse:
+    now = today()
+    return _plan_page(request, now.year, now.month)
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def monthly_plan(request: AuthenticatedHttpRequest, year: int, month: int) -> HttpResponse:
+    return _plan_page(request, year, month)
+
+
+def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> HttpResponse:
+    """The officer's own plan for a month and what he actually did (計画的に実施)."""
+    officer = request.user
+    first, last, start, end = _month_span(year, month)
+    plan = MonthlyPlan.objects.filter(officer=officer, month=first).first()
+    beats = list(access.own_beats(officer).select_related("post"))
+    visible = access.households_visible_to(officer).select_related("building", "beat")
+    # His own beats' households due by the month's end (overdue ones are due this month too).
+    due = list(
+        visible.filter(beat__in=beats, status=HouseholdStatus.ACTIVE, next_due__lte=last).order_by(
+            "priority", "next_due", "id"
+        )
+    )
+    planned_ids: set[int] = set(plan.households.values_list("id", flat=True)) if plan else set()
+    due_ids = {h.id for h in due}
+    # Planned households no longer due (met since) stay on the list, still ticked.
+    extra = list(visible.filter(id__in=planned_ids - due_ids).order_by("next_due", "id"))
+    choices = due + extra
+    # A list of households (addresses, names) is a read of personal data: one event.
+    access.record_list_read(
+        officer,
+        beat=beats[0] if len(beats) == 1 else None,
+        count=len(choices),
+        purpose="月間計画",
+    )
+
+    if request.method == "POST":
+        form = PlanForm(request.POST, households=choices)
+        if form.is_valid():
+            selected = set(form.cleaned_data["households"])
+            try:
+                actions.do_save_monthly_plan(
+                    acting_officer=officer,
+                    month=first,
+                    areas=form.cleaned_data["areas"],
+                    target_visits=form.cleaned_data["target_visits"],
+                    households=[h for h in choices if h.id in selected],
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, f"{_month_label(first)}の計画を保存しました。")
+                return redirect("monthly_plan", year=first.year, month=first.month)
+        checked = {int(v) for v in request.POST.getlist("households") if v.isdigit()}
+    else:
+        form = PlanForm(
+            initial={
+                "areas": plan.areas if plan else "",
+                "target_visits": plan.target_visits if plan else 0,
+                "households": sorted(planned_ids),
+            },
+            households=choices,
+        )
+        checked = planned_ids
+
+    # Grouped by beat, town and 組・班 (a beat's due list runs to hundreds), each group folded.
+    groups: dict[tuple[str, str, str], list[Household]] = {}
+    for h in sorted(choices, key=lambda h: (h.beat.code, h.town, _natural(h.block_group))):
+        groups.setdefault((h.beat.name, h.town, h.block_group), []).append(h)
+    group_rows = [
+        {
+            "beat": beat_name,
+            "town": town,
+            "block_group": block_group,
+            "households": members,
+            "checked": sum(1 for h in members if h.id in checked),
+            "overdue": sum(1 for h in members if h.next_due and h.next_due < today()),
+        }
+        for (beat_name, town, block_group), members in groups.items()
+    ]
+    actual = _actual(officer, start, end)
+    planned_rows = _planned_progress(
+        officer, [h for h in choices if h.id in planned_ids], start, end
+    )
+    days = list(DedicatedDay.objects.filter(officer=officer, day__range=(first, last)))
+    per_day = actual["per_day"]
+    dedicated = [{"day": d.day, "visits": per_day.get(d.day, 0)} for d in days]
+    previous = first - dt.timedelta(days=1)
+    return render(
+        request,
+        "visits/planning/plan.html",
+        {
+            "form": form,
+            "plan": plan,
+            "first": first,
+            "month_label": _month_label(first),
+            "previous": previous,
+            "following": last + dt.timedelta(days=1),
+            "is_current": first == today().replace(day=1),
+            "today_date": today(),
+            "beats": beats,
+            "choices": choices,
+            "groups": group_rows,
+            "due_ids": due_ids,
+            "checked": checked,
+            "actual": actual,
+            "planned_rows": planned_rows,
+            "planned_done": sum(1 for r in planned_rows if r["visited"]),
+            "dedicated": dedicated,
+            "dedicated_visits": sum(d["visits"] for d in dedicated),
+            "target_rate": (
+                round(100 * actual["total"] / plan.target_visits)
+                if plan and plan.target_visits
+                else None
+            ),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _natural(text: str) -> list[tuple[int, str]]:
+    """「2組」 before 「10組」."""
+    return [(int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text)]
+
+
+def _actual(officer: Officer, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Counts of the visits the officer recorded in the period: no household is named."""
+    visits = Visit.objects.filter(officer=officer, started_at__gte=start, started_at__lt=end)
+    totals = visits.aggregate(
+        total=Count("id"),
+        met=Count("id", filter=Q(outcome=Outcome.MET)),
+        absent=Count("id", filter=Q(outcome=Outcome.ABSENT)),
+        refused=Count("id", filter=Q(outcome=Outcome.REFUSED)),
+    )
+    by_category = {
+        row["household__category"]: row
+        for row in visits.order_by()
+        .values("household__category")
+        .annotate(n=Count("id"), met=Count("id", filter=Q(outcome=Outcome.MET)))
+    }
+    categories = [
+        {
+            "label": label,
+            "value": value,
+            "n": by_category.get(value, {}).get("n", 0),
+            "met": by_category.get(value, {}).get("met", 0),
+        }
+        for value, label in Category.choices
+    ]
+    per_day = {
+        row["day"]: row["n"]
+        for row in visits.order_by()
+        .annotate(day=TruncDate("started_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+    }
+    return {**totals, "categories": categories, "per_day": per_day}
+
+
+def _planned_progress(
+    officer: Officer, planned: list[Household], start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Each planned household: did the officer visit it this month, and meet someone?"""
+    if not planned:
+        return []
+    in_month = Visit.objects.filter(
+        officer=officer, household=OuterRef("pk"), started_at__gte=start, started_at__lt=end
+    )
+    flags = {
+        row["id"]: row
+        for row in Household.objects.filter(id__in=[h.id for h in planned])
+        .annotate(visited=Exists(in_month), met=Exists(in_month.filter(outcome=Outcome.MET)))
+        .values("id", "visited", "met")
+    }
+    return [
+        {"household": h, "visited": flags[h.id]["visited"], "met": flags[h.id]["met"]}
+        for h in planned
+    ]
+
+
+# --- 3. dedicated days (専従日), set by the 管理責任者 ------------------------------------------
+
+
+@declare_access("post_manager")
+@signed_in_view
+@require_http_methods(["GET"])
+def dedicated_days_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The officers of the posts the manager is 管理責任者 of, with their coming 専従日."""
+    posts = list(access.managed_posts(request.user).order_by("code"))
+    if not posts:
+        raise Http404("見つかりません")
+    current = (
+        Assignment.objects.current()
+        .filter(post__in=posts)
+        .select_related("officer", "post")
+        .order_by("post__code", "officer__username")
+    )
+    horizon = today() + dt.timedelta(days=60)
+    upcoming: dict[int, list[dt.date]] = defaultdict(list)
+    for officer_id, day in DedicatedDay.objects.filter(
+        officer__in=current.values("officer_id"), day__range=(today(), horizon)
+    ).values_list("officer_id", "day"):
+        upcoming[officer_id].append(day)
+    rows: dict[int, dict[str, Any]] = {}
+    for a in current:
+        row = rows.setdefault(a.officer_id, {"officer": a.officer, "posts": [], "roles": []})
+        if a.post not in row["posts"]:
+            row["posts"].append(a.post)
+        row["roles"].append(a.get_role_display())
+        row["days"] = upcoming.get(a.officer_id, [])
+    return render(
+        request,
+        "visits/planning/dedicated_days_index.html",
+        {"rows": list(rows.values()), "horizon": horizon},
+    )
+
+
+@declare_access("post_manager")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpResponse:
+    manager = request.user
+    officer = access.access_managed_officer(manager, officer_id)
+    form = DedicatedDayForm()
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            day = _removable_day(officer, request.POST["remove"])
+            if day is None:
+                messages.error(
+                    request, "取り消す専従日が見つかりません（既に取り消されています）。"
+                )
+            else:
+                actions.do_set_dedicated_day(officer, day, acting_officer=manager, remove=True)
+                messages.success(
+                    request, f"{officer}の専従日（{format_wareki(day)}）を取り消しました。"
+                )
+            return redirect("dedicated_days", officer_id=officer.id)
+        form = DedicatedDayForm(request.POST)
+        if form.is_valid():
+            day = form.cleaned_data["day"]
+            try:
+                actions.do_set_dedicated_day(officer, day, acting_officer=manager)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(
+                    request, f"{officer}の専従日に{format_wareki(day)}を指定しました。"
+                )
+                return redirect("dedicated_days", officer_id=officer.id)
+    now = today()
+    days = DedicatedDay.objects.filter(officer=officer).select_related("set_by")
+    upcoming = list(days.filter(day__gte=now))
+    recent = list(days.filter(day__lt=now, day__gte=now - dt.timedelta(days=62)).order_by("-day"))
+    if recent:
+        tz = timezone.get_current_timezone()
+        start = dt.datetime.combine(recent[-1].day, dt.time.min, tzinfo=tz)
+        per_day = {
+            row["day"]: row["n"]
+            for row in Visit.objects.filter(officer=officer, started_at__gte=start)
+            .order_by()
+            .annotate(day=TruncDate("started_at"))
+            .values("day")
+            .annotate(n=Count("id"))
+        }
+        for d in recent:
+            d.visit_count = per_day.get(d.day, 0)  # type: ignore[attr-defined]
+    posts = [a.post for a in officer.current_assignments() if a.post is not None]
+    return render(
+        request,
+        "visits/planning/dedicated_days.html",
+        {
+            "officer": officer,
+            "posts": posts,
+            "form": form,
+            "upcoming": upcoming,
+            "recent": recent,
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _removable_day(officer: Officer, value: str) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    if day < today() or not DedicatedDay.objects.filter(officer=officer, day=day).exists():
+        return None
+    return day
+
+
+# --- 4. handover of a beat (第4-6 新任受持警察官の措置) -----------------------------------------
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
+    """What the new officer needs to know of a beat, built from its records."""
+    officer = request.user
+    beat = access.access_beat(officer, beat_id)
+    can_write = access.can_write_post(officer, beat.post_id)
+    form = HandoverNoteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDeniedError("この受持区の引継事項を書く権限がありません")
+        if form.is_valid():
+            try:
+                actions.do_add_handover_note(
+                    beat, acting_officer=officer, text=form.cleaned_data["text"]
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, "引継事項を登録しました。")
+                return redirect("handover", beat_id=beat.id)
+
+    now = today()
+    households = Household.objects.filter(beat=beat, status=HouseholdStatus.ACTIVE)
+    coverage = _coverage(households, now)
+    overdue = households.filter(next_due__lt=now).select_related("building")
+    unknown = households.filter(category=Category.UNKNOWN).select_related("building")
+    refusals = list(
+        Visit.objects.filter(household__beat=beat, outcome=Outcome.REFUSED)
+        .select_related("household", "household__building", "officer")
+        .order_by("-started_at")[:20]
+    )
+    concerns = list(
+        Concern.objects.filter(household__beat=beat)
+        .exclude(status=ConcernStatus.RESOLVED)
+        .select_related("household", "household__building", "owner", "visit")
+        .order_by("visit__started_at", "id")
+    )
+    notes = list(HandoverNote.objects.filter(beat=beat).select_related("author"))
+    assigned = (
+        Assignment.objects.current()
+        .filter(beats=beat)
+        .select_related("officer")
+        .order_by("officer__username")
+    )
+    year_ago = timezone.now() - dt.timedelta(days=365)
+    last_year = Visit.objects.filter(household__beat=beat, started_at__gte=year_ago).aggregate(
+        total=Count("id"), met=Count("id", filter=Q(outcome=Outcome.MET))
+    )
+    unknown_count = next(c["n"] for c in coverage["categories"] if c["value"] == Category.UNKNOWN)
+    context = {
+        "beat": beat,
+        "coverage": coverage,
+        "overdue_more": max(coverage["total"]["overdue"] - HANDOVER_LIST_LIMIT, 0),
+        "unknown_count": unknown_count,
+        "unknown_more": max(unknown_count - HANDOVER_LIST_LIMIT, 0),
+        "overdue": list(overdue.order_by("priority", "next_due", "id")[:HANDOVER_LIST_LIMIT]),
+        "unknown": list(unknown.order_by("next_due", "id")[:HANDOVER_LIST_LIMIT]),
+        "refusals": refusals,
+        "concerns": concerns,
+        "notes": notes,
+        "assigned": [a.officer for a in assigned],
+        "last_year": last_year,
+        "form": form if can_write else None,
+        "today": now,
+    }
+    record(
+        EventType.READ_HANDOVER,
+        actor=officer,
+        obj=beat,
+        station_id=beat.post.station_id,
+        purpose="引継ぎ資料の閲覧",
+        details={"households": coverage["total"]["n"]},
+    )
+    return render(
+        request,
+        "visits/planning/handover.html",
+        context,
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _coverage(households: QuerySet[Household], now: dt.date) -> dict[str, Any]:
+    """Per category: households, those met within their interval, overdue ones."""
+    covered = Q(last_met_at__isnull=False, next_due__gte=now)
+    rows = {
+        row["category"]: row
+        for row in households.order_by()
+        .values("category")
+        .annotate(
+            n=Count("id"),
+            covered=Count("id", filter=covered),
+            overdue=Count("id", filter=Q(next_due__lt=now)),
+        )
+    }
+    categories = []
+    for value, label in Category.choices:
+        row = rows.get(value, {})
+        n, met = row.get("n", 0), row.get("covered", 0)
+        categories.append(
+            {
+                "value": value,
+                "label": label,
+                "n": n,
+                "covered": met,
+                "overdue": row.get("overdue", 0),
+                "rate": round(100 * met / n) if n else None,
+            }
+        )
+    n = sum(c["n"] for c in categories)
+    met = sum(c["covered"] for c in categories)
+    total = {
+        "n": n,
+        "covered": met,
+        "overdue": sum(c["overdue"] for c in categories),
+        "rate": round(100 * met / n) if n else None,
+    }
+    return {"categories": categories, "total": total}
+
+
+# --- 5. concerns (困りごと・意見・要望) ---------------------------------------------------------
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET"])
+def concern_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The officer's open concerns: the ones he owns and has yet to resolve."""
+    officer = request.user
+    mine = Concern.objects.filter(
+        owner=officer, household__in=access.households_visible_to(officer)
+    )
+    concerns = list(
+        mine.exclude(status=ConcernStatus.RESOLVED)
+        .select_related("household", "household__building", "household__beat", "visit")
+        .order_by("visit__started_at", "id")
+    )
+    access.record_list_read(officer, beat=None, count=len(concerns), purpose="困りごと等の一覧")
+    resolved = mine.filter(
+        status=ConcernStatus.RESOLVED, resolved_at__gte=timezone.now() - dt.timedelta(days=30)
+    ).count()
+    return render(
+        request,
+        "visits/planning/concerns.html",
+        {"concerns": concerns, "resolved_recently": resolved},
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def concern_detail(request: AuthenticatedHttpRequest, concern_id: int) -> HttpResponse:
+    officer = request.user
+    concern = access.access_concern(officer, concern_id)
+    can_write = access.can_write_post(officer, concern.household.post_id)
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDeniedError("この困りごと等を更新する権限がありません")
+        form = ConcernForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.do_update_concern(
+                    concern,
+                    acting_officer=officer,
+                    status=form.cleaned_data["status"],
+                    resolution=form.cleaned_data["resolution"],
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, "対応状況を更新しました。")
+                return redirect("concerns")
+    else:
+        form = ConcernForm(initial={"status": concern.status, "resolution": concern.resolution})
+    return render(
+        request,
+        "visits/planning/concern.html",
+        {"concern": concern, "household": concern.household, "form": form if can_write else None},
+        status=422 if request.method == "POST" else 200,
+    )
