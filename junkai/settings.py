@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "junkai.org",
     "junkai.households",
     "junkai.visits",
+    "junkai.registers",
+    "junkai.disclosures",
     "junkai.accounts",
     "junkai.web",
 ]

@@ -59,6 +59,8 @@ urlpatterns = [
     path("search/", households.search, name="search"),
     path("", include("junkai.visits.urls")),
     path("", include("junkai.visits.planning_urls")),
+    path("", include("junkai.registers.urls")),
+    path("", include("junkai.disclosures.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

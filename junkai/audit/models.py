@@ -60,6 +60,33 @@ class EventType(models.IntegerChoices):
     DEDICATED_DAY_REMOVED = 522, "専従日の取消"
     MONTHLY_PLAN_SAVED = 523, "月間計画の保存"
     HANDOVER_NOTE_ADDED = 524, "引継事項の登録"
+    # 600 binders, the checkout register, cabinet keys, inspections (第5-3)
+    BINDER_CREATED = 601, "簿冊の登録"
+    BINDER_UPDATED = 602, "簿冊の変更"
+    CABINET_CREATED = 603, "保管庫の登録"
+    CHECKOUT_DECLARED = 610, "持出しの申告"
+    CHECKOUT_CONFIRMED_OUT = 611, "持出しの確認"
+    CHECKOUT_RETURNED = 612, "返却の申告"
+    CHECKOUT_CONFIRMED_RETURN = 613, "返却の確認"
+    CHECKOUT_OVERDUE_ALERT = 614, "未返却の警告"
+    CHECKOUT_MONTH_REVIEWED = 615, "持出確認簿の月次確認"
+    KEY_HANDED_OVER = 620, "保管庫の鍵の引継ぎ"
+    INSPECTION_RECORDED = 630, "巡視・点検の記録"
+    INSPECTION_FOLLOWED_UP = 631, "点検指摘事項の措置"
+    INSPECTION_CLOSED = 632, "点検の完了"
+    # 700 disclosures (第5-4): the 利用確認簿 and requests from other agencies
+    DATA_USE_REQUESTED = 701, "利用の申出"
+    DATA_USE_IDENTITY_VERIFIED = 702, "警察職員であることの確認（折り返し電話）"
+    DATA_USE_APPROVED = 703, "他都道府県警察への提供の承認"
+    DATA_USE_RELEASED = 704, "巡回連絡個人情報の提供"
+    DATA_USE_REFUSED = 705, "利用の申出の不承認"
+    AGENCY_REQUEST_RECEIVED = 710, "他の行政機関からの照会の受付"
+    AGENCY_REQUEST_DOCUMENT_ATTACHED = 711, "照会文書の添付"
+    AGENCY_REQUEST_DECIDED = 712, "照会に対する提供の可否の判断"
+    AGENCY_REQUEST_RELEASED = 713, "照会に対する提供"
+    # 800 misuse signals
+    MISUSE_FLAGGED = 801, "不適正利用の兆候"
+    MISUSE_REVIEWED = 802, "不適正利用の兆候の確認"
     # 1000 reads of personal data (閲覧記録)
     READ_OFFICER = 1001, "職員情報の閲覧"
     READ_AUDIT_LOG = 1002, "監査記録の閲覧"
@@ -70,6 +97,8 @@ class EventType(models.IntegerChoices):
     READ_ACCESS_LOG = 1007, "閲覧記録の閲覧"
     READ_WORKLIST = 1008, "作業リストの閲覧"
     READ_HANDOVER = 1009, "引継ぎ資料の閲覧"
+    READ_REGISTER = 1010, "簿冊・確認簿の閲覧"
+    READ_DISCLOSURE = 1011, "利用確認簿・照会の閲覧"
 
 
 class AuditEvent(models.Model):
