@@ -27,6 +27,7 @@ from django.http import Http404
 
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag
 from junkai.households.models import Household
 from junkai.org.models import Assignment, Beat, Officer, Post, PostKind, Role, Station
 from junkai.visits.models import Concern, InfoReport, NightVisitApproval, RefusalReport
@@ -281,6 +282,198 @@ def access_info_report(officer: Officer, report_id: int) -> InfoReport:
     if report is None or not is_section_chief(officer, report.station_id):
         raise _deny(officer, "visits.inforeport", report_id)
     return report
+
+
+# --- disclosures: 利用確認簿, agency requests, misuse flags (第5-4(2)) ----------------
+
+#: Roles that act for the station's 地域課 as a whole (no post).
+STATION_SECTION_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
+
+
+def _unit_scope(officer: Officer | Any) -> Q | None:
+    scope = scope_of(officer)
+    if scope.empty:
+        return None
+    return Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+
+
+def data_uses_visible_to(officer: Officer | Any) -> QuerySet[DataUse]:
+    """利用確認簿 entries of the units in the officer's scope (not yet a recorded read)."""
+    in_scope = _unit_scope(officer)
+    if in_scope is None:
+        return DataUse.objects.none()
+    return DataUse.objects.filter(in_scope)
+
+
+def agency_requests_visible_to(officer: Officer | Any) -> QuerySet[AgencyRequest]:
+    in_scope = _unit_scope(officer)
+    if in_scope is None:
+        return AgencyRequest.objects.none()
+    return AgencyRequest.objects.filter(in_scope)
+
+
+def access_data_use(
+    officer: Officer,
+    data_use_id: int,
+    *,
+    purpose: str = "利用確認簿の閲覧",
+    record_read: bool = True,
+) -> DataUse:
+    """One 利用確認簿 entry for the officer; 404 alike for absent and out of scope.
+
+    The entry names households (addresses, the requester): its read goes to the log.
+    """
+    entry = (
+        data_uses_visible_to(officer)
+        .select_related("station", "post", "recorded_by", "verified_by", "approved_by")
+        .filter(id=data_use_id)
+        .first()
+    )
+    if entry is None:
+        raise _deny(officer, "disclosures.datause", data_use_id)
+    if record_read:
+        record(
+            EventType.READ_DISCLOSURE,
+            actor=officer,
+            obj=entry,
+            station_id=entry.station_id,
+            purpose=purpose,
+        )
+    return entry
+
+
+def access_agency_request(
+    officer: Officer,
+    agency_request_id: int,
+    *,
+    purpose: str = "照会の閲覧",
+    record_read: bool = True,
+) -> AgencyRequest:
+    entry = (
+        agency_requests_visible_to(officer)
+        .select_related("station", "post", "recorded_by", "decided_by")
+        .filter(id=agency_request_id)
+        .first()
+    )
+    if entry is None:
+        raise _deny(officer, "disclosures.agencyrequest", agency_request_id)
+    if record_read:
+        record(
+            EventType.READ_DISCLOSURE,
+            actor=officer,
+            obj=entry,
+            station_id=entry.station_id,
+            purpose=purpose,
+        )
+    return entry
+
+
+def recording_unit(officer: Officer | Any) -> tuple[Station, Post | None] | None:
+    """The register an officer writes in: his post's (交番等), or his station's 地域課.
+
+    None for other units (刑事課, HQ): they ask for data, they do not hold it.
+    """
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return None
+    assignments = officer.current_assignments()
+    for a in assignments:
+        if a.post is not None and a.role in POST_ROLES:
+            return a.post.station, a.post
+    for a in assignments:
+        if a.post_id is None and a.station is not None and a.role in STATION_SECTION_ROLES:
+            return a.station, None
+    return None
+
+
+def may_handle(officer: Officer, station_id: int, post_id: int | None) -> bool:
+    """Verify a caller and release card data for a unit: those who hold its cards.
+
+    A post's entries: its own officers and the 地域課長 (as for writing its cards). The 地域課's
+    entries: the station-wide roles.
+    """
+    if post_id is not None:
+        return can_write_post(officer, post_id)
+    return any(
+        a.role in STATION_SECTION_ROLES and a.post_id is None and a.station_id == station_id
+        for a in officer.current_assignments()
+    )
+
+
+def is_disclosure_manager(officer: Officer, station_id: int, post_id: int | None) -> bool:
+    """管理責任者 of the unit: the 地域課長, or at a 幹部交番 its 所長 (第5-2(2)ア)."""
+    if is_section_chief(officer, station_id):
+        return True
+    return post_id is not None and any(
+        a.role == Role.MANAGER and a.post_id == post_id for a in officer.current_assignments()
+    )
+
+
+# --- misuse signals ------------------------------------------------------------------
+
+
+def _flag_reader_filter(officer: Officer) -> Q | None:
+    """The 地域課長 and the 署長 see their station's flags; a 幹部交番's 所長 his post's."""
+    stations = {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role in (Role.MANAGER, Role.STATION_CHIEF)
+        and a.post_id is None
+        and a.station_id is not None
+    }
+    posts = {
+        a.post_id
+        for a in officer.current_assignments()
+        if a.role == Role.MANAGER and a.post_id is not None
+    }
+    if not stations and not posts:
+        return None
+    return Q(station_id__in=stations) | Q(post_id__in=posts)
+
+
+def may_see_misuse_flags(officer: Officer) -> bool:
+    return _flag_reader_filter(officer) is not None
+
+
+def misuse_flags_visible_to(officer: Officer) -> QuerySet[MisuseFlag]:
+    readers = _flag_reader_filter(officer)
+    if readers is None:
+        return MisuseFlag.objects.none()
+    return MisuseFlag.objects.filter(readers)
+
+
+def access_misuse_flag(officer: Officer, misuse_flag_id: int) -> MisuseFlag:
+    """A flag for its manager: 404 out of scope; 403 for others in scope (it names an officer
+    and the audit events behind it). The read of those events is recorded."""
+    from junkai.org.actions import PermissionDeniedError
+
+    in_scope = _unit_scope(officer)
+    flag = (
+        MisuseFlag.objects.filter(in_scope, id=misuse_flag_id)
+        .select_related("officer", "station", "post", "reviewed_by")
+        .first()
+        if in_scope is not None
+        else None
+    )
+    if flag is None:
+        raise _deny(officer, "disclosures.misuseflag", misuse_flag_id)
+    if not misuse_flags_visible_to(officer).filter(id=flag.id).exists():
+        _deny(officer, "disclosures.misuseflag", misuse_flag_id)
+        raise PermissionDeniedError("不適正利用の兆候は管理責任者と警察署長のみが確認できます")
+    record(
+        EventType.READ_AUDIT_LOG,
+        actor=officer,
+        obj=flag,
+        station_id=flag.station_id,
+        purpose="不適正利用の兆候の確認",
+    )
+    return flag
+
+
+def may_review_flag(officer: Officer, flag: MisuseFlag) -> bool:
+    """The manager reviews; a flag about the manager himself goes to the 署長 alone."""
+    if flag.officer_id == officer.id:
+        return False
+    return misuse_flags_visible_to(officer).filter(id=flag.id).exists()
 
 
 # --- administration of the organisation (who may change assignments) -------------------

@@ -198,6 +198,25 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded documents (照会文書): never routed to a URL; served only by scoped views.
+MEDIA_ROOT = VAR_DIR / "media"
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+#: This prefecture: a 利用確認簿 request from any other is a provision to another prefecture.
+JUNKAI_PREFECTURE = os.environ.get("JUNKAI_PREFECTURE", "大分県")
+JUNKAI_AGENCY_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# Misuse signals (`junkai misuse-scan`, hourly): a read with no work context within ± hours,
+# bulk reads, reads outside duty hours.
+JUNKAI_MISUSE_CONTEXT_HOURS = 2
+JUNKAI_MISUSE_UNEXPLAINED_MIN_READS = 1
+JUNKAI_MISUSE_GROUP_MINUTES = 60
+JUNKAI_MISUSE_BULK_READS = 30
+JUNKAI_MISUSE_BULK_MINUTES = 10
+JUNKAI_MISUSE_DUTY_START = "06:00"
+JUNKAI_MISUSE_DUTY_END = "22:00"
+JUNKAI_MISUSE_SCAN_HOURS = 24
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "junkai" / "static"]

@@ -17,6 +17,7 @@ from junkai.access import declare_access
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession
+from junkai.api.disclosures import router as disclosures_router
 from junkai.api.households import router as households_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
 from junkai.api.visits import router as visits_router
@@ -34,6 +35,7 @@ api = NinjaAPI(
 )
 api.add_router("/", households_router)
 api.add_router("/", visits_router)
+api.add_router("/", disclosures_router)
 
 
 @api.exception_handler(Http404)

@@ -28,5 +28,6 @@ def junkai(request: HttpRequest) -> dict[str, Any]:
         "nav_has_own_beats": has_own_beats,
         "nav_has_inbox": has_inbox,
         "nav_manages_posts": any(a.role == Role.MANAGER for a in assignments),
+        "nav_sees_misuse": any(a.role in (Role.MANAGER, Role.STATION_CHIEF) for a in assignments),
         "nav_can_admin_org": can_admin,
     }

@@ -107,8 +107,11 @@ def _reports(household: Any, username: str) -> dict[str, int]:
         guidance_topics=[5],
         concerns=[{"kind": "TROUBLE", "text": "騒音"}],
     )
+    from junkai.disclosures.testing import disclosure_walk_ids
+
     today = timezone.localdate()
     return {
+        **disclosure_walk_ids(household, username),
         "report_id": visit.refusal_report.id,
         "approval_id": approval.id,
         "info_id": InfoReport.objects.get(visit=visit).id,

@@ -1,0 +1,177 @@
+"""Misuse signals from the audit log: `junkai misuse-scan`.
+
+"Now" is fixed with time-machine: reads happen on 2026-06-10 (JST) and the scan runs at noon
+or later, once the ±2-hour context window around each read has passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.core.management import call_command
+from django.test import override_settings
+
+from junkai import access
+from junkai.audit.models import AuditEvent, EventType
+from junkai.disclosures.misuse import scan
+from junkai.disclosures.models import MisuseFlag, MisuseKind
+from junkai.households import actions as household_actions
+from junkai.households.models import Household
+from junkai.testing import PersonaTestCase
+from junkai.visits import actions as visit_actions
+
+JST = ZoneInfo("Asia/Tokyo")
+DAY = dt.datetime(2026, 6, 10, tzinfo=JST)
+MIDNIGHT = DAY
+NOON = DAY.replace(hour=12)
+EVENING = DAY.replace(hour=18)
+
+
+def at(hour: int, minute: int = 0) -> dt.datetime:
+    return DAY.replace(hour=hour, minute=minute)
+
+
+class MisuseScanTests(PersonaTestCase):
+    extra: ClassVar[list[Household]]
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        with time_machine.travel(dt.datetime(2026, 6, 1, 9, tzinfo=JST), tick=False):
+            super().setUpTestData()
+            beat = cls.station.posts.get(code="K1").beats.get(code="K1-1")
+            cls.extra = [
+                household_actions.do_create_household(
+                    beat,
+                    acting_officer=None,
+                    kind="RESIDENCE",
+                    town="駅前町",
+                    chome="5",
+                    banchi=str(n),
+                )
+                for n in range(1, 6)
+            ]
+
+    def read(self, username: str, household: Household, moment: dt.datetime) -> None:
+        with time_machine.travel(moment, tick=False):
+            access.access_household(
+                self.officer(username), household.id, purpose="世帯ページの閲覧"
+            )
+
+    def scan_at(self, moment: dt.datetime, since: dt.datetime = MIDNIGHT) -> list[MisuseFlag]:
+        with time_machine.travel(moment, tick=False):
+            return scan(since=since).flags
+
+    def kinds(self, flags: list[MisuseFlag]) -> set[tuple[str, str]]:
+        return {(f.officer.username, f.kind) for f in flags}
+
+    def test_normal_work_list_reads_are_not_flagged(self) -> None:
+        client = self.client_for("officer1a")
+        with time_machine.travel(at(10), tick=False):
+            self.assertEqual(client.get("/worklist/").status_code, 200)
+        self.read("officer1a", self.aoki, at(10, 5))
+        self.read("officer1a", self.no_card, at(10, 20))
+        self.assertEqual(self.scan_at(EVENING), [])
+
+    def test_a_visit_on_the_beat_covers_reads_around_it(self) -> None:
+        self.read("officer1a", self.extra[0], at(14))
+        with time_machine.travel(at(15), tick=False):
+            visit_actions.do_record_visit(
+                self.extra[1],
+                acting_officer=self.officer("officer1a"),
+                started_at=at(14, 50),
+                outcome="MET",
+            )
+        self.read("officer1a", self.extra[2], at(16))
+        self.assertEqual(self.scan_at(at(23)), [])
+
+    def test_a_read_with_no_work_around_it_is_flagged(self) -> None:
+        self.read("officer1b", self.aoki, at(14))
+        [flag] = self.scan_at(EVENING)
+        self.assertEqual((flag.officer.username, flag.kind), ("officer1b", MisuseKind.UNEXPLAINED))
+        self.assertEqual(flag.post, self.post("K1"))
+        event = AuditEvent.objects.get(id=flag.event_ids[0])
+        self.assertEqual(event.event_type, EventType.READ_HOUSEHOLD)
+        self.assertEqual(event.object_id, str(self.aoki.id))
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                event_type=EventType.MISUSE_FLAGGED, object_id=str(flag.id)
+            ).exists()
+        )
+
+    def test_recent_reads_wait_for_their_context(self) -> None:
+        self.read("officer1b", self.aoki, at(14))
+        self.assertEqual(self.scan_at(at(15)), [])  # the visit may still be recorded
+        self.assertEqual(len(self.scan_at(at(16, 30))), 1)
+
+    @override_settings(JUNKAI_MISUSE_BULK_READS=4, JUNKAI_MISUSE_BULK_MINUTES=10)
+    def test_a_burst_of_reads_is_flagged(self) -> None:
+        client = self.client_for("officer1a")
+        with time_machine.travel(at(10), tick=False):
+            client.get("/worklist/")  # work context: the burst alone is the signal
+        households = [self.aoki, self.no_card, *self.extra]
+        for minute, household in enumerate(households):
+            self.read("officer1a", household, at(10, 1 + minute))
+        flags = self.scan_at(EVENING)
+        self.assertEqual(self.kinds(flags), {("officer1a", MisuseKind.BULK)})
+        [flag] = flags
+        self.assertEqual(flag.household_count, len(households))
+        self.assertEqual(len(flag.event_ids), len(households))
+        self.assertEqual(flag.window_start, at(10, 1))
+        self.assertEqual(flag.window_end, at(10, len(households)))
+
+    @override_settings(JUNKAI_MISUSE_BULK_READS=4, JUNKAI_MISUSE_BULK_MINUTES=10)
+    def test_reads_spread_over_the_day_are_not_a_burst(self) -> None:
+        with time_machine.travel(at(8), tick=False):
+            self.client_for("officer1a").get("/worklist/")
+        for hour, household in enumerate([self.aoki, self.no_card, *self.extra]):
+            self.read("officer1a", household, at(8 + hour // 2, 30 * (hour % 2)))
+        self.assertNotIn(MisuseKind.BULK, {f.kind for f in self.scan_at(EVENING)})
+
+    def test_reads_at_three_in_the_morning_are_flagged(self) -> None:
+        client = self.client_for("officer1a")
+        with time_machine.travel(at(2, 55), tick=False):
+            client.get("/worklist/")
+        self.read("officer1a", self.aoki, at(3))
+        self.read("officer1a", self.no_card, at(3, 10))
+        flags = self.scan_at(NOON)
+        self.assertEqual(self.kinds(flags), {("officer1a", MisuseKind.OFF_HOURS)})
+        self.assertEqual(flags[0].household_count, 2)
+
+    @override_settings(JUNKAI_MISUSE_DUTY_START="02:00", JUNKAI_MISUSE_DUTY_END="23:00")
+    def test_duty_hours_are_a_setting(self) -> None:
+        with time_machine.travel(at(2, 55), tick=False):
+            self.client_for("officer1a").get("/worklist/")
+        self.read("officer1a", self.aoki, at(3))
+        self.assertEqual(self.scan_at(NOON), [])
+
+    def test_scanning_again_raises_nothing_new(self) -> None:
+        self.read("officer1b", self.aoki, at(3))
+        first = self.scan_at(NOON)
+        self.assertEqual(
+            self.kinds(first),
+            {("officer1b", MisuseKind.OFF_HOURS), ("officer1b", MisuseKind.UNEXPLAINED)},
+        )
+        self.assertEqual(self.scan_at(EVENING), [])
+        self.assertEqual(self.scan_at(EVENING, since=MIDNIGHT - dt.timedelta(hours=5)), [])
+        # A later read is a new window; the earlier one is not raised again.
+        self.read("officer1b", self.no_card, at(20))
+        later = self.scan_at(at(23, 30))
+        self.assertEqual(self.kinds(later), {("officer1b", MisuseKind.UNEXPLAINED)})
+        self.assertEqual(len(later[0].event_ids), 1)
+        self.assertEqual(MisuseFlag.objects.count(), 3)
+
+    def test_command(self) -> None:
+        self.read("officer1b", self.aoki, at(3))
+        out = StringIO()
+        with time_machine.travel(NOON, tick=False):
+            call_command("misuse_scan", "--since", "2026-06-10", stdout=out)
+        self.assertIn("勤務時間外の閲覧", out.getvalue())
+        self.assertIn("2 件を新たに検出しました", out.getvalue())
+        out = StringIO()
+        with time_machine.travel(NOON, tick=False):
+            call_command("misuse_scan", "--since", "2026-06-10T00:00", stdout=out)
+        self.assertIn("0 件を新たに検出しました", out.getvalue())
