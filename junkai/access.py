@@ -18,6 +18,7 @@ pattern and API operation and fails on a view that declares none.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -29,7 +30,18 @@ from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag
 from junkai.households.models import Household
-from junkai.org.models import Assignment, Beat, Officer, Post, PostKind, Role, Station
+from junkai.org.models import (
+    Assignment,
+    Beat,
+    KeyDeputy,
+    Officer,
+    Post,
+    PostKind,
+    Role,
+    Station,
+    today,
+)
+from junkai.registers.models import Binder, BinderCheckout, Inspection
 from junkai.visits.models import Concern, InfoReport, NightVisitApproval, RefusalReport
 
 STATION_WIDE_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
@@ -474,6 +486,214 @@ def may_review_flag(officer: Officer, flag: MisuseFlag) -> bool:
     if flag.officer_id == officer.id:
         return False
     return misuse_flags_visible_to(officer).filter(id=flag.id).exists()
+
+
+# --- registers: binders, the checkout register, keys, inspections (第5-3) ------------
+
+
+def _register_scope(officer: Officer | Any) -> Q | None:
+    """Rows whose post falls in the officer's scope; None when he has none."""
+    scope = scope_of(officer)
+    if scope.empty:
+        return None
+    return Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+
+
+def binders_visible_to(officer: Officer | Any) -> QuerySet[Binder]:
+    where = _register_scope(officer)
+    return Binder.objects.none() if where is None else Binder.objects.filter(where)
+
+
+def checkouts_visible_to(officer: Officer | Any) -> QuerySet[BinderCheckout]:
+    where = _register_scope(officer)
+    return BinderCheckout.objects.none() if where is None else BinderCheckout.objects.filter(where)
+
+
+def inspections_visible_to(officer: Officer | Any) -> QuerySet[Inspection]:
+    where = _register_scope(officer)
+    return Inspection.objects.none() if where is None else Inspection.objects.filter(where)
+
+
+def access_binders(officer: Officer, binder_ids: list[int]) -> list[Binder]:
+    """Binders named by id, in the order given; 404 alike if any is absent or out of scope."""
+    wanted = list(dict.fromkeys(binder_ids))
+    found = {b.id: b for b in binders_visible_to(officer).filter(id__in=wanted)}
+    for binder_id in wanted:
+        if binder_id not in found:
+            raise _deny(officer, "registers.binder", binder_id)
+    return [found[i] for i in wanted]
+
+
+def record_register_read(
+    officer: Officer, *, post: Post | None, purpose: str, obj: Any = None
+) -> None:
+    """The registers name officers, binders and their movements: each view of one is logged."""
+    record(
+        EventType.READ_REGISTER,
+        actor=officer,
+        obj=obj if obj is not None else post,
+        object_type="" if obj is not None or post is not None else "scope",
+        station_id=post.station_id if post is not None else None,
+        purpose=purpose,
+    )
+
+
+def access_register_post(
+    officer: Officer, post_id: int, *, purpose: str, record_read: bool = True
+) -> Post:
+    """A post whose registers (binders, 持出確認簿, key, inspections) the officer may see."""
+    post = posts_visible_to(officer).select_related("station").filter(id=post_id).first()
+    if post is None:
+        raise _deny(officer, "org.post", post_id)
+    if record_read:
+        record_register_read(officer, post=post, purpose=purpose)
+    return post
+
+
+def access_checkout(officer: Officer, checkout_id: int) -> BinderCheckout:
+    """An entry of the 持出確認簿 of a post in the officer's scope; 404 otherwise."""
+    checkout = (
+        checkouts_visible_to(officer)
+        .select_related("post", "post__station", "borrower")
+        .filter(id=checkout_id)
+        .first()
+    )
+    if checkout is None:
+        raise _deny(officer, "registers.bindercheckout", checkout_id)
+    return checkout
+
+
+def access_inspection(
+    officer: Officer, inspection_id: int, *, record_read: bool = True
+) -> Inspection:
+    """An inspection of a post in the officer's scope; 404 otherwise. The view is recorded."""
+    inspection = (
+        inspections_visible_to(officer)
+        .select_related("post", "post__station", "inspector", "closed_by")
+        .filter(id=inspection_id)
+        .first()
+    )
+    if inspection is None:
+        raise _deny(officer, "registers.inspection", inspection_id)
+    if record_read:
+        record_register_read(officer, post=inspection.post, purpose="巡視・点検", obj=inspection)
+    return inspection
+
+
+# --- who is who at a post (no personal data: names and roles) -------------------------------
+
+
+def managers_of(post: Post) -> QuerySet[Officer]:
+    """The post's 管理責任者 today: the 地域課長, or at a 幹部交番 its 所長 (第5-2(2)ア)."""
+    if post.kind == PostKind.KANBU_KOBAN:
+        where = Q(post=post)
+    else:
+        where = Q(station_id=post.station_id, post__isnull=True)
+    current = Assignment.objects.current().filter(where, role=Role.MANAGER)
+    return Officer.objects.filter(id__in=current.values("officer_id"), is_active=True)
+
+
+def custodians_of(post: Post) -> QuerySet[Officer]:
+    """The post's 取扱責任者 today."""
+    current = Assignment.objects.current().filter(post=post, role=Role.CUSTODIAN)
+    return Officer.objects.filter(id__in=current.values("officer_id"), is_active=True)
+
+
+def is_custodian(officer: Officer, post_id: int) -> bool:
+    return any(
+        a.role == Role.CUSTODIAN and a.post_id == post_id for a in officer.current_assignments()
+    )
+
+
+def is_post_manager(officer: Officer, post_id: int) -> bool:
+    return managed_posts(officer).filter(id=post_id).exists()
+
+
+def serves_at_post(officer: Officer, post_id: int) -> bool:
+    """Assigned today at the post itself (any post-level role)."""
+    return any(a.post_id == post_id for a in officer.current_assignments())
+
+
+def may_confirm_checkout(officer: Officer, post: Post) -> bool:
+    """持出確認者・返却確認者 (第5-3(3)ウ): an officer of the post, its custodian or manager.
+
+    Whether he is the borrower himself is the action's question, not this one's.
+    """
+    return serves_at_post(officer, post.id) or is_post_manager(officer, post.id)
+
+
+def keeps_post(officer: Officer, post: Post) -> bool:
+    """Registers a post's cabinets and binders: its custodian, its 交番所長, its manager."""
+    return (
+        is_custodian(officer, post.id)
+        or any(
+            a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id == post.id
+            for a in officer.current_assignments()
+        )
+        or is_post_manager(officer, post.id)
+    )
+
+
+def may_inspect(officer: Officer, post: Post) -> bool:
+    """巡視・点検: an inspector (地域課長代理 of the station, 交番所長 of the post) or the manager."""
+    return any(
+        a.role == Role.INSPECTOR
+        and ((a.post_id is None and a.station_id == post.station_id) or a.post_id == post.id)
+        for a in officer.current_assignments()
+    ) or is_post_manager(officer, post.id)
+
+
+def may_hold_key(officer: Officer, post: Post, day: dt.date | None = None) -> bool:
+    """The key is held by the custodian, or by the deputy the manager designated (第5-3(4))."""
+    day = day or today()
+    if (
+        Assignment.objects.valid_on(day)
+        .filter(officer=officer, post=post, role=Role.CUSTODIAN)
+        .exists()
+    ):
+        return True
+    return (
+        KeyDeputy.objects.filter(post=post, officer=officer, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .exists()
+    )
+
+
+def alert_posts(officer: Officer | Any) -> QuerySet[Post]:
+    """Posts whose overdue checkouts are the officer's to chase: as custodian or manager."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Post.objects.none()
+    custodian_of = [
+        a.post_id
+        for a in officer.current_assignments()
+        if a.role == Role.CUSTODIAN and a.post_id is not None
+    ]
+    return Post.objects.filter(Q(id__in=custodian_of) | Q(id__in=managed_posts(officer)))
+
+
+def review_watch_posts(officer: Officer | Any) -> QuerySet[Post]:
+    """Posts whose unsigned months show as overdue to the officer: the manager and the chief."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Post.objects.none()
+    chief_of = [
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role == Role.STATION_CHIEF and a.station_id is not None
+    ]
+    return Post.objects.filter(Q(station_id__in=chief_of) | Q(id__in=managed_posts(officer)))
+
+
+def eligible_key_holders(post: Post, day: dt.date | None = None) -> QuerySet[Officer]:
+    """Who may receive the key on `day`: the custodian and the designated deputies."""
+    day = day or today()
+    custodians = Assignment.objects.valid_on(day).filter(post=post, role=Role.CUSTODIAN)
+    deputies = KeyDeputy.objects.filter(post=post, valid_from__lte=day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+    )
+    return Officer.objects.filter(
+        Q(id__in=custodians.values("officer_id")) | Q(id__in=deputies.values("officer_id")),
+        is_active=True,
+    )
 
 
 # --- administration of the organisation (who may change assignments) -------------------

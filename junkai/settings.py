@@ -206,6 +206,8 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 #: This prefecture: a 利用確認簿 request from any other is a provision to another prefecture.
 JUNKAI_PREFECTURE = os.environ.get("JUNKAI_PREFECTURE", "大分県")
 JUNKAI_AGENCY_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# A binder taken out must be back (return confirmed) by this local time the same day.
+JUNKAI_CHECKOUT_RETURN_BY = os.environ.get("JUNKAI_CHECKOUT_RETURN_BY", "22:00")
 # Misuse signals (`junkai misuse-scan`, hourly): a read with no work context within ± hours,
 # bulk reads, reads outside duty hours.
 JUNKAI_MISUSE_CONTEXT_HOURS = 2

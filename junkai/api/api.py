@@ -19,6 +19,7 @@ from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession
 from junkai.api.disclosures import router as disclosures_router
 from junkai.api.households import router as households_router
+from junkai.api.registers import router as registers_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
 from junkai.api.visits import router as visits_router
 from junkai.audit.chain import record
@@ -35,6 +36,7 @@ api = NinjaAPI(
 )
 api.add_router("/", households_router)
 api.add_router("/", visits_router)
+api.add_router("/", registers_router)
 api.add_router("/", disclosures_router)
 
 

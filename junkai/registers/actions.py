@@ -1,0 +1,634 @@
+"""Every change to the registers of 第5-3: cabinets and binders, the checkout register
+(持出確認簿, 第6号様式) and its monthly review, the cabinet key, inspections (巡視・点検).
+
+One function per change: validates the rule, saves, and writes its audit event in the same
+transaction. Who-may-not is a PermissionDeniedError (403); bad input a ValidationError naming
+the field (422). `at=` backdates a record for the demo and imports; pages and the API never
+pass it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from junkai import access
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.org.actions import PermissionDeniedError
+from junkai.org.models import Officer, Post, today
+from junkai.registers.models import (
+    CHECKLIST,
+    Binder,
+    BinderCheckout,
+    Cabinet,
+    CheckoutBinder,
+    CheckoutMonthReview,
+    CheckoutStatus,
+    FollowUpStatus,
+    Inspection,
+    InspectionFollowUp,
+    InspectionStatus,
+    KeyCustody,
+)
+from junkai.registers.months import current_month, due_for, month_bounds, month_label
+
+#: Clocks of tablets drift: a moment a little ahead of the server is not "the future".
+CLOCK_SKEW = dt.timedelta(minutes=5)
+MAX_PURPOSE = 200
+MAX_FOLLOW_UPS = 20
+
+
+def _system(acting_officer: Officer | None) -> bool:
+    """The command line (no officer) and a superuser stand outside the station hierarchy."""
+    return acting_officer is None or acting_officer.is_superuser
+
+
+def _moment(at: dt.datetime | None, field: str) -> dt.datetime:
+    moment = at or timezone.now()
+    if timezone.is_naive(moment):
+        raise ValidationError({field: "日時は時差付きで指定してください"})
+    if moment > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({field: "日時が未来になっています"})
+    return moment
+
+
+def _locked(checkout: BinderCheckout) -> BinderCheckout:
+    """The entry re-read under a row lock: two confirmers pressing at once confirm once."""
+    fresh = BinderCheckout.objects.select_for_update().get(id=checkout.id)
+    fresh.post = checkout.post
+    return fresh
+
+
+# --- cabinets and binders -------------------------------------------------------------------
+
+
+def _require_keeper(acting_officer: Officer | None, post: Post, what: str) -> None:
+    if not _system(acting_officer) and not access.keeps_post(acting_officer, post):  # type: ignore[arg-type]
+        raise PermissionDeniedError(f"{what}は取扱責任者、交番所長または管理責任者が行います")
+
+
+@transaction.atomic
+def do_create_cabinet(
+    post: Post, *, acting_officer: Officer | None, name: str, location: str = ""
+) -> Cabinet:
+    """保管庫の登録 (施錠設備のある保管庫, 第5-3(4))."""
+    _require_keeper(acting_officer, post, "保管庫の登録")
+    name, location = name.strip(), location.strip()
+    if not name:
+        raise ValidationError({"name": "保管庫の名称を入力してください"})
+    if len(name) > 64:
+        raise ValidationError({"name": "保管庫の名称は64文字以内で入力してください"})
+    if len(location) > 100:
+        raise ValidationError({"location": "設置場所は100文字以内で入力してください"})
+    if Cabinet.objects.filter(post=post, name=name).exists():
+        raise ValidationError({"name": f"保管庫「{name}」はこの交番等で既に登録されています"})
+    cabinet = Cabinet.objects.create(post=post, name=name, location=location)
+    record(
+        EventType.CABINET_CREATED,
+        actor=acting_officer,
+        obj=cabinet,
+        station_id=post.station_id,
+        details={"post": post.id},
+    )
+    return cabinet
+
+
+@transaction.atomic
+def do_create_binder(
+    post: Post,
+    *,
+    acting_officer: Officer | None,
+    number: str,
+    cabinet: Cabinet,
+    title: str = "",
+) -> Binder:
+    """簿冊の登録. It holds the post's cards whose 簿冊番号 is `number`."""
+    _require_keeper(acting_officer, post, "簿冊の登録")
+    number, title = number.strip(), title.strip()
+    errors = {}
+    if not number:
+        errors["number"] = "簿冊番号を入力してください"
+    elif len(number) > 20:
+        errors["number"] = "簿冊番号は20文字以内で入力してください"
+    elif Binder.objects.filter(post=post, number=number).exists():
+        errors["number"] = f"簿冊番号 {number} はこの交番等で既に登録されています"
+    if len(title) > 100:
+        errors["title"] = "表題は100文字以内で入力してください"
+    if cabinet.post_id != post.id:
+        errors["cabinet"] = "保管庫はこの交番等のものを選んでください"
+    if errors:
+        raise ValidationError(errors)
+    binder = Binder.objects.create(post=post, cabinet=cabinet, number=number, title=title)
+    record(
+        EventType.BINDER_CREATED,
+        actor=acting_officer,
+        obj=binder,
+        station_id=post.station_id,
+        details={"post": post.id, "number": number, "cabinet": cabinet.id},
+    )
+    return binder
+
+
+@transaction.atomic
+def do_update_binder(
+    binder: Binder, *, acting_officer: Officer | None, title: str, cabinet: Cabinet
+) -> Binder:
+    """簿冊の表題・保管庫の変更 (its number is what the cards name, so it stays)."""
+    post = binder.post
+    _require_keeper(acting_officer, post, "簿冊の変更")
+    title = title.strip()
+    errors = {}
+    if len(title) > 100:
+        errors["title"] = "表題は100文字以内で入力してください"
+    if cabinet.post_id != post.id:
+        errors["cabinet"] = "保管庫はこの交番等のものを選んでください"
+    if errors:
+        raise ValidationError(errors)
+    before = {"title": binder.title, "cabinet": binder.cabinet_id}
+    binder.title, binder.cabinet = title, cabinet
+    binder.save(update_fields=["title", "cabinet"])
+    record(
+        EventType.BINDER_UPDATED,
+        actor=acting_officer,
+        obj=binder,
+        station_id=post.station_id,
+        details={"before": {"cabinet": before["cabinet"]}, "cabinet": cabinet.id},
+    )
+    return binder
+
+
+# --- the checkout register (第6号様式) -----------------------------------------------------
+
+
+def _numbers(binders: Sequence[Binder]) -> str:
+    return "、".join(b.number for b in binders)
+
+
+@transaction.atomic
+def do_declare_checkout(
+    binders: Sequence[Binder],
+    *,
+    acting_officer: Officer,
+    purpose: str,
+    at: dt.datetime | None = None,
+) -> BinderCheckout:
+    """持出しの申告 (第5-3(3)ア): the borrower declares to the 管理責任者 and writes the binder
+    numbers and the purpose in the register; a binder still out cannot be taken again."""
+    unique = {b.id: b for b in binders}
+    chosen = sorted(unique.values(), key=lambda b: (len(b.number), b.number))
+    if not chosen:
+        raise ValidationError({"binder_ids": "持ち出す簿冊を選んでください"})
+    if len({b.post_id for b in chosen}) > 1:
+        raise ValidationError(
+            {
+                "binder_ids": "1回の申告で持ち出せるのは同じ交番等の簿冊です。交番等ごとに申告してください"
+            }
+        )
+    post = chosen[0].post
+    if not access.can_write_post(acting_officer, post.id):
+        raise PermissionDeniedError(
+            f"{post}の簿冊を持ち出す権限がありません（持ち出せるのはこの交番等の警察官です）"
+        )
+    purpose = purpose.strip()
+    errors = {}
+    if not purpose:
+        errors["purpose"] = "持出しの目的を入力してください"
+    elif len(purpose) > MAX_PURPOSE:
+        errors["purpose"] = f"目的は{MAX_PURPOSE}文字以内で入力してください"
+    if errors:
+        raise ValidationError(errors)
+    moment = _moment(at, "declared_at")
+    ids = [b.id for b in chosen]
+    # Lock the binders: a second declaration of the same binder waits, then sees it out.
+    list(Binder.objects.select_for_update().filter(id__in=ids).values_list("id", flat=True))
+    out = sorted(
+        CheckoutBinder.objects.filter(binder_id__in=ids, open=True).values_list(
+            "binder__number", flat=True
+        )
+    )
+    if out:
+        raise ValidationError(
+            {"binder_ids": f"簿冊 {'、'.join(out)} は持出中です（返却の確認が済んでいません）"}
+        )
+    manager = access.managers_of(post).order_by("id").first()
+    checkout = BinderCheckout.objects.create(
+        post=post,
+        borrower=acting_officer,
+        purpose=purpose,
+        declared_at=moment,
+        declared_to=manager,
+        due_at=due_for(moment),
+    )
+    try:
+        with transaction.atomic():
+            CheckoutBinder.objects.bulk_create(
+                [CheckoutBinder(checkout=checkout, binder=b) for b in chosen]
+            )
+    except IntegrityError as exc:  # a concurrent declaration won the race
+        raise ValidationError({"binder_ids": f"簿冊 {_numbers(chosen)} は持出中です"}) from exc
+    record(
+        EventType.CHECKOUT_DECLARED,
+        actor=acting_officer,
+        obj=checkout,
+        station_id=post.station_id,
+        details={
+            "post": post.id,
+            "binders": ids,
+            "numbers": [b.number for b in chosen],
+            "declared_to": manager.id if manager else None,
+            "due_at": checkout.due_at,
+        },
+    )
+    return checkout
+
+
+def _confirmer(checkout: BinderCheckout, officer: Officer, step: str) -> bool:
+    """Whether `officer` may confirm this step; True when it is the borrower himself at a
+    single-officer 駐在所 (第5-3(3)ウ ただし書), which marks the entry self-confirmed."""
+    post = checkout.post
+    if officer.id == checkout.borrower_id:
+        if post.single_officer and access.serves_at_post(officer, post.id):
+            return True
+        raise PermissionDeniedError(
+            f"{step}は持出警察官以外の者が行います（第5-3(3)ウ）。"
+            "本人が確認できるのは一人勤務の駐在所に限られます"
+        )
+    if not access.may_confirm_checkout(officer, post):
+        raise PermissionDeniedError(
+            f"{step}はこの交番等の警察官、取扱責任者または管理責任者が行います"
+        )
+    return False
+
+
+@transaction.atomic
+def do_confirm_checkout_out(
+    checkout: BinderCheckout, *, acting_officer: Officer, at: dt.datetime | None = None
+) -> BinderCheckout:
+    """持出確認者の確認."""
+    checkout = _locked(checkout)
+    if checkout.status != CheckoutStatus.DECLARED:
+        raise ValidationError({"status": "この記載は既に持出しの確認が済んでいます"})
+    self_confirmed = _confirmer(checkout, acting_officer, "持出しの確認")
+    moment = _moment(at, "out_confirmed_at")
+    if moment < checkout.declared_at:
+        raise ValidationError({"out_confirmed_at": "持出しの確認は申告の後に行ってください"})
+    checkout.out_confirmed_by = acting_officer
+    checkout.out_confirmed_at = moment
+    checkout.self_confirmed = checkout.self_confirmed or self_confirmed
+    checkout.save(update_fields=["out_confirmed_by", "out_confirmed_at", "self_confirmed"])
+    record(
+        EventType.CHECKOUT_CONFIRMED_OUT,
+        actor=acting_officer,
+        obj=checkout,
+        station_id=checkout.post.station_id,
+        details={"self_confirmed": self_confirmed},
+    )
+    return checkout
+
+
+@transaction.atomic
+def do_record_return(
+    checkout: BinderCheckout, *, acting_officer: Officer, at: dt.datetime | None = None
+) -> BinderCheckout:
+    """返却の申告 (第5-3(3)イ): the borrower records that he has brought the binders back."""
+    checkout = _locked(checkout)
+    if acting_officer.id != checkout.borrower_id:
+        raise PermissionDeniedError("返却は持出警察官本人が記録します（第5-3(3)イ）")
+    status = checkout.status
+    if status == CheckoutStatus.DECLARED:
+        raise ValidationError(
+            {"status": "持出しの確認が済んでいません。先に持出確認者の確認を受けてください"}
+        )
+    if status != CheckoutStatus.OUT:
+        raise ValidationError({"status": "この記載は既に返却が記録されています"})
+    moment = _moment(at, "returned_at")
+    assert checkout.out_confirmed_at is not None
+    if moment < checkout.out_confirmed_at:
+        raise ValidationError({"returned_at": "返却日時が持出しの確認より前になっています"})
+    checkout.returned_at = moment
+    checkout.save(update_fields=["returned_at"])
+    record(
+        EventType.CHECKOUT_RETURNED,
+        actor=acting_officer,
+        obj=checkout,
+        station_id=checkout.post.station_id,
+        details={"declared_to": checkout.declared_to_id},
+    )
+    return checkout
+
+
+@transaction.atomic
+def do_confirm_return(
+    checkout: BinderCheckout, *, acting_officer: Officer, at: dt.datetime | None = None
+) -> BinderCheckout:
+    """返却確認者の確認: the binders are back in the cabinet and may be taken out again."""
+    checkout = _locked(checkout)
+    status = checkout.status
+    if status == CheckoutStatus.CLOSED:
+        raise ValidationError({"status": "この記載は既に返却の確認が済んでいます"})
+    if status != CheckoutStatus.RETURNED:
+        raise ValidationError({"status": "持出警察官がまだ返却を記録していません"})
+    self_confirmed = _confirmer(checkout, acting_officer, "返却の確認")
+    moment = _moment(at, "return_confirmed_at")
+    assert checkout.returned_at is not None
+    if moment < checkout.returned_at:
+        raise ValidationError({"return_confirmed_at": "返却の確認は返却の後に行ってください"})
+    checkout.return_confirmed_by = acting_officer
+    checkout.return_confirmed_at = moment
+    checkout.self_confirmed = checkout.self_confirmed or self_confirmed
+    checkout.save(update_fields=["return_confirmed_by", "return_confirmed_at", "self_confirmed"])
+    CheckoutBinder.objects.filter(checkout=checkout, open=True).update(open=False)
+    record(
+        EventType.CHECKOUT_CONFIRMED_RETURN,
+        actor=acting_officer,
+        obj=checkout,
+        station_id=checkout.post.station_id,
+        details={"self_confirmed": self_confirmed},
+    )
+    return checkout
+
+
+@transaction.atomic
+def do_alert_overdue_checkouts(*, now: dt.datetime | None = None) -> list[BinderCheckout]:
+    """未返却の警告: once per entry whose binders are not confirmed back by its deadline, to the
+    post's 取扱責任者 and 管理責任者 (named in the event; the alerts page lists the entries)."""
+    now = now or timezone.now()
+    overdue = list(
+        BinderCheckout.objects.select_for_update()
+        .filter(return_confirmed_at__isnull=True, due_at__lt=now, overdue_alerted_at__isnull=True)
+        .order_by("due_at", "id")
+    )
+    posts = {p.id: p for p in Post.objects.filter(id__in={c.post_id for c in overdue})}
+    for checkout in overdue:
+        post = posts[checkout.post_id]
+        checkout.overdue_alerted_at = now
+        checkout.save(update_fields=["overdue_alerted_at"])
+        record(
+            EventType.CHECKOUT_OVERDUE_ALERT,
+            obj=checkout,
+            station_id=post.station_id,
+            details={
+                "post": post.id,
+                "binders": list(checkout.lines.values_list("binder_id", flat=True)),
+                "borrower": checkout.borrower_id,
+                "due_at": checkout.due_at,
+                "status": checkout.status.value,
+                "custodians": list(access.custodians_of(post).values_list("id", flat=True)),
+                "managers": list(access.managers_of(post).values_list("id", flat=True)),
+            },
+        )
+    return overdue
+
+
+@transaction.atomic
+def do_sign_checkout_month(
+    post: Post, month: dt.date, *, acting_officer: Officer
+) -> CheckoutMonthReview:
+    """持出確認簿の月次確認 (第5-3(3)エ): the 管理責任者 checks and signs a post's month."""
+    if not (acting_officer.is_superuser or access.is_post_manager(acting_officer, post.id)):
+        raise PermissionDeniedError("持出確認簿の月次確認は管理責任者が行います（第5-3(3)エ）")
+    month = month.replace(day=1)
+    if month > current_month():
+        raise ValidationError({"month": "まだ始まっていない月は確認できません"})
+    if CheckoutMonthReview.objects.filter(post=post, month=month).exists():
+        raise ValidationError({"month": f"{post}の{month_label(month)}分は既に確認済みです"})
+    start, end = month_bounds(month)
+    entries = BinderCheckout.objects.filter(post=post, declared_at__gte=start, declared_at__lt=end)
+    try:
+        with transaction.atomic():
+            review = CheckoutMonthReview.objects.create(
+                post=post,
+                month=month,
+                reviewed_by=acting_officer,
+                reviewed_at=timezone.now(),
+                entry_count=entries.count(),
+                open_count=entries.filter(return_confirmed_at__isnull=True).count(),
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"month": f"{month_label(month)}分は既に確認済みです"}) from exc
+    record(
+        EventType.CHECKOUT_MONTH_REVIEWED,
+        actor=acting_officer,
+        obj=review,
+        station_id=post.station_id,
+        details={
+            "post": post.id,
+            "month": f"{month:%Y-%m}",
+            "entries": review.entry_count,
+            "open": review.open_count,
+        },
+    )
+    return review
+
+
+# --- the cabinet key (第5-3(4)) ------------------------------------------------------------
+
+
+def current_key_custody(cabinet: Cabinet) -> KeyCustody | None:
+    return cabinet.key_custody.select_related("to_officer").order_by("-handed_at", "-id").first()
+
+
+@transaction.atomic
+def do_hand_over_key(
+    cabinet: Cabinet,
+    to_officer: Officer,
+    *,
+    acting_officer: Officer | None,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> KeyCustody:
+    """保管庫の鍵の引継ぎ: the key passes only to the 取扱責任者 or the deputy the 管理責任者
+    designated for that day; every handover is on the record."""
+    post = cabinet.post
+    # Serialise handovers of one cabinet: the "from" is whoever holds it now.
+    Cabinet.objects.select_for_update().filter(id=cabinet.id).first()
+    last = current_key_custody(cabinet)
+    holder_id = last.to_officer_id if last else None
+    if not _system(acting_officer):
+        assert acting_officer is not None
+        if acting_officer.id not in (holder_id, to_officer.id) and not (
+            access.is_custodian(acting_officer, post.id)
+            or access.is_post_manager(acting_officer, post.id)
+        ):
+            raise PermissionDeniedError(
+                "鍵の引継ぎを記録できるのは、鍵を引き渡す者・受け取る者、取扱責任者または"
+                "管理責任者です"
+            )
+    reason = reason.strip()
+    moment = _moment(at, "handed_at")
+    errors = {}
+    if not reason:
+        errors["reason"] = "引継ぎの理由を入力してください"
+    elif len(reason) > 200:
+        errors["reason"] = "理由は200文字以内で入力してください"
+    if holder_id == to_officer.id:
+        errors["to_officer"] = f"{to_officer}は既に鍵を保管しています"
+    elif not access.may_hold_key(to_officer, post, timezone.localtime(moment).date()):
+        errors["to_officer"] = (
+            "鍵を保管できるのは取扱責任者、または管理責任者が指定した代理保管者です（第5-3(4)）"
+        )
+    if last is not None and moment < last.handed_at:
+        errors["handed_at"] = "直前の引継ぎより前の日時は記録できません"
+    if errors:
+        raise ValidationError(errors)
+    custody = KeyCustody.objects.create(
+        cabinet=cabinet,
+        from_officer_id=holder_id,
+        to_officer=to_officer,
+        handed_at=moment,
+        reason=reason,
+        recorded_by=acting_officer,
+    )
+    record(
+        EventType.KEY_HANDED_OVER,
+        actor=acting_officer,
+        obj=custody,
+        station_id=post.station_id,
+        details={"cabinet": cabinet.id, "from": holder_id, "to": to_officer.id},
+    )
+    return custody
+
+
+# --- inspections (巡視・点検) --------------------------------------------------------------
+
+
+@transaction.atomic
+def do_record_inspection(
+    post: Post,
+    *,
+    acting_officer: Officer,
+    inspected_on: dt.date,
+    checklist: Mapping[str, bool],
+    findings: str = "",
+    guidance: str = "",
+    follow_ups: Sequence[str] = (),
+) -> Inspection:
+    """巡視・点検の記録. With follow-up items it stays open until each is dealt with and it
+    is closed; without any it is complete as recorded."""
+    if not (acting_officer.is_superuser or access.may_inspect(acting_officer, post)):
+        raise PermissionDeniedError(
+            "巡視・点検の記録は地域課長代理・交番所長（巡視する者）または管理責任者が行います"
+        )
+    findings, guidance = findings.strip(), guidance.strip()
+    items = [t.strip() for t in follow_ups if t.strip()]
+    errors: dict[str, str] = {}
+    unknown = set(checklist) - set(CHECKLIST)
+    if unknown:
+        errors["checklist"] = f"点検項目 {', '.join(sorted(unknown))} はありません"
+    if inspected_on > today():
+        errors["inspected_on"] = "点検日が未来になっています"
+    if not all(checklist.get(name, False) for name in CHECKLIST) and not findings:
+        errors["findings"] = "適正でない点検項目があります。指摘事項を記入してください"
+    if len(items) > MAX_FOLLOW_UPS:
+        errors["follow_ups"] = f"措置事項は{MAX_FOLLOW_UPS}件までです"
+    for i, text in enumerate(items):
+        if len(text) > 200:
+            errors[f"follow_ups.{i}"] = f"措置事項{i + 1}は200文字以内で入力してください"
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    inspection = Inspection.objects.create(
+        post=post,
+        inspector=acting_officer,
+        inspected_on=inspected_on,
+        findings=findings,
+        guidance=guidance,
+        status=InspectionStatus.OPEN if items else InspectionStatus.CLOSED,
+        closed_by=None if items else acting_officer,
+        closed_at=None if items else now,
+        **{name: bool(checklist.get(name, False)) for name in CHECKLIST},
+    )
+    InspectionFollowUp.objects.bulk_create(
+        [
+            InspectionFollowUp(inspection=inspection, position=i, text=text)
+            for i, text in enumerate(items)
+        ]
+    )
+    record(
+        EventType.INSPECTION_RECORDED,
+        actor=acting_officer,
+        obj=inspection,
+        station_id=post.station_id,
+        details={
+            "post": post.id,
+            "inspected_on": inspected_on,
+            "checklist": {name: bool(checklist.get(name, False)) for name in CHECKLIST},
+            "follow_ups": len(items),
+        },
+    )
+    return inspection
+
+
+@transaction.atomic
+def do_follow_up(
+    item: InspectionFollowUp, *, acting_officer: Officer, action_taken: str
+) -> InspectionFollowUp:
+    """措置の報告: an officer of the post (or the inspector) says what was done."""
+    inspection = Inspection.objects.select_for_update().get(id=item.inspection_id)
+    post = Post.objects.get(id=inspection.post_id)
+    if not (
+        access.can_write_post(acting_officer, post.id) or access.may_inspect(acting_officer, post)
+    ):
+        raise PermissionDeniedError("措置の報告はこの交番等の警察官または点検者が行います")
+    item = InspectionFollowUp.objects.get(id=item.id)
+    action_taken = action_taken.strip()
+    if inspection.status == InspectionStatus.CLOSED:
+        raise ValidationError({"item": "この点検は完了しています"})
+    if item.status == FollowUpStatus.DONE:
+        raise ValidationError({"item": "この事項は既に措置済みです"})
+    if not action_taken:
+        raise ValidationError({"action_taken": "措置の内容を入力してください"})
+    if len(action_taken) > 2000:
+        raise ValidationError({"action_taken": "措置の内容は2000文字以内で入力してください"})
+    item.status = FollowUpStatus.DONE
+    item.action_taken = action_taken
+    item.done_by = acting_officer
+    item.done_at = timezone.now()
+    item.save(update_fields=["status", "action_taken", "done_by", "done_at"])
+    record(
+        EventType.INSPECTION_FOLLOWED_UP,
+        actor=acting_officer,
+        obj=inspection,
+        station_id=post.station_id,
+        details={"item": item.id},
+    )
+    return item
+
+
+@transaction.atomic
+def do_close_inspection(inspection: Inspection, *, acting_officer: Officer) -> Inspection:
+    """点検の完了: by the inspector or another who may inspect the post, once every item is
+    dealt with."""
+    inspection = Inspection.objects.select_for_update().get(id=inspection.id)
+    post = Post.objects.get(id=inspection.post_id)
+    if not (
+        acting_officer.id == inspection.inspector_id
+        or acting_officer.is_superuser
+        or access.may_inspect(acting_officer, post)
+    ):
+        raise PermissionDeniedError("点検の完了は点検者または管理責任者が行います")
+    if inspection.status == InspectionStatus.CLOSED:
+        raise ValidationError({"status": "この点検は既に完了しています"})
+    pending = inspection.follow_ups.filter(status=FollowUpStatus.OPEN).count()
+    if pending:
+        raise ValidationError(
+            {
+                "follow_ups": f"未措置の事項が{pending}件あります。すべて措置してから完了にしてください"
+            }
+        )
+    inspection.status = InspectionStatus.CLOSED
+    inspection.closed_by = acting_officer
+    inspection.closed_at = timezone.now()
+    inspection.save(update_fields=["status", "closed_by", "closed_at"])
+    record(
+        EventType.INSPECTION_CLOSED,
+        actor=acting_officer,
+        obj=inspection,
+        station_id=post.station_id,
+    )
+    return inspection

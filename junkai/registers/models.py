@@ -1,0 +1,321 @@
+"""Custody of the cards (要領 第5-3 (3)(4)): cabinets and their keys, binders (簿冊), the checkout
+register (巡回連絡カード持出確認簿, 第6号様式) with its monthly review, and inspections (巡視・点検).
+
+Changed only through junkai.registers.actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from junkai.households.models import CardStatus, ContactCard
+from junkai.org.models import Officer, Post
+
+User = Officer  # AUTH_USER_MODEL
+
+
+class Cabinet(models.Model):
+    """保管庫: the locked cabinet in which a post keeps its cards (第5-3(4))."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="cabinets", verbose_name="交番等"
+    )
+    name = models.CharField("名称", max_length=64)
+    location = models.CharField("設置場所", max_length=100, blank=True)
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "保管庫"
+        ordering = ["post", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "name"], name="cabinet_name_unique_per_post"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} {self.name}"
+
+
+class Binder(models.Model):
+    """簿冊: a binder of cards. It holds the post's active cards whose 簿冊番号 is its number."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="binders", verbose_name="交番等"
+    )
+    cabinet = models.ForeignKey(
+        Cabinet, on_delete=models.PROTECT, related_name="binders", verbose_name="保管庫"
+    )
+    # Same width as ContactCard.binder_number: the two are matched as written.
+    number = models.CharField("簿冊番号", max_length=20)
+    title = models.CharField("表題", max_length=100, blank=True)
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "簿冊"
+        ordering = ["post", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "number"], name="binder_number_unique_per_post"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"簿冊 {self.number}"
+
+    def cards(self) -> models.QuerySet[ContactCard]:
+        return ContactCard.objects.filter(
+            post_id=self.post_id, binder_number=self.number, status=CardStatus.ACTIVE
+        )
+
+
+class CheckoutStatus(models.TextChoices):
+    DECLARED = "DECLARED", "持出確認待ち"
+    OUT = "OUT", "持出中"
+    RETURNED = "RETURNED", "返却確認待ち"
+    CLOSED = "CLOSED", "返却確認済"
+
+
+class BinderCheckout(models.Model):
+    """One entry of the 持出確認簿 (第6号様式): one declaration lists the binder numbers taken.
+
+    持出日時・簿冊番号・持出警察官・目的 are written at the declaration (申告, to the 管理責任者);
+    the 持出確認者 and 返却確認者 are someone other than the borrower, except at a single-officer
+    駐在所 where the officer confirms himself and the entry says so (第5-3(3)ウ).
+    """
+
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="checkouts", verbose_name="交番等"
+    )
+    binders: models.ManyToManyField[Binder, Any] = models.ManyToManyField(
+        Binder, through="CheckoutBinder", related_name="checkouts", verbose_name="簿冊"
+    )
+    borrower = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name="持出警察官"
+    )
+    purpose = models.CharField("目的", max_length=200)
+    declared_at = models.DateTimeField("持出日時（申告）")
+    declared_to = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="申告先（管理責任者）",
+    )
+    due_at = models.DateTimeField("返却期限")
+    out_confirmed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    out_confirmed_at = models.DateTimeField("持出確認日時", null=True, blank=True)
+    returned_at = models.DateTimeField("返却日時", null=True, blank=True)
+    return_confirmed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    return_confirmed_at = models.DateTimeField("返却確認日時", null=True, blank=True)
+    self_confirmed = models.BooleanField("本人確認（一人勤務の駐在所）", default=False)
+    overdue_alerted_at = models.DateTimeField("未返却の警告日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "持出確認簿"
+        ordering = ["declared_at", "id"]
+        indexes = [
+            models.Index(fields=["post", "declared_at"]),
+            models.Index(fields=["return_confirmed_at", "due_at"]),
+        ]
+        constraints = [
+            # Each step follows the one before it.
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(out_confirmed_at__isnull=False),
+                name="checkout_return_after_out",
+            ),
+            models.CheckConstraint(
+                condition=Q(return_confirmed_at__isnull=True) | Q(returned_at__isnull=False),
+                name="checkout_confirm_after_return",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"持出確認簿 #{self.pk}"
+
+    @property
+    def status(self) -> CheckoutStatus:
+        if self.return_confirmed_at is not None:
+            return CheckoutStatus.CLOSED
+        if self.returned_at is not None:
+            return CheckoutStatus.RETURNED
+        if self.out_confirmed_at is not None:
+            return CheckoutStatus.OUT
+        return CheckoutStatus.DECLARED
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        return self.return_confirmed_at is None and self.due_at < (now or timezone.now())
+
+
+class CheckoutBinder(models.Model):
+    """A binder listed on an entry; `open` until its return is confirmed.
+
+    At most one open line per binder: a binder that is out cannot be taken out again, and the
+    database holds to it even if two declarations race.
+    """
+
+    checkout = models.ForeignKey(BinderCheckout, on_delete=models.PROTECT, related_name="lines")
+    binder = models.ForeignKey(Binder, on_delete=models.PROTECT, related_name="checkout_lines")
+    open = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "持出簿冊"
+        ordering = ["checkout", "binder__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkout", "binder"], name="checkout_binder_once"),
+            models.UniqueConstraint(
+                fields=["binder"], condition=Q(open=True), name="binder_out_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"持出簿冊 #{self.pk}"
+
+
+class CheckoutMonthReview(models.Model):
+    """第5-3(3)エ: the 管理責任者 checks each post's register once a month."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="checkout_reviews", verbose_name="交番等"
+    )
+    month = models.DateField("対象月", help_text="月の初日")
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name="確認者（管理責任者）"
+    )
+    reviewed_at = models.DateTimeField("確認日時")
+    entry_count = models.PositiveIntegerField("確認した記載の数", default=0)
+    open_count = models.PositiveIntegerField("確認時に返却未確認の記載", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "持出確認簿の月次確認"
+        ordering = ["post_id", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "month"], name="checkout_review_once"),
+            models.CheckConstraint(condition=Q(month__day=1), name="checkout_review_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} {self.month:%Y-%m} 月次確認"
+
+
+class KeyCustody(models.Model):
+    """A handover of a cabinet's key (第5-3(4)): held by the 取扱責任者, or while he is away by
+    the officer the 管理責任者 designated (KeyDeputy). The newest row names the holder."""
+
+    cabinet = models.ForeignKey(
+        Cabinet, on_delete=models.PROTECT, related_name="key_custody", verbose_name="保管庫"
+    )
+    from_officer = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="引き渡した者",
+    )
+    to_officer = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name="受け取った者"
+    )
+    handed_at = models.DateTimeField("引継日時")
+    reason = models.CharField("理由", max_length=200)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "保管庫の鍵の引継ぎ"
+        ordering = ["cabinet", "-handed_at", "-id"]
+        indexes = [models.Index(fields=["cabinet", "handed_at"])]
+
+    def __str__(self) -> str:
+        return f"鍵の引継ぎ #{self.pk}"
+
+
+class InspectionStatus(models.TextChoices):
+    OPEN = "OPEN", "措置中"
+    CLOSED = "CLOSED", "完了"
+
+
+#: The checklist of an inspection: field name → what the inspector looked at.
+CHECKLIST = {
+    "cards_created": "巡回連絡カードの作成（第5-1）",
+    "cards_corrected": "異動事項の補正（第5-3(2)）",
+    "cabinet_locked": "保管庫の施錠・鍵の保管（第5-3(4)）",
+    "register_complete": "持出確認簿の記載（第5-3(3)ア〜ウ）",
+    "monthly_review_signed": "持出確認簿の月次確認（第5-3(3)エ）",
+}
+
+
+class Inspection(models.Model):
+    """巡視・点検 of a post by an inspector (地域課長代理・交番所長) or the 管理責任者."""
+
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="inspections", verbose_name="交番等"
+    )
+    inspector = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name="点検者"
+    )
+    inspected_on = models.DateField("点検日")
+    cards_created = models.BooleanField(CHECKLIST["cards_created"], default=False)
+    cards_corrected = models.BooleanField(CHECKLIST["cards_corrected"], default=False)
+    cabinet_locked = models.BooleanField(CHECKLIST["cabinet_locked"], default=False)
+    register_complete = models.BooleanField(CHECKLIST["register_complete"], default=False)
+    monthly_review_signed = models.BooleanField(CHECKLIST["monthly_review_signed"], default=False)
+    findings = models.TextField("指摘事項", blank=True)
+    guidance = models.TextField("指導事項", blank=True)
+    status = models.CharField(
+        "状態", max_length=8, choices=InspectionStatus.choices, default=InspectionStatus.OPEN
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField("完了日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "巡視・点検"
+        ordering = ["-inspected_on", "-id"]
+        indexes = [models.Index(fields=["post", "inspected_on"])]
+
+    def __str__(self) -> str:
+        return f"巡視・点検 #{self.pk}"
+
+    def checklist(self) -> list[tuple[str, str, bool]]:
+        return [(name, label, bool(getattr(self, name))) for name, label in CHECKLIST.items()]
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "OPEN", "未措置"
+    DONE = "DONE", "措置済"
+
+
+class InspectionFollowUp(models.Model):
+    """A follow-up item of an inspection, open until the post reports what it did."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="follow_ups")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField("措置すべき事項", max_length=200)
+    status = models.CharField(
+        "状態", max_length=8, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    action_taken = models.TextField("措置の内容", blank=True)
+    done_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField("措置日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "点検の措置事項"
+        ordering = ["inspection", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"措置事項 #{self.pk}"

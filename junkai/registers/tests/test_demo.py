@@ -1,0 +1,52 @@
+"""The demo registers: every post, the single-officer 駐在所 included, gets its cabinet and binders
+holding its cards, and some history in every register."""
+
+from __future__ import annotations
+
+import time_machine
+
+from junkai.audit.chain import verify
+from junkai.audit.models import AuditEvent, EventType
+from junkai.households.models import CardStatus, ContactCard
+from junkai.registers.demo import build_demo_registers
+from junkai.registers.models import (
+    Binder,
+    BinderCheckout,
+    Cabinet,
+    CheckoutMonthReview,
+    FollowUpStatus,
+    InspectionFollowUp,
+    KeyCustody,
+)
+from junkai.registers.reviews import overdue_months
+from junkai.registers.testing import DAY
+from junkai.testing import PersonaTestCase
+
+
+@time_machine.travel(DAY, tick=False)
+class DemoRegistersTests(PersonaTestCase):
+    def test_every_post_gets_its_registers_and_some_history(self) -> None:
+        result = build_demo_registers(self.station)
+        assert result is not None
+        posts = list(self.station.posts.all())
+        for post in posts:
+            self.assertTrue(Cabinet.objects.filter(post=post).exists(), post.code)
+            numbers = set(Binder.objects.filter(post=post).values_list("number", flat=True))
+            self.assertTrue(numbers, post.code)
+            cards = ContactCard.objects.filter(post=post, status=CardStatus.ACTIVE)
+            self.assertTrue(set(cards.values_list("binder_number", flat=True)) <= numbers)
+            self.assertTrue(KeyCustody.objects.filter(cabinet__post=post).exists(), post.code)
+        c1 = self.post("C1")
+        self.assertTrue(BinderCheckout.objects.filter(post=c1, self_confirmed=True).exists())
+        self.assertFalse(
+            BinderCheckout.objects.filter(self_confirmed=True).exclude(post=c1).exists()
+        )
+        self.assertTrue(CheckoutMonthReview.objects.filter(post=self.post("K1")).exists())
+        self.assertTrue(overdue_months(posts))
+        self.assertEqual(
+            AuditEvent.objects.filter(event_type=EventType.CHECKOUT_OVERDUE_ALERT).count(), 1
+        )
+        self.assertTrue(InspectionFollowUp.objects.filter(status=FollowUpStatus.OPEN).exists())
+        self.assertTrue(verify().ok)
+        # Once only.
+        self.assertIsNone(build_demo_registers(self.station))
