@@ -4,20 +4,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from junkai.org.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo, demo_exists
+from junkai.org.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_STATION_CODE, build_demo, demo_exists
+from junkai.org.models import Station
 
 
 class Command(BaseCommand):
-    help = "架空のデモ警察署（交番・駐在所・受持区・職員）を作成します"
+    help = "架空のデモ警察署（交番・駐在所・受持区・職員・世帯）を作成します"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--households",
+            type=int,
+            default=5000,
+            help="作成する架空の世帯・事業所の数（既定 5000、0 で作成しない）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Imported here: households depend on org, not the other way round.
+        from junkai.households.demo import build_demo_households
+        from junkai.households.models import Household
+
         if demo_exists():
             self.stdout.write("デモ警察署は作成済みです（データはそのまま残します）。")
+            station = Station.objects.get(code=DEMO_STATION_CODE)
         else:
             station = build_demo()
             self.stdout.write(self.style.SUCCESS(f"デモ警察署「{station.name}」を作成しました。"))
+        # An older demo database without households gets them too; one with any keeps its own.
+        if options["households"] > 0 and not Household.objects.filter(station=station).exists():
+            result = build_demo_households(station, count=options["households"])
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"架空の世帯・事業所 {result.households:,} 件（カード {result.cards:,}、"
+                    f"世帯員 {result.residents:,}、補正履歴 {result.revisions:,}）を追加しました。"
+                )
+            )
+        # Registers and disclosures need the cards; each skips a station that has its own.
+        from junkai.disclosures.demo import build_demo_disclosures
+        from junkai.registers.demo import build_demo_registers
+
+        build_demo_registers(station)
+        shown = build_demo_disclosures(station)
+        if shown.data_uses:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"利用確認簿 {shown.data_uses} 件・照会 {shown.agency_requests} 件・"
+                    f"不適正利用の兆候 {shown.flags} 件を追加しました。"
+                )
+            )
         self.stdout.write(f"デモ用ログイン（パスワードはすべて {DEMO_PASSWORD}）:")
         for username, label in DEMO_LOGINS.items():
             self.stdout.write(f"  {username:<10} {label}")
