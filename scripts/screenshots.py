@@ -22,8 +22,19 @@ def main(base: str) -> None:
         page.goto(f"{base}/login/")
         page.screenshot(path=str(out / "sign-in.png"), full_page=True)
         for username, shots in {
-            "officer1a": {"/": "home-officer.png"},
-            "kacho": {"/": "home-manager.png", "/org/": "org-station.png"},
+            "officer1a": {
+                "/": "home-officer.png",
+                "/worklist/": "worklist.png",
+                "/beats/1/households/": "beat-households.png",
+                "/plan/": "plan.png",
+            },
+            "kacho": {
+                "/": "home-manager.png",
+                "/org/": "org-station.png",
+                "/inbox/": "inbox.png",
+                "/registers/": "registers.png",
+                "/data-uses/": "data-uses.png",
+            },
         }.items():
             page.context.clear_cookies()
             page.goto(f"{base}/login/")
@@ -33,7 +44,8 @@ def main(base: str) -> None:
             page.wait_for_url(f"{base}/")
             for path, name in shots.items():
                 page.goto(f"{base}{path}")
-                page.screenshot(path=str(out / name), full_page=True)
+                # The viewport, as an officer first sees the page (lists run long).
+                page.screenshot(path=str(out / name))
         browser.close()
 
 

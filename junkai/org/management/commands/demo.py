@@ -44,7 +44,10 @@ class Command(BaseCommand):
         # Registers and disclosures need the cards; each skips a station that has its own.
         from junkai.disclosures.demo import build_demo_disclosures
         from junkai.registers.demo import build_demo_registers
+        from junkai.visits.demo import build_demo_visits
 
+        if visits := build_demo_visits(station):
+            self.stdout.write(self.style.SUCCESS(f"巡回連絡の履歴 {visits:,} 件を追加しました。"))
         build_demo_registers(station)
         shown = build_demo_disclosures(station)
         if shown.data_uses:
