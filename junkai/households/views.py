@@ -65,6 +65,23 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
     block_group = request.GET.get("block_group", "")
     households = (
         Household.objects.filter(beat=beat)
+        # Only what the list shows: a beat has ~800 rows and each field costs.
+        .only(
+            "id",
+            "town",
+            "chome",
+            "banchi",
+            "go",
+            "room",
+            "block_group",
+            "map_number",
+            "name",
+            "status",
+            "leader_role",
+            "category",
+            "building",
+            "building__name",
+        )
         .select_related("building")
         .annotate(
             has_card=Exists(
