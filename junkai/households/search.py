@@ -53,13 +53,15 @@ def search_households(officer: Officer, query: str, *, limit: int = MAX_RESULTS)
     names: dict[int, list[str]] = {}
     for household_id, name in matched:
         names.setdefault(household_id, []).append(name)
-    # The address key runs the parts together (駅前町123): drop 丁目・番地・番・号 and dashes.
-    address = _ADDRESS_WORDS.sub("", key)
-    address_ids = list(
-        access.households_visible_to(officer)
-        .filter(Q(address_key__contains=address) | Q(name__contains=query.strip()))
-        .values_list("id", flat=True)[:limit]
-    )
+    address_ids: list[int] = []
+    if len(names) < limit:  # a common surname fills the page: the address scan adds nothing shown
+        # The address key runs the parts together (駅前町123): drop 丁目・番地・番・号 and dashes.
+        address = _ADDRESS_WORDS.sub("", key)
+        address_ids = list(
+            access.households_visible_to(officer)
+            .filter(Q(address_key__contains=address) | Q(name__contains=query.strip()))
+            .values_list("id", flat=True)[:limit]
+        )
     ids = list(dict.fromkeys([*names, *address_ids]))[:limit]
     households = {
         h.id: h
