@@ -27,7 +27,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from junkai.audit.chain import record
-from junkai.audit.models import EventType
+from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag
 from junkai.households.models import Household
 from junkai.org.models import (
@@ -204,6 +204,20 @@ def record_list_read(
         station_id=beat.post.station_id if beat else None,
         purpose=purpose,
         details={"count": count},
+    )
+
+
+def household_access_log(household: Household) -> QuerySet[AuditEvent]:
+    """Audit events on the household and its cards (reads, prints, changes, releases), newest
+    first. Only for those `may_view_access_log` admits; the caller records that read."""
+    card_ids = [str(i) for i in household.cards.values_list("id", flat=True)]
+    return (
+        AuditEvent.objects.filter(
+            Q(object_type="households.household", object_id=str(household.id))
+            | Q(object_type="households.contactcard", object_id__in=card_ids)
+        )
+        .select_related("actor")
+        .order_by("-seq")
     )
 
 

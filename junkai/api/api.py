@@ -18,6 +18,7 @@ from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession
 from junkai.api.disclosures import router as disclosures_router
+from junkai.api.errors import INVALID, invalid_body
 from junkai.api.households import router as households_router
 from junkai.api.registers import router as registers_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
@@ -58,15 +59,7 @@ def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: Exception) -> HttpResponse:
     assert isinstance(exc, ValidationError)
-    # One message per field, as the households and visits routers answer.
-    errors = (
-        {field: " ".join(messages) for field, messages in exc.message_dict.items()}
-        if hasattr(exc, "error_dict")
-        else {"__all__": " ".join(exc.messages)}
-    )
-    return api.create_response(
-        request, {"detail": "入力内容に誤りがあります", "errors": errors}, status=422
-    )
+    return api.create_response(request, invalid_body(exc), status=422)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -76,9 +69,7 @@ def invalid_schema(request: HttpRequest, exc: Exception) -> HttpResponse:
         {"field": ".".join(str(p) for p in e.get("loc", [])[1:]), "message": e.get("msg", "")}
         for e in exc.errors
     ]
-    return api.create_response(
-        request, {"detail": "入力内容に誤りがあります", "errors": fields}, status=422
-    )
+    return api.create_response(request, {"detail": INVALID, "errors": fields}, status=422)
 
 
 BAD_CREDENTIALS = "ログインIDまたはパスワードが正しくありません"

@@ -19,6 +19,7 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.api.errors import invalid_body
 from junkai.api.schemas import Message
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
@@ -28,18 +29,11 @@ from junkai.org.models import Officer
 
 router = Router(tags=["disclosures"])
 
-INVALID = "入力内容に誤りがあります"
-
 
 def _officer(request: HttpRequest) -> Officer:
     officer = request.user
     assert isinstance(officer, Officer)
     return officer
-
-
-def _invalid(exc: ValidationError) -> dict[str, Any]:
-    messages = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return {"detail": INVALID, "errors": {k: " ".join(v) for k, v in messages.items()}}
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -323,7 +317,7 @@ def create_data_use(request: HttpRequest, payload: DataUseIn) -> tuple[int, dict
     try:
         entry = actions.do_record_data_use(acting_officer=officer, **payload.model_dump())
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 201, _data_use_out(entry)
 
 
@@ -353,7 +347,7 @@ def verify_identity(
             note=payload.note,
         )
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _data_use_out(entry)
 
 
@@ -369,7 +363,7 @@ def approve_data_use(request: HttpRequest, data_use_id: int) -> tuple[int, dict[
     try:
         entry = actions.do_approve_data_use(entry, acting_officer=officer)
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _data_use_out(entry)
 
 
@@ -386,7 +380,7 @@ def refuse_data_use(
     try:
         entry = actions.do_refuse_data_use(entry, acting_officer=officer, reason=payload.reason)
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _data_use_out(entry)
 
 
@@ -413,7 +407,7 @@ def release_data_use(
             note=payload.note,
         )
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _data_use_out(entry)
 
 
@@ -452,7 +446,7 @@ def create_agency_request(
     try:
         entry = actions.do_record_agency_request(acting_officer=officer, **payload.model_dump())
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 201, _agency_out(entry)
 
 
@@ -481,7 +475,7 @@ def attach_document(
             raise ValidationError({"file": "照会文書のファイル（file）を添付してください"})
         entry = actions.do_attach_agency_document(entry, acting_officer=officer, upload=file)
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _agency_out(entry)
 
 
@@ -501,7 +495,7 @@ def decide_agency_request(
             entry, acting_officer=officer, decision=payload.decision, reason=payload.reason
         )
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _agency_out(entry)
 
 
@@ -525,7 +519,7 @@ def release_agency_request(
             note=payload.note,
         )
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _agency_out(entry)
 
 
@@ -615,5 +609,5 @@ def review_misuse_flag(
     try:
         flag = actions.do_review_misuse_flag(flag, acting_officer=officer, note=payload.note)
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _flag_out(flag)

@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.api.errors import INVALID
 from junkai.api.schemas import Message
 from junkai.audit.chain import record
-from junkai.audit.models import AuditEvent, EventType
+from junkai.audit.models import EventType
 from junkai.households import actions, cards
 from junkai.households.models import (
     CardRevision,
@@ -37,7 +38,6 @@ from junkai.org.models import Officer
 
 router = Router(tags=["households"])
 
-INVALID = "入力内容に誤りがあります"
 CONFLICT = "他の職員が先に更新しました"
 MAX_PAGE_SIZE = 200
 MAX_QUERY_LENGTH = 100
@@ -509,15 +509,7 @@ def access_log(
         station_id=household.station_id,
         purpose="閲覧記録の確認",
     )
-    card_ids = [str(i) for i in household.cards.values_list("id", flat=True)]
-    events = (
-        AuditEvent.objects.filter(
-            Q(object_type="households.household", object_id=str(household.id))
-            | Q(object_type="households.contactcard", object_id__in=card_ids)
-        )
-        .select_related("actor")
-        .order_by("-seq")[: params.limit]
-    )
+    events = access.household_access_log(household)[: params.limit]
     return 200, [
         {
             "at": e.created_at,

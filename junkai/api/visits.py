@@ -20,6 +20,7 @@ from ninja import Field, Query, Router, Schema
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.api.errors import INVALID, invalid_body
 from junkai.api.schemas import Message
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
@@ -42,7 +43,6 @@ from junkai.visits.worklist import due_households
 
 router = Router(tags=["visits"])
 
-INVALID = "入力内容に誤りがあります"
 NEEDS_OFFSET = "日時は時差付き（例: 2026-06-10T10:00:00+09:00）で入力してください"
 MAX_TEXT = 2000
 MAX_HORIZON_DAYS = 365
@@ -52,12 +52,6 @@ def _officer(request: HttpRequest) -> Officer:
     officer = request.user
     assert isinstance(officer, Officer)
     return officer
-
-
-def _invalid(exc: ValidationError) -> dict[str, Any]:
-    """A refused write as `{detail, errors: {field: message}}`, as the households API answers."""
-    messages = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return {"detail": INVALID, "errors": {k: " ".join(v) for k, v in messages.items()}}
 
 
 def _naive(**moments: dt.datetime) -> dict[str, str]:
@@ -321,7 +315,7 @@ def record_visit(request: HttpRequest, payload: VisitIn) -> tuple[int, dict[str,
             card_revision=revision,
         )
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 201, _visit_out(visit, household)
 
 
@@ -400,7 +394,7 @@ def request_night_approval(
             reason=payload.reason,
         )
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 201, _approval_out(approval)
 
 
@@ -416,7 +410,7 @@ def approve_night_visit(request: HttpRequest, approval_id: int) -> tuple[int, di
     try:
         approval = actions.do_approve_night_visit(approval, acting_officer=officer)
     except ValidationError as exc:
-        return 422, _invalid(exc)
+        return 422, invalid_body(exc)
     return 200, _approval_out(approval)
 
 

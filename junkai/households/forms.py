@@ -16,8 +16,6 @@ from junkai.households.models import (
     Sex,
 )
 
-TEXT = {"class": "in"}
-
 
 def _text(label: str, *, required: bool = False, **attrs: Any) -> forms.CharField:
     return forms.CharField(label=label, required=required, widget=forms.TextInput(attrs=attrs))

@@ -141,7 +141,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     revisions = card.revisions.select_related("revised_by").order_by("-version") if card else []
     access_log: list[AuditEvent] | None = None
     if access.may_view_access_log(officer, household):
-        access_log = list(household_access_log(household)[:100])
+        access_log = list(access.household_access_log(household)[:100])
         record(
             EventType.READ_ACCESS_LOG,
             actor=officer,
@@ -160,21 +160,6 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
             "access_log": access_log,
             "can_write": access.can_write_post(officer, household.post_id),
         },
-    )
-
-
-def household_access_log(household: Household) -> Any:
-    """Audit events on the household and on its cards (reads, prints, changes)."""
-    from django.db.models import Q
-
-    card_ids = [str(i) for i in household.cards.values_list("id", flat=True)]
-    return (
-        AuditEvent.objects.filter(
-            Q(object_type="households.household", object_id=str(household.id))
-            | Q(object_type="households.contactcard", object_id__in=card_ids)
-        )
-        .select_related("actor")
-        .order_by("-seq")
     )
 
 
