@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "junkai.visits",
     "junkai.registers",
     "junkai.disclosures",
+    "junkai.documents",
+    "junkai.planning",
+    "junkai.dashboards",
     "junkai.accounts",
     "junkai.web",
 ]

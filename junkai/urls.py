@@ -61,6 +61,9 @@ urlpatterns = [
     path("", include("junkai.visits.planning_urls")),
     path("", include("junkai.registers.urls")),
     path("", include("junkai.disclosures.urls")),
+    path("", include("junkai.documents.urls")),
+    path("", include("junkai.planning.urls")),
+    path("", include("junkai.dashboards.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

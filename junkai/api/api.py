@@ -17,9 +17,12 @@ from junkai.access import declare_access
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession
+from junkai.api.dashboards import router as dashboards_router
 from junkai.api.disclosures import router as disclosures_router
+from junkai.api.documents import router as documents_router
 from junkai.api.errors import INVALID, invalid_body
 from junkai.api.households import router as households_router
+from junkai.api.planning import router as planning_router
 from junkai.api.registers import router as registers_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
 from junkai.api.visits import router as visits_router
@@ -39,6 +42,9 @@ api.add_router("/", households_router)
 api.add_router("/", visits_router)
 api.add_router("/", registers_router)
 api.add_router("/", disclosures_router)
+api.add_router("/", documents_router)
+api.add_router("/", planning_router)
+api.add_router("/", dashboards_router)
 
 
 @api.exception_handler(Http404)

@@ -35,6 +35,7 @@ class EventType(models.IntegerChoices):
     STATION_CREATED = 320, "警察署の登録"
     POST_CREATED = 321, "交番等の登録"
     BEAT_CREATED = 322, "受持区の登録"
+    BEAT_OUTLINE_SAVED = 323, "受持区の区域の設定"
     # 400 households, buildings and contact cards
     BUILDING_CREATED = 401, "アパート等の登録"
     BUILDING_UPDATED = 402, "アパート等の変更"
@@ -99,6 +100,11 @@ class EventType(models.IntegerChoices):
     READ_HANDOVER = 1009, "引継ぎ資料の閲覧"
     READ_REGISTER = 1010, "簿冊・確認簿の閲覧"
     READ_DISCLOSURE = 1011, "利用確認簿・照会の閲覧"
+    PRINT_FORM = 1012, "様式の印刷"
+    READ_BEAT_MAP = 1013, "受持区地図の閲覧"
+    ROUTE_PLANNED = 1014, "巡回経路の作成"
+    READ_DASHBOARD = 1015, "進捗状況の閲覧"
+    EXPORT_MONTHLY_REPORT = 1016, "月次報告の出力"
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,7 @@
+"""受持区地図・巡回経路 over the API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["planning"])
