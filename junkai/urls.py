@@ -63,6 +63,7 @@ urlpatterns = [
     path("", include("junkai.disclosures.urls")),
     path("", include("junkai.documents.urls")),
     path("", include("junkai.planning.urls")),
+    path("", include("junkai.planning.route_urls")),
     path("", include("junkai.dashboards.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

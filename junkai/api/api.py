@@ -24,6 +24,7 @@ from junkai.api.errors import INVALID, invalid_body
 from junkai.api.households import router as households_router
 from junkai.api.planning import router as planning_router
 from junkai.api.registers import router as registers_router
+from junkai.api.routes import router as routes_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
 from junkai.api.visits import router as visits_router
 from junkai.audit.chain import record
@@ -44,6 +45,7 @@ api.add_router("/", registers_router)
 api.add_router("/", disclosures_router)
 api.add_router("/", documents_router)
 api.add_router("/", planning_router)
+api.add_router("/", routes_router)
 api.add_router("/", dashboards_router)
 
 
