@@ -840,7 +840,7 @@ def _strip_label(message: str, column: str) -> str:
 # --- writing ----------------------------------------------------------------------------
 
 
-class _Tables:
+class TableWriter:
     """Inserts plain tuples through one cursor: COPY on PostgreSQL, executemany on SQLite."""
 
     def __init__(self, cursor: Any, vendor: str) -> None:
@@ -996,7 +996,7 @@ class _Sink:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             raw = connection.connection
             assert raw is not None
-            self.tables = _Tables(raw.cursor(), self.vendor)
+            self.tables = TableWriter(raw.cursor(), self.vendor)
             # The checking thread would keep the GIL for the default 5 ms whenever the writer
             # comes back from the socket; a short interval lets it hand over the next rows
             # at once (measured: 50,000 rows in 16 s instead of 27 s).
@@ -1005,7 +1005,7 @@ class _Sink:
             self.thread = threading.Thread(target=self._run, name="bulk-load-writer", daemon=True)
             self.thread.start()
         else:
-            self.tables = _Tables(connection.cursor(), self.vendor)
+            self.tables = TableWriter(connection.cursor(), self.vendor)
 
     def put(self, batch: _Batch) -> None:
         if self.thread is None:

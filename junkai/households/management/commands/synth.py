@@ -21,6 +21,7 @@ from junkai.households.bulk import BulkLoadError, do_bulk_load, tqdm_progress
 from junkai.households.demo import CENTRE, beat_specs, generate_rows, post_officers
 from junkai.org import actions
 from junkai.org.models import Beat, PostKind, Rank, Role, Station
+from junkai.visits.management.commands.synth_visits import add_visit_history
 
 #: Households per beat: a 受持区 is about 800 doors.
 BEAT_SIZE = 800
@@ -128,6 +129,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--beat-size", type=int, default=BEAT_SIZE)
+        parser.add_argument(
+            "--visit-years",
+            type=int,
+            default=10,
+            help="巡回連絡の履歴の年数（既定: 10年、50万世帯で約500万件。0で作成しない）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         households: int = options["households"]
@@ -170,4 +177,12 @@ class Command(BaseCommand):
                 f"（生成と取込 {result.seconds:.1f} 秒、全体 {total:.1f} 秒）"
             )
         )
+        if options["visit_years"] > 0:
+            add_visit_history(
+                self,
+                org.stations,
+                years=options["visit_years"],
+                seed=options["seed"],
+                quiet=options["verbosity"] == 0,
+            )
         self.stdout.write(f"署長のログインID: {', '.join(org.chief_usernames[:3])} …")
