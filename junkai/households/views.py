@@ -37,6 +37,7 @@ from junkai.households.forms import (
     apply_card_errors,
 )
 from junkai.households.models import CardStatus, ContactCard, Household, RevisionBasis
+from junkai.households.rows import RowGroup, rows_html
 from junkai.households.search import search_households
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer
@@ -80,6 +81,7 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
             "status",
             "leader_role",
             "category",
+            "last_visit_at",
             "building",
             "building__name",
         )
@@ -101,14 +103,19 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
         households = households.filter(town=town)
     if block_group:
         households = households.filter(block_group=block_group)
-    groups: OrderedDict[tuple[str, str], list[Household]] = OrderedDict()
-    # ~800 rows: the link and the address are worked out here once, not by template tags per row.
+    by_group: OrderedDict[tuple[str, str], list[tuple[Household, str]]] = OrderedDict()
+    # ~800 rows: links and rows are built in Python once (households/rows.py), not by
+    # template tags per row.
     base = reverse("household", args=[0]).removesuffix("0/")
     for household in households:
-        household.url = f"{base}{household.id}/"  # type: ignore[attr-defined]
-        household.address_text = household.address  # type: ignore[attr-defined]
-        groups.setdefault((household.town, household.block_group), []).append(household)
-    count = sum(len(g) for g in groups.values())
+        by_group.setdefault((household.town, household.block_group), []).append(
+            (household, f"{base}{household.id}/")
+        )
+    groups = [
+        RowGroup(town=key[0], block_group=key[1], count=len(rows), rows=rows_html(rows))
+        for key, rows in by_group.items()
+    ]
+    count = sum(g.count for g in groups)
     access.record_list_read(officer, beat=beat, count=count)
     return render(
         request,

@@ -3,9 +3,11 @@ disposal, search and export — with scope, audit and Japanese errors."""
 
 from __future__ import annotations
 
+import datetime as dt
 from io import BytesIO
 from typing import Any
 
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from junkai.audit.models import AuditEvent, EventType
@@ -48,6 +50,30 @@ class ListAndDetailTests(PersonaTestCase):
         self.assertContains(page, "家庭")
         self.assertNotContains(page, "090-1111-2222")  # lists never show phones
         self.assertTrue(AuditEvent.objects.filter(event_type=EventType.LIST_HOUSEHOLDS).exists())
+
+    def test_beat_list_rows_escape_names_and_show_last_visit_and_badges(self) -> None:
+        from junkai.households import actions
+        from junkai.visits.actions import do_record_visit
+
+        actions.do_create_household(
+            self.beat("K1-1"), acting_officer=None, kind="RESIDENCE", town="駅前町",
+            block_group="1組", map_number=77, name="<script>alert(1)</script>&商店",
+            leader_role="HANCHO",
+        )  # fmt: skip
+        when = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+        when -= dt.timedelta(days=3)
+        do_record_visit(
+            self.aoki, acting_officer=self.officer("officer1a"), started_at=when, outcome="MET",
+            guidance_topics=[1],
+        )  # fmt: skip
+        page = self.client_for("officer1a").get(f"/beats/{self.beat('K1-1').id}/households/")
+        html = page.content.decode()
+        self.assertNotIn("<script>alert(1)</script>", html)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;&amp;商店", html)
+        self.assertIn('<span class="badge">班長</span>', html)
+        self.assertIn(f'<a href="/households/{self.aoki.id}/">', html)
+        self.assertIn(f"{when:%Y-%m-%d}", html)
+        self.assertIn('<td class="muted">―</td>', html)  # never visited
 
     def test_beat_list_query_count_does_not_grow(self) -> None:
         from django.db import connection
