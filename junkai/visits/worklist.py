@@ -34,6 +34,8 @@ def due_households(households: QuerySet[Household], until: dt.date) -> QuerySet[
             preferred_times=Coalesce(Subquery(card.values("preferred_times")[:1]), Value("")),
             preferred_days=Coalesce(Subquery(card.values("preferred_days")[:1]), Value("")),
         )
-        .select_related("building")
+        # Buildings by a second query on their ids: joined, PostgreSQL hashed the whole
+        # buildings table for a few hundred rows (10 ms of 27 at 500,000 households).
+        .prefetch_related("building")
         .order_by("priority", "next_due", "id")
     )
