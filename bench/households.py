@@ -102,12 +102,13 @@ def run_import(households: int, stations: int | None, seed: int) -> None:
 
 def run_reads(queries_per_persona: int, page_loads: int, seed: int) -> None:
     from django.db import connection
-    from django.db.models import Count, Exists, OuterRef
+    from django.db.models import Count
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
     from junkai.accounts.middleware import LOGIN_AT
-    from junkai.households.models import CardStatus, ContactCard, Household, Resident
+    from junkai.households.models import CardStatus, Household, Resident
+    from junkai.households.rows import beat_list_households
     from junkai.households.search import search_households
     from junkai.org.models import Beat, Officer, Station
 
@@ -168,16 +169,7 @@ def run_reads(queries_per_persona: int, page_loads: int, seed: int) -> None:
     )
 
     def query(beat: Beat) -> int:
-        return len(
-            Household.objects.filter(beat=beat)
-            .select_related("building")
-            .annotate(
-                has_card=Exists(
-                    ContactCard.objects.filter(household=OuterRef("pk"), status=CardStatus.ACTIVE)
-                )
-            )
-            .order_by("town", "chome", "block_group", "map_number", "id")
-        )
+        return len(beat_list_households(beat))
 
     query(beats[0])
     loads = [beats[i % len(beats)] for i in range(page_loads)]

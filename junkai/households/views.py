@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
 from django.forms import BaseFormSet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -36,8 +35,13 @@ from junkai.households.forms import (
     VehicleFormSet,
     apply_card_errors,
 )
-from junkai.households.models import CardStatus, ContactCard, Household, RevisionBasis
-from junkai.households.rows import RowGroup, rows_html
+from junkai.households.models import (
+    CardStatus,
+    ContactCard,
+    Household,
+    RevisionBasis,
+)
+from junkai.households.rows import RowGroup, beat_list_households, rows_html
 from junkai.households.search import search_households
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer
@@ -65,34 +69,7 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
     beat = access.access_beat(officer, beat_id)
     town = request.GET.get("town", "")
     block_group = request.GET.get("block_group", "")
-    households = (
-        Household.objects.filter(beat=beat)
-        # Only what the list shows: a beat has ~800 rows and each field costs.
-        .only(
-            "id",
-            "town",
-            "chome",
-            "banchi",
-            "go",
-            "room",
-            "block_group",
-            "map_number",
-            "name",
-            "status",
-            "leader_role",
-            "category",
-            "last_visit_at",
-            "building",
-            "building__name",
-        )
-        .select_related("building")
-        .annotate(
-            has_card=Exists(
-                ContactCard.objects.filter(household=OuterRef("pk"), status=CardStatus.ACTIVE)
-            )
-        )
-        .order_by("town", "chome", "block_group", "map_number", "id")
-    )
+    households = beat_list_households(beat)
     all_towns = list(
         Household.objects.filter(beat=beat)
         .values_list("town", flat=True)
