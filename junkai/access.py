@@ -29,7 +29,7 @@ from django.http import Http404
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag
-from junkai.households.models import Household
+from junkai.households.models import Building, Household
 from junkai.org.models import (
     Assignment,
     Beat,
@@ -156,6 +156,25 @@ def access_household(
     return household
 
 
+def access_households(officer: Officer, household_ids: list[int]) -> list[Household]:
+    """Households named by id, in the order given; 404 alike if any is absent or out of scope.
+
+    Not a recorded read by itself: the caller records one event for the set (a route planned,
+    a form printed) naming every household.
+    """
+    wanted = list(dict.fromkeys(household_ids))
+    found = {
+        h.id: h
+        for h in households_visible_to(officer)
+        .select_related("beat", "post", "building")
+        .filter(id__in=wanted)
+    }
+    for household_id in wanted:
+        if household_id not in found:
+            raise _deny(officer, "households.household", household_id)
+    return [found[i] for i in wanted]
+
+
 def access_household_for_write(
     officer: Officer, household_id: int, *, purpose: str = "補正画面の表示"
 ) -> Household:
@@ -187,6 +206,111 @@ def access_beat(officer: Officer, beat_id: int) -> Beat:
     if beat is None:
         raise _deny(officer, "org.beat", beat_id)
     return beat
+
+
+# --- the beat map (受持区地図) and beat outlines ----------------------------------------
+
+
+def access_beat_map(officer: Officer, beat_id: int, *, purpose: str = "受持区地図の閲覧") -> Beat:
+    """A beat whose map the officer may see: its households' positions, addresses, categories
+    and due dates are personal data, so the read is recorded (READ_BEAT_MAP)."""
+    beat = access_beat(officer, beat_id)
+    record(
+        EventType.READ_BEAT_MAP,
+        actor=officer,
+        obj=beat,
+        station_id=beat.post.station_id,
+        purpose=purpose,
+    )
+    return beat
+
+
+def outline_editable_posts(officer: Officer | Any) -> QuerySet[Post]:
+    """Posts whose beat outlines the officer may set: the 管理責任者 of the post (managed_posts)
+    and the station's 地域課長 for every post of his station, 幹部交番 included."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Post.objects.none()
+    station_ids = {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role == Role.MANAGER and a.post_id is None
+    }
+    return Post.objects.filter(
+        Q(id__in=managed_posts(officer).values("id")) | Q(station_id__in=station_ids)
+    )
+
+
+def may_edit_beat_outline(officer: Officer | Any, beat: Beat) -> bool:
+    return outline_editable_posts(officer).filter(id=beat.post_id).exists()
+
+
+def access_outline_beats(officer: Officer) -> list[Beat]:
+    """The beats whose outlines the officer sets (for the bulk import); 404 when none."""
+    beats = list(
+        Beat.objects.filter(post__in=outline_editable_posts(officer))
+        .select_related("post")
+        .order_by("post__code", "code")
+    )
+    if not beats:
+        raise _deny(officer, "org.beat", "outlines")
+    return beats
+
+
+def access_beat_for_outline(officer: Officer, beat_id: int) -> Beat:
+    """A beat whose outline the officer may set: 404 out of scope, 403 in scope but not its
+    manager. The editing page shows the households as reference: a recorded map read."""
+    from junkai.org.actions import PermissionDeniedError
+
+    beat = access_beat(officer, beat_id)
+    if not may_edit_beat_outline(officer, beat):
+        _deny(officer, "org.beat", beat_id)
+        raise PermissionDeniedError(
+            "受持区の区域を設定できるのは管理責任者（地域課長・幹部交番所長）です"
+        )
+    record(
+        EventType.READ_BEAT_MAP,
+        actor=officer,
+        obj=beat,
+        station_id=beat.post.station_id,
+        purpose="受持区の区域の設定",
+    )
+    return beat
+
+
+def access_building(officer: Officer, building_id: int) -> Building:
+    """An apartment building (アパート等) of a post in the officer's scope; 404 otherwise.
+
+    The caller records what it shows of the households living there."""
+    scope = scope_of(officer)
+    building = (
+        Building.objects.filter(
+            Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids),
+            id=building_id,
+        )
+        .select_related("post", "post__station", "beat")
+        .first()
+        if not scope.empty
+        else None
+    )
+    if building is None:
+        raise _deny(officer, "households.building", building_id)
+    return building
+
+
+def access_data_use_station(officer: Officer, station_id: int) -> Station:
+    """A station whose 利用確認簿 (第7号様式) the officer reads: his station, or his post's
+    station — of which he then sees his post's entries only (`data_uses_visible_to`)."""
+    scope = scope_of(officer)
+    station = (
+        Station.objects.filter(Q(id__in=scope.station_ids) | Q(posts__id__in=scope.post_ids))
+        .filter(id=station_id)
+        .first()
+        if not scope.empty
+        else None
+    )
+    if station is None:
+        raise _deny(officer, "org.station", station_id)
+    return station
 
 
 def record_list_read(
@@ -822,6 +946,111 @@ def access_officer_record(viewer: Officer, officer_id: int) -> Officer:
     return target
 
 
+# --- progress dashboards (第3-3 進捗状況の把握, 第3-4 点検) --------------------------------
+
+
+def dashboard_stations(officer: Officer | Any) -> QuerySet[Station]:
+    """Stations whose progress the officer follows: their chief, 地域課長 and 地域課長代理."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Station.objects.none()
+    ids = {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role in STATION_WIDE_ROLES and a.post_id is None and a.station_id is not None
+    }
+    return Station.objects.filter(id__in=ids)
+
+
+def dashboard_posts(officer: Officer | Any) -> QuerySet[Post]:
+    """Posts whose progress the officer follows: his stations' posts, and the post of a
+    交番所長 or 幹部交番所長 (INSPECTOR or MANAGER assigned at the post)."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Post.objects.none()
+    heads = {
+        a.post_id
+        for a in officer.current_assignments()
+        if a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id is not None
+    }
+    return Post.objects.filter(Q(station__in=dashboard_stations(officer)) | Q(id__in=heads))
+
+
+def _dashboard_denied(
+    officer: Officer, object_type: str, object_id: int, station_id: int | None, post_id: int | None
+) -> Exception:
+    """404 for a unit outside the officer's scope; 403 for one he serves in without a role
+    that reads its progress (a beat officer asking for his station's dashboard)."""
+    from junkai.org.actions import PermissionDeniedError
+
+    denial = _deny(officer, object_type, object_id)
+    scope = scope_of(officer)
+    in_scope = (station_id is not None and station_id in scope.station_ids) or (
+        post_id is not None and post_id in scope.post_ids
+    )
+    if not in_scope and station_id is not None and post_id is None:
+        in_scope = Post.objects.filter(station_id=station_id, id__in=scope.post_ids).exists()
+    if in_scope:
+        return PermissionDeniedError(
+            "進捗状況は署長・地域課長・地域課長代理（交番等は交番所長も）が閲覧できます"
+        )
+    return denial
+
+
+def record_dashboard_read(
+    officer: Officer, *, obj: Any, station_id: int | None, purpose: str = "進捗状況の閲覧"
+) -> None:
+    """Dashboards name officers and count their work: each view of one is on the record."""
+    record(
+        EventType.READ_DASHBOARD,
+        actor=officer,
+        obj=obj,
+        object_type="" if obj is not None else "prefecture",
+        station_id=station_id,
+        purpose=purpose,
+    )
+
+
+def access_dashboard_station(
+    officer: Officer, station_id: int, *, purpose: str = "進捗状況の閲覧", record_read: bool = True
+) -> Station:
+    """A station's dashboard: its chief, 地域課長 and 地域課長代理; 404/403 for others."""
+    station = dashboard_stations(officer).filter(id=station_id).first()
+    if station is None:
+        raise _dashboard_denied(officer, "org.station", station_id, station_id, None)
+    if record_read:
+        record_dashboard_read(officer, obj=station, station_id=station.id, purpose=purpose)
+    return station
+
+
+def access_dashboard_post(
+    officer: Officer, post_id: int, *, purpose: str = "進捗状況の閲覧", record_read: bool = True
+) -> Post:
+    """A post's dashboard: the station's readers and the post's own 所長."""
+    post = dashboard_posts(officer).select_related("station").filter(id=post_id).first()
+    if post is None:
+        found = Post.objects.filter(id=post_id).values_list("station_id", flat=True).first()
+        raise _dashboard_denied(officer, "org.post", post_id, found, post_id)
+    if record_read:
+        record_dashboard_read(officer, obj=post, station_id=post.station_id, purpose=purpose)
+    return post
+
+
+def access_dashboard_beat(
+    officer: Officer, beat_id: int, *, purpose: str = "進捗状況の閲覧", record_read: bool = True
+) -> Beat:
+    beat = (
+        Beat.objects.filter(post__in=dashboard_posts(officer), id=beat_id)
+        .select_related("post", "post__station")
+        .first()
+    )
+    if beat is None:
+        found = Beat.objects.filter(id=beat_id).values_list("post_id", "post__station_id").first()
+        post_id, station_id = found if found else (None, None)
+        raise _dashboard_denied(officer, "org.beat", beat_id, station_id, post_id)
+    if record_read:
+        record_dashboard_read(officer, obj=beat, station_id=beat.post.station_id, purpose=purpose)
+    return beat
+
+
 # --- declaring each view's rule --------------------------------------------------------
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -834,6 +1063,7 @@ RULES = {
     "post_manager": "管理責任者（地域課長・幹部交番所長）の所管する交番等",
     "scoped": "access.py の関数で範囲を確かめる個人情報の画面",
     "superuser": "システム管理者のみ",
+    "dashboard": "進捗状況（署長・地域課長・代理、交番所長は所属の交番等、本部は署単位の集計）",
 }
 
 

@@ -177,7 +177,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 # axes.W006 asks to lock by IP address too. The requirement is per username: police terminals
 # share addresses behind NAT, and an IP lock would shut a whole 交番 out after one officer's typos.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# models.W040: the residents' covering index (INCLUDE) is for PostgreSQL's index-only scans;
+# SQLite has no INCLUDE and searches through the post_id index instead, as intended.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W040"]
 AXES_LOCKOUT_CALLABLE = "junkai.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
@@ -221,6 +223,25 @@ JUNKAI_MISUSE_BULK_MINUTES = 10
 JUNKAI_MISUSE_DUTY_START = "06:00"
 JUNKAI_MISUSE_DUTY_END = "22:00"
 JUNKAI_MISUSE_SCAN_HOURS = 24
+
+# Beat maps (受持区地図): the tile server, {z}/{x}/{y} as Leaflet takes it. Default: 国土地理院
+# 標準地図. Empty: no tiles (closed police networks); the map then draws the beat outline and
+# the households on a plain background, as it also does when tiles fail to load.
+JUNKAI_MAP_TILES = os.environ.get(
+    "JUNKAI_MAP_TILES", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+)
+JUNKAI_MAP_ATTRIBUTION = os.environ.get("JUNKAI_MAP_ATTRIBUTION", "国土地理院")
+
+# Route planning (巡回経路, junkai/planning/routing.py): straight-line distance times a detour
+# factor (no road network is held), a speed per mode, a service time at each door, the
+# solver's time limit and the most stops one route may take.
+JUNKAI_ROUTE_DETOUR = float(os.environ.get("JUNKAI_ROUTE_DETOUR", "1.3"))
+JUNKAI_ROUTE_WALK_KMH = float(os.environ.get("JUNKAI_ROUTE_WALK_KMH", "4.5"))
+JUNKAI_ROUTE_DRIVE_KMH = float(os.environ.get("JUNKAI_ROUTE_DRIVE_KMH", "25"))
+JUNKAI_ROUTE_MODE = os.environ.get("JUNKAI_ROUTE_MODE", "walk")
+JUNKAI_ROUTE_SERVICE_MINUTES = int(os.environ.get("JUNKAI_ROUTE_SERVICE_MINUTES", "10"))
+JUNKAI_ROUTE_TIME_LIMIT_S = float(os.environ.get("JUNKAI_ROUTE_TIME_LIMIT_S", "1.0"))
+JUNKAI_ROUTE_MAX_STOPS = 100
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -1,7 +1,169 @@
-"""様式の印刷・略図 over the API."""
+"""様式の印刷・略図 over the API: each form as a PDF (第1〜7号様式).
+
+Every operation reads through junkai.access (404 alike for absent and out of scope) and every
+print is recorded (様式の印刷) on each household whose data it shows; the footer of every page
+names the printing officer and the time. Bad query parameters answer 422 naming the field.
+The pages' print buttons link here (the browser session authenticates as on every API call).
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from junkai.access import declare_access
+from junkai.api.schemas import Message
+from junkai.documents import printing
+from junkai.org.models import Officer
 
 router = Router(tags=["documents"])
+
+
+class ErrorsOut(Schema):
+    detail: str
+    errors: dict[str, str]
+
+
+class MapParams(Schema):
+    town: str = Field("", description="町名（省略時は受持区のすべて）")
+    block_group: str = Field("", description="組・班（省略時はすべて）")
+
+
+class MonthParams(Schema):
+    month: str | None = Field(None, description="対象月 YYYY-MM（省略時は当月）")
+
+
+class PeriodParams(Schema):
+    # `from` is a Python keyword: the schema field is `since`, the query parameter `from`.
+    since: str | None = Field(
+        None, alias="from", description="期間の始め（西暦・和暦。省略時は年度の初日）"
+    )
+    until: str | None = Field(None, alias="to", description="期間の終わり（省略時は今日）")
+
+
+class BuildingOut(Schema):
+    id: int
+    name: str = Field(description="名称")
+    address: str = Field(description="所在地")
+    beat_id: int
+    floors: int = Field(description="階数")
+    rooms_per_floor: int = Field(description="各階の部屋数")
+    household_count: int = Field(description="入居世帯数（転出を除く）")
+    card_count: int = Field(description="作成済カードのある世帯数")
+
+
+class BuildingList(Schema):
+    post_id: int
+    items: list[BuildingOut]
+
+
+PDF_RESPONSES: dict[int, object] = {404: Message}
+PDF_RESPONSES_422: dict[int, object] = {404: Message, 422: ErrorsOut}
+
+
+def _officer(request: HttpRequest) -> Officer:
+    officer = request.user
+    assert isinstance(officer, Officer)
+    return officer
+
+
+def _pdf(printed: printing.Printed) -> HttpResponse:
+    response = HttpResponse(printed.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{printed.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/households/{household_id}/card.pdf", response=PDF_RESPONSES, url_name="card_pdf")
+@declare_access("scoped")
+def card_pdf(request: HttpRequest, household_id: int) -> HttpResponse:
+    """巡回連絡カード（第1号様式）: 世帯のカードを記入済みで印刷."""
+    return _pdf(printing.print_card(_officer(request), household_id))
+
+
+@router.get("/forms/blank-card.pdf", url_name="blank_card_pdf")
+@declare_access("signed_in")
+def blank_card_pdf(request: HttpRequest) -> HttpResponse:
+    """巡回連絡カード（第1号様式）の記入用（白紙）. 個人情報を含まず、サインインした職員なら誰でも."""
+    return _pdf(printing.print_blank_card(_officer(request)))
+
+
+@router.get(
+    "/beats/{beat_id}/household-map.pdf", response=PDF_RESPONSES_422, url_name="household_map_pdf"
+)
+@declare_access("scoped")
+def household_map_pdf(request: HttpRequest, beat_id: int, params: Query[MapParams]) -> HttpResponse:
+    """世帯分布略図（第2号様式）: 町名・組・班ごとに1ページ. 位置（緯度経度）のない世帯は番地順."""
+    return _pdf(
+        printing.print_household_map(
+            _officer(request), beat_id, town=params.town, block_group=params.block_group
+        )
+    )
+
+
+@router.get("/posts/{post_id}/buildings", response={200: BuildingList, 404: Message})
+@declare_access("scoped")
+def buildings(request: HttpRequest, post_id: int) -> dict[str, object]:
+    """交番等のアパート等（第3号・第4号様式の対象）と入居世帯数."""
+    post, found = printing.list_buildings(_officer(request), post_id)
+    return {
+        "post_id": post.id,
+        "items": [
+            {
+                "id": b.id,
+                "name": b.name,
+                "address": b.address,
+                "beat_id": b.beat_id,
+                "floors": b.floors,
+                "rooms_per_floor": b.rooms_per_floor,
+                "household_count": b.household_count,  # type: ignore[attr-defined]
+                "card_count": b.card_count,  # type: ignore[attr-defined]
+            }
+            for b in found
+        ],
+    }
+
+
+@router.get("/buildings/{building_id}/map.pdf", response=PDF_RESPONSES, url_name="building_map_pdf")
+@declare_access("scoped")
+def building_map_pdf(request: HttpRequest, building_id: int) -> HttpResponse:
+    """アパート等居住分布略図（第3号様式）: 階 × 部屋ごとの居住世帯."""
+    return _pdf(printing.print_building_map(_officer(request), building_id))
+
+
+@router.get(
+    "/posts/{post_id}/building-list.pdf", response=PDF_RESPONSES, url_name="building_list_pdf"
+)
+@declare_access("scoped")
+def building_list_pdf(request: HttpRequest, post_id: int) -> HttpResponse:
+    """アパート等一覧表（第4号様式）."""
+    return _pdf(printing.print_building_list(_officer(request), post_id))
+
+
+@router.get("/posts/{post_id}/card-index.pdf", response=PDF_RESPONSES, url_name="card_index_pdf")
+@declare_access("scoped")
+def card_index_pdf(request: HttpRequest, post_id: int) -> HttpResponse:
+    """巡回連絡カード索引簿（第5号様式）: 索引番号順と50音順."""
+    return _pdf(printing.print_card_index(_officer(request), post_id))
+
+
+@router.get("/posts/{post_id}/checkouts.pdf", response=PDF_RESPONSES_422, url_name="checkouts_pdf")
+@declare_access("scoped")
+def checkouts_pdf(request: HttpRequest, post_id: int, params: Query[MonthParams]) -> HttpResponse:
+    """巡回連絡カード持出確認簿（第6号様式）: 交番等の1か月分と管理責任者の月次確認."""
+    return _pdf(printing.print_checkouts(_officer(request), post_id, month=params.month))
+
+
+@router.get(
+    "/stations/{station_id}/data-uses.pdf", response=PDF_RESPONSES_422, url_name="data_uses_pdf"
+)
+@declare_access("scoped")
+def data_uses_pdf(
+    request: HttpRequest, station_id: int, params: Query[PeriodParams]
+) -> HttpResponse:
+    """巡回連絡カード利用確認簿（第7号様式）: 警察署の期間内の記録（交番等の職員は自所属の記録）."""
+    return _pdf(
+        printing.print_data_uses(
+            _officer(request), station_id, since=params.since, until=params.until
+        )
+    )

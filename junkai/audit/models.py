@@ -36,6 +36,7 @@ class EventType(models.IntegerChoices):
     POST_CREATED = 321, "交番等の登録"
     BEAT_CREATED = 322, "受持区の登録"
     BEAT_OUTLINE_SAVED = 323, "受持区の区域の設定"
+    POST_LOCATION_SET = 324, "交番等の位置の設定"
     # 400 households, buildings and contact cards
     BUILDING_CREATED = 401, "アパート等の登録"
     BUILDING_UPDATED = 402, "アパート等の変更"
@@ -61,6 +62,7 @@ class EventType(models.IntegerChoices):
     DEDICATED_DAY_REMOVED = 522, "専従日の取消"
     MONTHLY_PLAN_SAVED = 523, "月間計画の保存"
     HANDOVER_NOTE_ADDED = 524, "引継事項の登録"
+    MONTH_SNAPSHOT_TAKEN = 530, "月末集計（推移）の作成"
     # 600 binders, the checkout register, cabinet keys, inspections (第5-3)
     BINDER_CREATED = 601, "簿冊の登録"
     BINDER_UPDATED = 602, "簿冊の変更"

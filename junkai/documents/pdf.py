@@ -50,11 +50,143 @@ def footer_text(officer: Officer, printed_at: dt.datetime | None = None) -> str:
     )
 
 
-def draw_footer(canvas: Canvas, text: str, *, page: int | None = None) -> None:
+def draw_footer(
+    canvas: Canvas, text: str, *, page: int | None = None, pages: int | None = None
+) -> None:
     width, _ = canvas._pagesize
     canvas.saveState()
     canvas.setFont(FONT, 7.5)
     canvas.drawString(28, 18, text)
+    numbering = "取扱注意（巡回連絡個人情報）"
     if page is not None:
-        canvas.drawRightString(width - 28, 18, f"{page} 頁")
+        numbering += f"　{page} / {pages} 頁" if pages else f"　{page} 頁"
+    canvas.drawRightString(width - 28, 18, numbering)
     canvas.restoreState()
+
+
+# --- drawing helpers shared by the forms ------------------------------------------------
+
+MM = 72 / 25.4
+MIN_SIZE = 5.0
+
+
+def fit_size(canvas: Canvas, text: str, width: float, size: float) -> float:
+    """The largest font size ≤ `size` (down to MIN_SIZE) at which `text` fits `width`."""
+    natural = float(canvas.stringWidth(text, FONT, size))
+    if natural <= width or natural == 0:
+        return size
+    return max(MIN_SIZE, size * width / natural)
+
+
+def clip_text(canvas: Canvas, text: str, width: float, size: float) -> str:
+    """`text` cut with 「…」 so that it fits `width` at `size`."""
+    if canvas.stringWidth(text, FONT, size) <= width:
+        return text
+    while text and canvas.stringWidth(text + "…", FONT, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def draw_fitted(
+    canvas: Canvas,
+    text: str,
+    x: float,
+    y: float,
+    width: float,
+    *,
+    size: float = 9,
+    align: str = "left",
+) -> None:
+    """One line of text in a box `width` wide: shrunk to fit, then cut; x is the box's left."""
+    if not text:
+        return
+    fitted = fit_size(canvas, text, width, size)
+    text = clip_text(canvas, text, width, fitted)
+    canvas.setFont(FONT, fitted)
+    if align == "center":
+        canvas.drawCentredString(x + width / 2, y, text)
+    elif align == "right":
+        canvas.drawRightString(x + width, y, text)
+    else:
+        canvas.drawString(x, y, text)
+
+
+def wrap_text(canvas: Canvas, text: str, width: float, size: float) -> list[str]:
+    """Lines of `text` (Japanese has no spaces: break anywhere) no wider than `width`."""
+    lines: list[str] = []
+    for paragraph in (text or "").split("\n"):
+        if canvas.stringWidth(paragraph, FONT, size) <= width:
+            lines.append(paragraph)  # the usual case: no need to measure char by char
+            continue
+        line = ""
+        for char in paragraph:
+            if canvas.stringWidth(line + char, FONT, size) > width and line:
+                lines.append(line)
+                line = char
+            else:
+                line += char
+        lines.append(line)
+    return lines
+
+
+def draw_title(canvas: Canvas, title: str, form_number: str, *, top: float) -> None:
+    """The form's number at the top left (「第2号様式」) and its title centred, as on paper."""
+    width, _ = canvas._pagesize
+    canvas.setFont(FONT, 9)
+    canvas.drawString(15 * MM, top, form_number)
+    canvas.setFont(FONT, 16)
+    # Short titles are spaced out as on paper (character spacing, so the text stays one word).
+    spacing = 6.0 if len(title) <= 8 else 0.0
+    canvas.drawCentredString(width / 2, top - 8 * MM, title, charSpace=spacing)
+
+
+def draw_boxes(
+    canvas: Canvas,
+    cells: list[tuple[str, str, float]],
+    *,
+    x: float,
+    top: float,
+    height: float = 8 * MM,
+    label_size: float = 8,
+    value_size: float = 10,
+    label_width: float | None = None,
+) -> float:
+    """A row of header boxes (label | value, value width in points) like the paper form's
+    heading; returns the x of its right edge."""
+    fixed = label_width
+    for label, value, value_width in cells:
+        label_width = fixed or max(canvas.stringWidth(label, FONT, label_size) + 4 * MM, 12 * MM)
+        canvas.setFillGray(0.92)
+        canvas.rect(x, top - height, label_width, height, stroke=1, fill=1)
+        canvas.setFillGray(0)
+        canvas.rect(x + label_width, top - height, value_width, height, stroke=1, fill=0)
+        draw_fitted(
+            canvas,
+            label,
+            x + 1.5 * MM,
+            top - height / 2 - label_size / 3,
+            label_width - 3 * MM,
+            size=label_size,
+            align="center",
+        )
+        draw_fitted(
+            canvas,
+            value,
+            x + label_width + 1.5 * MM,
+            top - height / 2 - value_size / 3,
+            value_width - 3 * MM,
+            size=value_size,
+        )
+        x += label_width + value_width
+    return x
+
+
+def boxes_width(
+    canvas: Canvas, cells: list[tuple[str, str, float]], label_size: float = 8
+) -> float:
+    return float(
+        sum(
+            max(canvas.stringWidth(label, FONT, label_size) + 4 * MM, 12 * MM) + value_width
+            for label, _, value_width in cells
+        )
+    )

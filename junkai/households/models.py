@@ -345,6 +345,8 @@ class CardRevision(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "補正履歴"
         ordering = ["card", "-version"]
+        # The dashboards count new cards and corrections by month (and per officer).
+        indexes = [models.Index(fields=["revised_at"], name="card_revision_revised_at")]
         constraints = [
             models.UniqueConstraint(fields=["card", "version"], name="card_revision_version_unique")
         ]

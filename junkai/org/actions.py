@@ -421,3 +421,98 @@ def do_create_beat(post: Post, *, acting_officer: Officer | None, code: str, nam
     beat = Beat.objects.create(post=post, code=code, name=name)
     record(EventType.BEAT_CREATED, actor=acting_officer, obj=beat, station_id=post.station_id)
     return beat
+
+
+# --- the beat map: outlines and the post's position ------------------------------------
+
+
+def _require_outline_manager(acting_officer: Officer | None, post: Post) -> None:
+    if _system(acting_officer):
+        return
+    if not access.outline_editable_posts(acting_officer).filter(id=post.id).exists():
+        raise PermissionDeniedError(
+            "受持区の区域を設定できるのは管理責任者（地域課長・幹部交番所長）です"
+        )
+
+
+@transaction.atomic
+def do_save_beat_outline(
+    beat: Beat, outline: object, *, acting_officer: Officer | None, source: str = "画面"
+) -> Beat:
+    """受持区の区域: set (GeoJSON Polygon/MultiPolygon, a Feature or a one-feature
+    FeatureCollection; text or parsed) or clear (None) the beat's outline.
+
+    Bad GeoJSON raises ValidationError({"outline": …}) in Japanese and changes nothing.
+    """
+    from junkai.lib import geometry
+
+    _require_outline_manager(acting_officer, beat.post)
+    if outline is None:
+        geom = None
+    else:
+        try:
+            geom = geometry.parse_outline(outline)
+        except geometry.OutlineError as exc:
+            raise ValidationError({"outline": str(exc)}) from exc
+    beat.outline = geom
+    beat.save(update_fields=["outline"])
+    details: dict[str, object] = {"source": source, "cleared": geom is None}
+    if geom is not None:
+        details["type"] = geom["type"]
+        details["vertices"] = geometry.vertex_count(geom)
+    record(
+        EventType.BEAT_OUTLINE_SAVED,
+        actor=acting_officer,
+        obj=beat,
+        station_id=beat.post.station_id,
+        details=details,
+    )
+    return beat
+
+
+@transaction.atomic
+def do_set_post_location(
+    post: Post,
+    *,
+    acting_officer: Officer | None,
+    latitude: object,
+    longitude: object,
+) -> Post:
+    """Where the post stands (shown on its beats' maps; routes start there); both None clears."""
+    from decimal import Decimal, InvalidOperation
+
+    _require_outline_manager(acting_officer, post)
+    values: dict[str, Decimal | None] = {}
+    errors: dict[str, str] = {}
+    for field, raw, low, high, label in (
+        ("latitude", latitude, -90, 90, "緯度"),
+        ("longitude", longitude, -180, 180, "経度"),
+    ):
+        if raw is None or raw == "":
+            values[field] = None
+            continue
+        try:
+            number = Decimal(str(raw).strip())
+        except InvalidOperation:
+            errors[field] = f"{label}は数値で入力してください"
+            continue
+        if not number.is_finite() or not low <= number <= high:
+            errors[field] = f"{label}は{low}〜{high}の範囲で入力してください"
+            continue
+        values[field] = number.quantize(Decimal("0.000001"))
+    if not errors and (values["latitude"] is None) != (values["longitude"] is None):
+        missing = "latitude" if values["latitude"] is None else "longitude"
+        errors[missing] = "緯度と経度は両方入力してください（消すときは両方空欄）"
+    if errors:
+        raise ValidationError(errors)
+    post.latitude = values["latitude"]
+    post.longitude = values["longitude"]
+    post.save(update_fields=["latitude", "longitude"])
+    record(
+        EventType.POST_LOCATION_SET,
+        actor=acting_officer,
+        obj=post,
+        station_id=post.station_id,
+        details={"cleared": post.latitude is None},
+    )
+    return post

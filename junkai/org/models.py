@@ -51,6 +51,9 @@ class Post(models.Model):
     single_officer = models.BooleanField(
         "一人勤務", default=False, help_text="複数の警察官が配置されていない駐在所"
     )
+    # Where the post stands: the beat map shows it, routes start and end there.
+    latitude = models.DecimalField("緯度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("経度", max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "交番等"
@@ -81,6 +84,9 @@ class Beat(models.Model):
     )
     code = models.CharField("コード", max_length=16)
     name = models.CharField("受持区名", max_length=64)
+    # 受持区の区域: a GeoJSON Polygon/MultiPolygon as junkai.lib.geometry.parse_outline
+    # normalises it; set only through org.actions.do_save_beat_outline.
+    outline = models.JSONField("区域（GeoJSON）", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "受持区"

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from junkai.planning import views_routes
+
+urlpatterns: list[URLPattern] = [
+    path("routes/", views_routes.route_new, name="route_new"),
+    path("routes/sheet.pdf", views_routes.route_sheet, name="route_sheet"),
+]

@@ -11,6 +11,7 @@ from junkai import access
 from junkai.access import declare_access
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
+from junkai.dashboards.figures import own_figures
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
@@ -29,6 +30,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "own_beats": access.own_beats(officer).select_related("post"),
             "administered": access.administered_stations(officer),
             "managed_posts": access.managed_posts(officer).order_by("code"),
+            # My beats' coverage and overdue, my month against plan, my open concerns: counts
+            # only, nothing of a resident (junkai.dashboards.figures.own_figures).
+            "own_progress": own_figures(officer),
         },
     )
 

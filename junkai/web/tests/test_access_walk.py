@@ -126,6 +126,15 @@ def names_object(route: str) -> bool:
     return re.search(r"<(?:\w+:)?\w+_id>|\{\w+_id\}", route) is not None
 
 
+def dashboard_readers(route: str) -> set[str]:
+    """Who may read a dashboard route named with the own ids (the station, 駅前交番, 駅前一区)."""
+    if "station_id" in route:
+        return {"chief", "kacho", "dairi"}
+    if "post_id" in route or "beat_id" in route:
+        return {"chief", "kacho", "dairi", "kobancho1"}
+    return {"hq"}
+
+
 urlpatterns = [*get_resolver().url_patterns, path("forgot/", _undeclared_view)]
 
 
@@ -144,6 +153,8 @@ class WalkTests(PersonaTestCase):
     other_reports: ClassVar[dict[str, int]]
     own_registers: ClassVar[dict[str, int]]
     other_registers: ClassVar[dict[str, int]]
+    own_documents: ClassVar[dict[str, int]]
+    other_documents: ClassVar[dict[str, int]]
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -159,6 +170,13 @@ class WalkTests(PersonaTestCase):
             cls.station.posts.get(code="K1"), Officer.objects.get(username="officer1a")
         )
         cls.other_registers = register_walk_ids(cls.other["post"], cls.other["officer"])
+        # A building (アパート等) on each side, for the printed forms (第3号様式).
+        from junkai.documents.testing import document_walk_ids
+
+        cls.own_documents = document_walk_ids(
+            cls.station.posts.get(code="K1").beats.get(code="K1-1")
+        )
+        cls.other_documents = document_walk_ids(cls.other["beat"])
 
     def other_ids(self) -> dict[str, int]:
         other = self.other
@@ -173,6 +191,7 @@ class WalkTests(PersonaTestCase):
             "household_id": other["household"].id,
             **self.other_reports,
             **self.other_registers,
+            **self.other_documents,
         }
 
     def own_ids(self) -> dict[str, int]:
@@ -188,6 +207,7 @@ class WalkTests(PersonaTestCase):
             "household_id": self.aoki.id,
             **self.own_reports,
             **self.own_registers,
+            **self.own_documents,
         }
 
     def url(self, route: str, ids: dict[str, int]) -> str:
@@ -233,7 +253,7 @@ class WalkTests(PersonaTestCase):
                 rule = getattr(view, "junkai_access", "public")
                 names_an_object = names_object(route)
                 if (
-                    rule in ("station_admin", "post_manager", "scoped", "superuser")
+                    rule in ("station_admin", "post_manager", "scoped", "superuser", "dashboard")
                     and names_an_object
                     and response.status_code == 200
                 ):
@@ -266,6 +286,10 @@ class WalkTests(PersonaTestCase):
                 elif rule == "post_manager":
                     # 駅前交番's 管理責任者 is the 地域課長 (kacho) alone.
                     ok = status == 200 if who == "kacho" else status in (404, 405)
+                elif rule == "dashboard":
+                    # 進捗状況 (junkai.dashboards): others get 403 (serving there) or 404.
+                    readers = dashboard_readers(route)
+                    ok = status in (200, 302, 405) if who in readers else status in (403, 404, 405)
                 elif rule == "scoped" and names_object(route):
                     if who not in k1_scope:
                         ok = status in (404, 405)

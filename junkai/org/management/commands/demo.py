@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from junkai.org.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_STATION_CODE, build_demo, demo_exists
 from junkai.org.models import Station
@@ -49,6 +50,11 @@ class Command(BaseCommand):
         if visits := build_demo_visits(station):
             self.stdout.write(self.style.SUCCESS(f"巡回連絡の履歴 {visits:,} 件を追加しました。"))
         build_demo_registers(station)
+        # Beat outlines and post positions from the households (beats that have one keep it).
+        from junkai.planning.demo import build_demo_outlines
+
+        if outlines := build_demo_outlines(station):
+            self.stdout.write(self.style.SUCCESS(f"受持区の区域 {outlines} 件を設定しました。"))
         shown = build_demo_disclosures(station)
         if shown.data_uses:
             self.stdout.write(
@@ -56,6 +62,19 @@ class Command(BaseCommand):
                     f"利用確認簿 {shown.data_uses} 件・照会 {shown.agency_requests} 件・"
                     f"不適正利用の兆候 {shown.flags} 件を追加しました。"
                 )
+            )
+        # Month-end figures for the dashboards' trends: the last six months, from the visits.
+        from junkai.dashboards.actions import do_take_month_snapshot
+        from junkai.dashboards.models import BeatMonthSnapshot
+        from junkai.registers.months import previous_month
+
+        if not BeatMonthSnapshot.objects.filter(station=station).exists():
+            month = timezone.localdate()
+            for _ in range(6):
+                month = previous_month(month)
+                do_take_month_snapshot(month)
+            self.stdout.write(
+                self.style.SUCCESS("進捗状況の推移（過去6か月の月末集計）を作成しました。")
             )
         self.stdout.write(f"デモ用ログイン（パスワードはすべて {DEMO_PASSWORD}）:")
         for username, label in DEMO_LOGINS.items():

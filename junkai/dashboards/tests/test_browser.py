@@ -1,0 +1,83 @@
+"""The dashboards in Debian's chromium: the charts draw, with no script error."""
+
+from __future__ import annotations
+
+from junkai.dashboards.actions import do_take_month_snapshot
+from junkai.households.demo import build_demo_households
+from junkai.org.demo import DEMO_STATION_CODE
+from junkai.org.models import Station
+from junkai.registers.months import current_month, previous_month
+from junkai.visits.demo import build_demo_visits
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+
+
+class DashboardBrowserTests(BrowserTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        station = Station.objects.get(code=DEMO_STATION_CODE)
+        build_demo_households(station, count=800)
+        build_demo_visits(station)
+        do_take_month_snapshot(previous_month(current_month()))
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # Script errors, and any asset that fails (the browser's own favicon request aside).
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: (
+                self.errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                else None
+            ),
+        )
+
+    def charts_drawn(self, ids: list[str]) -> None:
+        page = self.page
+        page.wait_for_selector("html[data-charts=drawn]", timeout=10_000)
+        for chart in ids:
+            box = page.locator(f"canvas#{chart}").bounding_box()
+            self.assertIsNotNone(box, chart)
+            assert box is not None
+            self.assertGreater(box["height"], 100, chart)
+            # Chart.js marks the canvases it drew on.
+            self.assertTrue(
+                page.evaluate(f"!!Chart.getChart(document.getElementById('{chart}'))"), chart
+            )
+
+    def test_chief_follows_the_station_down_to_a_beat(self) -> None:
+        page = self.page
+        self.sign_in("chief")
+        page.wait_for_url(f"{self.live_server_url}/")
+        page.get_by_role("link", name="進捗状況").first.click()
+        page.wait_for_url("**/dashboard/stations/*/")
+        self.charts_drawn(["chart-trend", "chart-categories", "chart-officers"])
+        self.assertIn("実施率", page.inner_text("main"))
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-station.png"), full_page=True)
+        page.get_by_role("link", name="駅前交番").first.click()
+        page.wait_for_url("**/dashboard/posts/*/")
+        page.get_by_role("link", name="駅前一区").first.click()
+        page.wait_for_url("**/dashboard/beats/*/")
+        self.charts_drawn(["chart-trend", "chart-categories"])
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-beat.png"), full_page=True)
+        page.get_by_role("link", name="作業リスト").last.click()
+        page.wait_for_url("**/worklist/?beat=*")
+        self.assertEqual(self.errors, [])
+
+    def test_hq_sees_the_stations_side_by_side(self) -> None:
+        page = self.page
+        self.sign_in("hq")
+        page.wait_for_url(f"{self.live_server_url}/")
+        page.get_by_role("link", name="進捗状況").first.click()
+        page.wait_for_url("**/dashboard/hq/")
+        self.charts_drawn(["chart-stations", "chart-trend"])
+        self.assertIn("みなと中央警察署", page.inner_text("main"))
+        self.assertNotIn("駅前交番", page.inner_text("main"))
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-hq.png"), full_page=True)
+        self.assertEqual(self.errors, [])

@@ -1,0 +1,529 @@
+"""第2号様式 世帯分布略図 and 第3号様式 アパート等居住分布略図, drawn from the records.
+
+第2号: one landscape A4 page per 町名 and 組・班, with the form's heading boxes (町名, 組・班,
+整理番号 ～). Households with a position (lat/lon) are projected onto the page; those without
+are laid out in street order (丁目・番地・号) along ruled streets. Each door is a small house
+with its 整理番号 and the 世帯主's surname (a business: its name); an apartment building is one
+block with its name and the range of its 整理番号. Labels that would overlap are pushed apart
+and keep a leader line to their true position.
+
+第3号: one page per building, its floors (top floor uppermost) × rooms, each room with the
+household living there, its 整理番号 and whether its card is held.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from reportlab.pdfgen.canvas import Canvas
+
+from junkai.documents.pdf import (
+    FONT,
+    MM,
+    boxes_width,
+    draw_boxes,
+    draw_fitted,
+    draw_footer,
+    draw_title,
+    new_canvas,
+)
+from junkai.households.models import Building, Household, HouseholdKind, HouseholdStatus
+
+MARGIN = 12 * MM
+METRES_PER_DEGREE = 111_320.0
+MAX_PT_PER_METRE = 3.0
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """「2組」<「10組」, 「3-2」<「3-10」: numbers compare as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", text or "")
+        if part
+    )
+
+
+def street_key(h: Household) -> tuple[object, ...]:
+    return (
+        natural_key(h.chome),
+        natural_key(h.banchi),
+        natural_key(h.go),
+        h.building_id or 0,
+        natural_key(h.room),
+        h.map_number or 0,
+        h.id,
+    )
+
+
+def short_name(h: Household) -> str:
+    """The surname of a home's 世帯主 (「鈴木 蒼真」→「鈴木」); a business's whole name."""
+    name = (h.name or "").strip()
+    if h.kind == HouseholdKind.BUSINESS:
+        return name
+    return re.split(r"[\s\u3000]", name)[0] if name else ""
+
+
+def number_range(numbers: Iterable[int | None]) -> str:
+    found = sorted(n for n in numbers if n is not None)
+    if not found:
+        return ""
+    return str(found[0]) if found[0] == found[-1] else f"{found[0]}～{found[-1]}"
+
+
+@dataclass
+class Mark:
+    """One thing drawn on the sketch: a door, or an apartment building with its doors."""
+
+    number: str
+    name: str
+    business: bool
+    building: bool
+    households: list[Household]
+    lat: float | None = None
+    lon: float | None = None
+    # Layout, in points.
+    width: float = 0.0
+    height: float = 0.0
+    ax: float = 0.0  # anchor: the true position
+    ay: float = 0.0
+    x: float = 0.0  # label centre after pushing apart
+    y: float = 0.0
+    banchi: str = ""
+    zoom: float = 1.0
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+def marks_for(households: Sequence[Household]) -> list[Mark]:
+    """Doors in street order; the rooms of one building become one mark."""
+    marks: list[Mark] = []
+    by_building: dict[int, Mark] = {}
+    for h in sorted(households, key=street_key):
+        lat = float(h.latitude) if h.latitude is not None else None
+        lon = float(h.longitude) if h.longitude is not None else None
+        if h.building_id is not None and h.building is not None:
+            mark = by_building.get(h.building_id)
+            if mark is None:
+                mark = Mark("", h.building.name, False, True, [], lat, lon, banchi=h.banchi)
+                by_building[h.building_id] = mark
+                marks.append(mark)
+            mark.households.append(h)
+            if mark.lat is None and lat is not None:
+                mark.lat, mark.lon = lat, lon
+            continue
+        number = str(h.map_number) if h.map_number is not None else "―"
+        name = short_name(h)
+        if h.status == HouseholdStatus.VACANT:
+            name = f"{name}（空）" if name else "（空き家）"
+        business = h.kind == HouseholdKind.BUSINESS
+        marks.append(Mark(number, name, business, False, [h], lat, lon, banchi=h.banchi))
+    for mark in by_building.values():
+        mark.number = number_range(h.map_number for h in mark.households) or "―"
+        mark.name = f"{mark.name}（{len(mark.households)}戸）"
+    return marks
+
+
+def _size(canvas: Canvas, mark: Mark, zoom: float = 1.0) -> None:
+    mark.zoom = zoom
+    number_width = canvas.stringWidth(mark.number, FONT, 8) + 5
+    name_width = canvas.stringWidth(mark.name, FONT, 6) + 2
+    mark.width = max(number_width, name_width, 16.0) * zoom
+    mark.height = 21.0 * zoom
+
+
+def _push_apart(marks: list[Mark], frame: tuple[float, float, float, float]) -> None:
+    """Move overlapping labels apart (a few rounds of pairwise pushes), inside the frame."""
+    left, bottom, right, top = frame
+    gap = 3.0
+    for _ in range(120):
+        moved = False
+        for i, a in enumerate(marks):
+            for b in marks[i + 1 :]:
+                ox = (a.width + b.width) / 2 + gap - abs(a.x - b.x)
+                oy = (a.height + b.height) / 2 + gap - abs(a.y - b.y)
+                if ox <= 0 or oy <= 0:
+                    continue
+                moved = True
+                if ox < oy:
+                    shift = ox / 2 * (1 if a.x >= b.x else -1) or ox / 2
+                    a.x += shift
+                    b.x -= shift
+                else:
+                    shift = oy / 2 * (1 if a.y >= b.y else -1) or oy / 2
+                    a.y += shift
+                    b.y -= shift
+        for m in marks:
+            m.x = min(max(m.x, left + m.width / 2), right - m.width / 2)
+            m.y = min(max(m.y, bottom + m.height / 2), top - m.height / 2)
+        if not moved:
+            break
+
+
+def _draw_leader(canvas: Canvas, mark: Mark) -> None:
+    """A label pushed away from its door keeps a line to the door's true position."""
+    if math.hypot(mark.x - mark.ax, mark.y - mark.ay) > 6:
+        canvas.setStrokeGray(0.55)
+        canvas.setLineWidth(0.4)
+        canvas.line(mark.ax, mark.ay, mark.x, mark.y)
+        canvas.setStrokeGray(0)
+        canvas.circle(mark.ax, mark.ay, 1.2, stroke=0, fill=1)
+
+
+def _draw_mark(canvas: Canvas, mark: Mark) -> None:
+    x, y = mark.x, mark.y
+    z = mark.zoom
+    house_h = 11.0 * z
+    left = x - mark.width / 2
+    base = y + mark.height / 2 - house_h
+    canvas.setLineWidth(0.7)
+    if mark.building:
+        canvas.setFillGray(0.85)
+        canvas.rect(left, base, mark.width, house_h, stroke=1, fill=1)
+        canvas.setFillGray(0)
+    else:
+        # A house: a box under a roof line.
+        canvas.setFillGray(0.8 if mark.business else 1)
+        canvas.rect(left, base, mark.width, house_h - 2.5 * z, stroke=1, fill=1)
+        canvas.setFillGray(0)
+        path = canvas.beginPath()
+        path.moveTo(left - 1, base + house_h - 2.5 * z)
+        path.lineTo(x, base + house_h + 1 * z)
+        path.lineTo(left + mark.width + 1, base + house_h - 2.5 * z)
+        canvas.drawPath(path, stroke=1, fill=0)
+    draw_fitted(
+        canvas, mark.number, left + 1, base + 2 * z, mark.width - 2, size=8 * z, align="center"
+    )
+    if mark.name:
+        canvas.setFillGray(1)
+        canvas.rect(left, base - 8.5 * z, mark.width, 7.5 * z, stroke=0, fill=1)
+        canvas.setFillGray(0)
+    draw_fitted(canvas, mark.name, left, base - 7 * z, mark.width, size=6 * z, align="center")
+
+
+def _project(marks: list[Mark], frame: tuple[float, float, float, float]) -> float:
+    """Place located marks by lat/lon (equirectangular about their centre); points per metre."""
+    left, bottom, right, top = frame
+    lat0 = sum(m.lat or 0 for m in marks) / len(marks)
+    k = math.cos(math.radians(lat0)) * METRES_PER_DEGREE
+    xs = [(m.lon or 0) * k for m in marks]
+    ys = [(m.lat or 0) * METRES_PER_DEGREE for m in marks]
+    pad = 18.0
+    span_x = max(max(xs) - min(xs), 1.0)
+    span_y = max(max(ys) - min(ys), 1.0)
+    scale = min(
+        (right - left - 2 * pad) / span_x, (top - bottom - 2 * pad) / span_y, MAX_PT_PER_METRE
+    )
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    mid_x, mid_y = (left + right) / 2, (bottom + top) / 2
+    for m, mx, my in zip(marks, xs, ys, strict=True):
+        m.ax = m.x = mid_x + (mx - cx) * scale
+        m.ay = m.y = mid_y + (my - cy) * scale
+    return scale
+
+
+def _street_zoom(
+    canvas: Canvas, marks: list[Mark], frame: tuple[float, float, float, float]
+) -> float:
+    """The largest zoom (≤ 2) at which the street-order rows still fit the frame."""
+    left, bottom, right, top = frame
+    for tenth in range(20, 9, -1):
+        zoom = tenth / 10
+        for m in marks:
+            _size(canvas, m, zoom)
+        usable = right - left - 16
+        total = sum(m.width + 12 for m in marks)
+        rows = math.ceil(total / usable) + 1
+        if rows * (46.0 * zoom) + 32 <= top - bottom:
+            return zoom
+    for m in marks:
+        _size(canvas, m, 1.0)
+    return 1.0
+
+
+def _street_order(
+    canvas: Canvas, marks: list[Mark], frame: tuple[float, float, float, float]
+) -> None:
+    """No positions: doors left to right in street order along ruled streets, a gap and the
+    番地 under the street where the 番地 changes."""
+    left, bottom, right, top = frame
+    zoom = marks[0].zoom if marks else 1.0
+    row_height = 46.0 * zoom
+    x = left + 8
+    street_y = top - 12 - 20.0 * zoom
+    previous = None
+    canvas.setFont(FONT, 6.5)
+    rows: list[float] = [street_y]
+    for m in marks:
+        if previous is not None and m.banchi != previous:
+            x += 8
+        if x + m.width > right - 8:
+            x = left + 8
+            street_y -= row_height
+            rows.append(street_y)
+        m.x = m.ax = x + m.width / 2
+        m.y = m.ay = street_y + 4 + m.height / 2
+        if m.banchi != previous or x == left + 8:
+            canvas.setFillGray(0.35)
+            canvas.drawString(x, street_y - 8, f"{m.banchi}番" if m.banchi else "")
+            canvas.setFillGray(0)
+        previous = m.banchi
+        x += m.width + 4
+    canvas.setStrokeGray(0.5)
+    canvas.setLineWidth(2.2)
+    for y in rows:
+        if y > bottom:
+            canvas.line(left + 4, y, right - 4, y)
+    canvas.setStrokeGray(0)
+
+
+def _scale_bar(canvas: Canvas, scale: float, x: float, y: float) -> None:
+    metres = 10.0
+    for step in (10, 20, 50, 100, 200, 500, 1000):
+        if step * scale <= 120:
+            metres = float(step)
+    length = metres * scale
+    canvas.setLineWidth(1)
+    canvas.line(x - length, y, x, y)
+    canvas.line(x - length, y - 2, x - length, y + 2)
+    canvas.line(x, y - 2, x, y + 2)
+    canvas.setFont(FONT, 7)
+    canvas.drawCentredString(x - length / 2, y + 4, f"{metres:.0f} m")
+
+
+def _north(canvas: Canvas, x: float, y: float) -> None:
+    path = canvas.beginPath()
+    path.moveTo(x, y + 14)
+    path.lineTo(x - 4, y)
+    path.lineTo(x + 4, y)
+    path.close()
+    canvas.drawPath(path, stroke=1, fill=1)
+    canvas.setFont(FONT, 8)
+    canvas.drawCentredString(x, y + 16, "N")
+
+
+@dataclass
+class MapPage:
+    town: str
+    block_group: str
+    households: list[Household] = field(default_factory=list)
+
+
+def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> bytes:
+    buffer = BytesIO()
+    canvas = new_canvas(buffer, title="世帯分布略図", landscape=True)
+    width, height = canvas._pagesize
+    top = height - MARGIN
+    for number, page in enumerate(pages, start=1):
+        draw_title(canvas, "世帯分布略図", "第2号様式", top=top)
+        marks = marks_for(page.households)
+        numbers = number_range(h.map_number for h in page.households)
+        lo, _, hi = numbers.partition("～")
+        cells = [
+            ("町名", page.town, 42 * MM),
+            ("組・班", page.block_group or "（なし）", 20 * MM),
+            ("整理番号", f"{lo} ～ {hi or lo}" if lo else "", 28 * MM),
+        ]
+        canvas.setLineWidth(1.2)
+        draw_boxes(canvas, cells, x=width - MARGIN - boxes_width(canvas, cells), top=top - 11 * MM)
+        canvas.setFont(FONT, 9)
+        canvas.drawString(MARGIN, top - 17 * MM, f"{unit}　{len(page.households)}世帯")
+        frame = (MARGIN, 16 * MM, width - MARGIN, top - 21 * MM)
+        canvas.setLineWidth(1)
+        canvas.rect(frame[0], frame[1], frame[2] - frame[0], frame[3] - frame[1])
+        inner = (frame[0] + 4, frame[1] + 30, frame[2] - 4, frame[3] - 4)
+        located = [m for m in marks if m.located]
+        unlocated = [m for m in marks if not m.located]
+        for m in marks:
+            _size(canvas, m, 1.5 if len(located) <= 30 else 1.25 if len(located) <= 60 else 1.0)
+        if unlocated and not located:
+            _street_zoom(canvas, unlocated, inner)
+        scale = None
+        if located:
+            strip = 0.0 if not unlocated else 60.0
+            projected = (inner[0], inner[1] + strip, inner[2], inner[3])
+            scale = _project(located, projected)
+            _push_apart(located, projected)
+        if unlocated:
+            if located:
+                strip_frame = (inner[0], inner[1], inner[2], inner[1] + 56)
+                canvas.setDash(2, 2)
+                canvas.line(inner[0], inner[1] + 58, inner[2], inner[1] + 58)
+                canvas.setDash()
+                canvas.setFont(FONT, 7)
+                canvas.drawString(inner[0] + 2, inner[1] + 50, "位置未登録（番地順）")
+                _street_order(
+                    canvas,
+                    unlocated,
+                    (strip_frame[0], strip_frame[1], strip_frame[2], strip_frame[3] + 14),
+                )
+            else:
+                _street_order(canvas, unlocated, inner)
+        for m in marks:
+            _draw_leader(canvas, m)  # under every label
+        for m in marks:
+            _draw_mark(canvas, m)
+        # Legend, scale and north.
+        canvas.setFont(FONT, 7)
+        legend = (
+            "凡例　白の家形：世帯（整理番号・世帯主）　灰色の家形：事業所等"
+            "　灰色の横長の枠：アパート等（整理番号の範囲・戸数）"
+        )
+        if not located:
+            legend += "　位置の登録がないため番地順に配置"
+        canvas.drawString(frame[0] + 4, frame[1] + 6, legend)
+        if scale is not None:
+            _scale_bar(canvas, scale, frame[2] - 30, frame[1] + 8)
+            _north(canvas, frame[2] - 14, frame[3] - 22)
+        draw_footer(canvas, footer, page=number, pages=len(pages))
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+# --- 第3号様式 -------------------------------------------------------------------------
+
+
+@dataclass
+class Room:
+    label: str
+    household: Household | None
+    card: str  # 「索引 12」, 「未把握」, or ""
+
+
+def _room_label(floor: int, number: int) -> str:
+    return f"{floor}{number:02d}"
+
+
+def render_building_map(
+    building: Building,
+    households: list[Household],
+    cards: dict[int, str],
+    *,
+    footer: str,
+) -> bytes:
+    """Floors × rooms; `cards` maps a household id to its card mark (「索引 12」)."""
+    buffer = BytesIO()
+    rooms = max(building.rooms_per_floor, 1)
+    floors = max(building.floors, 1)
+    landscape = rooms > 4
+    canvas = new_canvas(buffer, title="アパート等居住分布略図", landscape=landscape)
+    width, height = canvas._pagesize
+    top = height - MARGIN
+    draw_title(canvas, "アパート等居住分布略図", "第3号様式", top=top)
+    by_room: dict[str, Household] = {}
+    others: list[Household] = []
+    grid = {_room_label(f, r) for f in range(1, floors + 1) for r in range(1, rooms + 1)}
+    for h in sorted(households, key=street_key):
+        if h.room in grid and h.room not in by_room:
+            by_room[h.room] = h
+        else:
+            others.append(h)
+    cells = [
+        ("名称", building.name, 55 * MM),
+        ("町名", building.town, 30 * MM),
+        (
+            "組・班",
+            ", ".join(
+                sorted({h.block_group for h in households if h.block_group}, key=natural_key)
+            ),
+            18 * MM,
+        ),
+        ("整理番号", number_range(h.map_number for h in households).replace("～", " ～ "), 24 * MM),
+    ]
+    canvas.setLineWidth(1.2)
+    right_cells = cells[2:]
+    draw_boxes(
+        canvas, right_cells, x=width - MARGIN - boxes_width(canvas, right_cells), top=top - 12 * MM
+    )
+    draw_boxes(canvas, cells[:2], x=MARGIN, top=top - 12 * MM)
+    canvas.setFont(FONT, 9)
+    canvas.drawString(
+        MARGIN,
+        top - 25 * MM,
+        f"所在地 {building.address}　{floors}階建・各階{rooms}室　入居 {len(households)}世帯"
+        + (f"　管理人等 {building.manager_contact}" if building.manager_contact else ""),
+    )
+    # The grid: floor labels at the left, top floor uppermost.
+    grid_top = top - 30 * MM
+    reserve = 12 * MM + (len(others) + 1) * 4.5 * MM if others else 12 * MM
+    grid_bottom = max(16 * MM + reserve, 40 * MM)
+    label_w = 12 * MM
+    cell_w = (width - 2 * MARGIN - label_w) / rooms
+    cell_h = min((grid_top - grid_bottom) / floors, 28 * MM)
+    canvas.setLineWidth(0.8)
+    for f in range(floors, 0, -1):
+        row_top = grid_top - (floors - f) * cell_h
+        canvas.setFillGray(0.92)
+        canvas.rect(MARGIN, row_top - cell_h, label_w, cell_h, stroke=1, fill=1)
+        canvas.setFillGray(0)
+        draw_fitted(
+            canvas, f"{f}階", MARGIN, row_top - cell_h / 2 - 3, label_w, size=10, align="center"
+        )
+        for r in range(1, rooms + 1):
+            x = MARGIN + label_w + (r - 1) * cell_w
+            label = _room_label(f, r)
+            occupant = by_room.get(label)
+            canvas.setFillGray(1 if occupant is not None else 0.96)
+            canvas.rect(x, row_top - cell_h, cell_w, cell_h, stroke=1, fill=1)
+            canvas.setFillGray(0)
+            size = min(9.0, cell_h / 4.2)
+            draw_fitted(
+                canvas, f"{label}号室", x + 2, row_top - size - 1, cell_w / 2, size=size * 0.85
+            )
+            if occupant is None:
+                draw_fitted(
+                    canvas,
+                    "（空室）",
+                    x + 2,
+                    row_top - cell_h / 2 - 3,
+                    cell_w - 4,
+                    size=size,
+                    align="center",
+                )
+                continue
+            number = f"整理 {occupant.map_number}" if occupant.map_number is not None else ""
+            draw_fitted(
+                canvas,
+                number,
+                x + cell_w / 2,
+                row_top - size - 1,
+                cell_w / 2 - 3,
+                size=size * 0.85,
+                align="right",
+            )
+            draw_fitted(
+                canvas,
+                occupant.name or "（氏名未記入）",
+                x + 2,
+                row_top - cell_h / 2 - size / 3,
+                cell_w - 4,
+                size=size * 1.15,
+                align="center",
+            )
+            draw_fitted(
+                canvas,
+                cards.get(occupant.id, ""),
+                x + 2,
+                row_top - cell_h + 3,
+                cell_w - 4,
+                size=size * 0.8,
+                align="center",
+            )
+    if others:
+        y = grid_bottom - 8 * MM
+        canvas.setFont(FONT, 9)
+        canvas.drawString(MARGIN, y, "上記の部屋割りにない部屋の世帯")
+        for h in others:
+            y -= 4.5 * MM
+            text = f"{h.room or '部屋番号なし'}　{h.name or '（氏名未記入）'}　整理番号 {h.map_number or '―'}　{cards.get(h.id, '')}"
+            draw_fitted(canvas, text, MARGIN + 4 * MM, y, width - 2 * MARGIN, size=8.5)
+    draw_footer(canvas, footer, page=1, pages=1)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

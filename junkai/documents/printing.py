@@ -1,0 +1,641 @@
+"""Printing the forms: scope, the data, the PDF, and the audit events — one function per form.
+
+Every print goes through a junkai.access function (404 alike for absent and out of scope) and
+is recorded (EventType.PRINT_FORM, details naming the form) on every household whose personal
+data it shows, so it appears in that household's 閲覧記録, and on the post, building or station
+printed for. The events are written only once the PDF has been built, in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from junkai import access
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
+from junkai.documents import card as card_form
+from junkai.documents.ledger import Column, Ledger, Section, render_ledger
+from junkai.documents.maps import (
+    MapPage,
+    natural_key,
+    render_building_map,
+    render_household_map,
+    street_key,
+)
+from junkai.documents.pdf import MM, footer_text
+from junkai.households.models import (
+    Building,
+    CardStatus,
+    ContactCard,
+    Household,
+    HouseholdStatus,
+    Resident,
+)
+from junkai.lib.dates import DateFormatError, parse_date
+from junkai.lib.kana import fold
+from junkai.lib.wareki import format_wareki
+from junkai.org.models import Officer, Post, Station
+from junkai.registers.models import BinderCheckout, CheckoutBinder, CheckoutMonthReview
+from junkai.registers.months import current_month, month_bounds, month_label, parse_month
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A built form: the PDF and a file name with no personal data in it."""
+
+    content: bytes
+    filename: str
+
+
+def _when(moment: dt.datetime | None, sep: str = "\n") -> str:
+    """令和8年5月1日 09:30 (in a ruled column: the time on its own line)."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{format_wareki(local.date())}{sep}{local:%H:%M}"
+
+
+def record_household_prints(
+    officer: Officer, households: Iterable[Household], form: str, **details: Any
+) -> None:
+    """One PRINT_FORM per household a print shows (so each household's 閲覧記録 lists it);
+    every printed form and sheet records its prints through here."""
+    for h in households:
+        record(
+            EventType.PRINT_FORM,
+            actor=officer,
+            obj=h,
+            station_id=h.station_id,
+            purpose=f"{form}の印刷",
+            details={"form": form, **details},
+        )
+
+
+def _record_unit(
+    officer: Officer, obj: models.Model | None, station_id: int | None, form: str, **details: Any
+) -> None:
+    record(
+        EventType.PRINT_FORM,
+        actor=officer,
+        obj=obj,
+        object_type="" if obj is not None else "form",
+        object_id="" if obj is not None else "blank-card",
+        station_id=station_id,
+        purpose=f"{form}の印刷",
+        details={"form": form, **details},
+    )
+
+
+# --- 第1号様式 ---------------------------------------------------------------------------
+
+
+def print_card(officer: Officer, household_id: int) -> Printed:
+    """The household's 巡回連絡カード as held (a household without a card: its address part)."""
+    household = access.access_household(officer, household_id, record_read=False)
+    card = (
+        ContactCard.objects.filter(household=household, status=CardStatus.ACTIVE)
+        .select_related("accepted_by")
+        .prefetch_related("residents", "contacts", "vehicles")
+        .first()
+    )
+    pdf = card_form.render_card(card_form.content_of(household, card), footer_text(officer))
+    with transaction.atomic():
+        record_household_prints(
+            officer, [household], card_form.FORM, card=card.id if card else None
+        )
+    return Printed(pdf, f"card-{household.id}.pdf")
+
+
+def print_blank_card(officer: Officer) -> Printed:
+    pdf = card_form.render_card(card_form.CardContent(), footer_text(officer), blank=True)
+    _record_unit(officer, None, None, "第1号様式（記入用）")
+    return Printed(pdf, "blank-card.pdf")
+
+
+# --- 第2号・第3号様式 ---------------------------------------------------------------------
+
+
+def print_household_map(
+    officer: Officer, beat_id: int, *, town: str = "", block_group: str = ""
+) -> Printed:
+    """世帯分布略図 of a beat: one page per 町名 and 組・班 (narrowed by `town`, `block_group`)."""
+    beat = access.access_beat(officer, beat_id)
+    town, block_group = town.strip(), block_group.strip()
+    households = (
+        Household.objects.filter(beat=beat)
+        .exclude(status=HouseholdStatus.MOVED_OUT)
+        .select_related("building")
+    )
+    if town:
+        households = households.filter(town=town)
+    if block_group:
+        households = households.filter(block_group=block_group)
+    rows = list(households)
+    if not rows:
+        errors = {}
+        if town and not Household.objects.filter(beat=beat, town=town).exists():
+            errors["town"] = f"この受持区に町名「{town}」の世帯はありません"
+        else:
+            label = f"組・班「{block_group}」" if block_group else "町名・組・班"
+            errors["block_group" if block_group else "town"] = (
+                f"この受持区に該当する{label}の世帯はありません"
+            )
+        raise ValidationError(errors)
+    groups: dict[tuple[str, str], list[Household]] = {}
+    for h in rows:
+        groups.setdefault((h.town, h.block_group), []).append(h)
+    pages = [
+        MapPage(t, g, sorted(hs, key=street_key))
+        for (t, g), hs in sorted(groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1])))
+    ]
+    unit = f"{beat.post.name}　{beat.name}"
+    pdf = render_household_map(pages, unit=unit, footer=footer_text(officer))
+    with transaction.atomic():
+        record_household_prints(officer, rows, "第2号様式", beat=beat.id)
+    return Printed(pdf, f"household-map-{beat.id}.pdf")
+
+
+def _card_marks(households: list[Household]) -> dict[int, str]:
+    marks: dict[int, str] = {h.id: "未把握（カードなし）" for h in households}
+    for c in ContactCard.objects.filter(household__in=households, status=CardStatus.ACTIVE):
+        marks[c.household_id] = (
+            f"カード 索引{c.index_number}" if c.index_number is not None else "カード作成済"
+        )
+    return marks
+
+
+def print_building_map(officer: Officer, building_id: int) -> Printed:
+    """アパート等居住分布略図: the building's floors × rooms with the household in each."""
+    building = access.access_building(officer, building_id)
+    households = list(
+        Household.objects.filter(building=building).exclude(status=HouseholdStatus.MOVED_OUT)
+    )
+    pdf = render_building_map(
+        building, households, _card_marks(households), footer=footer_text(officer)
+    )
+    with transaction.atomic():
+        record_household_prints(officer, households, "第3号様式", building=building.id)
+        _record_unit(officer, building, building.post.station_id, "第3号様式")
+    return Printed(pdf, f"building-map-{building.id}.pdf")
+
+
+def post_buildings(officer: Officer, post_id: int) -> tuple[Post, list[Building]]:
+    """The post's アパート等 with their count of households (for the API and 第4号様式)."""
+    post = access.access_register_post(officer, post_id, purpose="", record_read=False)
+    living = Q(households__status__in=[HouseholdStatus.ACTIVE, HouseholdStatus.VACANT])
+    buildings: list[Building] = []
+    buildings.extend(
+        Building.objects.filter(post=post)
+        .select_related("beat")
+        .annotate(
+            household_count=Count("households", filter=living, distinct=True),
+            card_count=Count(
+                "households__cards",
+                filter=living & Q(households__cards__status=CardStatus.ACTIVE),
+                distinct=True,
+            ),
+        )
+    )
+    buildings.sort(key=lambda b: (b.town, natural_key(b.chome), natural_key(b.banchi), b.name))
+    return post, buildings
+
+
+def list_buildings(officer: Officer, post_id: int) -> tuple[Post, list[Building]]:
+    post, buildings = post_buildings(officer, post_id)
+    record(
+        EventType.LIST_HOUSEHOLDS,
+        actor=officer,
+        obj=post,
+        station_id=post.station_id,
+        purpose="アパート等の一覧",
+        details={"count": len(buildings)},
+    )
+    return post, buildings
+
+
+def _today_header(post: Post) -> list[tuple[str, str, float]]:
+    return [
+        ("交番等", post.name, 38 * MM),
+        ("作成日", format_wareki(timezone.localdate()), 34 * MM),
+    ]
+
+
+def print_building_list(officer: Officer, post_id: int) -> Printed:
+    """アパート等一覧表 (第4号様式) of a post."""
+    post, buildings = post_buildings(officer, post_id)
+    columns = [
+        Column("番号", 0.6, "right"),
+        Column("名称", 2.4),
+        Column("所在地", 2.6),
+        Column("受持区", 1.3),
+        Column("組・班", 1.0),
+        Column("階数", 0.6, "right"),
+        Column("各階の室数", 0.9, "right"),
+        Column("入居世帯", 0.9, "right"),
+        Column("カード数", 0.9, "right"),
+        Column("管理人・所有者の連絡先", 3.0),
+    ]
+    groups = _building_groups(buildings)
+    rows = [
+        [
+            str(i),
+            b.name,
+            b.address,
+            b.beat.name,
+            groups.get(b.id, ""),
+            str(b.floors),
+            str(b.rooms_per_floor),
+            str(b.household_count),  # type: ignore[attr-defined]
+            str(b.card_count),  # type: ignore[attr-defined]
+            b.manager_contact,
+        ]
+        for i, b in enumerate(buildings, start=1)
+    ]
+    ledger = Ledger(
+        "アパート等一覧表",
+        "第4号様式",
+        _today_header(post),
+        columns,
+        [Section("", rows)],
+        empty_text="登録されたアパート等はありません",
+    )
+    pdf = render_ledger(ledger, footer_text(officer))
+    _record_unit(officer, post, post.station_id, "第4号様式", count=len(buildings))
+    return Printed(pdf, f"building-list-{post.id}.pdf")
+
+
+def _building_groups(buildings: list[Building]) -> dict[int, str]:
+    found: dict[int, set[str]] = {}
+    for building_id, group in Household.objects.filter(building__in=buildings).values_list(
+        "building_id", "block_group"
+    ):
+        if group:
+            found.setdefault(building_id, set()).add(group)
+    return {k: "・".join(sorted(v, key=natural_key)) for k, v in found.items()}
+
+
+# --- 第5号様式 ---------------------------------------------------------------------------
+
+GOJUON = [
+    ("あ", "あいうえおぁぃぅぇぉゔ"),
+    ("か", "かきくけこゕゖ"),
+    ("さ", "さしすせそ"),
+    ("た", "たちつてとっ"),
+    ("な", "なにぬねの"),
+    ("は", "はひふへほ"),
+    ("ま", "まみむめも"),
+    ("や", "やゆよゃゅょ"),
+    ("ら", "らりるれろ"),
+    ("わ", "わをんゎゐゑ"),
+]
+
+
+def gojuon_row(kana: str) -> str:
+    """「すずき」→「さ行」; 「」 or a reading not in kana →「その他」."""
+    folded = fold(kana)
+    if not folded:
+        return "その他"
+    first = unicodedata.normalize("NFD", folded[0])[0]
+    for head, members in GOJUON:
+        if first in members:
+            return f"{head}行"
+    return "その他"
+
+
+@dataclass
+class IndexEntry:
+    card: ContactCard
+    household: Household
+    name: str
+    kana: str
+
+
+def _index_entries(post: Post) -> list[IndexEntry]:
+    cards = (
+        ContactCard.objects.filter(post=post, status=CardStatus.ACTIVE)
+        .select_related("household", "household__beat", "household__building")
+        .prefetch_related(Prefetch("residents", queryset=Resident.objects.order_by("position")))
+    )
+    entries = []
+    for c in cards:
+        residents = list(c.residents.all())
+        head = next((r for r in residents if r.relation == "世帯主"), None) or (
+            residents[0] if residents else None
+        )
+        name = head.name if head else c.household.name
+        kana = head.kana if head and head.kana else ""
+        entries.append(IndexEntry(c, c.household, name or "（氏名未記入）", kana))
+    return entries
+
+
+def print_card_index(officer: Officer, post_id: int) -> Printed:
+    """巡回連絡カード索引簿 (第5号様式): by index number, then in 50音 order."""
+    post = access.access_register_post(officer, post_id, purpose="", record_read=False)
+    entries = _index_entries(post)
+    by_number = sorted(
+        entries,
+        key=lambda e: (
+            e.card.index_number is None,
+            e.card.index_number or 0,
+            natural_key(e.card.binder_number),
+        ),
+    )
+    rows_by_number = [
+        [
+            str(e.card.index_number or "―"),
+            e.card.binder_number,
+            e.name,
+            e.kana,
+            e.household.address,
+            e.household.block_group,
+            str(e.household.map_number or ""),
+            e.household.beat.name,
+        ]
+        for e in by_number
+    ]
+    by_kana = sorted(
+        entries, key=lambda e: (not e.kana, fold(e.kana), e.name, e.card.index_number or 0)
+    )
+    rows_by_kana = []
+    previous = ""
+    for e in by_kana:
+        row = gojuon_row(e.kana)
+        rows_by_kana.append(
+            [
+                row if row != previous else "",
+                e.name,
+                e.kana,
+                str(e.card.index_number or "―"),
+                e.card.binder_number,
+                e.household.address,
+                e.household.block_group,
+                str(e.household.map_number or ""),
+            ]
+        )
+        previous = row
+    number_columns = [
+        Column("索引番号", 0.8, "right"),
+        Column("簿冊番号", 0.8, "center"),
+        Column("世帯主・事業所名", 2.0),
+        Column("ふりがな", 2.0),
+        Column("住所（所在地）", 4.0),
+        Column("組・班", 0.8),
+        Column("整理番号", 0.8, "right"),
+        Column("受持区", 1.2),
+    ]
+    kana_columns = [
+        Column("行", 0.5, "center"),
+        Column("世帯主・事業所名", 2.0),
+        Column("ふりがな", 2.0),
+        Column("索引番号", 0.8, "right"),
+        Column("簿冊番号", 0.8, "center"),
+        Column("住所（所在地）", 4.0),
+        Column("組・班", 0.8),
+        Column("整理番号", 0.8, "right"),
+    ]
+    ledger = Ledger(
+        "巡回連絡カード索引簿",
+        "第5号様式",
+        [*_today_header(post), ("カード", f"{len(entries)}枚", 18 * MM)],
+        number_columns,
+        [
+            Section("索引番号順", rows_by_number, number_columns),
+            Section("50音順", rows_by_kana, kana_columns),
+        ],
+        empty_text="作成済のカードはありません",
+    )
+    pdf = render_ledger(ledger, footer_text(officer))
+    with transaction.atomic():
+        record_household_prints(officer, [e.household for e in entries], "第5号様式", post=post.id)
+        _record_unit(officer, post, post.station_id, "第5号様式", count=len(entries))
+    return Printed(pdf, f"card-index-{post.id}.pdf")
+
+
+# --- 第6号様式 ---------------------------------------------------------------------------
+
+
+def _month_or_422(text: str | None) -> dt.date:
+    if not text:
+        return current_month()
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise ValidationError({"month": str(exc)}) from exc
+
+
+def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None) -> Printed:
+    """巡回連絡カード持出確認簿 (第6号様式) of a post for one month, with its monthly review."""
+    first = _month_or_422(month)
+    post = access.access_register_post(officer, post_id, purpose="", record_read=False)
+    start, end = month_bounds(first)
+    entries = list(
+        BinderCheckout.objects.filter(post=post, declared_at__gte=start, declared_at__lt=end)
+        .select_related("borrower", "declared_to", "out_confirmed_by", "return_confirmed_by")
+        .prefetch_related(
+            Prefetch("lines", queryset=CheckoutBinder.objects.select_related("binder"))
+        )
+        .order_by("declared_at", "id")
+    )
+    rows = []
+    for i, e in enumerate(entries, start=1):
+        numbers = sorted((line.binder.number for line in e.lines.all()), key=lambda n: (len(n), n))
+        note = []
+        if e.self_confirmed:
+            note.append("本人確認（一人勤務の駐在所）")
+        if e.return_confirmed_at is None and e.is_overdue():
+            note.append("返却期限超過")
+        rows.append(
+            [
+                str(i),
+                _when(e.declared_at),
+                "・".join(numbers),
+                str(e.borrower),
+                e.purpose,
+                str(e.declared_to) if e.declared_to else "",
+                "\n".join(
+                    x for x in (str(e.out_confirmed_by or ""), _when(e.out_confirmed_at)) if x
+                ),
+                _when(e.returned_at),
+                "\n".join(
+                    x for x in (str(e.return_confirmed_by or ""), _when(e.return_confirmed_at)) if x
+                ),
+                "\n".join(note),
+            ]
+        )
+    review = (
+        CheckoutMonthReview.objects.filter(post=post, month=first)
+        .select_related("reviewed_by")
+        .first()
+    )
+    closing = [
+        "管理責任者の確認（要領 第5-3(3)エ・毎月1回）　"
+        + (
+            f"確認者 {review.reviewed_by}　確認日時 {_when(review.reviewed_at, ' ')}"
+            f"　確認した記載 {review.entry_count}件（うち返却未確認 {review.open_count}件）"
+            if review
+            else "未確認"
+        )
+    ]
+    columns = [
+        Column("番号", 0.5, "right"),
+        Column("持出日時（申告）", 1.6),
+        Column("簿冊番号", 1.0),
+        Column("持出警察官", 1.4),
+        Column("目的", 1.8),
+        Column("申告先（管理責任者）", 1.4),
+        Column("持出確認者・日時", 1.6),
+        Column("返却日時", 1.5),
+        Column("返却確認者・日時", 1.6),
+        Column("備考", 1.3),
+    ]
+    ledger = Ledger(
+        "巡回連絡カード持出確認簿",
+        "第6号様式",
+        [("交番等", post.name, 38 * MM), ("対象月", month_label(first), 30 * MM)],
+        columns,
+        [Section("", rows)],
+        closing=closing,
+        empty_text="この月の持出しはありません",
+    )
+    pdf = render_ledger(ledger, footer_text(officer))
+    _record_unit(officer, post, post.station_id, "第6号様式", month=f"{first:%Y-%m}")
+    return Printed(pdf, f"checkouts-{post.id}-{first:%Y-%m}.pdf")
+
+
+# --- 第7号様式 ---------------------------------------------------------------------------
+
+
+def _period(since: str | None, until: str | None) -> tuple[dt.date, dt.date]:
+    """from/to as typed (西暦 or 和暦); by default the 年度 so far."""
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+    parsed: dict[str, dt.date] = {}
+    for name, text in (("from", since), ("to", until)):
+        if text:
+            try:
+                parsed[name] = parse_date(text)
+            except DateFormatError as exc:
+                label = "期間の始め" if name == "from" else "期間の終わり"
+                errors[name] = f"{label}: {exc}"
+    if errors:
+        raise ValidationError(errors)
+    start_of_year = dt.date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    start = parsed.get("from", start_of_year)
+    end = parsed.get("to", today)
+    if start > end:
+        raise ValidationError({"from": "期間の始め（from）が終わり（to）より後になっています"})
+    return start, end
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def print_data_uses(
+    officer: Officer, station_id: int, *, since: str | None = None, until: str | None = None
+) -> Printed:
+    """巡回連絡カード利用確認簿 (第7号様式) of a station for a period: the entries the officer
+    may read there (the whole station's, or his post's)."""
+    start, end = _period(since, until)
+    station: Station = access.access_data_use_station(officer, station_id)
+    entries = list(
+        access.data_uses_visible_to(officer)
+        .filter(
+            station=station,
+            recorded_at__gte=_midnight(start),
+            recorded_at__lt=_midnight(end + dt.timedelta(days=1)),
+        )
+        .select_related(
+            "post",
+            "station",
+            "recorded_by",
+            "verified_by",
+            "approved_by",
+            "released_by",
+            "refused_by",
+        )
+        .prefetch_related(
+            Prefetch("households", queryset=Household.objects.select_related("building"))
+        )
+        .order_by("recorded_at", "id")
+    )
+    rows = []
+    shown: dict[int, Household] = {}
+    for e in entries:
+        households = list(e.households.all())
+        shown.update({h.id: h for h in households})
+        released = dict(e.released_groups())
+        if not e.other_prefecture:
+            approval = "不要（本県）"
+        elif e.approved_at:
+            approval = f"{e.approved_by}\n{_when(e.approved_at)}"
+        elif e.refused_at:
+            approval = f"不承認 {e.refused_by}\n{e.refusal_reason}"
+        else:
+            approval = "未承認"
+        if e.released_at:
+            groups = "・".join(sorted({g for gs in released.values() for g in gs}))
+            release = (
+                f"{_when(e.released_at)} {e.get_release_method_display()}\n{groups}\n"
+                f"{e.released_by or ''}"
+            )
+        elif e.refused_at:
+            release = "提供せず"
+        else:
+            release = "未提供"
+        rows.append(
+            [
+                f"{e.label}\n{_when(e.recorded_at)}\n{e.unit_label}・{e.recorded_by}",
+                f"{e.requester_prefecture}警察 {e.requester_unit}\n{e.requester_name}",
+                e.police_phone,
+                e.purpose,
+                "\n".join(h.address for h in households),
+                (
+                    f"{_when(e.verified_at)}\n{e.verified_by}\n☎ {e.callback_number}"
+                    if e.verified_at
+                    else "未確認"
+                ),
+                approval,
+                release,
+            ]
+        )
+    columns = [
+        Column("番号・受付日時・受付者", 1.9, size=7.5),
+        Column("利用者の所属・氏名", 1.7, size=7.5),
+        Column("警察電話番号", 1.0, size=7.5),
+        Column("利用目的", 1.6, size=7.5),
+        Column("対象の世帯（所在地）", 2.2, size=7.5),
+        Column("警察職員であることの確認（折り返し）", 1.6, size=7.5),
+        Column("承認（管理責任者）", 1.5, size=7.5),
+        Column("提供した内容", 1.9, size=7.5),
+    ]
+    period = f"{format_wareki(start)} ～ {format_wareki(end)}"
+    ledger = Ledger(
+        "巡回連絡カード利用確認簿",
+        "第7号様式",
+        [("警察署", station.name, 36 * MM), ("期間", period, 62 * MM)],
+        columns,
+        [Section("", rows)],
+        empty_text="この期間の記録はありません",
+    )
+    pdf = render_ledger(ledger, footer_text(officer))
+    with transaction.atomic():
+        record_household_prints(officer, shown.values(), "第7号様式", station=station.id)
+        _record_unit(
+            officer,
+            station,
+            station.id,
+            "第7号様式",
+            period=f"{start.isoformat()}/{end.isoformat()}",
+            count=len(entries),
+        )
+    return Printed(pdf, f"data-uses-{station.id}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")

@@ -1,0 +1,438 @@
+"""The printed forms (第1〜7号様式) through the API, as officers print them.
+
+Each form: the extracted text (pypdf) holds the form's heading and the data, every page's footer
+names the printing officer, the print is in the audit log on each household shown (and so in
+the manager's 閲覧記録), out of scope answers 404, and bad parameters 422 in Japanese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+from typing import Any, ClassVar
+
+from django.test import Client
+from django.utils import timezone
+from pypdf import PdfReader
+
+from junkai.audit.models import AuditEvent, EventType
+from junkai.disclosures import actions as disclosure_actions
+from junkai.documents.testing import build_building
+from junkai.households import actions as household_actions
+from junkai.households.models import Building, Household
+from junkai.registers import actions as register_actions
+from junkai.registers.months import current_month, month_label
+from junkai.registers.testing import build_post_registers
+from junkai.testing import PersonaTestCase
+
+
+def pdf_text(response: Any) -> str:
+    assert response["Content-Type"] == "application/pdf", response.content[:200]
+    reader = PdfReader(BytesIO(response.content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def pdf_pages(response: Any) -> list[str]:
+    return [p.extract_text() for p in PdfReader(BytesIO(response.content)).pages]
+
+
+class FormsTestCase(PersonaTestCase):
+    building: ClassVar[Building]
+    residents: ClassVar[list[Household]]
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.building = build_building(cls.beat_of("K1-1"))
+        cls.residents = list(Household.objects.filter(building=cls.building).order_by("room"))
+
+    @classmethod
+    def beat_of(cls, code: str) -> Any:
+        return cls.station.posts.get(code=code.split("-")[0]).beats.get(code=code)
+
+    def get(self, username: str, url: str, **params: str) -> Any:
+        client: Client = self.client_for(username)
+        return client.get(url, params)
+
+    def prints(self, household: Household, form: str) -> list[AuditEvent]:
+        return list(
+            AuditEvent.objects.filter(
+                event_type=EventType.PRINT_FORM,
+                object_type="households.household",
+                object_id=str(household.id),
+                details__form=form,
+            )
+        )
+
+    def assert_footer(self, response: Any, username: str) -> None:
+        officer = self.officer(username)
+        pages = pdf_pages(response)
+        self.assertTrue(pages)
+        for text in pages:
+            self.assertIn("印刷者", text)
+            self.assertIn(f"{officer.full_name}（{username}）", text)
+        self.assertIn(f"1 / {len(pages)} 頁", pages[0])
+
+    def assert_hidden(self, url: str, *usernames: str, **params: str) -> None:
+        for username in usernames:
+            response = self.get(username, url, **params)
+            self.assertEqual(response.status_code, 404, username)
+            self.assertEqual(response.json(), {"detail": "見つかりません"})
+
+
+class CardTests(FormsTestCase):
+    def url(self, household: Household) -> str:
+        return f"/api/v1/households/{household.id}/card.pdf"
+
+    def test_filled_card_shows_the_household_and_is_recorded(self) -> None:
+        response = self.get("officer1a", self.url(self.aoki))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Cache-Control"], "no-store")
+        self.assertNotIn("青木", response["Content-Disposition"])
+        text = pdf_text(response)
+        for expected in (
+            "第1号様式",
+            "巡回連絡カード",
+            "駅前町1丁目2番3号",
+            "青木 一郎",
+            "あおき いちろう",
+            "世帯主",
+            "090-1111-2222",
+            "青木 次郎",
+            "03-3333-4444",
+            "1組",
+        ):
+            self.assertIn(expected, text)
+        self.assert_footer(response, "officer1a")
+        [event] = self.prints(self.aoki, "第1号様式")
+        self.assertEqual(event.actor, self.officer("officer1a"))
+        self.assertEqual(event.purpose, "第1号様式の印刷")
+
+    def test_print_appears_in_the_managers_access_log(self) -> None:
+        self.get("officer1b", self.url(self.aoki))
+        page = self.get("kacho", f"/households/{self.aoki.id}/").content.decode()
+        log = page[page.index("閲覧記録") :]
+        self.assertIn("様式の印刷", log)
+        self.assertIn("第1号様式の印刷", log)
+        self.assertIn("（officer1b）", log)
+
+    def test_household_page_has_the_print_button(self) -> None:
+        page = self.get("officer1a", f"/households/{self.aoki.id}/").content.decode()
+        self.assertIn(self.url(self.aoki), page)
+        resident = self.residents[0]
+        page = self.get("officer1a", f"/households/{resident.id}/").content.decode()
+        self.assertIn(f"/api/v1/buildings/{self.building.id}/map.pdf", page)
+
+    def test_out_of_scope_is_404_and_nothing_printed(self) -> None:
+        self.assert_hidden(
+            self.url(self.aoki), "officer2a", "hq", "staff", "chuzai1", "other_officer"
+        )
+        self.assertEqual(self.prints(self.aoki, "第1号様式"), [])
+        self.assert_hidden("/api/v1/households/999999/card.pdf", "officer1a")
+        self.assertEqual(Client().get(self.url(self.aoki)).status_code, 401)
+        denied = AuditEvent.objects.filter(
+            event_type=EventType.ACCESS_DENIED, object_id=str(self.aoki.id)
+        )
+        self.assertGreaterEqual(denied.count(), 4)
+
+    def test_household_without_card_prints_its_address(self) -> None:
+        response = self.get("officer1a", self.url(self.no_card))
+        text = pdf_text(response)
+        self.assertIn("駅前町1丁目2番4号", text)
+        self.assertNotIn("青木", text)
+        self.assertEqual(len(self.prints(self.no_card, "第1号様式")), 1)
+
+    def test_blank_card_for_any_signed_in_officer(self) -> None:
+        for username in ("hq", "staff", "officer2a"):
+            response = self.get(username, "/api/v1/forms/blank-card.pdf")
+            self.assertEqual(response.status_code, 200, username)
+            text = pdf_text(response)
+            self.assertIn("巡回連絡カード", text)
+            self.assertIn("ふりがな／氏名", text)
+            self.assertIn("緊急連絡先", text)
+            self.assertNotIn("青木", text)
+            self.assert_footer(response, username)
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                event_type=EventType.PRINT_FORM, details__form="第1号様式（記入用）"
+            ).exists()
+        )
+        self.assertEqual(Client().get("/api/v1/forms/blank-card.pdf").status_code, 401)
+
+
+class HouseholdMapTests(FormsTestCase):
+    def url(self) -> str:
+        return f"/api/v1/beats/{self.beat_of('K1-1').id}/household-map.pdf"
+
+    def test_map_per_town_and_group_with_heading_and_numbers(self) -> None:
+        response = self.get("officer1a", self.url())
+        self.assertEqual(response.status_code, 200)
+        [page] = pdf_pages(response)
+        for expected in (
+            "第2号様式",
+            "世帯分布略図",
+            "町名",
+            "駅前町",
+            "組・班",
+            "1組",
+            "整理番号",
+        ):
+            self.assertIn(expected, page)
+        self.assertIn("1 ～ 12", page)  # 整理番号 range of the page
+        self.assertIn("青木", page)
+        self.assertIn("メゾン駅前（2戸）", page)
+        self.assertIn("11～12", page)
+        self.assertIn("位置の登録がないため番地順に配置", page)
+        self.assert_footer(response, "officer1a")
+        for household in (self.aoki, self.no_card, *self.residents):
+            self.assertEqual(len(self.prints(household, "第2号様式")), 1)
+        self.assertEqual(self.prints(self.honmachi, "第2号様式"), [])
+
+    def test_positions_are_projected_when_present(self) -> None:
+        for i, household in enumerate((self.aoki, self.no_card, *self.residents)):
+            household_actions.do_update_household(
+                household,
+                acting_officer=None,
+                latitude=f"{33.2400 + i * 0.0003:.6f}",
+                longitude=f"{131.6100 + i * 0.0004:.6f}",
+            )
+        text = pdf_text(self.get("officer1a", self.url()))
+        self.assertNotIn("番地順に配置", text)
+        self.assertRegex(text, r"\d+ m\n")  # the scale bar
+        self.assertIn("青木", text)
+
+    def test_one_page_per_group_and_filters(self) -> None:
+        household_actions.do_create_household(
+            self.beat_of("K1-1"), acting_officer=None, kind="RESIDENCE", name="佐藤 一",
+            town="駅前町", chome="2", banchi="1", block_group="2組", map_number=30,
+        )  # fmt: skip
+        pages = pdf_pages(self.get("officer1a", self.url()))
+        self.assertEqual(len(pages), 2)
+        self.assertIn("2組", pages[1])
+        self.assertIn("佐藤", pages[1])
+        only = pdf_pages(self.get("officer1a", self.url(), town="駅前町", block_group="2組"))
+        self.assertEqual(len(only), 1)
+        self.assertNotIn("青木", only[0])
+
+    def test_unknown_town_or_group_is_422(self) -> None:
+        response = self.get("officer1a", self.url(), town="存在しない町")
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("存在しない町", response.json()["errors"]["town"])
+        response = self.get("officer1a", self.url(), town="駅前町", block_group="99組")
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("99組", response.json()["errors"]["block_group"])
+        self.assertEqual(self.prints(self.aoki, "第2号様式"), [])
+
+    def test_out_of_scope_is_404(self) -> None:
+        self.assert_hidden(self.url(), "officer2a", "hq", "staff")
+        other = f"/api/v1/beats/{self.other['beat'].id}/household-map.pdf"
+        self.assert_hidden(other, "chief", "kacho", "officer1a")
+
+
+class BuildingTests(FormsTestCase):
+    def test_buildings_of_a_post(self) -> None:
+        post = self.post("K1")
+        response = self.get("officer1a", f"/api/v1/posts/{post.id}/buildings")
+        self.assertEqual(response.status_code, 200)
+        [item] = response.json()["items"]
+        self.assertEqual(item["name"], "メゾン駅前")
+        self.assertEqual(item["household_count"], 2)
+        self.assertEqual(item["card_count"], 0)
+        self.assertEqual((item["floors"], item["rooms_per_floor"]), (2, 3))
+        self.assert_hidden(f"/api/v1/posts/{post.id}/buildings", "officer2a", "hq")
+
+    def test_building_map_floors_by_rooms(self) -> None:
+        url = f"/api/v1/buildings/{self.building.id}/map.pdf"
+        response = self.get("kobancho1", url)
+        self.assertEqual(response.status_code, 200)
+        text = pdf_text(response)
+        for expected in (
+            "第3号様式",
+            "アパート等居住分布略図",
+            "メゾン駅前",
+            "2階",
+            "1階",
+            "101号室",
+            "入居者101",
+            "202号室",
+            "入居者202",
+            "（空室）",
+            "整理 11",
+            "未把握（カードなし）",
+        ):
+            self.assertIn(expected, text)
+        self.assertLess(text.index("2階"), text.index("1階"))  # top floor uppermost
+        self.assert_footer(response, "kobancho1")
+        for household in self.residents:
+            self.assertEqual(len(self.prints(household, "第3号様式")), 1)
+        self.assert_hidden(url, "officer2a", "hq", "staff")
+
+    def test_building_list(self) -> None:
+        url = f"/api/v1/posts/{self.post('K1').id}/building-list.pdf"
+        response = self.get("officer1a", url)
+        text = pdf_text(response)
+        for expected in (
+            "第4号様式",
+            "アパート等一覧表",
+            "駅前交番",
+            "メゾン駅前",
+            "駅前町1丁目5番1号",
+        ):
+            self.assertIn(expected, text)
+        self.assert_footer(response, "officer1a")
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                event_type=EventType.PRINT_FORM,
+                object_type="org.post",
+                object_id=str(self.post("K1").id),
+                details__form="第4号様式",
+            ).exists()
+        )
+        self.assert_hidden(url, "officer2a", "hq")
+
+
+class CardIndexTests(FormsTestCase):
+    def test_index_by_number_and_in_gojuon_order(self) -> None:
+        household_actions.do_save_card(
+            self.no_card,
+            {
+                "residents": [{"name": "山田 太郎", "kana": "ヤマダ タロウ", "relation": "世帯主"}],
+                "binder_number": "2",
+                "index_number": 1,
+            },
+            acting_officer=self.officer("officer1a"),
+            expected_version=None,
+        )
+        url = f"/api/v1/posts/{self.post('K1').id}/card-index.pdf"
+        response = self.get("officer1b", url)
+        self.assertEqual(response.status_code, 200)
+        text = pdf_text(response)
+        for expected in (
+            "第5号様式",
+            "巡回連絡カード索引簿",
+            "索引番号順",
+            "50音順",
+            "あ行",
+            "や行",
+        ):
+            self.assertIn(expected, text)
+        by_number, by_kana = text.split("【50音順】")
+        # 山田 has index number 1, 青木 none: 山田 first by number, 青木 first in 50音.
+        self.assertLess(by_number.index("山田 太郎"), by_number.index("青木 一郎"))
+        self.assertLess(by_kana.index("青木 一郎"), by_kana.index("山田 太郎"))
+        self.assertNotIn("本町", text)  # another post's card
+        self.assert_footer(response, "officer1b")
+        self.assertEqual(len(self.prints(self.aoki, "第5号様式")), 1)
+        self.assertEqual(len(self.prints(self.no_card, "第5号様式")), 1)
+        self.assertEqual(self.prints(self.honmachi, "第5号様式"), [])
+        self.assert_hidden(url, "officer2a", "hq", "staff")
+
+
+class CheckoutTests(FormsTestCase):
+    def url(self) -> str:
+        return f"/api/v1/posts/{self.post('K1').id}/checkouts.pdf"
+
+    def test_month_of_the_register(self) -> None:
+        made = build_post_registers(self.post("K1"), ("7",))
+        register_actions.do_declare_checkout(
+            made["binders"],
+            acting_officer=self.officer("officer1a"),
+            purpose="巡回連絡（駅前一区）",
+        )
+        month = current_month()
+        response = self.get("officer1b", self.url())
+        self.assertEqual(response.status_code, 200)
+        text = pdf_text(response)
+        for expected in (
+            "第6号様式",
+            "巡回連絡カード持出確認簿",
+            month_label(month),
+            "巡回連絡（駅前一区）",
+            self.officer("officer1a").full_name,
+            "管理責任者の確認",
+            "未確認",
+        ):
+            self.assertIn(expected, text)
+        self.assert_footer(response, "officer1b")
+        same = pdf_text(self.get("officer1b", self.url(), month=f"{month:%Y-%m}"))
+        self.assertIn("巡回連絡（駅前一区）", same)
+        earlier = pdf_text(self.get("officer1b", self.url(), month="2020-01"))
+        self.assertIn("令和2年1月", earlier)
+        self.assertIn("この月の持出しはありません", earlier)
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                event_type=EventType.PRINT_FORM, details__form="第6号様式"
+            ).exists()
+        )
+
+    def test_bad_month_is_422(self) -> None:
+        for bad, message in (("2026-13", "対象月が正しくありません"), ("13月", "2026-05 の形式")):
+            response = self.get("officer1a", self.url(), month=bad)
+            self.assertEqual(response.status_code, 422)
+            self.assertIn(message, response.json()["errors"]["month"])
+
+    def test_out_of_scope_is_404(self) -> None:
+        self.assert_hidden(self.url(), "officer2a", "hq", "staff")
+
+
+class DataUseTests(FormsTestCase):
+    def url(self) -> str:
+        return f"/api/v1/stations/{self.station.id}/data-uses.pdf"
+
+    def setUp(self) -> None:
+        disclosure_actions.do_record_data_use(
+            acting_officer=self.officer("officer1a"),
+            requester_name="巡査 照会太郎",
+            requester_unit="刑事課",
+            requester_prefecture="大分県",
+            police_phone="7-1234",
+            purpose="事件の被害者への連絡先確認",
+            household_ids=[self.aoki.id],
+        )
+
+    def test_period_of_the_station(self) -> None:
+        response = self.get("kacho", self.url())
+        self.assertEqual(response.status_code, 200)
+        text = pdf_text(response)
+        for expected in (
+            "第7号様式",
+            "巡回連絡カード利用確認簿",
+            "みなと中央警察署",
+            "巡査 照会太郎",
+            "7-1234",
+            "事件の被害者への連絡先",
+            "駅前町1丁目2番3号",
+            "未確認",
+        ):
+            self.assertIn(expected, text)
+        self.assert_footer(response, "kacho")
+        [event] = self.prints(self.aoki, "第7号様式")
+        self.assertEqual(event.actor, self.officer("kacho"))
+
+    def test_period_filters(self) -> None:
+        today = timezone.localdate()
+        old = pdf_text(self.get("kacho", self.url(), **{"from": "2020-04-01", "to": "R3.3.31"}))
+        self.assertIn("令和2年4月1日 ～ 令和3年3月31日", old)
+        self.assertNotIn("照会太郎", old)
+        now = pdf_text(self.get("kacho", self.url(), **{"from": f"{today - dt.timedelta(days=1)}"}))
+        self.assertIn("照会太郎", now)
+
+    def test_bad_period_is_422(self) -> None:
+        response = self.get("kacho", self.url(), **{"from": "2026-05-01", "to": "2026-04-01"})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("より後", response.json()["errors"]["from"])
+        response = self.get("kacho", self.url(), **{"to": "2026-02-30"})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("存在しない日付", response.json()["errors"]["to"])
+        self.assertEqual(self.prints(self.aoki, "第7号様式"), [])
+
+    def test_a_post_officer_prints_his_posts_entries_only(self) -> None:
+        text = pdf_text(self.get("officer2a", self.url()))
+        self.assertNotIn("照会太郎", text)
+        self.assertIn("この期間の記録はありません", text)
+        self.assertIn("照会太郎", pdf_text(self.get("officer1b", self.url())))
+
+    def test_out_of_scope_is_404(self) -> None:
+        self.assert_hidden(self.url(), "hq", "staff")
+        other = f"/api/v1/stations/{self.other['station'].id}/data-uses.pdf"
+        self.assert_hidden(other, "chief", "kacho", "officer1a")

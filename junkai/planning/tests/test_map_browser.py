@@ -1,0 +1,139 @@
+"""The beat map in a browser: with no tiles, with a tile server that cannot be reached, and
+drawing an outline. The markers are counted in the SVG Leaflet draws."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+from django.test import override_settings
+
+from junkai.households.demo import build_demo_households
+from junkai.households.models import Household, HouseholdStatus
+from junkai.org.demo import DEMO_STATION_CODE
+from junkai.org.models import Beat, Station
+from junkai.planning.demo import build_demo_outlines
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+
+
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+#: The centre of the first marker drawn on top at its own centre (no other marker over it).
+TOPMOST_MARKER = """() => {
+  const paths = Array.from(document.querySelectorAll('path.hh-marker')).reverse();
+  for (const p of paths) {
+    const r = p.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (document.elementFromPoint(x, y) === p) return [x, y];
+  }
+  return null;
+}"""
+
+
+class BeatMapBrowserTests(BrowserTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        station = Station.objects.get(code=DEMO_STATION_CODE)
+        build_demo_households(station, count=400, seed=3)
+        build_demo_outlines(station)
+        self.beat = Beat.objects.get(post__station=station, code="K1-1")
+        on_map = Household.objects.filter(
+            beat=self.beat,
+            status__in=[HouseholdStatus.ACTIVE, HouseholdStatus.VACANT],
+            latitude__isnull=False,
+        )
+        self.doors = on_map.filter(building__isnull=True).count()
+        self.unknown_doors = on_map.filter(building__isnull=True, category="UNKNOWN").count()
+        self.buildings = on_map.exclude(building=None).values("building").distinct().count()
+        self.ids = set(on_map.values_list("id", flat=True))
+        self.assertGreater(self.doors, 5)
+        self.assertGreater(self.unknown_doors, 0)
+
+    def open_map(self, username: str = "officer1a") -> None:
+        self.sign_in(username)
+        self.page.wait_for_url(f"{self.live_server_url}/")
+        self.page.goto(f"{self.live_server_url}/beats/{self.beat.id}/households/")
+        self.page.get_by_role("link", name="地図", exact=True).click()
+        self.page.wait_for_selector("#beat-map[data-ready]")
+
+    def assert_markers(self) -> None:
+        page = self.page
+        self.assertEqual(page.locator("path.hh-marker").count(), self.doors)
+        self.assertEqual(page.locator(".leaflet-marker-icon.bldg-marker").count(), self.buildings)
+        self.assertEqual(page.locator("path.beat-outline").count(), 1)
+        self.assertEqual(page.locator(".leaflet-marker-icon.post-marker").count(), 1)
+
+    @override_settings(JUNKAI_MAP_TILES="")
+    def test_no_tiles_outline_and_points_filters_and_tap_opens_the_household(self) -> None:
+        page = self.page
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: outside.append(r.url) if not r.url.startswith(self.live_server_url) else None,
+        )
+        self.open_map()
+        self.assert_markers()
+        self.assertEqual(page.locator(".leaflet-tile").count(), 0)
+        total = len(self.ids)
+        self.assertIn(f"表示中 {total} / {total} 世帯", page.inner_text("#map-count"))
+        page.screenshot(path=str(SCREENSHOTS / "beat-map.png"), full_page=True)
+        # Client-side filter: without 未把握世帯 their dots go.
+        page.get_by_label("未把握世帯").uncheck()
+        self.assertEqual(page.locator("path.hh-marker").count(), self.doors - self.unknown_doors)
+        page.get_by_label("未把握世帯").check()
+        self.assertEqual(page.locator("path.hh-marker").count(), self.doors)
+        # A building's popup lists its rooms as links.
+        if self.buildings:
+            page.locator(".leaflet-marker-icon.bldg-marker").first.click()
+            self.assertGreater(page.locator(".leaflet-popup ul.bldg-rooms a").count(), 0)
+            page.keyboard.press("Escape")
+        # Tapping a dot opens that household's (audited) page.
+        point: Any = page.evaluate(TOPMOST_MARKER)
+        self.assertIsNotNone(point)
+        page.mouse.click(point[0], point[1])
+        page.wait_for_url(re.compile(r".*/households/\d+/$"))
+        household_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+        self.assertIn(household_id, self.ids)
+        self.assertEqual(outside, [])
+
+    def test_unreachable_tile_server_still_shows_outline_and_points(self) -> None:
+        url = f"http://127.0.0.1:{unused_port()}/tiles/{{z}}/{{x}}/{{y}}.png"
+        with override_settings(JUNKAI_MAP_TILES=url):
+            self.open_map()
+            page = self.page
+            notice = page.locator("#map-notice")
+            notice.wait_for(state="visible")
+            self.assertIn("タイル）を読み込めません", notice.inner_text())
+            self.assert_markers()
+            self.assertIn("国土地理院", page.inner_text(".leaflet-control-attribution"))
+            page.screenshot(path=str(SCREENSHOTS / "beat-map-tiles-down.png"), full_page=True)
+
+    @override_settings(JUNKAI_MAP_TILES="")
+    def test_the_manager_draws_an_outline(self) -> None:
+        page = self.page
+        self.sign_in("kacho")
+        page.wait_for_url(f"{self.live_server_url}/")
+        page.goto(f"{self.live_server_url}/beats/{self.beat.id}/map/")
+        page.get_by_role("link", name="区域を設定").click()
+        page.wait_for_selector("#beat-map[data-ready]")
+        page.get_by_role("button", name="描き直す").click()
+        page.locator("#beat-map").scroll_into_view_if_needed()
+        box = page.locator("#beat-map").bounding_box()
+        assert box is not None
+        for fx, fy in ((0.2, 0.2), (0.8, 0.2), (0.85, 0.8), (0.15, 0.85)):
+            page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        self.assertIn("頂点 4 個", page.inner_text("#draw-status"))
+        self.assertIn('"Polygon"', page.input_value("#id_geojson"))
+        page.screenshot(path=str(SCREENSHOTS / "beat-outline.png"), full_page=True)
+        page.get_by_role("button", name="区域を保存").click()
+        page.wait_for_url(f"{self.live_server_url}/beats/{self.beat.id}/map/")
+        self.assertIn("区域を保存しました", page.inner_text("main"))
+        self.beat.refresh_from_db()
+        assert self.beat.outline is not None
+        self.assertEqual(len(self.beat.outline["coordinates"][0]), 5)

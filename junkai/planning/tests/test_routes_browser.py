@@ -1,0 +1,60 @@
+"""The route page on a tablet: from the work list, pick doors, see them ordered on the map
+(drawn with no map tiles and no request leaving the server)."""
+
+from __future__ import annotations
+
+from django.test import override_settings
+
+from junkai.households.models import Household
+from junkai.org.models import Beat, Officer
+from junkai.planning.routing_testing import door
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+
+
+@override_settings(JUNKAI_MAP_TILES="")
+class RouteBrowserTests(BrowserTestCase):
+    def test_pick_households_and_see_the_route_on_the_map(self) -> None:
+        beat = Beat.objects.get(post__station__code="DEMO01", code="K1-1")
+        officer = Officer.objects.get(username="officer1a")
+        doors: list[Household] = [
+            door(beat, 1, 300, 0),
+            door(beat, 2, -250, 150),
+            door(beat, 3, 0, -400),
+            door(beat, 4, 450, 420, card={"preferred_times": "午後"}, officer=officer),
+            door(beat, 5, -380, -320),
+        ]
+        page = self.page
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: outside.append(r.url) if not r.url.startswith(self.live_server_url) else None,
+        )
+        self.sign_in("officer1a")
+        page.wait_for_url(f"{self.live_server_url}/")
+        page.goto(f"{self.live_server_url}/worklist/")
+        page.get_by_role("link", name="巡回経路を作る").click()
+        page.wait_for_url(f"{self.live_server_url}/routes/")
+        for household in doors[:4]:
+            page.check(f"#hh{household.id}")
+        page.fill("#id_start_time", "10:00")
+        page.select_option("#id_hours", "3")
+        page.screenshot(path=str(SCREENSHOTS / "route-form.png"), full_page=True)
+        page.get_by_role("button", name="選んだ世帯で経路を作る").last.click()
+        page.wait_for_selector(".route-stop")
+        self.assertIn("巡回経路", page.inner_text("h1"))
+        # Four numbered markers and the start on the map, the line drawn over them.
+        self.assertEqual(page.locator(".leaflet-marker-icon.route-stop").count(), 4)
+        self.assertEqual(page.locator(".leaflet-marker-icon.route-depot").count(), 1)
+        self.assertEqual(page.locator("path.leaflet-interactive").count(), 1)
+        rows = page.locator(".route-table tbody tr").all_inner_texts()
+        self.assertEqual(len(rows), 6)  # 発, four stops, 着
+        self.assertIn("4戸", page.inner_text(".route-stats"))
+        page.screenshot(path=str(SCREENSHOTS / "route.png"), full_page=True)
+        # The sheet opens in a new tab as a PDF.
+        with page.context.expect_page() as sheet_tab:
+            page.get_by_role("button", name="巡回経路表を印刷（PDF）").click()
+        sheet = sheet_tab.value
+        sheet.wait_for_load_state()
+        self.assertIn("/routes/sheet.pdf", sheet.url)
+        sheet.close()
+        self.assertEqual(outside, [])

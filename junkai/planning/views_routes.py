@@ -1,0 +1,207 @@
+"""巡回経路 pages: choose households from the work list (or let Junkai choose), see the ordered
+stops with times on a map, print the route sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from junkai import access
+from junkai.access import declare_access
+from junkai.documents.printing import record_household_prints
+from junkai.households.models import Household
+from junkai.org.models import today
+from junkai.planning import routing
+from junkai.planning.routing_plan import (
+    MODES,
+    Route,
+    RouteInput,
+    clean_input,
+    default_start_time,
+    fixed_route,
+    max_stops,
+    plan_route,
+    speed_kmh,
+)
+from junkai.planning.routing_sheet import route_sheet_pdf
+from junkai.visits.schedule import current_policy
+from junkai.visits.worklist import due_households
+from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
+
+HOUR_CHOICES = ("0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "5", "6", "7", "8")
+
+FORM_FIELDS = {
+    "household_ids": "household",
+    "start_time": "start_time",
+    "hours": "hours",
+    "mode": "mode",
+    "start": "start_lat",
+    "auto": "auto",
+}
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.strip().isdigit()]
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except ValueError:
+        return float("nan")
+
+
+def _input(data: QueryDict, *, auto: bool, household_ids: list[int] | None = None) -> RouteInput:
+    bad_ids = [v for v in data.getlist("household") if not v.strip().isdigit()]
+    if bad_ids:
+        raise ValidationError({"household_ids": "世帯の指定が正しくありません"})
+    return clean_input(
+        household_ids=household_ids
+        if household_ids is not None
+        else _ids(data.getlist("household")),
+        start=(_float(data.get("start_lat")), _float(data.get("start_lon"))),
+        start_time=data.get("start_time"),
+        hours=data.get("hours"),
+        mode=data.get("mode"),
+        auto=auto,
+    )
+
+
+def _worklist(request: AuthenticatedHttpRequest) -> list[Household]:
+    officer = request.user
+    beats = access.own_beats(officer)
+    horizon = today() + dt.timedelta(days=current_policy().horizon_days)
+    rows = list(
+        due_households(access.households_visible_to(officer).filter(beat__in=beats), horizon)[:200]
+    )
+    access.record_list_read(officer, beat=None, count=len(rows), purpose="巡回経路の作成")
+    return rows
+
+
+def _form_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    post = request.POST if request.method == "POST" else QueryDict()
+    return {
+        "rows": _worklist(request),
+        "chosen": set(_ids(post.getlist("household"))),
+        "start_time": post.get("start_time") or f"{default_start_time():%H:%M}",
+        "hours": post.get("hours") or "4",
+        "mode": post.get("mode") or settings.JUNKAI_ROUTE_MODE,
+        "start_lat": post.get("start_lat", ""),
+        "start_lon": post.get("start_lon", ""),
+        "modes": [(k, v, speed_kmh(k)) for k, v in MODES.items()],
+        "max_stops": max_stops(),
+        "hour_choices": HOUR_CHOICES,
+        "policy": current_policy(),
+        "service_min": settings.JUNKAI_ROUTE_SERVICE_MINUTES,
+        "detour": settings.JUNKAI_ROUTE_DETOUR,
+    }
+
+
+@declare_access("scoped")
+@signed_in_view
+def route_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """GET: the form over the work list. POST: plan, and show the route (or the errors)."""
+    if request.method == "POST":
+        auto = request.POST.get("auto") == "1"
+        try:
+            data = _input(request.POST, auto=auto)
+            route = plan_route(request.user, data)
+        except ValidationError as error:
+            context = _form_context(request)
+            context["errors"] = {
+                FORM_FIELDS.get(k, k): " ".join(v) for k, v in error.message_dict.items()
+            }
+            return render(request, "planning/route_form.html", context, status=422)
+        return _render_route(request, route, data)
+    return render(request, "planning/route_form.html", _form_context(request))
+
+
+def map_data(route: Route) -> dict[str, Any]:
+    return {
+        "tiles": getattr(settings, "JUNKAI_MAP_TILES", "") or "",
+        "attribution": getattr(settings, "JUNKAI_MAP_ATTRIBUTION", "") or "",
+        "start": [route.start.lat, route.start.lon],
+        "startLabel": route.start_label,
+        "stops": [
+            {
+                "n": s.number,
+                "lat": float(s.household.latitude or 0),
+                "lon": float(s.household.longitude or 0),
+                "label": f"{s.number}. {routing.hhmm(s.visit.start_s)} {s.household.address}",
+            }
+            for s in route.stops
+        ],
+    }
+
+
+def _render_route(
+    request: AuthenticatedHttpRequest, route: Route, data: RouteInput
+) -> HttpResponse:
+    return render(
+        request,
+        "planning/route.html",
+        {
+            "route": route,
+            "data": data,
+            "map_data": map_data(route),
+            "distance_km": route.plan.distance_m / 1000,
+            "duration": "{}時間{:02d}分".format(*divmod(route.plan.duration_s // 60, 60)),
+            "speed": speed_kmh(route.mode),
+            "stops": [
+                {
+                    "number": s.number,
+                    "household": s.household,
+                    "arrival": routing.hhmm(s.visit.arrival_s),
+                    "start": routing.hhmm(s.visit.start_s),
+                    "wait_min": s.visit.wait_s // 60,
+                    "leg_m": s.visit.leg_m,
+                    "leg_min": (s.visit.leg_s + 59) // 60,
+                    "preferred": s.preferred,
+                }
+                for s in route.stops
+            ],
+            "order_ids": ",".join(str(i) for i in route.order),
+            "skipped_ids": ",".join(str(s.household.id) for s in route.skipped),
+        },
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_POST
+def route_sheet(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """巡回経路表 (PDF) of a route as planned: the order kept, the times recomputed.
+
+    Every household on it is recorded as printed (PRINT_FORM, form 巡回経路表).
+    """
+    officer = request.user
+    order = _ids(request.POST.get("order", "").split(","))
+    skipped = _ids(request.POST.get("skipped", "").split(","))
+    try:
+        if not order:
+            raise ValidationError({"household_ids": "経路に世帯がありません"})
+        data = _input(request.POST, auto=False, household_ids=order)
+    except ValidationError as error:
+        return HttpResponse(
+            "　".join(" ".join(v) for v in error.message_dict.values()),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    route = fixed_route(officer, data, skipped)
+    pdf = route_sheet_pdf(route, officer)
+    with transaction.atomic():
+        record_household_prints(
+            officer,
+            [s.household for s in route.stops] + [x.household for x in route.skipped],
+            "巡回経路表",
+        )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="route-{route.day:%Y%m%d}.pdf"'
+    return response
