@@ -27,6 +27,7 @@ def main(base: str) -> None:
                 "/worklist/": "worklist.png",
                 "/beats/1/households/": "beat-households.png",
                 "/plan/": "plan.png",
+                "/beats/1/map/": "beat-map.png",
             },
             "kacho": {
                 "/": "home-manager.png",
@@ -35,6 +36,8 @@ def main(base: str) -> None:
                 "/registers/": "registers.png",
                 "/data-uses/": "data-uses.png",
             },
+            "chief": {"/dashboard/": "dashboard-station.png"},
+            "hq": {"/dashboard/": "dashboard-hq.png"},
         }.items():
             page.context.clear_cookies()
             page.goto(f"{base}/login/")
@@ -44,6 +47,7 @@ def main(base: str) -> None:
             page.wait_for_url(f"{base}/")
             for path, name in shots.items():
                 page.goto(f"{base}{path}")
+                page.wait_for_load_state("networkidle")
                 # The viewport, as an officer first sees the page (lists run long).
                 page.screenshot(path=str(out / name))
         browser.close()

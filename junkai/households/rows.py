@@ -25,6 +25,7 @@ from junkai.households.models import (
     HouseholdStatus,
     LeaderRole,
 )
+from junkai.lib.wareki import format_wareki
 from junkai.org.models import Beat
 
 _CATEGORY = dict(Category.choices)
@@ -82,7 +83,7 @@ def row_html(household: Household, url: str) -> str:
         else '<span class="badge warn">未作成</span>'
     )
     last = household.last_visit_at
-    last_text = f"{timezone.localtime(last):%Y-%m-%d}" if last else "―"
+    last_text = format_wareki(timezone.localdate(last)) if last else "―"
     category = household.category
     return (
         f"<tr><td>{'' if household.map_number is None else household.map_number}</td>"

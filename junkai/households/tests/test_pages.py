@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from junkai.audit.models import AuditEvent, EventType
 from junkai.households.models import CardRevision, CardStatus, Category, ContactCard
+from junkai.lib.wareki import format_wareki
 from junkai.testing import PersonaTestCase
 
 
@@ -72,7 +73,7 @@ class ListAndDetailTests(PersonaTestCase):
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;&amp;商店", html)
         self.assertIn('<span class="badge">班長</span>', html)
         self.assertIn(f'<a href="/households/{self.aoki.id}/">', html)
-        self.assertIn(f"{when:%Y-%m-%d}", html)
+        self.assertIn(format_wareki(when.date()), html)
         self.assertIn('<td class="muted">―</td>', html)  # never visited
 
     def test_beat_list_query_count_does_not_grow(self) -> None:
