@@ -9,12 +9,19 @@ CardInvalid with Japanese messages keyed by field path ("residents.1.birth_date"
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from typing import Any
 
 from junkai.households.models import CardSource, ContactCard, Sex
 from junkai.lib.dates import DateFormatError, parse_date
 from junkai.lib.kana import digits, is_kana, to_hiragana
+
+# Looked up for every resident of every imported card: plain sets and dicts, not the enums.
+_SOURCES = frozenset(CardSource.values)
+_SEXES = frozenset(Sex.values)
+_SOURCE_LABELS = {value: str(label) for value, label in CardSource.choices}
+_SEX_LABELS = {value: str(label) for value, label in Sex.choices}
 
 CARD_FIELDS = (
     "source",
@@ -142,7 +149,7 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
     errors: dict[str, str] = {}
     out: CardData = {}
     source = data.get("source") or CardSource.OFFICER
-    if source not in CardSource.values:
+    if source not in _SOURCES:
         errors["source"] = "記入者は「住民等が記入」か「聴取して警察官が作成」を選んでください"
     out["source"] = source
     out["accepted_on"] = _date(
@@ -190,7 +197,7 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
             raw.get("birth_date"), f"{p}.birth_date", f"{label}の生年月日", errors, today=today
         )
         sex = raw.get("sex") or ""
-        if sex not in Sex.values:
+        if sex not in _SEXES:
             errors[f"{p}.sex"] = f"{label}の性別の値が正しくありません"
         r["sex"] = sex
         r["workplace"] = _text(
@@ -248,9 +255,9 @@ def _shown(field: str, value: Any) -> Any:
     if value is True:
         return "あり"
     if field == "source":
-        return str(CardSource(value).label)
+        return _SOURCE_LABELS.get(value, value)
     if field == "sex":
-        return str(Sex(value).label)
+        return _SEX_LABELS.get(value, value)
     return value
 
 
@@ -259,6 +266,12 @@ def _change(field: str, path: str, label: str, old: Any, new: Any) -> dict[str, 
     if before == after:
         return None
     return {"field": path, "label": label, "old": before, "new": after}
+
+
+@functools.cache
+def _item(key: str, i: int, field: str) -> tuple[str, str]:
+    """("residents.0.phone", "世帯員1の電話"): the same few hundred strings for every card."""
+    return f"{key}.{i}.{field}", f"{LIST_LABELS[key]}{i + 1}の{LABELS[field]}"
 
 
 def diff(old: CardData | None, new: CardData) -> list[dict[str, Any]]:
@@ -277,8 +290,6 @@ def diff(old: CardData | None, new: CardData) -> list[dict[str, Any]]:
             was = old_rows[i] if i < len(old_rows) else {}
             now = new_rows[i] if i < len(new_rows) else {}
             for field in fields:
-                label = f"{LIST_LABELS[key]}{i + 1}の{LABELS[field]}"
-                changes.append(
-                    _change(field, f"{key}.{i}.{field}", label, was.get(field), now.get(field))
-                )
+                path, label = _item(key, i, field)
+                changes.append(_change(field, path, label, was.get(field), now.get(field)))
     return [c for c in changes if c is not None]

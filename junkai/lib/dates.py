@@ -22,6 +22,12 @@ class DateFormatError(ValueError):
 
 def parse_date(text: str) -> dt.date:
     """Parse a date or raise DateFormatError with a Japanese message naming what is wrong."""
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        # ISO 8601 as exports and the API send it: by far the commonest form in a bulk import.
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass  # the full parser below names the problem
     raw = unicodedata.normalize("NFKC", text or "").strip().upper().replace(" ", "")
     if not raw:
         raise DateFormatError("日付を入力してください")
