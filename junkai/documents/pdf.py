@@ -82,9 +82,16 @@ def clip_text(canvas: Canvas, text: str, width: float, size: float) -> str:
     """`text` cut with 「…」 so that it fits `width` at `size`."""
     if canvas.stringWidth(text, FONT, size) <= width:
         return text
-    while text and canvas.stringWidth(text + "…", FONT, size) > width:
-        text = text[:-1]
-    return text + "…"
+    # The longest prefix that fits with the 「…」, by halving: dropping one character at a time
+    # measures the text once per character (34 s for a 20,000-character field).
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if canvas.stringWidth(text[:middle] + "…", FONT, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "…"
 
 
 def draw_fitted(

@@ -427,9 +427,13 @@ def _month_or_422(text: str | None) -> dt.date:
     if not text:
         return current_month()
     try:
-        return parse_month(text)
+        month = parse_month(text)
     except ValueError as exc:
         raise ValidationError({"month": str(exc)}) from exc
+    # A register month that has not begun holds nothing (and 9999-12 has no next month).
+    if month > current_month():
+        raise ValidationError({"month": "対象月に未来の月は指定できません"})
+    return month
 
 
 def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None) -> Printed:
@@ -514,6 +518,9 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
 # --- 第7号様式 ---------------------------------------------------------------------------
 
 
+MAX_PERIOD_DAYS = 366
+
+
 def _period(since: str | None, until: str | None) -> tuple[dt.date, dt.date]:
     """from/to as typed (西暦 or 和暦); by default the 年度 so far."""
     today = timezone.localdate()
@@ -528,11 +535,25 @@ def _period(since: str | None, until: str | None) -> tuple[dt.date, dt.date]:
                 errors[name] = f"{label}: {exc}"
     if errors:
         raise ValidationError(errors)
+    earliest, latest = dt.date(2000, 1, 1), dt.date(today.year + 1, 12, 31)
+    for name, day in parsed.items():
+        if not earliest <= day <= latest:
+            label = "期間の始め" if name == "from" else "期間の終わり"
+            errors[name] = (
+                f"{label}は{format_wareki(earliest)}から{format_wareki(latest)}までの日付で"
+                "指定してください"
+            )
+    if errors:
+        raise ValidationError(errors)
     start_of_year = dt.date(today.year if today.month >= 4 else today.year - 1, 4, 1)
     start = parsed.get("from", start_of_year)
     end = parsed.get("to", today)
     if start > end:
         raise ValidationError({"from": "期間の始め（from）が終わり（to）より後になっています"})
+    # One print is at most a year (the register is kept by 年度): a longer one is printed in
+    # parts, so no request builds a PDF of every entry the station ever recorded.
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ValidationError({"to": f"期間は{MAX_PERIOD_DAYS}日以内で指定してください"})
     return start, end
 
 

@@ -26,6 +26,11 @@ Geometry: TypeAlias = dict[str, Any]
 
 #: An outline drawn by hand has tens of vertices, a town boundary from GIS a few thousand.
 MAX_VERTICES = 20_000
+#: Edge pairs the crossing check may compare per edge. A real outline (hand-drawn, or a town
+#: boundary from GIS) needs a handful per edge; a shape made of thousands of long parallel
+#: edges (a comb, a spiral) needs thousands, i.e. minutes of CPU: refused with a message.
+CROSSING_WORK_PER_EDGE = 100
+MIN_CROSSING_WORK = 100_000
 DECIMALS = 6
 METRES_PER_DEGREE_LAT = 111_320.0
 OUTLINE_TYPES = ("Polygon", "MultiPolygon")
@@ -108,6 +113,9 @@ def validate_geometry(obj: Any) -> Geometry:
     if not isinstance(coordinates, list) or not coordinates:
         raise OutlineError(f"{kind} の座標（coordinates）がありません")
     polygons = [coordinates] if kind == "Polygon" else coordinates
+    # Count before any work: the checks below cost more than linear time in the vertices.
+    if raw_vertex_count(polygons) > MAX_VERTICES:
+        raise OutlineError(f"頂点が多すぎます（{MAX_VERTICES:,}個まで）")
     normalised: list[PolygonCoords] = []
     total = 0
     for p, polygon in enumerate(polygons, start=1):
@@ -120,6 +128,19 @@ def validate_geometry(obj: Any) -> Geometry:
     if kind == "Polygon":
         return {"type": "Polygon", "coordinates": _lists(normalised[0])}
     return {"type": "MultiPolygon", "coordinates": [_lists(p) for p in normalised]}
+
+
+def raw_vertex_count(polygons: Any) -> int:
+    """Positions in unvalidated polygon coordinates (a closing position not counted)."""
+    total = 0
+    if not isinstance(polygons, list):
+        return 0
+    for polygon in polygons:
+        if isinstance(polygon, list):
+            for ring in polygon:
+                if isinstance(ring, list):
+                    total += max(len(ring) - 1, 0)
+    return total
 
 
 def _lists(rings: PolygonCoords) -> list[list[list[float]]]:
@@ -234,15 +255,26 @@ def _first_crossing(rings: Sequence[Ring]) -> tuple[tuple[int, int], tuple[int, 
     for r, ring in enumerate(rings):
         for i in range(len(ring) - 1):
             a, b = ring[i], ring[i + 1]
-            edges.append((min(a[0], b[0]), max(a[0], b[0]), r, i, a, b))
+            edges.append(
+                (min(a[0], b[0]), max(a[0], b[0]), min(a[1], b[1]), max(a[1], b[1]), r, i, a, b)
+            )
     edges.sort(key=lambda e: e[0])
-    active: list[tuple[float, float, int, int, Position, Position]] = []
+    budget = max(MIN_CROSSING_WORK, CROSSING_WORK_PER_EDGE * len(edges))
+    active: list[tuple[float, float, float, float, int, int, Position, Position]] = []
     for edge in edges:
-        x0, _, r, i, a, b = edge
+        x0, _, y0, y1, r, i, a, b = edge
         active = [e for e in active if e[1] >= x0]
+        budget -= len(active)
+        if budget < 0:
+            raise OutlineError(
+                "区域の形が複雑すぎて検査できません（細長い辺が多数並んでいます）。"
+                "頂点を減らすか、形を単純にしてください"
+            )
         n = len(rings[r]) - 1
         for other in active:
-            _, _, r2, j, c, d = other
+            if other[3] < y0 or other[2] > y1:
+                continue  # no overlap in latitude: cannot cross
+            _, _, _, _, r2, j, c, d = other
             if r2 == r and (abs(i - j) == 1 or abs(i - j) == n - 1):
                 # Neighbours share a vertex: they overlap only when they fold back on a line.
                 if _folds_back(a, b, c, d):

@@ -25,6 +25,9 @@ from junkai.org.models import Beat, Officer
 CODE_KEYS = ("code", "beat_code", "受持区コード")
 NAME_KEYS = ("name", "beat_name", "受持区名", "受持区")
 MAX_FEATURES = 500
+#: Vertices in one import, all features together: each is checked twice (here, then by the
+#: action that saves it), so the whole file is bounded, not only each outline.
+MAX_IMPORT_VERTICES = 5 * geometry.MAX_VERTICES
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,14 @@ def _property(properties: Mapping[str, Any], keys: tuple[str, ...]) -> str:
         if isinstance(value, str | int) and str(value).strip():
             return str(value).strip()
     return ""
+
+
+def _raw_polygons(feature: dict[str, Any]) -> Any:
+    geom = feature.get("geometry")
+    if not isinstance(geom, dict):
+        return []
+    coordinates = geom.get("coordinates")
+    return [coordinates] if geom.get("type") == "Polygon" else coordinates
 
 
 @transaction.atomic
@@ -68,6 +79,13 @@ def do_import_beat_outlines(data: object, *, acting_officer: Officer) -> Outline
         raise ValidationError(["FeatureCollection に区域（features）がありません"])
     if len(features) > MAX_FEATURES:
         raise ValidationError([f"区域は一度に{MAX_FEATURES}件までです"])
+    total = sum(
+        geometry.raw_vertex_count(_raw_polygons(f)) for f in features if isinstance(f, dict)
+    )
+    if total > MAX_IMPORT_VERTICES:
+        raise ValidationError(
+            [f"頂点が多すぎます（一度の取込みで合わせて{MAX_IMPORT_VERTICES:,}個まで）"]
+        )
     by_code: dict[str, list[Beat]] = {}
     by_name: dict[str, list[Beat]] = {}
     for beat in editable:

@@ -33,6 +33,9 @@ MODES = {"walk": "徒歩", "drive": "車両"}
 MIN_HOURS, MAX_HOURS = 0.5, 12.0
 #: A start further than this from the stops is a mistyped position (swapped lat/lon, a typo).
 MAX_START_KM = 30.0
+#: How far ahead a route may be planned (the 実施日): the residents' preferred days are read
+#: for it, and nothing plans further than a year.
+MAX_DAYS_AHEAD = 366
 
 REASON_NO_LOCATION = "位置（緯度・経度）が登録されていません"
 REASON_INACTIVE = "転出・空室のため巡回の対象外です"
@@ -128,8 +131,14 @@ def clean_input(
     auto: bool = False,
 ) -> RouteInput:
     errors: dict[str, str] = {}
+    if day is not None and not today() <= day <= today() + dt.timedelta(days=MAX_DAYS_AHEAD):
+        errors["date"] = f"実施日は今日から{MAX_DAYS_AHEAD}日後までの日付で指定してください"
+        day = None
     ids = list(dict.fromkeys(household_ids or []))
-    if not auto:
+    if any(not 0 < i < 2**63 for i in ids):
+        # Past a database integer the query itself fails (a 500, not an answer).
+        errors["household_ids"] = "世帯の指定が正しくありません"
+    elif not auto:
         if not ids:
             errors["household_ids"] = "経路に入れる世帯を1件以上選んでください"
         elif len(ids) > max_stops():
@@ -341,6 +350,12 @@ def fixed_route(officer: Officer, data: RouteInput, skipped_ids: list[int] | Non
     """A route in the order given (for the print): the times recomputed, nothing reordered."""
     order = list(dict.fromkeys(data.household_ids))
     left_out = [i for i in dict.fromkeys(skipped_ids or []) if i not in order]
+    # The sheet lists what the route left out: no more than a route could hold (the page sends
+    # what it showed; a longer list would print any number of the post's households).
+    if len(left_out) > max_stops():
+        raise ValidationError(
+            {"skipped": f"経路に入らなかった世帯は{max_stops()}件までしか印刷できません"}
+        )
     households = access.access_households(officer, order + left_out)
     prefs = _preferences([h.id for h in households])
     start_s, end_s, notes = day_bounds(data)
@@ -365,6 +380,7 @@ def fixed_route(officer: Officer, data: RouteInput, skipped_ids: list[int] | Non
             early_skips[household.id] = routing.REASON_DROPPED
     if data.start is not None:
         start, label = data.start, "指定の地点"
+        _check_start(start, stops)
     else:
         start, label = default_start(officer, households)
     plan = routing.schedule(start, stops, day_start_s=start_s, day_end_s=end_s, params=params)

@@ -14,7 +14,7 @@ from io import BytesIO
 from reportlab.lib.colors import Color, black, white
 from reportlab.pdfgen.canvas import Canvas
 
-from junkai.documents.pdf import FONT, draw_footer, footer_text, new_canvas
+from junkai.documents.pdf import FONT, clip_text, draw_footer, footer_text, new_canvas
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer
 from junkai.planning import routing
@@ -41,11 +41,7 @@ ROW_H = 8.5 * MM
 
 
 def _clip(canvas: Canvas, text: str, width: float, size: float) -> str:
-    if canvas.stringWidth(text, FONT, size) <= width:
-        return text
-    while text and canvas.stringWidth(text + "…", FONT, size) > width:
-        text = text[:-1]
-    return text + "…"
+    return clip_text(canvas, text, width, size)
 
 
 def _header(canvas: Canvas, route: Route, officer: Officer, top: float, width: float) -> float:

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
 from junkai.documents.printing import record_household_prints
 from junkai.households.models import Household
 from junkai.org.models import today
@@ -47,8 +49,27 @@ FORM_FIELDS = {
 }
 
 
+def _id(value: str) -> int | None:
+    """An id as sent by the page: ASCII digits that fit a database integer, else None.
+
+    (str.isdigit admits "²", which int() refuses, and int() admits digits past any id.)"""
+    value = value.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.strip().isdigit()]
+    return [i for i in map(_id, values) if i is not None]
+
+
+def _id_list(text: str, field: str) -> list[int]:
+    """Comma-separated ids (the sheet's order and left-out lists); any bad one is a 422."""
+    tokens = [t for t in text.split(",") if t.strip()]
+    ids = _ids(tokens)
+    if len(ids) != len(tokens):
+        raise ValidationError({field: "世帯の指定が正しくありません"})
+    return ids
 
 
 def _float(value: str | None) -> float | None:
@@ -59,7 +80,7 @@ def _float(value: str | None) -> float | None:
 
 
 def _input(data: QueryDict, *, auto: bool, household_ids: list[int] | None = None) -> RouteInput:
-    bad_ids = [v for v in data.getlist("household") if not v.strip().isdigit()]
+    bad_ids = [v for v in data.getlist("household") if _id(v) is None]
     if bad_ids:
         raise ValidationError({"household_ids": "世帯の指定が正しくありません"})
     return clean_input(
@@ -119,8 +140,25 @@ def route_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 FORM_FIELDS.get(k, k): " ".join(v) for k, v in error.message_dict.items()
             }
             return render(request, "planning/route_form.html", context, status=422)
+        _record_shown(request, route)
         return _render_route(request, route, data)
     return render(request, "planning/route_form.html", _form_context(request))
+
+
+def _record_shown(request: AuthenticatedHttpRequest, route: Route) -> None:
+    """The page shows each household's address, name and preferred times (card contents):
+    a read of each, on each household's own 閲覧記録 (ROUTE_PLANNED names them only by id in
+    its details, which the access log does not search)."""
+    officer = request.user
+    with transaction.atomic():
+        for household in [s.household for s in route.stops] + [x.household for x in route.skipped]:
+            record(
+                EventType.READ_HOUSEHOLD,
+                actor=officer,
+                obj=household,
+                station_id=household.station_id,
+                purpose="巡回経路の作成",
+            )
 
 
 def map_data(route: Route) -> dict[str, Any]:
@@ -182,19 +220,19 @@ def route_sheet(request: AuthenticatedHttpRequest) -> HttpResponse:
     Every household on it is recorded as printed (PRINT_FORM, form 巡回経路表).
     """
     officer = request.user
-    order = _ids(request.POST.get("order", "").split(","))
-    skipped = _ids(request.POST.get("skipped", "").split(","))
     try:
+        order = _id_list(request.POST.get("order", ""), "household_ids")
+        skipped = _id_list(request.POST.get("skipped", ""), "skipped")
         if not order:
             raise ValidationError({"household_ids": "経路に世帯がありません"})
         data = _input(request.POST, auto=False, household_ids=order)
+        route = fixed_route(officer, data, skipped)
     except ValidationError as error:
         return HttpResponse(
             "　".join(" ".join(v) for v in error.message_dict.values()),
             status=422,
             content_type="text/plain; charset=utf-8",
         )
-    route = fixed_route(officer, data, skipped)
     pdf = route_sheet_pdf(route, officer)
     with transaction.atomic():
         record_household_prints(
@@ -204,4 +242,6 @@ def route_sheet(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="route-{route.day:%Y%m%d}.pdf"'
+    # Addresses and names on paper are in custody (第5); a copy in a browser or proxy cache is not.
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -11,7 +11,7 @@ import datetime as dt
 from io import BytesIO
 from typing import Any, ClassVar
 
-from django.test import Client
+from django.test import Client, SimpleTestCase
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -366,7 +366,11 @@ class CheckoutTests(FormsTestCase):
         )
 
     def test_bad_month_is_422(self) -> None:
-        for bad, message in (("2026-13", "対象月が正しくありません"), ("13月", "2026-05 の形式")):
+        for bad, message in (
+            ("2026-13", "対象月が正しくありません"),
+            ("13月", "2026-05 の形式"),
+            ("9999-12", "未来の月"),  # had no next month: a 500
+        ):
             response = self.get("officer1a", self.url(), month=bad)
             self.assertEqual(response.status_code, 422)
             self.assertIn(message, response.json()["errors"]["month"])
@@ -424,6 +428,13 @@ class DataUseTests(FormsTestCase):
         response = self.get("kacho", self.url(), **{"to": "2026-02-30"})
         self.assertEqual(response.status_code, 422)
         self.assertIn("存在しない日付", response.json()["errors"]["to"])
+        # The last day there is (was a 500: no day after it), and every entry since 2000.
+        response = self.get("kacho", self.url(), **{"to": "9999-12-31"})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("までの日付で指定してください", response.json()["errors"]["to"])
+        response = self.get("kacho", self.url(), **{"from": "2000-01-01"})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("366日以内", response.json()["errors"]["to"])
         self.assertEqual(self.prints(self.aoki, "第7号様式"), [])
 
     def test_a_post_officer_prints_his_posts_entries_only(self) -> None:
@@ -436,3 +447,24 @@ class DataUseTests(FormsTestCase):
         self.assert_hidden(self.url(), "hq", "staff")
         other = f"/api/v1/stations/{self.other['station'].id}/data-uses.pdf"
         self.assert_hidden(other, "chief", "kacho", "officer1a")
+
+
+class ClipTextTests(SimpleTestCase):
+    def test_a_long_field_is_cut_to_fit_at_once_not_a_character_at_a_time(self) -> None:
+        import time
+        from io import BytesIO
+
+        from junkai.documents.pdf import FONT, clip_text, new_canvas
+
+        canvas = new_canvas(BytesIO(), title="test")
+        self.assertEqual(clip_text(canvas, "駅前町1丁目", 200, 9), "駅前町1丁目")
+        short = clip_text(canvas, "巡回連絡カード" * 10, 60, 9)
+        self.assertTrue(short.endswith("…"))
+        self.assertLessEqual(canvas.stringWidth(short, FONT, 9), 60)
+        # One character more would not fit: the longest prefix, as before.
+        longer = "巡回連絡カード" * 10
+        self.assertGreater(canvas.stringWidth(longer[: len(short)] + "…", FONT, 9), 60)
+        started = time.perf_counter()
+        clipped = clip_text(canvas, "あ" * 20_000, 100, 9)
+        self.assertLess(time.perf_counter() - started, 1.0)
+        self.assertLessEqual(canvas.stringWidth(clipped, FONT, 9), 100)

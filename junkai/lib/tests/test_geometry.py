@@ -122,6 +122,32 @@ class ParseTests(SimpleTestCase):
         geometry.parse_outline(polygon(ring))
         self.assertLess(time.perf_counter() - started, 2.0)
 
+    def test_too_many_vertices_is_refused_before_any_other_check(self) -> None:
+        # A huge ring is counted first, not walked vertex by vertex and edge by edge.
+        n = geometry.MAX_VERTICES * 5
+        ring = [[131.0, 33.0], [131.01, 33.01], [131.01, 33.0], [131.0, 33.01]]
+        ring += [[131.0 + k * 1e-7, 33.02] for k in range(n)]
+        started = time.perf_counter()
+        self.assertRefused(polygon(ring), "頂点が多すぎます")
+        self.assertLess(time.perf_counter() - started, 0.5)
+
+    def test_a_comb_of_long_edges_is_refused_quickly_not_checked_for_minutes(self) -> None:
+        # Thousands of long parallel edges (valid, but every edge overlaps every other in
+        # longitude): the sweep degenerates to all pairs, ~1 min of CPU at 8,000 vertices.
+        ring: list[list[float]] = []
+        for k in range(2000):
+            y = 33.0 + k * 2e-5
+            ring += [[131.0, y], [131.01, y], [131.01, y + 1e-5], [131.001, y + 1e-5]]
+        ring += [[130.999, 33.0 + 4000 * 1e-5 + 2e-5], [130.999, 33.0]]
+        started = time.perf_counter()
+        self.assertRefused(polygon(ring), "複雑すぎて")
+        self.assertLess(time.perf_counter() - started, 2.0)
+
+    def test_many_polygons_share_the_vertex_limit(self) -> None:
+        small = [[131.0, 33.0], [131.0001, 33.0], [131.0001, 33.0001], [131.0, 33.0]]
+        many = [[[[p[0] + k * 0.001, p[1]] for p in small]] for k in range(7000)]
+        self.assertRefused({"type": "MultiPolygon", "coordinates": many}, "頂点が多すぎます")
+
 
 class QuestionTests(SimpleTestCase):
     def test_contains_respects_holes_and_multipolygons(self) -> None:

@@ -464,6 +464,24 @@ class OutlineImportTests(MapTestCase):
         self.assertIsNone(self.k1().outline)
         self.assertEqual(self.events(EventType.BEAT_OUTLINE_SAVED), 0)
 
+    def test_an_import_is_bounded_in_vertices_as_a_whole_not_only_per_outline(self) -> None:
+        import math
+
+        n = 19_000  # each outline under the limit of one outline
+        ring = [
+            [round(131.6 + 0.01 * math.cos(2 * math.pi * k / n), 6),
+             round(33.2 + 0.01 * math.sin(2 * math.pi * k / n), 6)]
+            for k in range(n)
+        ]  # fmt: skip
+        circle = {"type": "Polygon", "coordinates": [ring]}
+        upload = SimpleUploadedFile(
+            "beats.geojson",
+            self.collection(*(self.feature(circle, code=f"K{k}") for k in range(6))).encode(),
+        )
+        response = self.client_for("kacho").post("/beats/outlines/import/", {"file": upload})
+        self.assertContains(response, "一度の取込みで合わせて100,000個まで", status_code=422)
+        self.assertEqual(self.events(EventType.BEAT_OUTLINE_SAVED), 0)
+
     def test_not_a_feature_collection(self) -> None:
         response = self.client_for("kacho").post(
             "/beats/outlines/import/", {"geojson": json.dumps(POLYGON)}

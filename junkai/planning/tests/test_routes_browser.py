@@ -58,3 +58,25 @@ class RouteBrowserTests(BrowserTestCase):
         self.assertIn("/routes/sheet.pdf", sheet.url)
         sheet.close()
         self.assertEqual(outside, [])
+
+    def test_an_address_with_markup_shows_as_text_in_the_map_tooltip(self) -> None:
+        """Leaflet puts a tooltip string into the page as HTML: the address must be escaped."""
+        beat = Beat.objects.get(post__station__code="DEMO01", code="K1-1")
+        hostile = door(beat, 7, 120, 80)
+        Household.objects.filter(pk=hostile.pk).update(
+            town='<img src=x onerror="window.__xss=1">町'
+        )
+        page = self.page
+        self.sign_in("officer1a")
+        page.wait_for_url(f"{self.live_server_url}/")
+        page.goto(f"{self.live_server_url}/routes/")
+        page.check(f"#hh{hostile.id}")
+        page.fill("#id_start_time", "10:00")
+        page.get_by_role("button", name="選んだ世帯で経路を作る").last.click()
+        page.wait_for_selector(".route-stop")
+        # The start may sit on the stop: open the tooltip as a pointer over the marker would.
+        page.locator(".leaflet-marker-icon.route-stop").dispatch_event("mouseover")
+        page.wait_for_selector(".leaflet-tooltip")
+        self.assertIn("<img", page.inner_text(".leaflet-tooltip"))
+        self.assertEqual(page.locator(".leaflet-tooltip img").count(), 0)
+        self.assertIsNone(page.evaluate("window.__xss"))

@@ -74,6 +74,24 @@ class RoutePageTests(RouteTestCase):
         self.assertIn("巡回経路表を印刷", page)
         self.assertIn(f'name="order" value="{",".join(map(str, order))}"', page)
 
+    def test_each_household_shown_on_the_route_is_on_its_own_access_log(self) -> None:
+        from junkai.access import household_access_log
+
+        before = self.last_seq()
+        chosen = [*self.high, self.night_only]
+        response = self.client.post(
+            "/routes/",
+            {"household": [h.id for h in chosen], "start_time": "10:00", "hours": "3"},
+        )
+        self.assertEqual(response.status_code, 200)
+        for household in chosen:  # the stops and the one left out, all named on the page
+            log = household_access_log(household).filter(seq__gt=before)
+            self.assertEqual(
+                [(e.event_type, e.purpose) for e in log],
+                [(EventType.READ_HOUSEHOLD, "巡回経路の作成")],
+                household,
+            )
+
     def test_auto_pick(self) -> None:
         response = self.client.post(
             "/routes/", {"auto": "1", "start_time": "10:00", "hours": "4", "mode": "drive"}
@@ -135,6 +153,7 @@ class RoutePageTests(RouteTestCase):
         )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], "application/pdf")
+        self.assertIn("no-store", response["Cache-Control"])
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
         self.assertIn("巡回経路表", text)
         self.assertIn("経路略図", text)
@@ -167,3 +186,45 @@ class RoutePageTests(RouteTestCase):
         self.assertEqual(response.status_code, 422)
         self.assertIn("経路に世帯がありません", response.content.decode())
         self.assertEqual(self.client.get("/routes/sheet.pdf").status_code, 405)
+
+    def test_ids_that_are_not_ids_are_422_not_a_server_error(self) -> None:
+        # "²" passes str.isdigit but not int(); 20 digits pass int() but not the database.
+        for bad in ("²", "9" * 20):
+            with self.subTest(bad=bad):
+                response = self.client.post("/routes/", {"household": [bad], "start_time": "10:00"})
+                self.assertContains(response, "世帯の指定が正しくありません", status_code=422)
+                for field in ("order", "skipped"):
+                    response = self.client.post(
+                        "/routes/sheet.pdf",
+                        {"order": str(self.high[0].id), field: bad, "start_time": "10:00"},
+                    )
+                    self.assertEqual(response.status_code, 422, field)
+                    self.assertIn("世帯の指定が正しくありません", response.content.decode())
+
+    def test_the_sheet_bounds_the_left_out_list_and_checks_the_start(self) -> None:
+        # The left-out list is printed (and each household recorded as printed): it may not be
+        # longer than a route, or one POST prints any number of the post's doors.
+        before = self.last_seq()
+        response = self.client.post(
+            "/routes/sheet.pdf",
+            {
+                "order": str(self.high[0].id),
+                "skipped": ",".join(str(i) for i in range(1, 5000)),
+                "start_time": "10:00",
+            },
+        )
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("経路に入らなかった世帯は100件まで", response.content.decode())
+        # A start in Tokyo for doors in Oita: refused as on the page, not printed.
+        response = self.client.post(
+            "/routes/sheet.pdf",
+            {
+                "order": str(self.high[0].id),
+                "start_time": "10:00",
+                "start_lat": "35.68",
+                "start_lon": "139.76",
+            },
+        )
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("km以内", response.content.decode())
+        self.assertEqual(self.events(before, EventType.PRINT_FORM), [])

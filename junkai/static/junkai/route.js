@@ -9,9 +9,16 @@
     return;
   }
   var data = JSON.parse(source.textContent);
+  // Labels carry addresses as typed (by officers, or imported): text, never markup, since
+  // Leaflet puts a tooltip's string into the page as HTML.
+  function escapeHTML(text) {
+    var div = document.createElement("div");
+    div.textContent = text == null ? "" : String(text);
+    return div.innerHTML;
+  }
   var map = L.map(element, { zoomSnap: 0.25, attributionControl: Boolean(data.tiles) });
   if (data.tiles) {
-    L.tileLayer(data.tiles, { maxZoom: 18, attribution: data.attribution }).addTo(map);
+    L.tileLayer(data.tiles, { maxZoom: 18, attribution: escapeHTML(data.attribution) }).addTo(map);
   } else {
     element.classList.add("no-tiles");
   }
@@ -35,7 +42,7 @@
       title: stop.label,
       keyboard: false,
     })
-      .bindTooltip(stop.label)
+      .bindTooltip(escapeHTML(stop.label))
       .addTo(map);
   });
   map.fitBounds(L.latLngBounds(line), { padding: [24, 24], maxZoom: 18 });
