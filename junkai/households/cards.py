@@ -268,6 +268,28 @@ def _change(field: str, path: str, label: str, old: Any, new: Any) -> dict[str, 
     return {"field": path, "label": label, "old": before, "new": after}
 
 
+def _creation(new: CardData) -> list[dict[str, Any]]:
+    """diff(None, new): every field the new card fills, old None (the first revision of each
+    imported card, so kept to the fields that are there)."""
+    changes = []
+    for field in CARD_FIELDS:
+        after = _shown(field, new.get(field))
+        if after is not None:
+            changes.append({"field": field, "label": LABELS[field], "old": None, "new": after})
+    for key, fields in (
+        ("residents", RESIDENT_FIELDS),
+        ("contacts", CONTACT_FIELDS),
+        ("vehicles", VEHICLE_FIELDS),
+    ):
+        for i, row in enumerate(new.get(key) or []):
+            for field in fields:
+                after = _shown(field, row.get(field))
+                if after is not None:
+                    path, label = _item(key, i, field)
+                    changes.append({"field": path, "label": label, "old": None, "new": after})
+    return changes
+
+
 @functools.cache
 def _item(key: str, i: int, field: str) -> tuple[str, str]:
     """("residents.0.phone", "世帯員1の電話"): the same few hundred strings for every card."""
@@ -276,8 +298,9 @@ def _item(key: str, i: int, field: str) -> tuple[str, str]:
 
 def diff(old: CardData | None, new: CardData) -> list[dict[str, Any]]:
     """Each change as {field, label, old, new}; list items by position ("residents.0.phone")."""
+    if old is None:
+        return _creation(new)
     changes: list[dict[str, Any] | None] = []
-    old = old or {}
     for field in CARD_FIELDS:
         changes.append(_change(field, field, LABELS[field], old.get(field), new.get(field)))
     for key, fields in (

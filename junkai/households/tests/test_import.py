@@ -104,6 +104,21 @@ class ImportTest(PersonaTestCase):
         revision = CardRevision.objects.get(card=card)
         self.assertEqual((revision.version, revision.basis), (1, RevisionBasis.NEW))
         self.assertIn("residents.2.name", [c["field"] for c in revision.changes])
+        # The first revision lists each filled field, old → new, in words, and nothing empty.
+        self.assertIn(
+            {
+                "field": "residents.0.birth_date",
+                "label": "世帯員1の生年月日",
+                "old": None,
+                "new": "1970-06-01",
+            },
+            revision.changes,
+        )
+        self.assertIn(
+            {"field": "residents.0.sex", "label": "世帯員1の性別", "old": None, "new": "男"},
+            revision.changes,
+        )
+        self.assertTrue(all(c["old"] is None and c["new"] for c in revision.changes))
 
         self.assertEqual(Household.objects.get(name="鈴木 キヨ").category, Category.ELDERLY)
         self.assertEqual(Household.objects.get(name="田中商店").category, Category.BUSINESS)
