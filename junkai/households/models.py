@@ -98,10 +98,18 @@ def format_address(town: str, chome: str, banchi: str, go: str) -> str:
 class Household(models.Model):
     """One door (各戸): a home or a business of a beat."""
 
-    beat = models.ForeignKey(Beat, on_delete=models.PROTECT, related_name="households")
+    # No index of their own on beat, post and station: the composite indexes below lead with
+    # each, and every index costs each of the 500,000 rows of a prefecture's import.
+    beat = models.ForeignKey(
+        Beat, on_delete=models.PROTECT, related_name="households", db_index=False
+    )
     # Copies of beat.post / beat.post.station: the scope filter is then one indexed column.
-    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="households")
-    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="households")
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="households", db_index=False
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, related_name="households", db_index=False
+    )
     building = models.ForeignKey(
         Building, on_delete=models.PROTECT, null=True, blank=True, related_name="households"
     )
@@ -332,7 +340,10 @@ class RevisionBasis(models.TextChoices):
 class CardRevision(models.Model):
     """補正: who changed a card, when, on what basis, and each field old → new."""
 
-    card = models.ForeignKey(ContactCard, on_delete=models.PROTECT, related_name="revisions")
+    # Indexed by card_revision_version_unique (card, version).
+    card = models.ForeignKey(
+        ContactCard, on_delete=models.PROTECT, related_name="revisions", db_index=False
+    )
     version = models.PositiveIntegerField("版")
     revised_at = models.DateTimeField("補正日時", default=timezone.now)
     revised_by = models.ForeignKey(
