@@ -177,9 +177,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 # axes.W006 asks to lock by IP address too. The requirement is per username: police terminals
 # share addresses behind NAT, and an IP lock would shut a whole 交番 out after one officer's typos.
-# models.W040: the residents' covering index (INCLUDE) is for PostgreSQL's index-only scans;
-# SQLite has no INCLUDE and searches through the post_id index instead, as intended.
-SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W040"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_LOCKOUT_CALLABLE = "junkai.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
