@@ -223,11 +223,22 @@ class ContactCard(models.Model):
     version = models.PositiveIntegerField("版", default=1)
     updated_at = models.DateTimeField(default=timezone.now)
     disposed_at = models.DateTimeField(null=True, blank=True)
+    # Never searched by (the disposal shows on its card); an index would cost every new card.
     disposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     disposal_witness = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     disposal_reason = models.CharField(max_length=200, blank=True)
 
@@ -264,8 +275,9 @@ class Resident(models.Model):
     """世帯員."""
 
     card = models.ForeignKey(ContactCard, on_delete=models.CASCADE, related_name="residents")
-    # Copy of card.household.post: search filters residents by scope without a join.
-    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="+")
+    # Copy of card.household.post: search filters residents by scope without a join (through
+    # resident_search_keys, which leads with it: no index of its own).
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="+", db_index=False)
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField("氏名", max_length=60)
     kana = models.CharField("ふりがな", max_length=80, blank=True)
