@@ -75,7 +75,7 @@ from junkai.visits.models import (
     SchedulePolicy,
     Visit,
 )
-from junkai.visits.schedule import current_policy
+from junkai.visits.schedule import covered_q, current_policy
 
 #: A post counts as 点検予定 when its last 巡視・点検 is this many days ago or more (or none).
 INSPECTION_DUE_DAYS = 90
@@ -185,18 +185,6 @@ class Tally:
 
 def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
-
-
-def covered_q(policy: SchedulePolicy, day: dt.date) -> Q:
-    """Met within the interval of the household's category (leaders: the shorter interval)."""
-    where = Q()
-    for category in CATEGORIES:
-        for leader in (False, True):
-            months = policy.months_for(category, leader=leader)
-            since = _start_of(add_months(day, -months))
-            leader_q = ~Q(leader_role="") if leader else Q(leader_role="")
-            where |= Q(category=category, last_met_at__gte=since) & leader_q
-    return where
 
 
 def household_tallies(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
 from django.utils import timezone
 
-from junkai.households.models import Household
+from junkai.households.models import Category, Household
 from junkai.lib.dates import add_months
 from junkai.visits.models import Outcome, SchedulePolicy
 
@@ -42,3 +43,19 @@ def refresh_due(household: Household, policy: SchedulePolicy | None = None) -> d
     household.next_due = due_date(household, policy or current_policy())
     household.save(update_fields=["next_due"])
     return household.next_due
+
+
+def covered_q(policy: SchedulePolicy, day: dt.date) -> Q:
+    """Households contacted within their interval on `day`: last face-to-face contact (MET)
+    no longer ago than their category's interval (leaders: the shorter one). An absence does
+    not count. The one definition of coverage (実施率), for the dashboards and the handover."""
+    where = Q()
+    for category in Category.values:
+        for leader in (False, True):
+            months = policy.months_for(category, leader=leader)
+            since = dt.datetime.combine(
+                add_months(day, -months), dt.time.min, tzinfo=timezone.get_current_timezone()
+            )
+            leader_q = ~Q(leader_role="") if leader else Q(leader_role="")
+            where |= Q(category=category, last_met_at__gte=since) & leader_q
+    return where

@@ -46,7 +46,7 @@ from junkai.visits.models import (
     SchedulePolicy,
     Visit,
 )
-from junkai.visits.schedule import current_policy
+from junkai.visits.schedule import covered_q, current_policy
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: How many households a handover list shows before pointing to the beat's full list.
@@ -519,8 +519,9 @@ def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
 
 
 def _coverage(households: QuerySet[Household], now: dt.date) -> dict[str, Any]:
-    """Per category: households, those met within their interval, overdue ones."""
-    covered = Q(last_met_at__isnull=False, next_due__gte=now)
+    """Per category: households, those met within their interval (schedule.covered_q, as the
+    dashboards count them), overdue ones."""
+    covered = covered_q(current_policy(), now)
     rows = {
         row["category"]: row
         for row in households.order_by()

@@ -255,6 +255,23 @@ class HandoverTests(PlanningTestCase):
             self.aoki.beat, acting_officer=self.officer("officer1a"), text="青木さん宅は土日に在宅"
         )
 
+    def test_an_absence_does_not_make_an_overdue_household_covered(self) -> None:
+        # Met 13 months ago (a 家庭: 12-month interval), found absent today: the absence sets
+        # the next try two weeks out, but the household is not covered (as the dashboards say).
+        long_ago = timezone.localtime().replace(hour=10, minute=0) - dt.timedelta(days=400)
+        actions.do_record_visit(
+            self.aoki, acting_officer=self.officer("officer1a"), started_at=long_ago,
+            outcome="MET", guidance_topics=[1],
+        )  # fmt: skip
+        self.visit(self.aoki, outcome="ABSENT")
+        self.aoki.refresh_from_db()
+        self.assertGreaterEqual(self.aoki.next_due, today())
+        coverage = self.client_for("officer1b").get(self.url()).context["coverage"]
+        self.assertEqual(coverage["total"]["covered"], 0)
+        self.visit(self.aoki)
+        coverage = self.client_for("officer1b").get(self.url()).context["coverage"]
+        self.assertEqual(coverage["total"]["covered"], 1)
+
     def test_handover_shows_the_records_of_the_beat(self) -> None:
         self.prepare()
         page = self.client_for("officer1b").get(self.url())
