@@ -265,6 +265,7 @@ class HandoverTests(PlanningTestCase):
         )  # fmt: skip
         self.visit(self.aoki, outcome="ABSENT")
         self.aoki.refresh_from_db()
+        assert self.aoki.next_due is not None
         self.assertGreaterEqual(self.aoki.next_due, today())
         coverage = self.client_for("officer1b").get(self.url()).context["coverage"]
         self.assertEqual(coverage["total"]["covered"], 0)
