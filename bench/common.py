@@ -1,8 +1,10 @@
-"""A throw-away database for a benchmark (Django's test database, created and dropped)."""
+"""What the benchmarks share: a throw-away database (Django's test database, created and
+dropped) and the one way their timings are printed."""
 
 from __future__ import annotations
 
 import os
+import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,3 +26,13 @@ def bench_database() -> Iterator[str]:
         yield f"{connection.vendor} ({connection.settings_dict['NAME']})"
     finally:
         teardown_databases(config, verbosity=0)
+
+
+def figures(name: str, seconds: list[float]) -> str:
+    """Timings as one line: count, median, 95th percentile and worst, in milliseconds."""
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
+    return (
+        f"{name}: n={len(ms)} p50 {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {ms[-1]:.1f} ms"
+    )

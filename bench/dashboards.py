@@ -19,21 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 import django
 
-
-def _figures(name: str, seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
-    return (
-        f"{name}: n={len(ms)} p50 {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
-        f"max {ms[-1]:.1f} ms"
-    )
+from bench.common import figures as timings
 
 
 def _timed(call: Callable[[], Any], count: int) -> list[float]:
@@ -62,7 +54,7 @@ def build(households: int, years: int) -> None:
         t0 = time.perf_counter()
         do_take_month_snapshot(month)
         seconds.append(time.perf_counter() - t0)
-    print(_figures("dashboard-snapshot (one month, from the visits)", seconds))
+    print(timings("dashboard-snapshot (one month, from the visits)", seconds))
 
 
 def measure(pages: int, *, reuse: bool) -> None:
@@ -120,24 +112,24 @@ def measure(pages: int, *, reuse: bool) -> None:
         board = figures.board(station)
         figures.trend(station_ids=[station.id], live=board.total)
 
-    print(_figures("station dashboard query (figures.board + trend)", _timed(station_query, pages)))
+    print(timings("station dashboard query (figures.board + trend)", _timed(station_query, pages)))
     station_page = page(
         f"/dashboard/stations/{station.id}/", views.station_dashboard, chief, station_id=station.id
     )
-    print(_figures("station dashboard page (view + template)", _timed(station_page, pages)))
+    print(timings("station dashboard page (view + template)", _timed(station_page, pages)))
 
     def hq_query() -> None:
         _, total = figures.hq_board()
         figures.trend(live=total)
 
     hq_pages = max(10, pages // 3)
-    print(_figures("HQ dashboard query (figures.hq_board + trend)", _timed(hq_query, hq_pages)))
+    print(timings("HQ dashboard query (figures.hq_board + trend)", _timed(hq_query, hq_pages)))
     chief.is_superuser = True  # in memory only: HQ's page for a superuser, nothing saved
     hq_page = page("/dashboard/hq/", views.hq_dashboard, chief)
     settings.JUNKAI_DASHBOARD_HQ_SECONDS = 0
-    print(_figures("HQ dashboard page, computed each time", _timed(hq_page, hq_pages)))
+    print(timings("HQ dashboard page, computed each time", _timed(hq_page, hq_pages)))
     settings.JUNKAI_DASHBOARD_HQ_SECONDS = figures.HQ_CACHE_SECONDS
-    print(_figures("HQ dashboard page, figures cached (≤ 1 min old)", _timed(hq_page, pages)))
+    print(timings("HQ dashboard page, figures cached (≤ 1 min old)", _timed(hq_page, pages)))
 
 
 def main() -> None:

@@ -25,14 +25,7 @@ from typing import Any
 
 import django
 
-
-def _figures(name: str, seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
-    return (
-        f"{name}: n={len(ms)} p50 {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
-        f"max {ms[-1]:.1f} ms"
-    )
+from bench.common import bench_database, figures
 
 
 def _queries(residents: list[tuple[str, str, str]], rng: random.Random, count: int) -> list[str]:
@@ -165,7 +158,7 @@ def run_reads(queries_per_persona: int, page_loads: int, seed: int) -> None:
 
         seconds = _timed(search, queries)
         print(
-            _figures(f"search as {persona}", seconds) + f" (mean {statistics.mean(hits):.1f} hits)"
+            figures(f"search as {persona}", seconds) + f" (mean {statistics.mean(hits):.1f} hits)"
         )
 
     beats = list(Beat.objects.filter(post_id=post_id).order_by("code"))
@@ -186,7 +179,7 @@ def run_reads(queries_per_persona: int, page_loads: int, seed: int) -> None:
     query(beats[0])
     loads = [beats[i % len(beats)] for i in range(page_loads)]
     seconds = _timed(query, loads)
-    print(_figures("beat list ORM query (households + card status)", seconds))
+    print(figures("beat list ORM query (households + card status)", seconds))
     try:
         reverse("beat_households", args=[beats[0].id])
     except NoReverseMatch:
@@ -207,7 +200,7 @@ def run_reads(queries_per_persona: int, page_loads: int, seed: int) -> None:
 
     seconds = _timed(page, loads)
     print(
-        _figures("beat list page GET /beats/<id>/households/", seconds) + f" ({connection.vendor})"
+        figures("beat list page GET /beats/<id>/households/", seconds) + f" ({connection.vendor})"
     )
 
 
@@ -237,8 +230,6 @@ def main() -> None:
         print(f"backend: {connection.vendor} ({connection.settings_dict['NAME']}), reused")
         run_reads(args.queries, args.pages, args.seed)
         return
-    from bench.common import bench_database
-
     with bench_database() as backend:
         _allow_test_client()
         print(f"backend: {backend}")

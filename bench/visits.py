@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import time
 
 import django
 
-
-def _figures(name: str, seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
-    return f"{name}: n={len(ms)} p50 {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms"
+from bench.common import figures
 
 
 def main() -> None:
@@ -61,7 +56,7 @@ def main() -> None:
         t0 = time.perf_counter()
         rows = list(due_households(households, until)[:500])
         query.append(time.perf_counter() - t0)
-    print(_figures(f"work list query ({len(rows)} rows due)", query))
+    print(figures(f"work list query ({len(rows)} rows due)", query))
 
     client = Client()
     client.force_login(officer)
@@ -74,7 +69,7 @@ def main() -> None:
         response = client.get("/worklist/")
         page.append(time.perf_counter() - t0)
         assert response.status_code == 200
-    print(_figures("work list page GET /worklist/", page))
+    print(figures("work list page GET /worklist/", page))
 
     # Yesterday 10:00 local: daytime (no night approval) and not in the future.
     started = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
@@ -91,7 +86,7 @@ def main() -> None:
             guidance_topics=[1, 2],
         )
         record.append(time.perf_counter() - t0)
-    print(_figures("recording a visit (do_record_visit, committed)", record))
+    print(figures("recording a visit (do_record_visit, committed)", record))
 
 
 if __name__ == "__main__":

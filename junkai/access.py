@@ -95,6 +95,15 @@ def own_beats(officer: Officer) -> QuerySet[Beat]:
     return Beat.objects.filter(id__in=ids)
 
 
+def _section_chief_stations(officer: Officer) -> set[int]:
+    """Stations whose 地域課長 (MANAGER at the station, no post) the officer is."""
+    return {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role == Role.MANAGER and a.post_id is None and a.station_id is not None
+    }
+
+
 def posts_writable_by(officer: Officer | Any) -> QuerySet[Post]:
     """Posts whose cards the officer may create and correct.
 
@@ -108,26 +117,36 @@ def posts_writable_by(officer: Officer | Any) -> QuerySet[Post]:
         for a in officer.current_assignments()
         if a.post_id is not None and a.role in POST_ROLES
     }
-    station_ids = {
-        a.station_id
-        for a in officer.current_assignments()
-        if a.role == Role.MANAGER and a.post_id is None
-    }
-    return Post.objects.filter(Q(id__in=post_ids) | Q(station_id__in=station_ids))
+    return Post.objects.filter(
+        Q(id__in=post_ids) | Q(station_id__in=_section_chief_stations(officer))
+    )
 
 
 def can_write_post(officer: Officer, post_id: int) -> bool:
     return posts_writable_by(officer).filter(id=post_id).exists()
 
 
-def households_visible_to(officer: Officer | Any) -> QuerySet[Household]:
-    """The households whose personal data the officer may see (not yet a recorded read)."""
+def _unit_scope(officer: Officer | Any) -> Q | None:
+    """Rows kept by a station or a post (station_id, post_id) in the officer's scope; None
+    when he has none."""
     scope = scope_of(officer)
     if scope.empty:
-        return Household.objects.none()
-    return Household.objects.filter(
-        Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
-    )
+        return None
+    return Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+
+
+def _register_scope(officer: Officer | Any) -> Q | None:
+    """Rows whose post falls in the officer's scope; None when he has none."""
+    scope = scope_of(officer)
+    if scope.empty:
+        return None
+    return Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
+
+
+def households_visible_to(officer: Officer | Any) -> QuerySet[Household]:
+    """The households whose personal data the officer may see (not yet a recorded read)."""
+    in_scope = _unit_scope(officer)
+    return Household.objects.none() if in_scope is None else Household.objects.filter(in_scope)
 
 
 def access_household(
@@ -230,13 +249,9 @@ def outline_editable_posts(officer: Officer | Any) -> QuerySet[Post]:
     and the station's 地域課長 for every post of his station, 幹部交番 included."""
     if not getattr(officer, "is_authenticated", False) or not officer.is_active:
         return Post.objects.none()
-    station_ids = {
-        a.station_id
-        for a in officer.current_assignments()
-        if a.role == Role.MANAGER and a.post_id is None
-    }
     return Post.objects.filter(
-        Q(id__in=managed_posts(officer).values("id")) | Q(station_id__in=station_ids)
+        Q(id__in=managed_posts(officer).values("id"))
+        | Q(station_id__in=_section_chief_stations(officer))
     )
 
 
@@ -281,15 +296,12 @@ def access_building(officer: Officer, building_id: int) -> Building:
     """An apartment building (アパート等) of a post in the officer's scope; 404 otherwise.
 
     The caller records what it shows of the households living there."""
-    scope = scope_of(officer)
+    in_scope = _register_scope(officer)
     building = (
-        Building.objects.filter(
-            Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids),
-            id=building_id,
-        )
+        Building.objects.filter(in_scope, id=building_id)
         .select_related("post", "post__station", "beat")
         .first()
-        if not scope.empty
+        if in_scope is not None
         else None
     )
     if building is None:
@@ -297,17 +309,20 @@ def access_building(officer: Officer, building_id: int) -> Building:
     return building
 
 
-def access_data_use_station(officer: Officer, station_id: int) -> Station:
-    """A station whose 利用確認簿 (第7号様式) the officer reads: his station, or his post's
+def data_use_stations(officer: Officer | Any) -> QuerySet[Station]:
+    """Stations whose 利用確認簿 (第7号様式) the officer reads: his station, or his post's
     station — of which he then sees his post's entries only (`data_uses_visible_to`)."""
     scope = scope_of(officer)
-    station = (
-        Station.objects.filter(Q(id__in=scope.station_ids) | Q(posts__id__in=scope.post_ids))
-        .filter(id=station_id)
-        .first()
-        if not scope.empty
-        else None
-    )
+    if scope.empty:
+        return Station.objects.none()
+    return Station.objects.filter(
+        Q(id__in=scope.station_ids) | Q(posts__id__in=scope.post_ids)
+    ).distinct()
+
+
+def access_data_use_station(officer: Officer, station_id: int) -> Station:
+    """One of `data_use_stations`; 404 otherwise."""
+    station = data_use_stations(officer).filter(id=station_id).first()
     if station is None:
         raise _deny(officer, "org.station", station_id)
     return station
@@ -345,6 +360,24 @@ def household_access_log(household: Household) -> QuerySet[AuditEvent]:
     )
 
 
+def read_access_log(
+    officer: Officer, household: Household, *, purpose: str, limit: int
+) -> list[AuditEvent] | None:
+    """The household's 閲覧記録 (newest `limit` events) for those `may_view_access_log` admits,
+    the read recorded; None for anyone else (the caller decides whether that is a denial: the
+    household page simply shows no log, the API answers 403)."""
+    if not may_view_access_log(officer, household):
+        return None
+    record(
+        EventType.READ_ACCESS_LOG,
+        actor=officer,
+        obj=household,
+        station_id=household.station_id,
+        purpose=purpose,
+    )
+    return list(household_access_log(household)[:limit])
+
+
 def may_view_access_log(officer: Officer, household: Household) -> bool:
     """A household's access log is for its 管理責任者 and the station chief only."""
     return any(
@@ -359,10 +392,7 @@ def may_view_access_log(officer: Officer, household: Household) -> bool:
 
 def is_section_chief(officer: Officer, station_id: int) -> bool:
     """警察署地域課長 (the station's 管理責任者): approves night visits, receives reports."""
-    return any(
-        a.role == Role.MANAGER and a.post_id is None and a.station_id == station_id
-        for a in officer.current_assignments()
-    )
+    return station_id in _section_chief_stations(officer)
 
 
 def is_koban_head(officer: Officer, post_id: int) -> bool:
@@ -404,10 +434,8 @@ def access_managed_officer(viewer: Officer, officer_id: int) -> Officer:
 
 
 def _scoped(officer: Officer, model: Any, object_id: int, label: str) -> Any:
-    scope = scope_of(officer)
-    found = model.objects.filter(
-        Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids), id=object_id
-    ).first()
+    in_scope = _unit_scope(officer)
+    found = None if in_scope is None else model.objects.filter(in_scope, id=object_id).first()
     if found is None:
         raise _deny(officer, label, object_id)
     return found
@@ -435,16 +463,6 @@ def access_info_report(officer: Officer, report_id: int) -> InfoReport:
 
 
 # --- disclosures: 利用確認簿, agency requests, misuse flags (第5-4(2)) ----------------
-
-#: Roles that act for the station's 地域課 as a whole (no post).
-STATION_SECTION_ROLES = {Role.STATION_CHIEF, Role.MANAGER, Role.INSPECTOR}
-
-
-def _unit_scope(officer: Officer | Any) -> Q | None:
-    scope = scope_of(officer)
-    if scope.empty:
-        return None
-    return Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
 
 
 def data_uses_visible_to(officer: Officer | Any) -> QuerySet[DataUse]:
@@ -530,7 +548,7 @@ def recording_unit(officer: Officer | Any) -> tuple[Station, Post | None] | None
         if a.post is not None and a.role in POST_ROLES:
             return a.post.station, a.post
     for a in assignments:
-        if a.post_id is None and a.station is not None and a.role in STATION_SECTION_ROLES:
+        if a.post_id is None and a.station is not None and a.role in STATION_WIDE_ROLES:
             return a.station, None
     return None
 
@@ -544,8 +562,16 @@ def may_handle(officer: Officer, station_id: int, post_id: int | None) -> bool:
     if post_id is not None:
         return can_write_post(officer, post_id)
     return any(
-        a.role in STATION_SECTION_ROLES and a.post_id is None and a.station_id == station_id
+        a.role in STATION_WIDE_ROLES and a.post_id is None and a.station_id == station_id
         for a in officer.current_assignments()
+    )
+
+
+def may_handle_agency_request(officer: Officer, entry: AgencyRequest) -> bool:
+    """Attach the written request to, and release data for, an agency request: those who hold
+    the unit's cards (`may_handle`) and its 管理責任者, who decides on it."""
+    return may_handle(officer, entry.station_id, entry.post_id) or is_disclosure_manager(
+        officer, entry.station_id, entry.post_id
     )
 
 
@@ -627,14 +653,6 @@ def may_review_flag(officer: Officer, flag: MisuseFlag) -> bool:
 
 
 # --- registers: binders, the checkout register, keys, inspections (第5-3) ------------
-
-
-def _register_scope(officer: Officer | Any) -> Q | None:
-    """Rows whose post falls in the officer's scope; None when he has none."""
-    scope = scope_of(officer)
-    if scope.empty:
-        return None
-    return Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
 
 
 def binders_visible_to(officer: Officer | Any) -> QuerySet[Binder]:
@@ -764,10 +782,7 @@ def keeps_post(officer: Officer, post: Post) -> bool:
     """Registers a post's cabinets and binders: its custodian, its 交番所長, its manager."""
     return (
         is_custodian(officer, post.id)
-        or any(
-            a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id == post.id
-            for a in officer.current_assignments()
-        )
+        or is_koban_head(officer, post.id)
         or is_post_manager(officer, post.id)
     )
 
@@ -781,6 +796,13 @@ def may_inspect(officer: Officer, post: Post) -> bool:
     ) or is_post_manager(officer, post.id)
 
 
+def _deputies_on(post: Post, day: dt.date) -> QuerySet[KeyDeputy]:
+    """The key deputies the manager designated for the post, valid on `day`."""
+    return KeyDeputy.objects.filter(post=post, valid_from__lte=day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+    )
+
+
 def may_hold_key(officer: Officer, post: Post, day: dt.date | None = None) -> bool:
     """The key is held by the custodian, or by the deputy the manager designated (第5-3(4))."""
     day = day or today()
@@ -790,11 +812,7 @@ def may_hold_key(officer: Officer, post: Post, day: dt.date | None = None) -> bo
         .exists()
     ):
         return True
-    return (
-        KeyDeputy.objects.filter(post=post, officer=officer, valid_from__lte=day)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-        .exists()
-    )
+    return _deputies_on(post, day).filter(officer=officer).exists()
 
 
 def alert_posts(officer: Officer | Any) -> QuerySet[Post]:
@@ -825,9 +843,7 @@ def eligible_key_holders(post: Post, day: dt.date | None = None) -> QuerySet[Off
     """Who may receive the key on `day`: the custodian and the designated deputies."""
     day = day or today()
     custodians = Assignment.objects.valid_on(day).filter(post=post, role=Role.CUSTODIAN)
-    deputies = KeyDeputy.objects.filter(post=post, valid_from__lte=day).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=day)
-    )
+    deputies = _deputies_on(post, day)
     return Officer.objects.filter(
         Q(id__in=custodians.values("officer_id")) | Q(id__in=deputies.values("officer_id")),
         is_active=True,
@@ -859,11 +875,7 @@ def is_station_chief(officer: Officer, station: Station) -> bool:
 def managed_posts(officer: Officer) -> QuerySet[Post]:
     """Posts whose 管理責任者 the officer is (第5-2(2)ア): the 地域課長 for his station's posts
     except its 幹部交番, whose own 所長 is their 管理責任者."""
-    station_ids = {
-        a.station_id
-        for a in officer.current_assignments()
-        if a.role == Role.MANAGER and a.post_id is None
-    }
+    station_ids = _section_chief_stations(officer)
     post_ids = {
         a.post_id
         for a in officer.current_assignments()

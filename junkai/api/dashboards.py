@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from junkai import access
@@ -22,6 +21,7 @@ from junkai.dashboards.figures import RegisterFigures, Tally
 from junkai.households.models import Category
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer
+from junkai.registers.months import current_month
 
 router = Router(tags=["dashboards"])
 
@@ -254,7 +254,7 @@ def hq_payload(officer: Officer) -> dict[str, Any]:
         officer, obj=None, station_id=None, purpose="全署の進捗状況（API）"
     )
     return {
-        "month": timezone.localdate().replace(day=1),
+        "month": current_month(),
         "computed_at": hq.computed_at,
         "total": _figures(total),
         "categories": _categories(total),

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from junkai import access
@@ -24,7 +23,13 @@ from junkai.api.schemas import Message
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
-from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag, UnitScoped
+from junkai.disclosures.models import (
+    AgencyRequest,
+    DataUse,
+    MisuseFlag,
+    UnitScoped,
+    filter_register,
+)
 from junkai.org.models import Officer
 
 router = Router(tags=["disclosures"])
@@ -267,22 +272,13 @@ def _items(payload: ReleaseIn) -> dict[int, list[str]]:
 
 
 def _filtered(entries: Any, params: RegisterParams) -> Any:
-    if params.station_id is not None:
-        entries = entries.filter(station_id=params.station_id)
-    if params.unit == "station":
-        entries = entries.filter(post__isnull=True)
-    elif params.unit and params.unit.isdigit():
-        entries = entries.filter(post_id=int(params.unit))
-    if params.since:
-        entries = entries.filter(
-            recorded_at__gte=timezone.make_aware(dt.datetime.combine(params.since, dt.time()))
-        )
-    if params.until:
-        end = params.until + dt.timedelta(days=1)
-        entries = entries.filter(
-            recorded_at__lt=timezone.make_aware(dt.datetime.combine(end, dt.time()))
-        )
-    return entries
+    return filter_register(
+        entries,
+        station_id=params.station_id,
+        unit=params.unit,
+        since=params.since,
+        until=params.until,
+    )
 
 
 # --- 利用確認簿 ----------------------------------------------------------------------------

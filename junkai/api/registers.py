@@ -22,7 +22,12 @@ from junkai.access import declare_access
 from junkai.api.schemas import Message
 from junkai.org.models import Officer
 from junkai.registers import actions
-from junkai.registers.models import BinderCheckout, CheckoutBinder, CheckoutMonthReview
+from junkai.registers.models import (
+    BinderCheckout,
+    CheckoutBinder,
+    CheckoutMonthReview,
+    number_key,
+)
 from junkai.registers.months import current_month, month_bounds, parse_month
 
 router = Router(tags=["registers"])
@@ -120,7 +125,7 @@ class ReviewOut(Schema):
 def _checkout_out(checkout: BinderCheckout) -> dict[str, Any]:
     lines = sorted(
         CheckoutBinder.objects.filter(checkout=checkout).select_related("binder"),
-        key=lambda line: (len(line.binder.number), line.binder.number),
+        key=lambda line: number_key(line.binder.number),
     )
     return _entry(checkout, lines)
 
@@ -176,7 +181,7 @@ def binders(request: HttpRequest, params: Query[BinderParams]) -> dict[str, Any]
             checkout_id=open_line.values("checkout_id")[:1],
         ).order_by("post_id", "number")
     )
-    rows.sort(key=lambda b: (b.post_id, len(b.number), b.number))
+    rows.sort(key=lambda b: (b.post_id, *number_key(b.number)))
     access.record_register_read(officer, post=post, purpose="簿冊の一覧")
     return {
         "items": [
@@ -211,7 +216,7 @@ def checkouts(request: HttpRequest, params: Query[CheckoutParams]) -> dict[str, 
     )
     items = []
     for e in entries:
-        lines = sorted(e.lines.all(), key=lambda li: (len(li.binder.number), li.binder.number))
+        lines = sorted(e.lines.all(), key=lambda li: number_key(li.binder.number))
         items.append(_entry(e, lines))
     return {"month": f"{month:%Y-%m}", "items": items}
 

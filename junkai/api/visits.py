@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
@@ -57,22 +57,6 @@ def _officer(request: HttpRequest) -> Officer:
 def _naive(**moments: dt.datetime) -> dict[str, str]:
     """A moment without its offset is ambiguous (UTC? the tablet's clock?): refused, not guessed."""
     return {name: NEEDS_OFFSET for name, value in moments.items() if timezone.is_naive(value)}
-
-
-def _denied(officer: Officer, object_type: str, object_id: int) -> Http404:
-    record(
-        EventType.ACCESS_DENIED,
-        actor=officer,
-        object_type=object_type,
-        object_id=str(object_id),
-    )
-    return Http404("見つかりません")
-
-
-def _in_scope(officer: Officer) -> Q:
-    """Rows carrying station_id/post_id that fall in the officer's scope (none when empty)."""
-    scope = access.scope_of(officer)
-    return Q(station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
 
 
 # --- schemas ---------------------------------------------------------------------------

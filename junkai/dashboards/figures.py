@@ -62,7 +62,7 @@ from junkai.lib.dates import add_months
 from junkai.lib.wareki import era_of
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
 from junkai.registers.models import BinderCheckout, CheckoutBinder, Inspection, InspectionStatus
-from junkai.registers.months import month_bounds, month_start
+from junkai.registers.months import month_bounds, month_start, next_month
 from junkai.registers.reviews import overdue_months
 from junkai.visits.models import (
     Concern,
@@ -89,6 +89,11 @@ def ratio(part: float, whole: float) -> float | None:
 
 def percent(value: float | None) -> str:
     return "―" if value is None else f"{value * 100:.1f}%"
+
+
+def index_text(value: float | None) -> str:
+    """An index (実施指数・面接指数) as shown: 「1.05」; None → 「―」."""
+    return "―" if value is None else f"{value:.2f}"
 
 
 @dataclass
@@ -346,8 +351,8 @@ class RegisterFigures:
         self.open_inspections += other.open_inspections
 
 
-def register_figures(posts: list[Post], *, with_reviews: bool = True) -> dict[int, RegisterFigures]:
-    """Per post; `with_reviews=False` skips the unsigned months (HQ: a grid per post)."""
+def register_figures(posts: list[Post]) -> dict[int, RegisterFigures]:
+    """Per post."""
     ids = [p.id for p in posts]
     figures = {i: RegisterFigures() for i in ids}
     now = timezone.now()
@@ -395,7 +400,7 @@ def register_figures(posts: list[Post], *, with_reviews: bool = True) -> dict[in
     ):
         figures[row["post_id"]].open_inspections = row["open"]
         figures[row["post_id"]].last_inspected = row["last"]
-    if with_reviews and posts:
+    if posts:
         for cell in overdue_months(posts):
             figures[cell.post.id].unsigned_months += 1
     return figures
@@ -480,10 +485,7 @@ def board(
     total = Tally()
     all_registers = RegisterFigures()
     for p in posts:
-        tally = Tally()
-        for b, t in beat_rows:
-            if b.post_id == p.id:
-                tally.add(t)
+        tally = post_tally(p, beat_rows)
         post_rows.append((p, tally, registers[p.id]))
         total.add(tally)
         all_registers.add(registers[p.id])
@@ -505,6 +507,15 @@ def board(
         registers=all_registers,
         computed_at=timezone.now(),
     )
+
+
+def post_tally(post: Post, beat_rows: list[tuple[Beat, Tally]]) -> Tally:
+    """The post's figures: the sum of its beats'."""
+    tally = Tally()
+    for beat, t in beat_rows:
+        if beat.post_id == post.id:
+            tally.add(t)
+    return tally
 
 
 #: Post-level roles whose holders walk beats or lead a post: the officers a chief evaluates.
@@ -657,7 +668,7 @@ def hq_board(month: dt.date | None = None) -> tuple[list[StationRow], Tally]:
         .annotate(n=Count("id"))
     ):
         tallies.setdefault(row["household__station_id"], Tally()).concerns_resolved = row["n"]
-    per_post = register_figures(posts, with_reviews=True)
+    per_post = register_figures(posts)
     registers: dict[int, RegisterFigures] = defaultdict(RegisterFigures)
     for p in posts:
         registers[p.station_id].add(per_post[p.id])
@@ -782,14 +793,14 @@ def snapshot_rows(month: dt.date) -> list[dict[str, Any]]:
     taken as "not covered" (an absence's retry date is not reconstructed): an approximation.
     """
     policy = current_policy()
-    end_day = add_months(month_start(month), 1) - dt.timedelta(days=1)
-    end = _start_of(end_day + dt.timedelta(days=1))
+    day = next_month(month)  # the day after the month end
+    end = month_bounds(month)[1]
     households = Household.objects.filter(status=HouseholdStatus.ACTIVE, created_at__lt=end)
-    if timezone.localdate() == end_day + dt.timedelta(days=1):
+    if timezone.localdate() == day:
         # Run on the 1st, as scheduled: the stored dates are the month end's (up to the visits
         # of the first hours), and reading them is one pass over the households.
-        covered = covered_q(policy, end_day + dt.timedelta(days=1))
-        overdue = Q(next_due__lte=end_day)
+        covered = covered_q(policy, day)
+        overdue = Q(next_due__lt=day)
         grouped = households.order_by().values("beat_id", "post_id", "station_id")
         rows = grouped.annotate(
             households=Count("id"),
@@ -799,7 +810,6 @@ def snapshot_rows(month: dt.date) -> list[dict[str, Any]]:
         )
         return list(rows)
     # An older month: whether a MET visit fell within the interval before that month end.
-    day = end_day + dt.timedelta(days=1)
     where = Q()
     for category in CATEGORIES:
         for leader in (False, True):

@@ -20,7 +20,14 @@ from reportlab.pdfgen.canvas import Canvas
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.dashboards import figures
-from junkai.dashboards.figures import Board, OfficerRow, RegisterFigures, Tally, percent
+from junkai.dashboards.figures import (
+    Board,
+    OfficerRow,
+    RegisterFigures,
+    Tally,
+    index_text,
+    percent,
+)
 from junkai.dashboards.models import BeatMonthSnapshot
 from junkai.documents.pdf import FONT, draw_fitted, draw_footer, footer_text, new_canvas
 from junkai.lib.wareki import format_wareki
@@ -35,10 +42,6 @@ class Table:
     rows: list[list[object]]
     widths: list[float]  # relative, for the PDF
     text_columns: int = 1  # the leading columns that name something (left-aligned)
-
-
-def _index(value: float | None) -> str:
-    return "―" if value is None else f"{value:.2f}"
 
 
 def _household_basis(board: Board) -> str:
@@ -61,10 +64,7 @@ def _household_basis(board: Board) -> str:
         tally.overdue = snap.overdue if snap else 0
     board.total = Tally()
     for i, (post, _, regs) in enumerate(board.posts):
-        tally = Tally()
-        for beat, t in board.beats:
-            if beat.post_id == post.id:
-                tally.add(t)
+        tally = figures.post_tally(post, board.beats)
         board.posts[i] = (post, tally, regs)
         board.total.add(tally)
     taken = timezone.localtime(max(s.taken_at for s in snaps.values()))
@@ -99,7 +99,7 @@ def _officer_row(r: OfficerRow) -> list[object]:
         r.officer.full_name, r.post.name if r.post else "―",
         "、".join(b.name for b in r.beats) or "―",
         t.visits, t.met, t.new_cards, t.corrections, t.concerns_resolved, f"{t.expected:.1f}",
-        _index(t.visit_index), _index(t.met_index),
+        index_text(t.visit_index), index_text(t.met_index),
         r.target if r.target is not None else "―", percent(r.plan_rate), t.open_concerns,
     ]  # fmt: skip
 

@@ -22,7 +22,7 @@ from junkai.dashboards.report import report_pdf, report_workbook
 from junkai.households.models import Category
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Post, Station
-from junkai.registers.months import month_label, months_back, parse_month
+from junkai.registers.months import current_month, month_label, months_back, parse_month
 from junkai.visits.schedule import current_policy
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
@@ -44,14 +44,21 @@ def dashboard_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "dashboards/index.html", {"stations": stations, "posts": posts})
 
 
-def _chart_data(board: Board, trend: dict[str, Any]) -> dict[str, Any]:
-    """What dashboard.js draws: no household is named, officers by name as on the page."""
+def _charts(total: Tally, trend: dict[str, Any]) -> dict[str, Any]:
+    """The charts every board has: the trend and the households by category."""
     return {
         "trend": {k: trend[k] for k in ("labels", "coverage", "card_rate")},
         "categories": {
             "labels": [c.label for c in Category],
-            "values": [board.total.by_category[c.value].households for c in Category],
+            "values": [total.by_category[c.value].households for c in Category],
         },
+    }
+
+
+def _chart_data(board: Board, trend: dict[str, Any]) -> dict[str, Any]:
+    """What dashboard.js draws: no household is named, officers by name as on the page."""
+    return {
+        **_charts(board.total, trend),
         "officers": {
             "labels": [r.officer.full_name for r in board.officers],
             "met": [r.tally.met for r in board.officers],
@@ -143,11 +150,7 @@ def hq_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     trend = figures.trend(live=total)
     access.record_dashboard_read(officer, obj=None, station_id=None, purpose="全署の進捗状況")
     chart = {
-        "trend": {k: trend[k] for k in ("labels", "coverage", "card_rate")},
-        "categories": {
-            "labels": [c.label for c in Category],
-            "values": [total.by_category[c.value].households for c in Category],
-        },
+        **_charts(total, trend),
         "stations": {
             "labels": [r.station.name for r in rows],
             "coverage": [_pct(r.tally.coverage) for r in rows],
@@ -177,7 +180,7 @@ def _pct(value: float | None) -> float | None:
 def _report_month(request: AuthenticatedHttpRequest) -> dt.date | None:
     text = request.GET.get("month", "")
     if not text:
-        return timezone.localdate().replace(day=1)
+        return current_month()
     try:
         month = parse_month(text)
     except ValueError as exc:

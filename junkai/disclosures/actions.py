@@ -8,7 +8,6 @@ or ValidationError naming the field (422); either way nothing is changed.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -36,6 +35,7 @@ from junkai.disclosures.models import (
     fiscal_year,
 )
 from junkai.households.models import Household
+from junkai.lib.kana import digits
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer, Station
 
@@ -74,10 +74,6 @@ def _too_long(values: Mapping[str, tuple[str, str, int]]) -> dict[str, str]:
         for field, (value, label, limit) in values.items()
         if len(str(value or "").strip()) > limit
     }
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
 
 
 def _households_in_scope(
@@ -123,6 +119,11 @@ def _require_handler(officer: Officer, entry: UnitScoped, what: str) -> None:
         raise PermissionDeniedError(f"この{what}を取り扱う権限がありません（{entry.unit_label}）")
 
 
+def _require_agency_handler(officer: Officer, entry: AgencyRequest) -> None:
+    if not access.may_handle_agency_request(officer, entry):
+        raise PermissionDeniedError(f"この照会を取り扱う権限がありません（{entry.unit_label}）")
+
+
 def _require_manager(officer: Officer, entry: UnitScoped, message: str) -> None:
     if not access.is_disclosure_manager(officer, entry.station_id, entry.post_id):
         raise PermissionDeniedError(message)
@@ -161,8 +162,11 @@ def _release(
     method: str,
     note: str,
     event: EventType,
-    household_ids: set[int],
+    status: str,
 ) -> None:
+    """Record what was released of which household (one event on each), and close the entry
+    with `status`."""
+    household_ids = set(entry.households.values_list("id", flat=True))  # type: ignore[attr-defined]
     errors: dict[str, str] = {}
     if method not in ReleaseMethod.values:
         errors["method"] = "提供の方法（閲覧・写しの交付・口頭）を選んでください"
@@ -199,6 +203,17 @@ def _release(
                 "method": method,
             },
         )
+    entry.status = status  # type: ignore[attr-defined]
+    entry.save(
+        update_fields=[
+            "released_at",
+            "released_by",
+            "release_method",
+            "released_items",
+            "release_note",
+            "status",
+        ]
+    )
 
 
 # --- 利用確認簿 (第7号様式) --------------------------------------------------------------
@@ -237,7 +252,7 @@ def do_record_data_use(
     prefecture = prefectures.normalise(requester_prefecture or "")
     if requester_prefecture and prefecture is None:
         errors["requester_prefecture"] = "都道府県警察は都道府県名（例: 福岡県）で入力してください"
-    if police_phone and not errors.get("police_phone") and len(_digits(police_phone)) < 3:
+    if police_phone and not errors.get("police_phone") and len(digits(police_phone)) < 3:
         errors["police_phone"] = "警察電話番号を番号で入力してください（折り返し確認に使います）"
     households, household_errors = _households_in_scope(acting_officer, household_ids, station)
     errors |= household_errors
@@ -304,7 +319,7 @@ def do_verify_identity(
             "note": (note, "確認の備考", 200),
         }
     )
-    if not errors and _digits(callback_number) != _digits(entry.police_phone) and not note.strip():
+    if not errors and digits(callback_number) != digits(entry.police_phone) and not note.strip():
         errors["note"] = (
             "申出の警察電話番号と異なる番号に折り返した場合は、その番号で確認した理由を備考に記入してください"
         )
@@ -329,7 +344,7 @@ def do_verify_identity(
         actor=acting_officer,
         obj=entry,
         station_id=entry.station_id,
-        details={"same_number": _digits(callback_number) == _digits(entry.police_phone)},
+        details={"same_number": digits(callback_number) == digits(entry.police_phone)},
     )
     return entry
 
@@ -425,18 +440,7 @@ def do_release_data_use(
         method=method,
         note=note,
         event=EventType.DATA_USE_RELEASED,
-        household_ids=set(entry.households.values_list("id", flat=True)),
-    )
-    entry.status = DataUseStatus.RELEASED
-    entry.save(
-        update_fields=[
-            "released_at",
-            "released_by",
-            "release_method",
-            "released_items",
-            "release_note",
-            "status",
-        ]
+        status=DataUseStatus.RELEASED,
     )
     return entry
 
@@ -531,11 +535,7 @@ def do_attach_agency_document(
     entry: AgencyRequest, *, acting_officer: Officer, upload: UploadedFile
 ) -> AgencyRequest:
     """The written request (照会文書). Replaceable until the manager has decided."""
-    if not (
-        access.may_handle(acting_officer, entry.station_id, entry.post_id)
-        or access.is_disclosure_manager(acting_officer, entry.station_id, entry.post_id)
-    ):
-        raise PermissionDeniedError(f"この照会を取り扱う権限がありません（{entry.unit_label}）")
+    _require_agency_handler(acting_officer, entry)
     entry = AgencyRequest.objects.select_for_update().get(id=entry.id)
     if entry.status != DecisionStatus.PENDING:
         raise ValidationError({"file": "提供の可否を判断した後は照会文書を差し替えられません"})
@@ -648,11 +648,7 @@ def do_release_agency_request(
     note: str = "",
 ) -> AgencyRequest:
     """The provision after the manager's approval, recorded like a data use."""
-    if not (
-        access.may_handle(acting_officer, entry.station_id, entry.post_id)
-        or access.is_disclosure_manager(acting_officer, entry.station_id, entry.post_id)
-    ):
-        raise PermissionDeniedError(f"この照会を取り扱う権限がありません（{entry.unit_label}）")
+    _require_agency_handler(acting_officer, entry)
     entry = AgencyRequest.objects.select_for_update().get(id=entry.id)
     if entry.status == DecisionStatus.RELEASED:
         raise ValidationError({"status": "この照会は提供済みです"})
@@ -667,18 +663,7 @@ def do_release_agency_request(
         method=method,
         note=note,
         event=EventType.AGENCY_REQUEST_RELEASED,
-        household_ids=set(entry.households.values_list("id", flat=True)),
-    )
-    entry.status = DecisionStatus.RELEASED
-    entry.save(
-        update_fields=[
-            "released_at",
-            "released_by",
-            "release_method",
-            "released_items",
-            "release_note",
-            "status",
-        ]
+        status=DecisionStatus.RELEASED,
     )
     return entry
 

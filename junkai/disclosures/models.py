@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from junkai.households.models import Household
@@ -26,6 +26,8 @@ from junkai.lib.wareki import era_of, format_wareki
 from junkai.org.models import Officer, Post, Station
 
 User = Officer  # AUTH_USER_MODEL
+
+E = TypeVar("E", bound="UnitScoped")
 
 
 #: What a release may contain: the groups of the card (第1号様式) that were shown or given.
@@ -67,6 +69,34 @@ def fiscal_year(moment: Any) -> int:
     """年度 (April–March) of a moment, in local time."""
     local = timezone.localtime(moment)
     return local.year if local.month >= 4 else local.year - 1
+
+
+def filter_register(
+    entries: QuerySet[E],
+    *,
+    station_id: int | None = None,
+    unit: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> QuerySet[E]:
+    """A register (利用確認簿 or 照会) narrowed to a station, a unit ("station" for the 地域課,
+    or a post's id) and the local days since…until, both included: the page, the API and the
+    printed 第7号様式 alike."""
+    if station_id is not None:
+        entries = entries.filter(station_id=station_id)
+    if unit == "station":
+        entries = entries.filter(post__isnull=True)
+    elif unit and unit.isdigit():
+        entries = entries.filter(post_id=int(unit))
+    if since:
+        entries = entries.filter(recorded_at__gte=_local_midnight(since))
+    if until:
+        entries = entries.filter(recorded_at__lt=_local_midnight(until + dt.timedelta(days=1)))
+    return entries
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 class UnitScoped(models.Model):

@@ -13,11 +13,10 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai import access
@@ -44,11 +43,12 @@ from junkai.disclosures.models import (
     DecisionStatus,
     MisuseFlag,
     UnitScoped,
+    filter_register,
 )
 from junkai.households.models import Household
 from junkai.households.search import Hit, search_households
 from junkai.org.actions import PermissionDeniedError
-from junkai.org.models import Officer, Station
+from junkai.org.models import Station
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: Rows on one register page (the filter narrows it down).
@@ -67,15 +67,6 @@ def _apply_errors(form: Form, error: ValidationError, extra: dict[str, list[str]
 # --- the register (list) ----------------------------------------------------------------
 
 
-def _stations(officer: Officer) -> list[Station]:
-    scope = access.scope_of(officer)
-    return list(
-        Station.objects.filter(Q(id__in=scope.station_ids) | Q(posts__id__in=scope.post_ids))
-        .distinct()
-        .order_by("code")
-    )
-
-
 @dataclass
 class RegisterView:
     station: Station | None
@@ -92,7 +83,7 @@ def _register(
 ) -> RegisterView:
     """Filter a register by station, unit (a post or the 地域課) and period; record the read."""
     officer = request.user
-    stations = _stations(officer)
+    stations = list(access.data_use_stations(officer).order_by("code"))
     form = RegisterFilter(request.GET or None)
     if not stations:
         return RegisterView(None, [], [], "", form)
@@ -103,16 +94,14 @@ def _register(
         units.append(("station", f"{station.name}地域課"))
     units += [(str(p.id), p.name) for p in access.posts_visible_to(officer).filter(station=station)]
     unit = request.GET.get("unit", "")
-    entries = entries.filter(station=station)
-    if unit == "station":
-        entries = entries.filter(post__isnull=True)
-    elif unit.isdigit():
-        entries = entries.filter(post_id=int(unit))
-    if form.is_valid():
-        if since := form.cleaned_data.get("since"):
-            entries = entries.filter(recorded_at__gte=_local_midnight(since))
-        if until := form.cleaned_data.get("until"):
-            entries = entries.filter(recorded_at__lt=_local_midnight(until + dt.timedelta(days=1)))
+    period = form.cleaned_data if form.is_valid() else {}
+    entries = filter_register(
+        entries,
+        station_id=station.id,
+        unit=unit,
+        since=period.get("since"),
+        until=period.get("until"),
+    )
     rows = list(
         entries.select_related("post", "station", "recorded_by").prefetch_related(
             Prefetch("households", queryset=Household.objects.select_related("building"))
@@ -145,10 +134,6 @@ def _household_rows(
     """Each household of an entry with the groups of card data released of it (if any)."""
     released = dict(entry.released_groups())
     return [(h, released.get(h.id, [])) for h in households]
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 @declare_access("scoped")
@@ -477,12 +462,6 @@ def agency_request_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _may_handle_agency(officer: Officer, entry: AgencyRequest) -> bool:
-    return access.may_handle(
-        officer, entry.station_id, entry.post_id
-    ) or access.is_disclosure_manager(officer, entry.station_id, entry.post_id)
-
-
 @declare_access("scoped")
 @signed_in_view
 def agency_request_detail(
@@ -496,7 +475,7 @@ def agency_request_detail(
         {
             "entry": entry,
             "household_rows": _household_rows(entry, _entry_households(entry)),
-            "can_handle": _may_handle_agency(officer, entry),
+            "can_handle": access.may_handle_agency_request(officer, entry),
             "is_manager": access.is_disclosure_manager(officer, entry.station_id, entry.post_id),
             "upload_form": UploadForm(),
             "decide_form": DecideForm(),
@@ -584,7 +563,7 @@ def agency_request_release(
 ) -> HttpResponse:
     officer = request.user
     entry = access.access_agency_request(officer, agency_request_id, purpose="提供内容の記録")
-    if not _may_handle_agency(officer, entry):
+    if not access.may_handle_agency_request(officer, entry):
         raise PermissionDeniedError(f"この照会を取り扱う権限がありません（{entry.unit_label}）")
     return _release_page(
         request,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from junkai import access
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.disclosures.models import filter_register
 from junkai.documents import card as card_form
 from junkai.documents.ledger import Column, Ledger, Section, render_ledger
 from junkai.documents.maps import (
@@ -557,10 +558,6 @@ def _period(since: str | None, until: str | None) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
-
-
 def print_data_uses(
     officer: Officer, station_id: int, *, since: str | None = None, until: str | None = None
 ) -> Printed:
@@ -569,11 +566,8 @@ def print_data_uses(
     start, end = _period(since, until)
     station: Station = access.access_data_use_station(officer, station_id)
     entries = list(
-        access.data_uses_visible_to(officer)
-        .filter(
-            station=station,
-            recorded_at__gte=_midnight(start),
-            recorded_at__lt=_midnight(end + dt.timedelta(days=1)),
+        filter_register(
+            access.data_uses_visible_to(officer), station_id=station.id, since=start, until=end
         )
         .select_related(
             "post",

@@ -13,9 +13,9 @@ and rows go in with COPY on PostgreSQL and `executemany` on SQLite, 5,000 househ
 time. Checked batches are written while the next ones are checked (on PostgreSQL from a second
 thread, so the database's work overlaps Python's); an error stops the writing and the whole
 transaction is rolled back once every row has been checked. The derived columns
-(category, priority, all_elderly_from, address_key, the residents' search keys) are computed
-here exactly as `actions.refresh_category`, `actions._address_key` and
-`actions._write_card_rows` compute them. One audit event records the load (counts only).
+(category, priority, all_elderly_from, address_key, the residents' search keys) come from
+the functions the actions use (`models.category_of`, `actions.sixty_fifth_birthday`,
+`actions.address_key`, `fold` and `digits` as in `actions._write_card_rows`). One audit event records the load (counts only).
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from junkai.households.models import (
     Building,
     CardRevision,
     CardStatus,
-    Category,
     ContactCard,
     EmergencyContact,
     Household,
@@ -57,6 +56,7 @@ from junkai.households.models import (
     Resident,
     RevisionBasis,
     Vehicle,
+    category_of,
 )
 from junkai.lib.kana import digits, fold
 from junkai.org.actions import PermissionDeniedError
@@ -123,12 +123,6 @@ _LEADER_ROLES = (
 _TRUE = {"1", "○", "〇", "はい", "有", "あり", "true", "yes", "y", "該当"}
 _FALSE = {"", "0", "×", "いいえ", "無", "なし", "false", "no", "n", "-", "－"}
 # Plain strings: an enum member's .value costs a descriptor call, 500,000 times over.
-_UNKNOWN, _ELDERLY, _HOME, _BUSINESS_CATEGORY = (
-    Category.UNKNOWN.value,
-    Category.ELDERLY.value,
-    Category.HOME.value,
-    Category.BUSINESS.value,
-)
 _BUSINESS = HouseholdKind.BUSINESS.value
 _ACTIVE_CARD = CardStatus.ACTIVE.value
 _ACTIVE_HOUSEHOLD = HouseholdStatus.ACTIVE.value
@@ -347,23 +341,6 @@ def parse_flag(value: Any) -> bool:
     raise ValueError
 
 
-def sixty_fifth_birthday(birth: dt.date) -> dt.date:
-    return actions.sixty_fifth_birthday(birth)
-
-
-def derive_category(
-    *, has_card: bool, kind: str, elderly_flag: bool, all_elderly_from: dt.date | None, day: dt.date
-) -> str:
-    """別表, as Household.derive_category decides it (without a model instance)."""
-    if not has_card:
-        return _UNKNOWN
-    if kind == _BUSINESS:
-        return _BUSINESS_CATEGORY
-    if elderly_flag or (all_elderly_from is not None and all_elderly_from <= day):
-        return _ELDERLY
-    return _HOME
-
-
 _PRIORITY = {k.value: int(v) for k, v in PRIORITY_OF.items()}
 
 
@@ -542,7 +519,7 @@ class _Checker:
             ]
             vehicles = [(i, v["description"], v["plate"]) for i, v in enumerate(final["vehicles"])]
             if births and all(births):
-                all_elderly_from = max(sixty_fifth_birthday(b) for b in births if b)
+                all_elderly_from = max(actions.sixty_fifth_birthday(b) for b in births if b)
             card = (
                 post_id,
                 _ACTIVE_CARD,
@@ -560,7 +537,7 @@ class _Checker:
                 len(versions),
                 versions[-1][0],
             )
-        category = derive_category(
+        category = category_of(
             has_card=card is not None,
             kind=kind,
             elderly_flag=values["elderly_flag"],
@@ -569,9 +546,13 @@ class _Checker:
         )
         building_name = building_key[1] if building_key else ""
         created_at = row.created_at or self.now
-        address_key = fold(
-            f"{values['town']}{values['chome']}{values['banchi']}{values['go']}"
-            f"{building_name}{values['room']}"
+        address_key = actions.address_key(
+            values["town"],
+            values["chome"],
+            values["banchi"],
+            values["go"],
+            building_name,
+            values["room"],
         )
         household = (
             kind,

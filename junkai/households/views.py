@@ -20,8 +20,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from junkai import access
 from junkai.access import declare_access
 from junkai.accounts.actions import second_factor_required, verify_second_factor
-from junkai.audit.chain import record
-from junkai.audit.models import AuditEvent, EventType
 from junkai.households import actions, cards
 from junkai.households.export import export_beat_cards
 from junkai.households.forms import (
@@ -123,16 +121,9 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         "disposed_by", "disposal_witness"
     )
     revisions = card.revisions.select_related("revised_by").order_by("-version") if card else []
-    access_log: list[AuditEvent] | None = None
-    if access.may_view_access_log(officer, household):
-        access_log = list(access.household_access_log(household)[:100])
-        record(
-            EventType.READ_ACCESS_LOG,
-            actor=officer,
-            obj=household,
-            station_id=household.station_id,
-            purpose="世帯ページの閲覧記録",
-        )
+    access_log = access.read_access_log(
+        officer, household, purpose="世帯ページの閲覧記録", limit=100
+    )
     return render(
         request,
         "households/household.html",

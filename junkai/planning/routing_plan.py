@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Q
+from django.db.models import Avg, Q, QuerySet
 from django.utils import timezone
 
 from junkai import access
@@ -26,6 +26,7 @@ from junkai.households.models import CardStatus, ContactCard, Household, Househo
 from junkai.org.models import Beat, Officer, Post, today
 from junkai.planning import routing
 from junkai.planning.routing import Params, Plan, Point, Stop, Visit
+from junkai.visits.models import SchedulePolicy
 from junkai.visits.schedule import current_policy
 from junkai.visits.worklist import due_households
 
@@ -45,19 +46,18 @@ def max_stops() -> int:
     return int(getattr(settings, "JUNKAI_ROUTE_MAX_STOPS", 100))
 
 
-def params_for(mode: str) -> Params:
-    kmh = settings.JUNKAI_ROUTE_DRIVE_KMH if mode == "drive" else settings.JUNKAI_ROUTE_WALK_KMH
-    return Params(
-        speed_mps=kmh / 3.6,
-        detour=settings.JUNKAI_ROUTE_DETOUR,
-        service_s=settings.JUNKAI_ROUTE_SERVICE_MINUTES * 60,
-        time_limit_s=settings.JUNKAI_ROUTE_TIME_LIMIT_S,
-    )
-
-
 def speed_kmh(mode: str) -> float:
     return float(
         settings.JUNKAI_ROUTE_DRIVE_KMH if mode == "drive" else settings.JUNKAI_ROUTE_WALK_KMH
+    )
+
+
+def params_for(mode: str) -> Params:
+    return Params(
+        speed_mps=speed_kmh(mode) / 3.6,
+        detour=settings.JUNKAI_ROUTE_DETOUR,
+        service_s=settings.JUNKAI_ROUTE_SERVICE_MINUTES * 60,
+        time_limit_s=settings.JUNKAI_ROUTE_TIME_LIMIT_S,
     )
 
 
@@ -93,6 +93,11 @@ class Route:
     @property
     def order(self) -> list[int]:
         return [s.household.id for s in self.stops]
+
+    @property
+    def households(self) -> list[Household]:
+        """Every household the route shows: its stops, then those left out."""
+        return [s.household for s in self.stops] + [x.household for x in self.skipped]
 
     @property
     def end_time(self) -> str:
@@ -238,7 +243,12 @@ def preferred_text(days: str, times: str) -> str:
 
 
 def _stop_or_reason(
-    household: Household, days: str, times: str, day: dt.date, weight: float = 1.0
+    household: Household,
+    days: str,
+    times: str,
+    day: dt.date,
+    policy: SchedulePolicy,
+    weight: float = 1.0,
 ) -> Stop | str:
     if household.status != HouseholdStatus.ACTIVE:
         return REASON_INACTIVE
@@ -250,7 +260,6 @@ def _stop_or_reason(
     windows: tuple[tuple[int, int], ...] = ()
     wanted = routing.parse_preferred_times(times)
     if wanted is not None:
-        policy = current_policy()
         windows = routing.subtract_night(
             wanted, _seconds(policy.night_start), _seconds(policy.night_end)
         )
@@ -297,6 +306,16 @@ def default_start(officer: Officer, households: list[Household]) -> tuple[Point,
     return Point(float(centre["lat"]), float(centre["lon"])), "受持区の中心（交番等の位置は未登録）"
 
 
+def _start(
+    officer: Officer, data: RouteInput, stops: list[Stop], households: list[Household]
+) -> tuple[Point, str]:
+    """The position given (checked against the stops), else the default start."""
+    if data.start is None:
+        return default_start(officer, households)
+    _check_start(data.start, stops)
+    return data.start, "指定の地点"
+
+
 def _check_start(point: Point, stops: list[Stop]) -> None:
     if not stops:
         return
@@ -314,33 +333,31 @@ def _check_start(point: Point, stops: list[Stop]) -> None:
 
 def plan_route(officer: Officer, data: RouteInput) -> Route:
     """Plan and record (ROUTE_PLANNED, household ids only). 404 if any id is out of scope."""
+    weights: dict[int, float] = {}
     if data.auto:
-        households, weights, considered = _auto_candidates(officer, data)
+        households, weights, prefs = _auto_candidates(officer, data)
     else:
         households = access.access_households(officer, data.household_ids)
-        weights, considered = {}, len(households)
-    prefs = _preferences([h.id for h in households])
+        prefs = _preferences([h.id for h in households])
+    policy = current_policy()
     stops: list[Stop] = []
     early_skips: dict[int, str] = {}
     for household in households:
         days, times = prefs.get(household.id, ("", ""))
-        built = _stop_or_reason(household, days, times, data.day, weights.get(household.id, 1.0))
+        weight = weights.get(household.id, 1.0)
+        built = _stop_or_reason(household, days, times, data.day, policy, weight)
         if isinstance(built, Stop):
             stops.append(built)
         else:
             early_skips[household.id] = built
-    if data.start is not None:
-        start, label = data.start, "指定の地点"
-        _check_start(start, stops)
-    else:
-        start, label = default_start(officer, households)
+    start, label = _start(officer, data, stops, households)
     start_s, end_s, notes = day_bounds(data)
     params = params_for(data.mode)
     plan = routing.solve(start, stops, day_start_s=start_s, day_end_s=end_s, params=params)
     route = _route(data, end_s, params, start, label, plan, households, early_skips, prefs, notes)
     if data.auto:
         # Left out of an automatic pick is not "skipped": it was never asked for.
-        route.not_picked = max(0, considered - len(route.stops))
+        route.not_picked = max(0, len(households) - len(route.stops))
         route.skipped = []
     _record(officer, route, households, purpose="巡回経路の作成")
     return route
@@ -360,11 +377,12 @@ def fixed_route(officer: Officer, data: RouteInput, skipped_ids: list[int] | Non
     prefs = _preferences([h.id for h in households])
     start_s, end_s, notes = day_bounds(data)
     params = params_for(data.mode)
+    policy = current_policy()
     stops: list[Stop] = []
     early_skips: dict[int, str] = {}
     for position, household in enumerate(households):
         days, times = prefs.get(household.id, ("", ""))
-        built = _stop_or_reason(household, days, times, data.day)
+        built = _stop_or_reason(household, days, times, data.day, policy)
         if not isinstance(built, Stop):
             early_skips[household.id] = built
         elif position < len(order):
@@ -378,11 +396,7 @@ def fixed_route(officer: Officer, data: RouteInput, skipped_ids: list[int] | Non
             )
         else:
             early_skips[household.id] = routing.REASON_DROPPED
-    if data.start is not None:
-        start, label = data.start, "指定の地点"
-        _check_start(start, stops)
-    else:
-        start, label = default_start(officer, households)
+    start, label = _start(officer, data, stops, households)
     plan = routing.schedule(start, stops, day_start_s=start_s, day_end_s=end_s, params=params)
     return _route(data, end_s, params, start, label, plan, households, early_skips, prefs, notes)
 
@@ -420,36 +434,47 @@ def _route(
     return route
 
 
+def work_list(officer: Officer, day: dt.date) -> QuerySet[Household]:
+    """The officer's work list (his own beats, due by the policy's horizon from `day`), the
+    order the page offers and 「自動で選ぶ」 picks from."""
+    horizon = day + dt.timedelta(days=current_policy().horizon_days)
+    beats = access.own_beats(officer)
+    return due_households(access.households_visible_to(officer).filter(beat__in=beats), horizon)
+
+
 def _auto_candidates(
     officer: Officer, data: RouteInput
-) -> tuple[list[Household], dict[int, float], int]:
-    """「自動で選ぶ」: the work list (HIGH first, then by due date), as many as could fit.
+) -> tuple[list[Household], dict[int, float], dict[int, tuple[str, str]]]:
+    """「自動で選ぶ」: the work list (HIGH first, then by due date), as many as could fit, with
+    their weights and preferences.
 
     The solver gets about twice what the hours could hold, each weighted by its place in the
     work list, and keeps what fits: priority first, then the earlier due dates.
     """
-    beats = access.own_beats(officer)
-    if not beats.exists():
+    if not access.own_beats(officer).exists():
         raise ValidationError({"auto": "受持区の指定がないため、作業リストから選べません"})
-    policy = current_policy()
-    horizon = data.day + dt.timedelta(days=policy.horizon_days)
-    queue = due_households(
-        access.households_visible_to(officer).filter(beat__in=beats), horizon
-    ).filter(Q(latitude__isnull=False) & Q(longitude__isnull=False))
+    queue = work_list(officer, data.day).filter(
+        Q(latitude__isnull=False) & Q(longitude__isnull=False)
+    )
     params = params_for(data.mode)
     fits = math.ceil(data.hours * 3600 / (params.service_s + 120))
     limit = min(max_stops(), 2 * fits + 5)
     households = list(queue[: limit * 2])
-    prefs = _preferences([h.id for h in households])
+    # The work list carries each household's preferences (its active card's, or "").
+    prefs: dict[int, tuple[str, str]] = {
+        h.id: (h.preferred_days, h.preferred_times)  # type: ignore[attr-defined]
+        for h in households
+    }
+    policy = current_policy()
     picked = [
         h
         for h in households
-        if isinstance(_stop_or_reason(h, *prefs.get(h.id, ("", "")), data.day), Stop)
+        if isinstance(_stop_or_reason(h, *prefs[h.id], data.day, policy), Stop)
     ][:limit]
     if not picked:
         raise ValidationError({"auto": "作業リストに今日回れる世帯がありません"})
     weights = {h.id: 2.0 - rank / len(picked) for rank, h in enumerate(picked)}
-    return picked, weights, len(picked)
+    return picked, weights, prefs
 
 
 def _record(officer: Officer, route: Route, households: list[Household], *, purpose: str) -> None:

@@ -40,10 +40,6 @@ COLUMNS = (
 ROW_H = 8.5 * MM
 
 
-def _clip(canvas: Canvas, text: str, width: float, size: float) -> str:
-    return clip_text(canvas, text, width, size)
-
-
 def _header(canvas: Canvas, route: Route, officer: Officer, top: float, width: float) -> float:
     canvas.setFont(FONT, 16)
     canvas.drawCentredString(width / 2, top, "巡回経路表")
@@ -178,7 +174,9 @@ def route_sheet_pdf(route: Route, officer: Officer) -> bytes:
         for index, (text, w) in enumerate(zip(cells, widths, strict=True)):
             size = 7.5 if index == 7 else 8.5
             canvas.setFont(FONT, size)
-            canvas.drawString(x + 1.2 * MM, y - 5.5 * MM, _clip(canvas, text, w - 2.4 * MM, size))
+            canvas.drawString(
+                x + 1.2 * MM, y - 5.5 * MM, clip_text(canvas, text, w - 2.4 * MM, size)
+            )
             x += w
         if wait:
             canvas.setFont(FONT, 6)
@@ -210,7 +208,7 @@ def route_sheet_pdf(route: Route, officer: Officer) -> bytes:
                 y = height - MARGIN
                 canvas.setFont(FONT, 8.5)
             text = f"・{skip.household.address}　{skip.reason}"
-            canvas.drawString(MARGIN, y, _clip(canvas, text, table_w, 8.5))
+            canvas.drawString(MARGIN, y, clip_text(canvas, text, table_w, 8.5))
             y -= 5.5 * MM
     draw_footer(canvas, footer, page=page)
     canvas.showPage()

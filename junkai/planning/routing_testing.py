@@ -11,10 +11,10 @@ from django.utils import timezone
 from junkai.households import actions as household_actions
 from junkai.households.models import Household
 from junkai.org.models import Beat, Officer
+from junkai.planning.routing import WEEKDAYS
 
 CENTRE = (33.2396, 131.6093)
 LAT_M, LON_M = 111_195.0, 93_030.0
-WEEKDAYS = "月火水木金土日"
 
 
 def place(north_m: float, east_m: float) -> dict[str, Any]:

@@ -3,7 +3,6 @@ stops with times on a map, print the route sheet."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from junkai.audit.models import EventType
 from junkai.documents.printing import record_household_prints
 from junkai.households.models import Household
 from junkai.org.models import today
-from junkai.planning import routing
+from junkai.planning import maps, routing
 from junkai.planning.routing_plan import (
     MODES,
     Route,
@@ -31,10 +30,10 @@ from junkai.planning.routing_plan import (
     max_stops,
     plan_route,
     speed_kmh,
+    work_list,
 )
 from junkai.planning.routing_sheet import route_sheet_pdf
 from junkai.visits.schedule import current_policy
-from junkai.visits.worklist import due_households
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 HOUR_CHOICES = ("0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "5", "6", "7", "8")
@@ -97,11 +96,7 @@ def _input(data: QueryDict, *, auto: bool, household_ids: list[int] | None = Non
 
 def _worklist(request: AuthenticatedHttpRequest) -> list[Household]:
     officer = request.user
-    beats = access.own_beats(officer)
-    horizon = today() + dt.timedelta(days=current_policy().horizon_days)
-    rows = list(
-        due_households(access.households_visible_to(officer).filter(beat__in=beats), horizon)[:200]
-    )
+    rows = list(work_list(officer, today())[:200])
     access.record_list_read(officer, beat=None, count=len(rows), purpose="巡回経路の作成")
     return rows
 
@@ -151,7 +146,7 @@ def _record_shown(request: AuthenticatedHttpRequest, route: Route) -> None:
     its details, which the access log does not search)."""
     officer = request.user
     with transaction.atomic():
-        for household in [s.household for s in route.stops] + [x.household for x in route.skipped]:
+        for household in route.households:
             record(
                 EventType.READ_HOUSEHOLD,
                 actor=officer,
@@ -162,9 +157,10 @@ def _record_shown(request: AuthenticatedHttpRequest, route: Route) -> None:
 
 
 def map_data(route: Route) -> dict[str, Any]:
+    tiles = maps.tiles()
     return {
-        "tiles": getattr(settings, "JUNKAI_MAP_TILES", "") or "",
-        "attribution": getattr(settings, "JUNKAI_MAP_ATTRIBUTION", "") or "",
+        "tiles": tiles["url"] or "",
+        "attribution": tiles["attribution"] or "",
         "start": [route.start.lat, route.start.lon],
         "startLabel": route.start_label,
         "stops": [
@@ -235,11 +231,7 @@ def route_sheet(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     pdf = route_sheet_pdf(route, officer)
     with transaction.atomic():
-        record_household_prints(
-            officer,
-            [s.household for s in route.stops] + [x.household for x in route.skipped],
-            "巡回経路表",
-        )
+        record_household_prints(officer, route.households, "巡回経路表")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="route-{route.day:%Y%m%d}.pdf"'
     # Addresses and names on paper are in custody (第5); a copy in a browser or proxy cache is not.

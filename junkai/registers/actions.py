@@ -34,6 +34,7 @@ from junkai.registers.models import (
     InspectionFollowUp,
     InspectionStatus,
     KeyCustody,
+    number_key,
 )
 from junkai.registers.months import current_month, due_for, month_bounds, month_label
 
@@ -180,7 +181,7 @@ def do_declare_checkout(
     """持出しの申告 (第5-3(3)ア): the borrower declares to the 管理責任者 and writes the binder
     numbers and the purpose in the register; a binder still out cannot be taken again."""
     unique = {b.id: b for b in binders}
-    chosen = sorted(unique.values(), key=lambda b: (len(b.number), b.number))
+    chosen = sorted(unique.values(), key=lambda b: number_key(b.number))
     if not chosen:
         raise ValidationError({"binder_ids": "持ち出す簿冊を選んでください"})
     if len({b.post_id for b in chosen}) > 1:
@@ -361,9 +362,18 @@ def do_alert_overdue_checkouts(*, now: dt.datetime | None = None) -> list[Binder
     overdue = list(
         BinderCheckout.objects.select_for_update()
         .filter(return_confirmed_at__isnull=True, due_at__lt=now, overdue_alerted_at__isnull=True)
+        .prefetch_related("lines")
         .order_by("due_at", "id")
     )
     posts = {p.id: p for p in Post.objects.filter(id__in={c.post_id for c in overdue})}
+    # Who is told, once per post rather than once per entry.
+    recipients = {
+        post.id: {
+            "custodians": list(access.custodians_of(post).values_list("id", flat=True)),
+            "managers": list(access.managers_of(post).values_list("id", flat=True)),
+        }
+        for post in posts.values()
+    }
     for checkout in overdue:
         post = posts[checkout.post_id]
         checkout.overdue_alerted_at = now
@@ -374,12 +384,11 @@ def do_alert_overdue_checkouts(*, now: dt.datetime | None = None) -> list[Binder
             station_id=post.station_id,
             details={
                 "post": post.id,
-                "binders": list(checkout.lines.values_list("binder_id", flat=True)),
+                "binders": [line.binder_id for line in checkout.lines.all()],
                 "borrower": checkout.borrower_id,
                 "due_at": checkout.due_at,
                 "status": checkout.status.value,
-                "custodians": list(access.custodians_of(post).values_list("id", flat=True)),
-                "managers": list(access.managers_of(post).values_list("id", flat=True)),
+                **recipients[post.id],
             },
         )
     return overdue

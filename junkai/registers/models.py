@@ -40,6 +40,11 @@ class Cabinet(models.Model):
         return f"{self.post} {self.name}"
 
 
+def number_key(number: str) -> tuple[int, str]:
+    """簿冊番号 in shelf order: 2 before 10 (numbers are text, so a plain sort puts 10 first)."""
+    return len(number), number
+
+
 class Binder(models.Model):
     """簿冊: a binder of cards. It holds the post's active cards whose 簿冊番号 is its number."""
 

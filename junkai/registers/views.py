@@ -45,6 +45,7 @@ from junkai.registers.models import (
     Inspection,
     InspectionStatus,
     KeyCustody,
+    number_key,
 )
 from junkai.registers.months import (
     current_month,
@@ -147,7 +148,7 @@ def register_post(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespon
     officer = request.user
     post = access.access_register_post(officer, post_id, purpose="簿冊・保管庫")
     binders = list(Binder.objects.filter(post=post).select_related("cabinet").order_by("number"))
-    binders.sort(key=lambda b: (len(b.number), b.number))
+    binders.sort(key=lambda b: number_key(b.number))
     cards = {
         row["binder_number"]: row
         for row in ContactCard.objects.filter(post=post, status=CardStatus.ACTIVE)
@@ -165,9 +166,7 @@ def register_post(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespon
         b.card_info = cards.pop(b.number, None)  # type: ignore[attr-defined]
         b.out_entry = out.get(b.id)  # type: ignore[attr-defined]
     no_number = cards.pop("", None)
-    unregistered = sorted(
-        cards.values(), key=lambda r: (len(r["binder_number"]), r["binder_number"])
-    )
+    unregistered = sorted(cards.values(), key=lambda r: number_key(r["binder_number"]))
     cabinets = list(Cabinet.objects.filter(post=post).order_by("name"))
     for c in cabinets:
         c.custody = actions.current_key_custody(c)  # type: ignore[attr-defined]

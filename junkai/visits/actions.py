@@ -42,6 +42,9 @@ KOBAN_KINDS = (PostKind.KOBAN, PostKind.KANBU_KOBAN)
 #: A visit may be recorded a little ahead of the server clock (tablet clocks drift).
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
+#: How far ahead a 専従日 may be set.
+DEDICATED_DAY_HORIZON = dt.timedelta(days=366)
+
 
 class ConcernIn(TypedDict, total=False):
     kind: str
@@ -92,13 +95,9 @@ def do_record_visit(
     # A concern's owner must serve at the household's station today.
     owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
     serving = (
-        set(
-            access.officers_of_station(household.station)
-            .filter(id__in=owner_ids)
-            .values_list("id", flat=True)
-        )
+        {o.id: o for o in access.officers_of_station(household.station).filter(id__in=owner_ids)}
         if owner_ids
-        else set()
+        else {}
     )
     if method not in Method.values:
         errors["method"] = "方法は「訪問」か「電話」を選んでください"
@@ -160,9 +159,7 @@ def do_record_visit(
     if companions:
         visit.companions.set(companions)
     for concern in concerns:
-        owner = acting_officer
-        if concern.get("owner_id"):
-            owner = Officer.objects.get(id=concern["owner_id"])
+        owner = serving[int(concern["owner_id"])] if concern.get("owner_id") else acting_officer
         Concern.objects.create(
             visit=visit,
             household=household,
@@ -290,7 +287,15 @@ def do_approve_night_visit(
     )
     if complete:
         approval.status = NightApprovalStatus.APPROVED
-    approval.save()
+    approval.save(
+        update_fields=[
+            "manager_approved_by",
+            "manager_approved_at",
+            "koban_head_approved_by",
+            "koban_head_approved_at",
+            "status",
+        ]
+    )
     record(
         EventType.NIGHT_APPROVAL_APPROVED,
         actor=acting_officer,
@@ -342,7 +347,9 @@ def do_acknowledge_refusal(report: RefusalReport, *, acting_officer: Officer) ->
         raise PermissionDeniedError(
             "この拒否の報告を確認する立場にありません（または確認済みです）"
         )
-    report.save()
+    report.save(
+        update_fields=["manager_ack_by", "manager_ack_at", "koban_head_ack_by", "koban_head_ack_at"]
+    )
     record(
         EventType.REFUSAL_ACKNOWLEDGED,
         actor=acting_officer,
@@ -477,11 +484,8 @@ def do_set_dedicated_day(
     officer: Officer, day: dt.date, *, acting_officer: Officer, remove: bool = False
 ) -> None:
     """専従日 (第3-2): set by the officer's 管理責任者."""
-    posts = access.managed_posts(acting_officer)
-    if not any(
-        a.post_id is not None and posts.filter(id=a.post_id).exists()
-        for a in officer.current_assignments()
-    ):
+    post_ids = [a.post_id for a in officer.current_assignments() if a.post_id is not None]
+    if not access.managed_posts(acting_officer).filter(id__in=post_ids).exists():
         raise PermissionDeniedError("専従日は所属の管理責任者が指定します")
     if remove:
         DedicatedDay.objects.filter(officer=officer, day=day).delete()
@@ -491,6 +495,8 @@ def do_set_dedicated_day(
         return
     if day < timezone.localdate():
         raise ValidationError({"day": "過去の日は専従日に指定できません"})
+    if day > timezone.localdate() + DEDICATED_DAY_HORIZON:
+        raise ValidationError({"day": "専従日は1年先までの日を指定してください"})
     if DedicatedDay.objects.filter(officer=officer, day=day).exists():
         raise ValidationError({"day": "その日は既に専従日です"})
     DedicatedDay.objects.create(officer=officer, day=day, set_by=acting_officer)

@@ -11,7 +11,6 @@ from django import forms
 
 from junkai.households.models import Household
 from junkai.lib.dates import DateFormatError, parse_date
-from junkai.org.models import today
 from junkai.visits.models import ConcernStatus
 
 
@@ -117,19 +116,13 @@ class JapaneseDateField(forms.CharField):
 
 
 class DedicatedDayForm(forms.Form):
+    """The day only: which days may be set is do_set_dedicated_day's rule."""
+
     day = JapaneseDateField(
         label="専従日",
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": "専従日を入力してください"},
     )
-
-    def clean_day(self) -> dt.date:
-        day: dt.date = self.cleaned_data["day"]
-        if day < today():
-            raise forms.ValidationError("過去の日は専従日に指定できません")
-        if day > today() + dt.timedelta(days=366):
-            raise forms.ValidationError("専従日は1年先までの日を指定してください")
-        return day
 
 
 class HandoverNoteForm(forms.Form):

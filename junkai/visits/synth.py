@@ -31,7 +31,7 @@ from junkai.households.bulk import TableWriter
 from junkai.households.models import Household, HouseholdStatus
 from junkai.lib.dates import add_months
 from junkai.org.models import Assignment, Role, Station
-from junkai.visits.models import Method, Outcome, Visit
+from junkai.visits.models import Method, Outcome, SchedulePolicy, Visit
 from junkai.visits.schedule import current_policy, due_date
 
 #: Households handled per chunk (their visits are generated, then written with one COPY).
@@ -187,7 +187,10 @@ def do_build_visit_history(
 
 
 def _store_schedule(
-    writer: TableWriter, schedule: list[tuple[Any, ...]], start: dt.datetime, policy: Any
+    writer: TableWriter,
+    schedule: list[tuple[Any, ...]],
+    start: dt.datetime,
+    policy: SchedulePolicy,
 ) -> None:
     """last_visit_at, last_outcome, last_met_at and next_due as the visit actions leave them;
     created_at moves back to the start of the history (a household is not visited before it

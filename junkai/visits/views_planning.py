@@ -25,9 +25,10 @@ from junkai.access import declare_access
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.models import Category, Household, HouseholdStatus
-from junkai.lib.wareki import era_of, format_wareki
+from junkai.lib.wareki import format_wareki
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Assignment, Officer, today
+from junkai.registers.months import month_bounds, month_label, next_month
 from junkai.visits import actions
 from junkai.visits.forms_planning import (
     ConcernForm,
@@ -60,11 +61,6 @@ def _apply_errors(form: Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
-
-
-def _month_label(day: dt.date) -> str:
-    era, year = era_of(day)
-    return f"{era}{'元' if year == 1 else year}年{day.month}月"
 
 
 # --- 1. the schedule policy -----------------------------------------------------------------
@@ -129,11 +125,8 @@ def _month_span(year: int, month: int) -> tuple[dt.date, dt.date, dt.datetime, d
     if not 2000 <= year <= 2100 or not 1 <= month <= 12:
         raise Http404("見つかりません")
     first = dt.date(year, month, 1)
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(following, dt.time.min, tzinfo=tz)
-    return first, following - dt.timedelta(days=1), start, end
+    start, end = month_bounds(first)
+    return first, next_month(first) - dt.timedelta(days=1), start, end
 
 
 @declare_access("scoped")
@@ -192,7 +185,7 @@ def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> Http
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
-                messages.success(request, f"{_month_label(first)}の計画を保存しました。")
+                messages.success(request, f"{month_label(first)}の計画を保存しました。")
                 return redirect("monthly_plan", year=first.year, month=first.month)
         checked = {int(v) for v in request.POST.getlist("households") if v.isdigit()}
     else:
@@ -236,7 +229,7 @@ def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> Http
             "form": form,
             "plan": plan,
             "first": first,
-            "month_label": _month_label(first),
+            "month_label": month_label(first),
             "previous": previous,
             "following": last + dt.timedelta(days=1),
             "is_current": first == today().replace(day=1),

@@ -28,7 +28,7 @@ def junkai(request: HttpRequest) -> dict[str, Any]:
         "nav_has_own_beats": has_own_beats,
         "nav_has_inbox": has_inbox,
         "nav_manages_posts": any(a.role == Role.MANAGER for a in assignments),
-        "nav_sees_misuse": any(a.role in (Role.MANAGER, Role.STATION_CHIEF) for a in assignments),
+        "nav_sees_misuse": officer is not None and access.may_see_misuse_flags(officer),
         "nav_can_admin_org": can_admin,
         # 進捗状況: the station's chief, 地域課長 and 代理, a 交番所長, HQ (junkai.dashboards).
         "nav_sees_dashboard": officer is not None

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import template
 
-from junkai.dashboards.figures import percent
+from junkai.dashboards.figures import index_text, percent
 from junkai.registers.months import month_label
 
 register = template.Library()
@@ -32,7 +32,7 @@ def wareki_month(value: dt.date | None) -> str:
 
 @register.filter
 def idx(value: float | None) -> str:
-    return "―" if value is None else f"{value:.2f}"
+    return index_text(value)
 
 
 @register.filter

@@ -4,6 +4,7 @@ disposal, search and export — with scope, audit and Japanese errors."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from io import BytesIO
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from junkai.audit.models import AuditEvent, EventType
+from junkai.households import cards
 from junkai.households.models import CardRevision, CardStatus, Category, ContactCard
 from junkai.lib.wareki import format_wareki
 from junkai.testing import PersonaTestCase
@@ -212,6 +214,20 @@ class CorrectionTests(PersonaTestCase):
         self.assertEqual(card.version, 2)
         self.assertEqual(card.residents.get(position=0).phone, "090-1111-2222")
         self.assertTrue(AuditEvent.objects.filter(event_type=EventType.CARD_CONFLICT).exists())
+
+    def test_overwrite_with_an_unknown_basis_is_refused(self) -> None:
+        # The basis comes back from a hidden field: do_save_card checks it for every caller.
+        card = ContactCard.objects.get(household=self.aoki, status=CardStatus.ACTIVE)
+        submitted = {**cards.snapshot(card), "remarks": "上書き"}
+        url = f"/households/{self.aoki.id}/card/overwrite/"
+        response = self.client_for("officer1a").post(
+            url,
+            {"submitted": json.dumps(submitted), "version": str(card.version), "basis": "GUESS"},
+        )
+        self.assertRedirects(response, f"/households/{self.aoki.id}/card/")
+        card.refresh_from_db()
+        self.assertEqual(card.version, 1)
+        self.assertEqual(CardRevision.objects.filter(card=card).count(), 1)
 
 
 class DisposalTests(PersonaTestCase):

@@ -7,6 +7,8 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 
+from junkai.registers.models import number_key
+
 register = template.Library()
 
 
@@ -23,4 +25,4 @@ def md_time(value: dt.datetime | None) -> str:
 def binder_numbers(lines: object) -> str:
     """The binder numbers of an entry's prefetched lines: 1、2、3."""
     numbers = [line.binder.number for line in lines.all()]  # type: ignore[attr-defined]
-    return "、".join(sorted(numbers, key=lambda n: (len(n), n)))
+    return "、".join(sorted(numbers, key=number_key))

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -216,6 +217,17 @@ class DedicatedDayTests(PlanningTestCase):
         self.assertTrue(
             AuditEvent.objects.filter(event_type=EventType.DEDICATED_DAY_REMOVED).exists()
         )
+
+    def test_a_day_more_than_a_year_ahead_is_refused_by_the_action_too(self) -> None:
+        too_far = today() + dt.timedelta(days=367)
+        page = self.client_for("kacho").post(self.url(), {"day": too_far.isoformat()})
+        self.assertContains(page, "専従日は1年先までの日を指定してください", status_code=422)
+        # The rule is the action's, so a caller without the form meets it as well.
+        with self.assertRaises(ValidationError):
+            actions.do_set_dedicated_day(
+                self.officer("officer1a"), too_far, acting_officer=self.officer("kacho")
+            )
+        self.assertFalse(DedicatedDay.objects.exists())
 
     def test_others_get_404_alike(self) -> None:
         tomorrow = (today() + dt.timedelta(days=1)).isoformat()
