@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import unicodedata
 from typing import Any
 
 from junkai.households.models import CardSource, ContactCard, Sex
 from junkai.lib.dates import DateFormatError, parse_date
-from junkai.lib.kana import digits, is_kana, to_hiragana
+from junkai.lib.kana import digits, reading
 
 # Looked up for every resident of every imported card: plain sets and dicts, not the enums.
 _SOURCES = frozenset(CardSource.values)
@@ -61,6 +62,11 @@ LABELS = {
     "plate": "登録番号",
 }
 LIST_LABELS = {"residents": "世帯員", "contacts": "緊急連絡先", "vehicles": "車両"}
+_LISTS = (
+    ("residents", RESIDENT_FIELDS),
+    ("contacts", CONTACT_FIELDS),
+    ("vehicles", VEHICLE_FIELDS),
+)
 
 CardData = dict[str, Any]
 
@@ -106,42 +112,63 @@ def snapshot(card: ContactCard) -> CardData:
     }
 
 
+def _str(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
 def _text(value: Any, limit: int, path: str, label: str, errors: dict[str, str]) -> str:
-    text = "" if value is None else str(value).strip()
+    text = _str(value)
     if len(text) > limit:
         errors[path] = f"{label}は{limit}文字以内で入力してください"
     return text
 
 
-def _date(
-    value: Any, path: str, label: str, errors: dict[str, str], *, today: dt.date
-) -> str | None:
-    if value in (None, ""):
-        return None
+def _day(value: Any, today: dt.date) -> tuple[str | None, str | None]:
+    """(the date in ISO form, or None when empty; what is wrong, to follow its label, or None)."""
+    if value is None or value == "":
+        return None, None
     try:
         day = value if isinstance(value, dt.date) else parse_date(str(value))
     except DateFormatError as exc:
-        errors[path] = f"{label}: {exc}"
-        return None
+        return None, f": {exc}"
     if day > today:
-        errors[path] = f"{label}が未来の日付です"
-    elif day.year < 1900:
-        errors[path] = f"{label}が古すぎます（1900年以降）"
-    return day.isoformat()
+        return day.isoformat(), "が未来の日付です"
+    if day.year < 1900:
+        return day.isoformat(), "が古すぎます（1900年以降）"
+    return day.isoformat(), None
 
 
-def _phone(value: Any, path: str, label: str, errors: dict[str, str]) -> str:
-    text = "" if value is None else str(value).strip()
+def _date(
+    value: Any, path: str, label: str, errors: dict[str, str], *, today: dt.date
+) -> str | None:
+    day, problem = _day(value, today)
+    if problem:
+        errors[path] = label + problem
+    return day
+
+
+# A number already as the form keeps it (half width, single hyphens): the common case, kept as is.
+_PLAIN_PHONE = re.compile(r"0[0-9]*(?:-[0-9]+)*")
+
+
+def _phone_of(value: Any) -> tuple[str, bool]:
+    """(the number in half width with the resident's grouping, 090-1234-5678; whether it is a
+    phone number: 10–11 digits from 0)."""
+    text = _str(value)
     if not text:
-        return ""
+        return "", True
+    if text.isascii() and _PLAIN_PHONE.fullmatch(text):
+        return text, 10 <= len(text) - text.count("-") <= 11
     number = digits(text)
     if not 10 <= len(number) <= 11 or not number.startswith("0"):
-        errors[path] = f"{label}「{text}」は電話番号として正しくありません（0から始まる10〜11桁）"
-        return text
-    # Keep the grouping the resident used, in half width: 090-1234-5678.
+        return text, False
     normal = unicodedata.normalize("NFKC", text)
     grouped = "".join(c if c.isdigit() else "-" for c in normal)
-    return "-".join(part for part in grouped.split("-") if part)
+    return "-".join(part for part in grouped.split("-") if part), True
+
+
+def _phone_error(text: str, label: str) -> str:
+    return f"{label}「{text}」は電話番号として正しくありません（0から始まる10〜11桁）"
 
 
 def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData:
@@ -178,53 +205,78 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
     if out["needs_support"] and not out["support_consent"]:
         errors["support_consent"] = "要援護として登録するには本人の同意が必要です"
 
+    # Paths and labels ("residents.1.kana", "世帯員2のふりがな") are made only for a problem:
+    # an import checks a million residents.
     residents = []
     for i, raw in enumerate(data.get("residents") or []):
-        if not any(str(raw.get(f) or "").strip() for f in RESIDENT_FIELDS):
+        get = raw.get
+        if not any(_str(get(f)) for f in RESIDENT_FIELDS):
             continue  # an empty row of the form
-        label = f"世帯員{i + 1}"
-        p = f"residents.{i}"
-        r: dict[str, Any] = {}
-        r["name"] = _text(raw.get("name"), 60, f"{p}.name", f"{label}の氏名", errors)
-        if not r["name"]:
-            errors[f"{p}.name"] = f"{label}の氏名を入力してください"
-        kana = _text(raw.get("kana"), 80, f"{p}.kana", f"{label}のふりがな", errors)
-        if kana and not is_kana(kana):
-            errors[f"{p}.kana"] = f"{label}のふりがなは、ひらがな又はカタカナで入力してください"
-        r["kana"] = to_hiragana(kana)
-        r["relation"] = _text(raw.get("relation"), 20, f"{p}.relation", f"{label}の続柄", errors)
-        r["birth_date"] = _date(
-            raw.get("birth_date"), f"{p}.birth_date", f"{label}の生年月日", errors, today=today
-        )
-        sex = raw.get("sex") or ""
+        name, kana, relation = _str(get("name")), _str(get("kana")), _str(get("relation"))
+        workplace = _str(get("workplace"))
+        if len(name) > 60 or len(kana) > 80 or len(relation) > 20 or len(workplace) > 100:
+            for field, text, limit in (
+                ("name", name, 60),
+                ("kana", kana, 80),
+                ("relation", relation, 20),
+                ("workplace", workplace, 100),
+            ):
+                if len(text) > limit:
+                    path, label = _item("residents", i, field)
+                    errors[path] = f"{label}は{limit}文字以内で入力してください"
+        if not name:
+            path, label = _item("residents", i, "name")
+            errors[path] = f"{label}を入力してください"
+        hiragana = reading(kana) if kana else ""
+        if hiragana is None:
+            path, _ = _item("residents", i, "kana")
+            errors[path] = f"世帯員{i + 1}のふりがなは、ひらがな又はカタカナで入力してください"
+        birth_date, problem = _day(get("birth_date"), today)
+        if problem:
+            path, label = _item("residents", i, "birth_date")
+            errors[path] = label + problem
+        sex = get("sex") or ""
         if sex not in _SEXES:
-            errors[f"{p}.sex"] = f"{label}の性別の値が正しくありません"
-        r["sex"] = sex
-        r["workplace"] = _text(
-            raw.get("workplace"), 100, f"{p}.workplace", f"{label}の勤務先・学校", errors
+            path, _ = _item("residents", i, "sex")
+            errors[path] = f"世帯員{i + 1}の性別の値が正しくありません"
+        phone, valid = _phone_of(get("phone"))
+        if not valid:
+            path, label = _item("residents", i, "phone")
+            errors[path] = _phone_error(phone, label)
+        residents.append(
+            {
+                "name": name,
+                "kana": hiragana or kana,
+                "relation": relation,
+                "birth_date": birth_date,
+                "sex": sex,
+                "workplace": workplace,
+                "phone": phone,
+            }
         )
-        r["phone"] = _phone(raw.get("phone"), f"{p}.phone", f"{label}の電話", errors)
-        residents.append(r)
     if residence and not residents:
         errors["residents"] = "世帯員を1人以上入力してください"
     out["residents"] = residents
 
     contacts = []
     for i, raw in enumerate(data.get("contacts") or []):
-        if not any(str(raw.get(f) or "").strip() for f in CONTACT_FIELDS):
+        get = raw.get
+        if not any(_str(get(f)) for f in CONTACT_FIELDS):
             continue
+        name, relation = _str(get("name")), _str(get("relation"))
+        phone, valid = _phone_of(get("phone"))
         label = f"緊急連絡先{i + 1}"
-        p = f"contacts.{i}"
-        c = {
-            "name": _text(raw.get("name"), 60, f"{p}.name", f"{label}の氏名", errors),
-            "relation": _text(raw.get("relation"), 20, f"{p}.relation", f"{label}の続柄", errors),
-            "phone": _phone(raw.get("phone"), f"{p}.phone", f"{label}の連絡先", errors),
-        }
-        if not c["name"]:
-            errors[f"{p}.name"] = f"{label}の氏名を入力してください"
-        if not c["phone"]:
-            errors[f"{p}.phone"] = f"{label}の連絡先を入力してください"
-        contacts.append(c)
+        if len(name) > 60:
+            errors[f"contacts.{i}.name"] = f"{label}の氏名は60文字以内で入力してください"
+        if len(relation) > 20:
+            errors[f"contacts.{i}.relation"] = f"{label}の続柄は20文字以内で入力してください"
+        if not valid:
+            errors[f"contacts.{i}.phone"] = _phone_error(phone, f"{label}の連絡先")
+        if not name:
+            errors[f"contacts.{i}.name"] = f"{label}の氏名を入力してください"
+        if not phone:
+            errors[f"contacts.{i}.phone"] = f"{label}の連絡先を入力してください"
+        contacts.append({"name": name, "relation": relation, "phone": phone})
     out["contacts"] = contacts
 
     vehicles = []
@@ -270,23 +322,26 @@ def _change(field: str, path: str, label: str, old: Any, new: Any) -> dict[str, 
 
 def _creation(new: CardData) -> list[dict[str, Any]]:
     """diff(None, new): every field the new card fills, old None (the first revision of each
-    imported card, so kept to the fields that are there)."""
-    changes = []
+    imported card, so kept to the fields that are there, and written for speed: _shown's
+    rules inline)."""
+    changes: list[dict[str, Any]] = []
+    append = changes.append
     for field in CARD_FIELDS:
         after = _shown(field, new.get(field))
         if after is not None:
-            changes.append({"field": field, "label": LABELS[field], "old": None, "new": after})
-    for key, fields in (
-        ("residents", RESIDENT_FIELDS),
-        ("contacts", CONTACT_FIELDS),
-        ("vehicles", VEHICLE_FIELDS),
-    ):
-        for i, row in enumerate(new.get(key) or []):
+            append({"field": field, "label": LABELS[field], "old": None, "new": after})
+    for key, fields in _LISTS:
+        for i, row in enumerate(new.get(key) or ()):
             for field in fields:
-                after = _shown(field, row.get(field))
-                if after is not None:
-                    path, label = _item(key, i, field)
-                    changes.append({"field": path, "label": label, "old": None, "new": after})
+                value = row.get(field)
+                if value in (None, "", False):
+                    continue
+                if value is True:
+                    value = "あり"
+                elif field == "sex":
+                    value = _SEX_LABELS.get(value, value)
+                path, label = _item(key, i, field)
+                append({"field": path, "label": label, "old": None, "new": value})
     return changes
 
 
@@ -303,11 +358,7 @@ def diff(old: CardData | None, new: CardData) -> list[dict[str, Any]]:
     changes: list[dict[str, Any] | None] = []
     for field in CARD_FIELDS:
         changes.append(_change(field, field, LABELS[field], old.get(field), new.get(field)))
-    for key, fields in (
-        ("residents", RESIDENT_FIELDS),
-        ("contacts", CONTACT_FIELDS),
-        ("vehicles", VEHICLE_FIELDS),
-    ):
+    for key, fields in _LISTS:
         old_rows, new_rows = old.get(key) or [], new.get(key) or []
         for i in range(max(len(old_rows), len(new_rows))):
             was = old_rows[i] if i < len(old_rows) else {}

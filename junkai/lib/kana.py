@@ -12,6 +12,9 @@ import jaconv
 
 _SPACES = re.compile(r"[\s\u3000・･]+")
 _NOT_DIGIT = re.compile(r"\D")
+# At least one kana; spaces (NFKC makes the ideographic space a plain one) and middle dots
+# between the words.
+_READING = re.compile(r"[\s・]*[\u3041-\u309fー][\u3041-\u309fー\s・]*")
 
 
 def fold(text: str) -> str:
@@ -27,13 +30,8 @@ def digits(text: str) -> str:
     return _NOT_DIGIT.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
-def is_kana(text: str) -> bool:
-    """Only hiragana/katakana (after folding), long vowel marks and spaces."""
-    folded = fold(text)
-    return bool(folded) and all("\u3041" <= c <= "\u309f" or c == "ー" for c in folded)
-
-
-def to_hiragana(text: str) -> str:
-    """A reading as entered (either kana, either width) in full-width hiragana, spaces kept."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return jaconv.kata2hira(text).replace("\u3000", " ").strip()
+def reading(text: str) -> str | None:
+    """A reading as entered (either kana, either width) in full-width hiragana with its spaces
+    kept, or None when it holds anything but kana, long vowel marks, spaces and middle dots."""
+    hiragana = jaconv.kata2hira(unicodedata.normalize("NFKC", text or "")).strip()
+    return hiragana if _READING.fullmatch(hiragana) else None

@@ -8,14 +8,17 @@ import tempfile
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from unittest import mock, skipUnless
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from junkai.audit.models import AuditEvent, EventType
-from junkai.households import actions
+from junkai.households import actions, bulk
 from junkai.households.bulk import HouseholdRow, do_bulk_load
 from junkai.households.importing import COLUMNS
 from junkai.households.models import (
@@ -333,3 +336,108 @@ class ImportTest(PersonaTestCase):
         with self.assertRaises(PermissionDeniedError):
             do_bulk_load([row], acting_officer=self.officer("officer1a"), source="test")
         self.assertFalse(self.households.exists())
+
+
+def _rows(count: int) -> list[HouseholdRow]:
+    return [
+        HouseholdRow(
+            line=n,
+            beat="K1-1",
+            fields={"kind": "居住", "town": "駅前本町", "banchi": str(n)},
+            building="コーポ駅前" if n % 2 else None,
+            card={
+                "residents": [{"name": f"石田 {n}", "birth_date": "1980-01-01"}],
+                "contacts": [{"name": "石田 花子", "phone": "090-1234-5678"}],
+            },
+        )
+        for n in range(2, 2 + count)
+    ]
+
+
+@skipUnless(connection.vendor == "postgresql", "keys are checked set-wise on PostgreSQL only")
+class SetWiseKeysTest(PersonaTestCase):
+    """A big load drops the keys among the household tables and adds them back, which checks
+    every row at once: the keys are there afterwards, a broken key still fails the load, and
+    a load that cannot have the tables checks row by row."""
+
+    def keys(self) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)"
+                " FROM pg_constraint WHERE contype = 'f'"
+                " AND conrelid::regclass::text LIKE 'households_%%' ORDER BY 1"
+            )
+            return [r[0] for r in cursor.fetchall()]
+
+    def load(self, rows: list[HouseholdRow]) -> tuple[Any, list[str]]:
+        with (
+            mock.patch.object(bulk, "SET_WISE_KEYS_AFTER", 2),
+            mock.patch.object(bulk, "BATCH_SIZE", 3),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            result = do_bulk_load(
+                rows, acting_officer=self.officer("officer1a"), post=self.post("K1"), source="t"
+            )
+        return result, [q["sql"] for q in queries.captured_queries]
+
+    def test_big_load_drops_the_keys_and_adds_them_back(self) -> None:
+        before = self.keys()
+        residents = Resident.objects.count()
+        self.assertIn(
+            "households_resident FOREIGN KEY (card_id) REFERENCES households_contactcard(id)"
+            " DEFERRABLE INITIALLY DEFERRED",
+            before,
+        )
+        result, sql = self.load(_rows(7))
+        self.assertEqual((result.households, result.residents, result.buildings), (7, 7, 1))
+        dropped = [q for q in sql if "DROP CONSTRAINT" in q]
+        added = [q for q in sql if "ADD CONSTRAINT" in q]
+        # Only keys among the household tables: not those to officers, posts, beats.
+        self.assertEqual(len(dropped), 6)
+        self.assertEqual(len(added), 6)
+        self.assertFalse([q for q in dropped + added if "org_" in q])
+        self.assertEqual(self.keys(), before)
+        self.assertEqual(Resident.objects.count(), residents + 7)
+
+    def test_a_broken_key_fails_the_load_either_way(self) -> None:
+        before = self.keys()
+        households = Household.objects.count()
+        insert = bulk.TableWriter.insert
+
+        def misdirected(writer: Any, model: Any, names: Any, rows: Any) -> None:
+            if model is Resident:  # a resident on a card that does not exist
+                rows = [(card_id + 10**9, *rest) for card_id, *rest in rows]
+            insert(writer, model, names, rows)
+
+        for threshold in (2, 10**9):  # set-wise, then row by row
+            with (
+                self.subTest(threshold=threshold),
+                mock.patch.object(bulk.TableWriter, "insert", misdirected),
+                mock.patch.object(bulk, "SET_WISE_KEYS_AFTER", threshold),
+                self.assertRaises(IntegrityError),
+                transaction.atomic(),
+            ):
+                do_bulk_load(
+                    _rows(4),
+                    acting_officer=self.officer("officer1a"),
+                    post=self.post("K1"),
+                    source="t",
+                )
+            self.assertEqual(Household.objects.count(), households)
+            self.assertEqual(self.keys(), before)
+
+    def test_tables_in_use_mean_row_by_row(self) -> None:
+        import psycopg
+
+        before = self.keys()
+        other = psycopg.connect(**connection.get_connection_params())
+        self.addCleanup(other.close)
+        # Another session reading residents (a long report, say) holds its lock.
+        other.execute("BEGIN")
+        other.execute("LOCK TABLE households_resident IN ACCESS SHARE MODE")
+        with mock.patch.object(bulk, "SET_WISE_LOCK_WAIT", "100ms"):
+            result, sql = self.load(_rows(5))
+        other.rollback()
+        self.assertEqual(result.households, 5)
+        self.assertFalse([q for q in sql if "ADD CONSTRAINT" in q])
+        self.assertEqual(self.keys(), before)
