@@ -395,12 +395,19 @@ def is_section_chief(officer: Officer, station_id: int) -> bool:
     return station_id in _section_chief_stations(officer)
 
 
+def _koban_head_posts(officer: Officer) -> set[int]:
+    """Posts whose 交番所長 the officer is: an INSPECTOR assigned at the post, or a 幹部交番's
+    所長 (its MANAGER)."""
+    return {
+        a.post_id
+        for a in officer.current_assignments()
+        if a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id is not None
+    }
+
+
 def is_koban_head(officer: Officer, post_id: int) -> bool:
     """交番所長 of the post: an INSPECTOR assigned at it, or a 幹部交番's 所長 (its MANAGER)."""
-    return any(
-        a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id == post_id
-        for a in officer.current_assignments()
-    )
+    return post_id in _koban_head_posts(officer)
 
 
 def is_hq(officer: Officer) -> bool:
@@ -452,6 +459,20 @@ def access_night_approval(officer: Officer, approval_id: int) -> NightVisitAppro
 def access_refusal_report(officer: Officer, report_id: int) -> RefusalReport:
     report: RefusalReport = _scoped(officer, RefusalReport, report_id, "visits.refusalreport")
     return report
+
+
+def report_recipient_units(officer: Officer) -> Scope:
+    """The units whose reports come to the officer's inbox (拒否の報告, 見聞情報, 夜間実施):
+    stations where he is 地域課長, posts where he is 交番所長. Empty for everyone else."""
+    return Scope(frozenset(_section_chief_stations(officer)), frozenset(_koban_head_posts(officer)))
+
+
+def reports_addressed_to(units: Scope) -> Q:
+    """Refusal reports and night-visit requests for `units` to act on: every one of a
+    地域課長's station; at a 交番所長's post, those that need him (交番勤務員 の分)."""
+    return Q(station_id__in=units.station_ids) | Q(
+        post_id__in=units.post_ids, needs_koban_head=True
+    )
 
 
 def access_info_report(officer: Officer, report_id: int) -> InfoReport:
@@ -978,11 +999,7 @@ def dashboard_posts(officer: Officer | Any) -> QuerySet[Post]:
     交番所長 or 幹部交番所長 (INSPECTOR or MANAGER assigned at the post)."""
     if not getattr(officer, "is_authenticated", False) or not officer.is_active:
         return Post.objects.none()
-    heads = {
-        a.post_id
-        for a in officer.current_assignments()
-        if a.role in (Role.INSPECTOR, Role.MANAGER) and a.post_id is not None
-    }
+    heads = _koban_head_posts(officer)
     return Post.objects.filter(Q(station__in=dashboard_stations(officer)) | Q(id__in=heads))
 
 
@@ -1019,6 +1036,21 @@ def record_dashboard_read(
         station_id=station_id,
         purpose=purpose,
     )
+
+
+def access_hq_dashboard(
+    officer: Officer,
+    *,
+    purpose: str = "全署の進捗状況",
+    refusal: str = "全署の進捗状況は本部地域課が閲覧できます",
+) -> None:
+    """Every station side by side, in aggregate only: 本部地域課 (and a superuser); 403 with
+    `refusal` for anyone else. The view is recorded like a station's."""
+    from junkai.org.actions import PermissionDeniedError
+
+    if not is_hq(officer):
+        raise PermissionDeniedError(refusal)
+    record_dashboard_read(officer, obj=None, station_id=None, purpose=purpose)
 
 
 def access_dashboard_station(

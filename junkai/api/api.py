@@ -16,7 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from junkai.access import declare_access
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
-from junkai.api.auth import BearerToken, VerifiedSession
+from junkai.api.auth import BearerToken, VerifiedSession, request_officer
 from junkai.api.dashboards import router as dashboards_router
 from junkai.api.disclosures import router as disclosures_router
 from junkai.api.documents import router as documents_router
@@ -113,16 +113,14 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, object]:
 def revoke_token(request: HttpRequest) -> tuple[int, None]:
     """Revoke the token this request was made with."""
     api_token = ApiToken.objects.get(key_hash=request.junkai_token_hash)  # type: ignore[attr-defined]
-    assert isinstance(request.user, Officer)
-    account_actions.do_revoke_api_token(api_token, acting_officer=request.user)
+    account_actions.do_revoke_api_token(api_token, acting_officer=request_officer(request))
     return 204, None
 
 
 @api.get("/me", response=MeOut, tags=["auth"])
 @declare_access("signed_in")
 def me(request: HttpRequest) -> MeOut:
-    officer = request.user
-    assert isinstance(officer, Officer)
+    officer = request_officer(request)
     assignments = [
         AssignmentOut(
             role=a.role,

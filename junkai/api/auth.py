@@ -9,6 +9,14 @@ from ninja.security import HttpBearer, SessionAuth
 
 from junkai.accounts.actions import hash_token, officer_for_token
 from junkai.accounts.middleware import MFA_PENDING
+from junkai.org.models import Officer
+
+
+def request_officer(request: HttpRequest) -> Officer:
+    """The officer an authenticated operation runs as (both authenticators set request.user)."""
+    officer = request.user
+    assert isinstance(officer, Officer)
+    return officer
 
 
 class BearerToken(HttpBearer):

@@ -15,11 +15,11 @@ from ninja import Field, Query, Router, Schema
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.api.auth import request_officer
 from junkai.api.schemas import Message
 from junkai.dashboards import figures
 from junkai.dashboards.figures import RegisterFigures, Tally
 from junkai.households.models import Category
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer
 from junkai.registers.months import current_month
 
@@ -244,15 +244,13 @@ def station_payload(officer: Officer, station_id: int) -> dict[str, Any]:
 
 
 def hq_payload(officer: Officer) -> dict[str, Any]:
-    if not access.is_hq(officer):
-        raise PermissionDeniedError(
-            "全署の集計は本部地域課が閲覧できます。署の進捗状況は station を指定してください"
-        )
+    access.access_hq_dashboard(
+        officer,
+        purpose="全署の進捗状況（API）",
+        refusal="全署の集計は本部地域課が閲覧できます。署の進捗状況は station を指定してください",
+    )
     hq = figures.hq_board_cached()
     rows, total = hq.rows, hq.total
-    access.record_dashboard_read(
-        officer, obj=None, station_id=None, purpose="全署の進捗状況（API）"
-    )
     return {
         "month": current_month(),
         "computed_at": hq.computed_at,
@@ -280,8 +278,7 @@ def dashboard(request: HttpRequest, params: Query[DashboardParams]) -> dict[str,
     """`?station={id}`: the station's figures, per post, beat and officer (its chief,
     地域課長 and 地域課長代理; 403 for others who serve there, 404 for anyone else). Without
     `station`: every station side by side, in aggregate only (本部地域課; 403 for others)."""
-    officer = request.user
-    assert isinstance(officer, Officer)
+    officer = request_officer(request)
     if params.station is None:
         return hq_payload(officer)
     return station_payload(officer, params.station)

@@ -18,8 +18,9 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.api.auth import request_officer
 from junkai.api.errors import invalid_body
-from junkai.api.schemas import Message
+from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
@@ -35,18 +36,7 @@ from junkai.org.models import Officer
 router = Router(tags=["disclosures"])
 
 
-def _officer(request: HttpRequest) -> Officer:
-    officer = request.user
-    assert isinstance(officer, Officer)
-    return officer
-
-
 # --- schemas ---------------------------------------------------------------------------
-
-
-class ErrorsOut(Schema):
-    detail: str
-    errors: dict[str, str]
 
 
 class OfficerRef(Schema):
@@ -288,7 +278,7 @@ def _filtered(entries: Any, params: RegisterParams) -> Any:
 @declare_access("scoped")
 def list_data_uses(request: HttpRequest, params: Query[RegisterParams]) -> list[dict[str, Any]]:
     """利用確認簿: 範囲内の単位（交番等・地域課）の記録を新しい順に。期間・単位で絞り込み."""
-    officer = _officer(request)
+    officer = request_officer(request)
     entries = _filtered(access.data_uses_visible_to(officer), params)
     rows = list(
         entries.select_related(
@@ -309,7 +299,7 @@ def list_data_uses(request: HttpRequest, params: Query[RegisterParams]) -> list[
 @declare_access("scoped")
 def create_data_use(request: HttpRequest, payload: DataUseIn) -> tuple[int, dict[str, Any]]:
     """受付: 本県の他の所属・他の都道府県警察からの申出。世帯は受付者の受持範囲に限る."""
-    officer = _officer(request)
+    officer = request_officer(request)
     try:
         entry = actions.do_record_data_use(acting_officer=officer, **payload.model_dump())
     except ValidationError as exc:
@@ -320,7 +310,7 @@ def create_data_use(request: HttpRequest, payload: DataUseIn) -> tuple[int, dict
 @router.get("/data-uses/{data_use_id}", response={200: DataUseOut, 404: Message})
 @declare_access("scoped")
 def get_data_use(request: HttpRequest, data_use_id: int) -> dict[str, Any]:
-    entry = access.access_data_use(_officer(request), data_use_id)
+    entry = access.access_data_use(request_officer(request), data_use_id)
     return _data_use_out(entry)
 
 
@@ -333,7 +323,7 @@ def verify_identity(
     request: HttpRequest, data_use_id: int, payload: VerifyIn
 ) -> tuple[int, dict[str, Any]]:
     """警察電話への折り返しで警察職員であることを確認した（呼び出した職員が確認者）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     entry = access.access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_verify_identity(
@@ -354,7 +344,7 @@ def verify_identity(
 @declare_access("scoped")
 def approve_data_use(request: HttpRequest, data_use_id: int) -> tuple[int, dict[str, Any]]:
     """他の都道府県警察への提供の承認（管理責任者のみ。他は 403）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     entry = access.access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_approve_data_use(entry, acting_officer=officer)
@@ -371,7 +361,7 @@ def approve_data_use(request: HttpRequest, data_use_id: int) -> tuple[int, dict[
 def refuse_data_use(
     request: HttpRequest, data_use_id: int, payload: RefuseIn
 ) -> tuple[int, dict[str, Any]]:
-    officer = _officer(request)
+    officer = request_officer(request)
     entry = access.access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_refuse_data_use(entry, acting_officer=officer, reason=payload.reason)
@@ -392,7 +382,7 @@ def release_data_use(
 
     提供は各世帯の閲覧記録（/households/{id}/access-log）に DATA_USE_RELEASED として残ります。
     """
-    officer = _officer(request)
+    officer = request_officer(request)
     entry = access.access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_release_data_use(
@@ -415,7 +405,7 @@ def release_data_use(
 def list_agency_requests(
     request: HttpRequest, params: Query[RegisterParams]
 ) -> list[dict[str, Any]]:
-    officer = _officer(request)
+    officer = request_officer(request)
     entries = _filtered(access.agency_requests_visible_to(officer), params)
     rows = list(
         entries.select_related(
@@ -438,7 +428,7 @@ def create_agency_request(
     request: HttpRequest, payload: AgencyRequestIn
 ) -> tuple[int, dict[str, Any]]:
     """受付: 提供を受ける者の氏名・連絡先、利用目的、法令上の根拠がそろわなければ 422."""
-    officer = _officer(request)
+    officer = request_officer(request)
     try:
         entry = actions.do_record_agency_request(acting_officer=officer, **payload.model_dump())
     except ValidationError as exc:
@@ -449,7 +439,7 @@ def create_agency_request(
 @router.get("/agency-requests/{agency_request_id}", response={200: AgencyRequestOut, 404: Message})
 @declare_access("scoped")
 def get_agency_request(request: HttpRequest, agency_request_id: int) -> dict[str, Any]:
-    entry = access.access_agency_request(_officer(request), agency_request_id)
+    entry = access.access_agency_request(request_officer(request), agency_request_id)
     return _agency_out(entry)
 
 
@@ -464,7 +454,7 @@ def attach_document(
     file: File[UploadedFile | None] = None,
 ) -> tuple[int, dict[str, Any]]:
     """照会文書（multipart、フィールド `file`）: PDF・画像（先頭のバイトで判定）、10MB まで."""
-    officer = _officer(request)
+    officer = request_officer(request)
     entry = access.access_agency_request(officer, agency_request_id, record_read=False)
     try:
         if file is None:
@@ -484,7 +474,7 @@ def decide_agency_request(
     request: HttpRequest, agency_request_id: int, payload: DecideIn
 ) -> tuple[int, dict[str, Any]]:
     """提供の可否（管理責任者のみ。他は 403）。照会文書が添付されていなければ 422."""
-    officer = _officer(request)
+    officer = request_officer(request)
     entry = access.access_agency_request(officer, agency_request_id, record_read=False)
     try:
         entry = actions.do_decide_agency_request(
@@ -504,7 +494,7 @@ def release_agency_request(
     request: HttpRequest, agency_request_id: int, payload: ReleaseIn
 ) -> tuple[int, dict[str, Any]]:
     """提供（提供可と判断された後のみ。前は 403）: 各世帯の閲覧記録に残ります."""
-    officer = _officer(request)
+    officer = request_officer(request)
     entry = access.access_agency_request(officer, agency_request_id, record_read=False)
     try:
         entry = actions.do_release_agency_request(
@@ -550,7 +540,7 @@ class FlagParams(Schema):
 @declare_access("scoped")
 def list_misuse_flags(request: HttpRequest, params: Query[FlagParams]) -> list[dict[str, Any]]:
     """不適正利用の兆候（管理責任者・署長の所管分。他の職員には空）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     flags = access.misuse_flags_visible_to(officer).select_related("officer", "reviewed_by")
     if params.reviewed is not None:
         flags = flags.filter(reviewed_at__isnull=not params.reviewed)
@@ -573,7 +563,7 @@ def list_misuse_flags(request: HttpRequest, params: Query[FlagParams]) -> list[d
 @declare_access("scoped")
 def get_misuse_flag(request: HttpRequest, misuse_flag_id: int) -> dict[str, Any]:
     """兆候と、その根拠となった監査記録."""
-    flag = access.access_misuse_flag(_officer(request), misuse_flag_id)
+    flag = access.access_misuse_flag(request_officer(request), misuse_flag_id)
     events = AuditEvent.objects.filter(id__in=flag.event_ids).order_by("seq")
     return _flag_out(flag) | {
         "events": [
@@ -600,7 +590,7 @@ def review_misuse_flag(
     request: HttpRequest, misuse_flag_id: int, payload: ReviewIn
 ) -> tuple[int, dict[str, Any]]:
     """確認結果の記録（管理責任者。本人についての兆候は署長）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     flag = access.access_misuse_flag(officer, misuse_flag_id)
     try:
         flag = actions.do_review_misuse_flag(flag, acting_officer=officer, note=payload.note)

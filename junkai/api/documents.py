@@ -12,16 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from junkai.access import declare_access
-from junkai.api.schemas import Message
+from junkai.api.auth import request_officer
+from junkai.api.schemas import ErrorsOut, Message
 from junkai.documents import printing
-from junkai.org.models import Officer
 
 router = Router(tags=["documents"])
-
-
-class ErrorsOut(Schema):
-    detail: str
-    errors: dict[str, str]
 
 
 class MapParams(Schema):
@@ -61,12 +56,6 @@ PDF_RESPONSES: dict[int, object] = {404: Message}
 PDF_RESPONSES_422: dict[int, object] = {404: Message, 422: ErrorsOut}
 
 
-def _officer(request: HttpRequest) -> Officer:
-    officer = request.user
-    assert isinstance(officer, Officer)
-    return officer
-
-
 def _pdf(printed: printing.Printed) -> HttpResponse:
     response = HttpResponse(printed.content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{printed.filename}"'
@@ -78,14 +67,14 @@ def _pdf(printed: printing.Printed) -> HttpResponse:
 @declare_access("scoped")
 def card_pdf(request: HttpRequest, household_id: int) -> HttpResponse:
     """巡回連絡カード（第1号様式）: 世帯のカードを記入済みで印刷."""
-    return _pdf(printing.print_card(_officer(request), household_id))
+    return _pdf(printing.print_card(request_officer(request), household_id))
 
 
 @router.get("/forms/blank-card.pdf", url_name="blank_card_pdf")
 @declare_access("signed_in")
 def blank_card_pdf(request: HttpRequest) -> HttpResponse:
     """巡回連絡カード（第1号様式）の記入用（白紙）. 個人情報を含まず、サインインした職員なら誰でも."""
-    return _pdf(printing.print_blank_card(_officer(request)))
+    return _pdf(printing.print_blank_card(request_officer(request)))
 
 
 @router.get(
@@ -96,7 +85,7 @@ def household_map_pdf(request: HttpRequest, beat_id: int, params: Query[MapParam
     """世帯分布略図（第2号様式）: 町名・組・班ごとに1ページ. 位置（緯度経度）のない世帯は番地順."""
     return _pdf(
         printing.print_household_map(
-            _officer(request), beat_id, town=params.town, block_group=params.block_group
+            request_officer(request), beat_id, town=params.town, block_group=params.block_group
         )
     )
 
@@ -105,7 +94,7 @@ def household_map_pdf(request: HttpRequest, beat_id: int, params: Query[MapParam
 @declare_access("scoped")
 def buildings(request: HttpRequest, post_id: int) -> dict[str, object]:
     """交番等のアパート等（第3号・第4号様式の対象）と入居世帯数."""
-    post, found = printing.list_buildings(_officer(request), post_id)
+    post, found = printing.list_buildings(request_officer(request), post_id)
     return {
         "post_id": post.id,
         "items": [
@@ -128,7 +117,7 @@ def buildings(request: HttpRequest, post_id: int) -> dict[str, object]:
 @declare_access("scoped")
 def building_map_pdf(request: HttpRequest, building_id: int) -> HttpResponse:
     """アパート等居住分布略図（第3号様式）: 階 × 部屋ごとの居住世帯."""
-    return _pdf(printing.print_building_map(_officer(request), building_id))
+    return _pdf(printing.print_building_map(request_officer(request), building_id))
 
 
 @router.get(
@@ -137,21 +126,21 @@ def building_map_pdf(request: HttpRequest, building_id: int) -> HttpResponse:
 @declare_access("scoped")
 def building_list_pdf(request: HttpRequest, post_id: int) -> HttpResponse:
     """アパート等一覧表（第4号様式）."""
-    return _pdf(printing.print_building_list(_officer(request), post_id))
+    return _pdf(printing.print_building_list(request_officer(request), post_id))
 
 
 @router.get("/posts/{post_id}/card-index.pdf", response=PDF_RESPONSES, url_name="card_index_pdf")
 @declare_access("scoped")
 def card_index_pdf(request: HttpRequest, post_id: int) -> HttpResponse:
     """巡回連絡カード索引簿（第5号様式）: 索引番号順と50音順."""
-    return _pdf(printing.print_card_index(_officer(request), post_id))
+    return _pdf(printing.print_card_index(request_officer(request), post_id))
 
 
 @router.get("/posts/{post_id}/checkouts.pdf", response=PDF_RESPONSES_422, url_name="checkouts_pdf")
 @declare_access("scoped")
 def checkouts_pdf(request: HttpRequest, post_id: int, params: Query[MonthParams]) -> HttpResponse:
     """巡回連絡カード持出確認簿（第6号様式）: 交番等の1か月分と管理責任者の月次確認."""
-    return _pdf(printing.print_checkouts(_officer(request), post_id, month=params.month))
+    return _pdf(printing.print_checkouts(request_officer(request), post_id, month=params.month))
 
 
 @router.get(
@@ -164,6 +153,6 @@ def data_uses_pdf(
     """巡回連絡カード利用確認簿（第7号様式）: 警察署の期間内の記録（交番等の職員は自所属の記録）."""
     return _pdf(
         printing.print_data_uses(
-            _officer(request), station_id, since=params.since, until=params.until
+            request_officer(request), station_id, since=params.since, until=params.until
         )
     )

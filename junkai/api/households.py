@@ -18,8 +18,9 @@ from pydantic import ConfigDict
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.api.auth import request_officer
 from junkai.api.errors import INVALID
-from junkai.api.schemas import Message
+from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households import actions, cards
@@ -34,7 +35,6 @@ from junkai.households.models import (
 from junkai.households.search import search_households
 from junkai.lib.kana import fold
 from junkai.org.actions import PermissionDeniedError
-from junkai.org.models import Officer
 
 router = Router(tags=["households"])
 
@@ -42,12 +42,6 @@ CONFLICT = "他の職員が先に更新しました"
 MAX_PAGE_SIZE = 200
 MAX_QUERY_LENGTH = 100
 MAX_NOTE_LENGTH = 200
-
-
-def _officer(request: HttpRequest) -> Officer:
-    officer = request.user
-    assert isinstance(officer, Officer)
-    return officer
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -88,11 +82,6 @@ class SearchItem(HouseholdItem):
 
 class SearchOut(Schema):
     items: list[SearchItem]
-
-
-class ErrorsOut(Schema):
-    detail: str
-    errors: dict[str, str]
 
 
 class ResidentData(Schema):
@@ -310,7 +299,7 @@ def _float(value: Any) -> float | None:
 @declare_access("scoped")
 def list_households(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
     """世帯・事業所等の一覧（自分の範囲。`beat` で受持区に絞る）. Recorded as one list read."""
-    officer = _officer(request)
+    officer = request_officer(request)
     households = access.households_visible_to(officer)
     beat = None
     if params.beat is not None:
@@ -346,7 +335,7 @@ def search(request: HttpRequest, payload: SearchIn) -> tuple[int, dict[str, Any]
             "detail": INVALID,
             "errors": {"query": f"検索する語は{MAX_QUERY_LENGTH}文字以内で入力してください"},
         }
-    hits = search_households(_officer(request), query)
+    hits = search_households(request_officer(request), query)
     with_card = set(
         ContactCard.objects.filter(
             household_id__in=[hit.household.id for hit in hits], status=CardStatus.ACTIVE
@@ -366,7 +355,7 @@ def search(request: HttpRequest, payload: SearchIn) -> tuple[int, dict[str, Any]
 @declare_access("scoped")
 def household_detail(request: HttpRequest, household_id: int) -> dict[str, Any]:
     """世帯と作成済の巡回連絡カード（閲覧記録に残ります）."""
-    household = access.access_household(_officer(request), household_id, purpose="API閲覧")
+    household = access.access_household(request_officer(request), household_id, purpose="API閲覧")
     card = _active_card(household)
     return {
         # The list item's fields (card_status aside: HouseholdOut carries the card itself).
@@ -404,7 +393,7 @@ def save_card(
     `version` は読んだときの版: その後に他の職員が補正していれば 409 で、現在の内容と送信した
     内容の両方を返し、何も保存しません。内容の誤りは 422 で項目ごとに返します。
     """
-    officer = _officer(request)
+    officer = request_officer(request)
     household = access.access_household_for_write(officer, household_id, purpose="API補正")
     # The basis is checked by do_save_card; the API refuses a long note the pages would cut.
     if len(payload.note) > MAX_NOTE_LENGTH:
@@ -446,7 +435,9 @@ def save_card(
 @declare_access("scoped")
 def card_revisions(request: HttpRequest, household_id: int) -> list[dict[str, Any]]:
     """補正履歴（廃棄したカードの分も含む）, newest first."""
-    household = access.access_household(_officer(request), household_id, purpose="補正履歴の閲覧")
+    household = access.access_household(
+        request_officer(request), household_id, purpose="補正履歴の閲覧"
+    )
     revisions = (
         CardRevision.objects.filter(card__household=household)
         .select_related("revised_by")
@@ -480,7 +471,7 @@ def access_log(
     request: HttpRequest, household_id: int, params: Query[LogParams]
 ) -> tuple[int, list[dict[str, Any]]]:
     """閲覧記録: この世帯とそのカードについての記録（管理責任者・署長のみ）, newest first."""
-    officer = _officer(request)
+    officer = request_officer(request)
     household = access.access_household(
         officer, household_id, purpose="閲覧記録の確認", record_read=False
     )

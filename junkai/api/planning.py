@@ -15,10 +15,10 @@ from ninja.params import functions as param
 
 from junkai import access
 from junkai.access import declare_access
-from junkai.api.schemas import Message
+from junkai.api.auth import request_officer
+from junkai.api.schemas import ErrorsOut, Message
 from junkai.lib import geometry
 from junkai.org import actions as org_actions
-from junkai.org.models import Officer
 from junkai.planning import maps
 
 router = Router(tags=["planning"])
@@ -56,22 +56,11 @@ class OutlineOut(Schema):
     area_km2: float | None
 
 
-class ErrorsOut(Schema):
-    detail: str
-    errors: dict[str, str]
-
-
-def _officer(request: HttpRequest) -> Officer:
-    officer = request.user
-    assert isinstance(officer, Officer)
-    return officer
-
-
 @router.get("/beats/{beat_id}/map", response={200: BeatMapOut, 404: Message})
 @declare_access("scoped")
 def beat_map(request: HttpRequest, beat_id: int) -> dict[str, Any]:
     """受持区地図: 世帯の位置（区分・期限）、アパート等、区域、交番等の GeoJSON FeatureCollection（閲覧記録に残ります）."""
-    beat = access.access_beat_map(_officer(request), beat_id, purpose="API閲覧")
+    beat = access.access_beat_map(request_officer(request), beat_id, purpose="API閲覧")
     return maps.beat_map(beat)
 
 
@@ -105,7 +94,7 @@ def save_outline(
     ],
 ) -> tuple[int, dict[str, Any]]:
     """受持区の区域の設定（管理責任者: 地域課長・幹部交番所長）. 誤りは 422 で理由を返し、何も変更しません."""
-    officer = _officer(request)
+    officer = request_officer(request)
     beat = access.access_beat(officer, beat_id)
     if not access.may_edit_beat_outline(officer, beat):
         access.access_beat_for_outline(officer, beat_id)  # records the denial and raises 403

@@ -19,8 +19,8 @@ from ninja import Field, Query, Router, Schema
 
 from junkai import access
 from junkai.access import declare_access
-from junkai.api.schemas import Message
-from junkai.org.models import Officer
+from junkai.api.auth import request_officer
+from junkai.api.schemas import ErrorsOut, Message
 from junkai.registers import actions
 from junkai.registers.models import (
     BinderCheckout,
@@ -35,18 +35,7 @@ router = Router(tags=["registers"])
 MAX_BINDERS = 100
 
 
-def _officer(request: HttpRequest) -> Officer:
-    officer = request.user
-    assert isinstance(officer, Officer)
-    return officer
-
-
 # --- schemas ---------------------------------------------------------------------------
-
-
-class ErrorsOut(Schema):
-    detail: str
-    errors: dict[str, str]
 
 
 class BinderParams(Schema):
@@ -166,7 +155,7 @@ def _month_or_422(text: str) -> dt.date:
 @declare_access("scoped")
 def binders(request: HttpRequest, params: Query[BinderParams]) -> dict[str, Any]:
     """簿冊の一覧: 自分の交番等（範囲内）の簿冊と、持出中かどうか."""
-    officer = _officer(request)
+    officer = request_officer(request)
     found = access.binders_visible_to(officer)
     post = None
     if params.post_id is not None:
@@ -203,7 +192,7 @@ def binders(request: HttpRequest, params: Query[BinderParams]) -> dict[str, Any]
 @declare_access("scoped")
 def checkouts(request: HttpRequest, params: Query[CheckoutParams]) -> dict[str, Any]:
     """持出確認簿: 交番等の1か月分の記載（持出日時の順）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     month = _month_or_422(params.month) if params.month else current_month()
     post = access.access_register_post(officer, params.post_id, purpose="持出確認簿")
     start, end = month_bounds(month)
@@ -226,14 +215,14 @@ def checkouts(request: HttpRequest, params: Query[CheckoutParams]) -> dict[str, 
 def declare_checkout(request: HttpRequest, payload: CheckoutIn) -> tuple[int, dict[str, Any]]:
     """持出しの申告（持出警察官 = 呼び出した職員）. 持出中の簿冊は 422、範囲外の簿冊は 404、
     この交番等の簿冊を持ち出せない職員は 403."""
-    officer = _officer(request)
+    officer = request_officer(request)
     binders = access.access_binders(officer, payload.binder_ids)
     checkout = actions.do_declare_checkout(binders, acting_officer=officer, purpose=payload.purpose)
     return 201, _checkout_out(checkout)
 
 
 def _step(request: HttpRequest, checkout_id: int, step: str) -> dict[str, Any]:
-    officer = _officer(request)
+    officer = request_officer(request)
     checkout = access.access_checkout(officer, checkout_id)
     do = {
         "confirm_out": actions.do_confirm_checkout_out,
@@ -279,7 +268,7 @@ def confirm_return(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
 @declare_access("scoped")
 def sign_month(request: HttpRequest, payload: ReviewIn) -> tuple[int, dict[str, Any]]:
     """持出確認簿の月次確認（管理責任者。第5-3(3)エ）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     month = _month_or_422(payload.month)
     post = access.access_register_post(
         officer, payload.post_id, purpose="持出確認簿の月次確認", record_read=False

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from junkai.access import declare_access
-from junkai.org.models import Officer
+from junkai.api.auth import request_officer
 from junkai.planning import routing
 from junkai.planning.routing_plan import Route, clean_input, plan_route, speed_kmh
 
@@ -127,8 +127,7 @@ def create_route(request: HttpRequest, payload: RouteIn) -> RouteOut:
 
     422 names the field: no households, more than 100, a start time at night, a bad start.
     """
-    officer = request.user
-    assert isinstance(officer, Officer)
+    officer = request_officer(request)
     data = clean_input(
         household_ids=payload.household_ids,
         start=(payload.start.lat, payload.start.lon) if payload.start else None,

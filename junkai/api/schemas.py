@@ -9,6 +9,13 @@ class Message(Schema):
     detail: str
 
 
+# A refused write (422), as junkai.api.errors.invalid_body builds it. (A comment, not a
+# docstring: a docstring would become the schema's description in the OpenAPI document.)
+class ErrorsOut(Schema):
+    detail: str
+    errors: dict[str, str]
+
+
 class TokenIn(Schema):
     username: str
     password: str

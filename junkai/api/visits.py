@@ -20,8 +20,9 @@ from ninja import Field, Query, Router, Schema
 
 from junkai import access
 from junkai.access import declare_access
+from junkai.api.auth import request_officer
 from junkai.api.errors import INVALID, invalid_body
-from junkai.api.schemas import Message
+from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.models import (
@@ -31,7 +32,6 @@ from junkai.households.models import (
     Priority,
 )
 from junkai.org.actions import PermissionDeniedError
-from junkai.org.models import Officer
 from junkai.visits import actions
 from junkai.visits.models import (
     NightVisitApproval,
@@ -48,23 +48,12 @@ MAX_TEXT = 2000
 MAX_HORIZON_DAYS = 365
 
 
-def _officer(request: HttpRequest) -> Officer:
-    officer = request.user
-    assert isinstance(officer, Officer)
-    return officer
-
-
 def _naive(**moments: dt.datetime) -> dict[str, str]:
     """A moment without its offset is ambiguous (UTC? the tablet's clock?): refused, not guessed."""
     return {name: NEEDS_OFFSET for name, value in moments.items() if timezone.is_naive(value)}
 
 
 # --- schemas ---------------------------------------------------------------------------
-
-
-class ErrorsOut(Schema):
-    detail: str
-    errors: dict[str, str]
 
 
 class ConcernIn(Schema):
@@ -272,7 +261,7 @@ def _concern_in(concern: ConcernIn) -> actions.ConcernIn:
 def record_visit(request: HttpRequest, payload: VisitIn) -> tuple[int, dict[str, Any]]:
     """巡回連絡の記録. 拒否は趣旨説明が必須（拒否の報告が地域課長・交番所長へ）; 電話は地域の役職
     のある世帯に限る; 夜間（既定 19:00〜07:00）は事前の承認が必要（なければ 403）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     household = access.access_household(officer, payload.household_id, purpose="巡回連絡の記録")
     errors = _naive(started_at=payload.started_at) | _concern_errors(household, payload.concerns)
     revision = None
@@ -310,7 +299,7 @@ def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, A
 
     実施の必要性（高→低）、予定日、ID の順。一覧の閲覧として記録されます。
     """
-    officer = _officer(request)
+    officer = request_officer(request)
     households = access.households_visible_to(officer).filter(status=HouseholdStatus.ACTIVE)
     beat = None
     if params.beat is not None:
@@ -364,7 +353,7 @@ def request_night_approval(
     request: HttpRequest, payload: NightApprovalIn
 ) -> tuple[int, dict[str, Any]]:
     """夜間実施の承認の申請（事前に。地域課長、交番勤務員は交番所長も承認します）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     household = access.access_household(officer, payload.household_id, purpose="夜間実施の承認申請")
     errors = _naive(planned_start=payload.planned_start, planned_end=payload.planned_end)
     if errors:
@@ -389,7 +378,7 @@ def request_night_approval(
 @declare_access("scoped")
 def approve_night_visit(request: HttpRequest, approval_id: int) -> tuple[int, dict[str, Any]]:
     """夜間実施の承認. 必要な承認者（地域課長・交番所長）がそろうと status は APPROVED."""
-    officer = _officer(request)
+    officer = request_officer(request)
     approval = access.access_night_approval(officer, approval_id)
     try:
         approval = actions.do_approve_night_visit(approval, acting_officer=officer)
@@ -402,15 +391,11 @@ def approve_night_visit(request: HttpRequest, approval_id: int) -> tuple[int, di
 @declare_access("scoped")
 def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) -> dict[str, Any]:
     """拒否の報告: 地域課長には署の全件、交番所長にはその交番の分（新しい順）."""
-    officer = _officer(request)
-    scope = access.scope_of(officer)
-    stations = [s for s in scope.station_ids if access.is_section_chief(officer, s)]
-    posts = [p for p in scope.post_ids if access.is_koban_head(officer, p)]
-    if not stations and not posts:
+    officer = request_officer(request)
+    units = access.report_recipient_units(officer)
+    if units.empty:
         raise PermissionDeniedError("拒否の報告は地域課長と交番所長が確認します")
-    reports = RefusalReport.objects.filter(
-        Q(station_id__in=stations) | Q(post_id__in=posts, needs_koban_head=True)
-    )
+    reports = RefusalReport.objects.filter(access.reports_addressed_to(units))
     if params.pending:
         reports = reports.filter(
             Q(manager_ack_at__isnull=True)
@@ -421,12 +406,14 @@ def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) ->
             : params.limit
         ]
     )
-    # The reports name households: a list read like any other.
+    # The reports name households: a list read like any other (filed under the station when
+    # the reader answers for one station only).
+    one_station = len(units.station_ids) == 1 and not units.post_ids
     record(
         EventType.LIST_HOUSEHOLDS,
         actor=officer,
         object_type="scope",
-        station_id=stations[0] if len(stations) == 1 and not posts else None,
+        station_id=next(iter(units.station_ids)) if one_station else None,
         purpose="拒否の報告",
         details={"count": len(page)},
     )
@@ -460,7 +447,7 @@ def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) ->
 @declare_access("scoped")
 def acknowledge_refusal(request: HttpRequest, report_id: int) -> dict[str, Any]:
     """拒否の報告の確認（地域課長、交番勤務員の分は交番所長も）."""
-    officer = _officer(request)
+    officer = request_officer(request)
     report = actions.do_acknowledge_refusal(
         access.access_refusal_report(officer, report_id), acting_officer=officer
     )

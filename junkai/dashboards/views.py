@@ -20,7 +20,6 @@ from junkai.dashboards import figures
 from junkai.dashboards.figures import Board, Tally
 from junkai.dashboards.report import report_pdf, report_workbook
 from junkai.households.models import Category
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Post, Station
 from junkai.registers.months import current_month, month_label, months_back, parse_month
 from junkai.visits.schedule import current_policy
@@ -142,13 +141,10 @@ def beat_dashboard(request: AuthenticatedHttpRequest, beat_id: int) -> HttpRespo
 @require_GET
 def hq_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """本部地域課: every station side by side, in aggregate only."""
-    officer = request.user
-    if not access.is_hq(officer):
-        raise PermissionDeniedError("全署の進捗状況は本部地域課が閲覧できます")
+    access.access_hq_dashboard(request.user)
     hq = figures.hq_board_cached()
     rows, total = hq.rows, hq.total
     trend = figures.trend(live=total)
-    access.record_dashboard_read(officer, obj=None, station_id=None, purpose="全署の進捗状況")
     chart = {
         **_charts(total, trend),
         "stations": {

@@ -49,19 +49,11 @@ from junkai.households.models import Household
 from junkai.households.search import Hit, search_households
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Station
+from junkai.web.forms import apply_errors
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: Rows on one register page (the filter narrows it down).
 REGISTER_LIMIT = 300
-
-
-def _apply_errors(form: Form, error: ValidationError, extra: dict[str, list[str]]) -> None:
-    """Messages of an action onto the form's fields; others (household_ids, items) aside."""
-    for name, errors in error.message_dict.items():
-        if name in form.fields:
-            form.add_error(name, errors)
-        else:
-            extra.setdefault(name, []).extend(errors)
 
 
 # --- the register (list) ----------------------------------------------------------------
@@ -228,7 +220,7 @@ def _new_entry(
         try:
             entry = create(acting_officer=officer, household_ids=picker.ids, **data)
         except ValidationError as error:
-            _apply_errors(form, error, extra)
+            apply_errors(form, error, aside=extra)
             status = 422
         else:
             messages.success(request, f"{entry.label} として記録しました。")
@@ -312,7 +304,7 @@ def data_use_verify(request: AuthenticatedHttpRequest, data_use_id: int) -> Http
                 note=str(request.POST.get("note", "")),
             )
         except ValidationError as error:
-            _apply_errors(form, error, extra)
+            apply_errors(form, error, aside=extra)
             status = 422
         else:
             messages.success(request, "警察職員であることの確認（折り返し電話）を記録しました。")
@@ -402,7 +394,7 @@ def _release_page(
                 note=form.cleaned_data.get("note") or "",
             )
         except ValidationError as error:
-            _apply_errors(form, error, errors)
+            apply_errors(form, error, aside=errors)
             status = 422
         else:
             messages.success(request, "提供した内容を記録しました。各世帯の閲覧記録に残ります。")

@@ -7,7 +7,6 @@ from collections import defaultdict
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,16 +16,8 @@ from junkai.access import declare_access
 from junkai.org import actions
 from junkai.org.forms import AssignmentForm, DesignationForm, EndAssignmentForm, KeyDeputyForm
 from junkai.org.models import Assignment, KeyDeputy, Officer, Post, Role, today
+from junkai.web.forms import apply_errors
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Put an action's ValidationError on the form, field by field."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @declare_access("station_admin")
@@ -107,7 +98,7 @@ def assignment_new(request: AuthenticatedHttpRequest, station_id: int) -> HttpRe
                 end_current=data["end_current"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except actions.PermissionDeniedError as error:
             form.add_error(None, str(error))
         else:
@@ -130,7 +121,7 @@ def assignment_end(request: AuthenticatedHttpRequest, assignment_id: int) -> Htt
                 assignment, acting_officer=request.user, valid_to=form.cleaned_data["valid_to"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except actions.PermissionDeniedError as error:
             form.add_error(None, str(error))
         else:
@@ -170,7 +161,7 @@ def _designation(
                 )
                 messages.success(request, f"{post}の取扱責任者を指定しました。")
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except actions.PermissionDeniedError as error:
             form.add_error(None, str(error))
         else:

@@ -6,9 +6,10 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.boundfield import BoundWidget
 
 from junkai.org.models import Officer, today
-from junkai.registers.models import CHECKLIST, Binder, Cabinet, InspectionFollowUp
+from junkai.registers.models import CHECKLIST, Binder, Cabinet, InspectionFollowUp, number_key
 
 
 class OfficerChoiceField(forms.ModelChoiceField[Officer]):
@@ -48,6 +49,17 @@ class CheckoutForm(forms.Form):
         field = self.fields["binder_ids"]
         assert isinstance(field, BinderChoiceField)
         field.queryset = binders
+
+    def binder_picks(self) -> list[tuple[BoundWidget, Binder]]:
+        """The binder checkboxes with their binders, in 簿冊番号 order (9 before 10): the
+        labels carry the 表題, so sorting by label would not keep it."""
+        picks = []
+        for widget in self["binder_ids"]:
+            binder = widget.data["value"].instance
+            assert isinstance(binder, Binder)
+            picks.append((widget, binder))
+        picks.sort(key=lambda pick: number_key(pick[1].number))
+        return picks
 
 
 class BinderForm(forms.Form):

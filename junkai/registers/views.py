@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
-from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -56,15 +55,8 @@ from junkai.registers.months import (
     previous_month,
 )
 from junkai.registers.reviews import MonthState, month_grid, overdue_months
+from junkai.web.forms import apply_errors
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _month(year: int | None, month: int | None) -> dt.date:
@@ -213,7 +205,7 @@ def binder_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
                     cabinet=form.cleaned_data["cabinet"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, f"簿冊 {binder.number} を登録しました。")
                 return redirect("register_post", post_id=post.id)
@@ -243,7 +235,7 @@ def cabinet_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse
                     location=form.cleaned_data["location"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, f"保管庫「{cabinet.name}」を登録しました。")
                 return redirect("register_post", post_id=post.id)
@@ -328,7 +320,7 @@ def checkout_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
                     purpose=form.cleaned_data["purpose"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 numbers = "、".join(line.binder.number for line in checkout.lines.all())
                 messages.success(
@@ -342,12 +334,7 @@ def checkout_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
             "checkout__borrower"
         )
     }
-    choices = []
-    for widget in form["binder_ids"]:
-        value = widget.data["value"]
-        binder_id = int(str(value))
-        choices.append((widget, out.get(binder_id)))
-    choices.sort(key=lambda c: (len(c[0].choice_label), c[0].choice_label))
+    choices = [(widget, out.get(binder.id)) for widget, binder in form.binder_picks()]
     return render(
         request,
         "registers/checkout_form.html",
@@ -564,7 +551,7 @@ def key_custody(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse
                     reason=data["reason"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(
                     request, f"鍵の引継ぎを記録しました（保管者: {custody.to_officer}）。"
@@ -674,7 +661,7 @@ def inspection_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespo
                     follow_ups=form.follow_up_lines(),
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, f"{post}の巡視・点検を記録しました。")
                 return redirect("inspection_detail", inspection_id=inspection.id)
@@ -744,7 +731,7 @@ def inspection_follow_up(request: AuthenticatedHttpRequest, inspection_id: int) 
                 action_taken=form.cleaned_data["action_taken"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "措置を報告しました。")
             return redirect("inspection_detail", inspection_id=inspection.id)

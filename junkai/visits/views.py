@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,6 +35,7 @@ from junkai.visits.models import (
 )
 from junkai.visits.schedule import current_policy
 from junkai.visits.worklist import due_households
+from junkai.web.forms import apply_errors
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
@@ -94,6 +94,10 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+#: The action names the first concern by its place in the list; the form has one concern.
+CONCERN_FIELDS = {"concerns.0.kind": "concern_kind", "concerns.0.text": "concern_text"}
+
+
 def _todays_revision(household: Household, officer_id: int) -> CardRevision | None:
     """A card accepted or corrected by this officer on this household today: the visit's."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -138,10 +142,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                     card_revision=_todays_revision(household, officer.id),
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    target = {"concerns.0.kind": "concern_kind", "concerns.0.text": "concern_text"}
-                    name = target.get(field, field)
-                    form.add_error(name if name in form.fields else None, errors)
+                apply_errors(form, error, rename=CONCERN_FIELDS)
             except PermissionDeniedError as denied:
                 form.add_error(None, str(denied))
                 night_blocked = True
@@ -187,8 +188,7 @@ def night_request(request: AuthenticatedHttpRequest, household_id: int) -> HttpR
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, error)
         else:
             messages.success(
                 request, "夜間実施の承認を申請しました。承認されるまで実施できません。"
@@ -202,36 +202,21 @@ def night_request(request: AuthenticatedHttpRequest, household_id: int) -> HttpR
     )
 
 
-def _inbox_filters(request: AuthenticatedHttpRequest) -> tuple[set[int], set[int]]:
-    """Stations where the officer is 地域課長, posts where he is 交番所長."""
-    stations = {
-        a.station_id
-        for a in request.user.current_assignments()
-        if a.station_id is not None and access.is_section_chief(request.user, a.station_id)
-    }
-    posts = {
-        a.post_id
-        for a in request.user.current_assignments()
-        if a.post_id is not None and access.is_koban_head(request.user, a.post_id)
-    }
-    return stations, posts
-
-
 @declare_access("scoped")
 @signed_in_view
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The manager's inbox: refusal reports, observations and night requests to act on."""
-    stations, posts = _inbox_filters(request)
-    if not stations and not posts:
+    units = access.report_recipient_units(request.user)
+    if units.empty:
         return render(request, "visits/inbox.html", {"not_recipient": True})
-    mine = Q(station_id__in=stations) | Q(post_id__in=posts, needs_koban_head=True)
+    mine = access.reports_addressed_to(units)
     refusals = (
         RefusalReport.objects.filter(mine)
         .select_related("visit", "visit__household", "visit__officer")
         .order_by("-visit__started_at")[:50]
     )
     infos = (
-        InfoReport.objects.filter(station_id__in=stations)
+        InfoReport.objects.filter(station_id__in=units.station_ids)
         .select_related("visit__household", "reported_by", "acknowledged_by")
         .order_by("acknowledged_at", "-reported_at")[:50]
     )
@@ -250,7 +235,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
             "refusals": refusals,
             "infos": infos,
             "nights": nights,
-            "is_section_chief": bool(stations),
+            "is_section_chief": bool(units.station_ids),
             "pending": NightApprovalStatus.PENDING,
         },
     )

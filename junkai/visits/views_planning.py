@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -48,19 +47,11 @@ from junkai.visits.models import (
     Visit,
 )
 from junkai.visits.schedule import covered_q, current_policy
+from junkai.web.forms import apply_errors
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: How many households a handover list shows before pointing to the beat's full list.
 HANDOVER_LIST_LIMIT = 50
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Put an action's ValidationError on the form, field by field."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- 1. the schedule policy -----------------------------------------------------------------
@@ -90,7 +81,7 @@ def schedule_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
             try:
                 actions.do_set_policy(acting_officer=officer, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -183,7 +174,7 @@ def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> Http
                     households=[h for h in choices if h.id in selected],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, f"{month_label(first)}の計画を保存しました。")
                 return redirect("monthly_plan", year=first.year, month=first.month)
@@ -377,7 +368,7 @@ def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
             try:
                 actions.do_set_dedicated_day(officer, day, acting_officer=manager)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(
                     request, f"{officer}の専従日に{format_wareki(day)}を指定しました。"
@@ -446,7 +437,7 @@ def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
                     beat, acting_officer=officer, text=form.cleaned_data["text"]
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, "引継事項を登録しました。")
                 return redirect("handover", beat_id=beat.id)
@@ -598,7 +589,7 @@ def concern_detail(request: AuthenticatedHttpRequest, concern_id: int) -> HttpRe
                     resolution=form.cleaned_data["resolution"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, "対応状況を更新しました。")
                 return redirect("concerns")

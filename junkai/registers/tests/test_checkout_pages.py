@@ -4,6 +4,7 @@ which step (第5-3(3)ア〜ウ); the single-officer 駐在所; overdue alerts; t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import time_machine
@@ -12,7 +13,8 @@ from django.db import connection
 from django.test import Client
 
 from junkai.audit.models import AuditEvent, EventType
-from junkai.registers.models import BinderCheckout, CheckoutMonthReview, CheckoutStatus
+from junkai.registers import actions
+from junkai.registers.models import Binder, BinderCheckout, CheckoutMonthReview, CheckoutStatus
 from junkai.registers.testing import DAY, JST, RegistersTestCase
 
 
@@ -105,6 +107,18 @@ class CheckoutRoundTripTests(RegistersTestCase):
             _new(self.client_for("officer1a"), self.k2.id, [self.k2_binder.id]).status_code,
             404,
         )
+
+    def test_binders_to_pick_are_in_binder_number_order_whatever_their_titles(self) -> None:
+        # A title lengthens the checkbox label: the order must still be 簿冊番号's (9 before 10).
+        for number, title in (("10", ""), ("9", "東一丁目〜三丁目（旧町名）")):
+            actions.do_create_binder(
+                self.k1, acting_officer=None, number=number, cabinet=self.k1_cabinet, title=title
+            )
+        page = self.client_for("officer1a").get(f"/registers/posts/{self.k1.id}/checkouts/new/")
+        self.assertEqual(page.status_code, 200)
+        ids = re.findall(r'name="binder_ids" value="(\d+)"', page.content.decode())
+        numbers = dict(Binder.objects.filter(post=self.k1).values_list("id", "number"))
+        self.assertEqual([numbers[int(i)] for i in ids], ["1", "2", "3", "9", "10"])
 
     def test_readers_see_the_register_but_do_not_declare(self) -> None:
         self.declare()
