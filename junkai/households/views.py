@@ -43,6 +43,7 @@ from junkai.households.rows import RowGroup, beat_list_households, rows_html
 from junkai.households.search import search_households
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer
+from junkai.web.forms import apply_errors
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
@@ -292,8 +293,7 @@ def household_new(request: AuthenticatedHttpRequest, beat_id: int) -> HttpRespon
                 beat, acting_officer=officer, **form.cleaned_data
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, error)
         except PermissionDeniedError as denied:
             form.add_error(None, str(denied))
         else:
@@ -313,8 +313,7 @@ def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> Http
         try:
             actions.do_update_household(household, acting_officer=officer, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, error)
         else:
             messages.success(request, "世帯情報を変更しました。")
             return redirect("household", household_id=household.id)
@@ -372,9 +371,7 @@ def card_dispose(request: AuthenticatedHttpRequest, household_id: int) -> HttpRe
                     reason=form.cleaned_data["reason"],
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    target = "witness_username" if field == "witness" else field
-                    form.add_error(target if target in form.fields else None, errors)
+                apply_errors(form, error, rename={"witness": "witness_username"})
             else:
                 messages.success(request, "巡回連絡カードを廃棄として記録しました。")
                 return redirect("household", household_id=household.id)

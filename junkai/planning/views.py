@@ -23,6 +23,7 @@ from junkai.org import actions as org_actions
 from junkai.org.models import Beat
 from junkai.planning import actions, maps
 from junkai.planning.forms import GeoJSONForm, PostLocationForm
+from junkai.web.forms import apply_errors
 from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: Category colours on the map: the hues of the list badges (.cat-*), strong enough for a dot.
@@ -108,10 +109,7 @@ def beat_outline(request: AuthenticatedHttpRequest, beat_id: int) -> HttpRespons
                     return redirect("beat_map", beat_id=beat.id)
         except ValidationError as exc:
             target = post_form if which == "post_location" else form
-            for field, errors in exc.message_dict.items():
-                name = "geojson" if field == "outline" else field
-                for error in errors:
-                    target.add_error(name if name in target.fields else None, error)
+            apply_errors(target, exc, rename={"outline": "geojson"})
         status = 422
     data = maps.beat_map(beat)
     return render(
