@@ -13,8 +13,8 @@ and rows go in with COPY on PostgreSQL and `executemany` on SQLite, 5,000 househ
 time. Checked batches are written while the next ones are checked (on PostgreSQL from a second
 thread, so the database's work overlaps Python's); an error stops the writing and the whole
 transaction is rolled back once every row has been checked. A big load on PostgreSQL checks
-the keys among the household tables once at the end instead of row by row (`_SetWiseKeys`,
-which locks those tables for the load). The derived columns
+the household tables' keys once at the end instead of row by row (`_SetWiseKeys`, which
+locks those tables and the organisation's for the load). The derived columns
 (category, priority, all_elderly_from, address_key, the residents' search keys) come from
 the functions the actions use (`models.category_of`, `actions.sixty_fifth_birthday`,
 `actions.address_key`, `fold` and `digits` as in `actions._write_card_rows`). One audit event records the load (counts only).
@@ -68,11 +68,12 @@ from junkai.org.models import Beat, Officer, Post, today
 BATCH_SIZE = 5000
 #: Loads of at least this many households refresh the planner's statistics (PostgreSQL).
 ANALYZE_AFTER = 20_000
-#: Loads of at least this many households check the keys among the household tables set-wise
-#: (PostgreSQL; see _SetWiseKeys): a prefecture's or several stations' first load.
+#: Loads of at least this many households check the household tables' keys set-wise, holding
+#: every page back while they run (PostgreSQL; see _SetWiseKeys): a prefecture's first load.
 SET_WISE_KEYS_AFTER = 50_000
 #: How long such a load waits for the household tables before it checks row by row instead.
 SET_WISE_LOCK_WAIT = "5s"
+WRITING_EXCLUSIVE = "書き込み（終わるまで他の画面は待機）"
 
 #: Column names of the import format (docs/import-format.md); messages name these.
 HOUSEHOLD_COLUMNS = {
@@ -212,7 +213,8 @@ class BulkResult:
     seconds: float
 
 
-#: progress(phase, done, total): phase "検証" (rows checked) then "書き込み" (rows written).
+#: progress(phase, done, total): phase "検証" (rows checked) then "書き込み" (rows written;
+#: WRITING_EXCLUSIVE instead when the load holds every page back, see _SetWiseKeys).
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -960,18 +962,20 @@ class TableWriter:
 
 
 class _SetWiseKeys:
-    """The foreign keys among the loaded tables (a card's household, a resident's card, …),
-    dropped for a big load and added back before it commits.
+    """The foreign keys of the loaded tables (a card's household, a resident's card and post,
+    a household's beat, …), dropped for a big load and added back before it commits.
 
-    Row by row, PostgreSQL looks up the referenced row once per key per row: 1.3 million
-    lookups of about 7 µs for 100,000 households, a third of the database's work in the load.
-    Adding a key back checks every row of the table in one join (0.3 s at 100,000). Nothing goes
-    unchecked: a row that broke a key fails the load, and all of it happens in the load's
-    transaction, so a failed load leaves the keys as they were.
-    The price is ALTER TABLE's exclusive lock on the seven household tables until the commit:
-    household pages wait for the load. Hence only for big loads, only if the tables can be had
-    within SET_WISE_LOCK_WAIT (else the load checks row by row as usual), and never the keys to
-    the organisation's tables (officers, posts), which every page reads.
+    Row by row, PostgreSQL looks up the referenced row once per key per row: 1.9 million
+    lookups of about 7 µs for 100,000 households, 40 % of the database's work in the load.
+    Adding a key back checks every row of the table in one join (about 1 s at 100,000).
+    Nothing goes unchecked: a row that broke a key fails the load, and all of it happens in
+    the load's transaction, so a failed load leaves the keys as they were.
+    The price is ALTER TABLE's exclusive lock, until the commit, on the seven household tables
+    and on the tables they refer to (officers, stations, posts, beats): every page waits for
+    the load. That is a data migration's maintenance window (a prefecture's first load, about
+    two minutes for 500,000 households), hence only for loads of SET_WISE_KEYS_AFTER rows or
+    more, whose command says so beforehand; and only if the tables can be had within
+    SET_WISE_LOCK_WAIT, else the load checks row by row as usual.
     """
 
     MODELS = (Building, Household, ContactCard, Resident, EmergencyContact, Vehicle, CardRevision)
@@ -987,9 +991,8 @@ class _SetWiseKeys:
                 cursor.execute(
                     "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
                     " FROM pg_constraint WHERE contype = 'f'"
-                    " AND conrelid = ANY(%s::regclass[]) AND confrelid = ANY(%s::regclass[])"
-                    " ORDER BY 1, 2",
-                    [tables, tables],
+                    " AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+                    [tables],
                 )
                 keys = cursor.fetchall()
                 for table, name, _ in keys:
@@ -1130,6 +1133,7 @@ def do_bulk_load(
     )
     sink = _Sink(set_wise_keys=total is not None and total >= SET_WISE_KEYS_AFTER)
     sink.tables.building_ids.update(checker.existing_buildings)
+    writing = WRITING_EXCLUSIVE if sink.keys.keys else "書き込み"
     counts = dict.fromkeys(("cards", "residents", "contacts", "revisions"), 0)
     checked = 0
     # Hundreds of thousands of rows stay alive until written, and every full collection of
@@ -1153,7 +1157,7 @@ def do_bulk_load(
                 sink.put(_Batch(plans, checker.take_new_buildings()))
             if progress is not None:
                 progress("検証", checked, total)
-                progress("書き込み", sink.written, total)
+                progress(writing, sink.written, total)
     except BaseException:
         sink.stopped = True  # the transaction is lost anyway: write no more
         raise
@@ -1162,7 +1166,7 @@ def do_bulk_load(
         if collecting:
             gc.enable()
     if progress is not None:
-        progress("書き込み", sink.written, total)
+        progress(writing, sink.written, total)
     if checker.errors:
         raise BulkLoadError(checker.errors)  # the rollback puts dropped keys back too
     sink.keys.restore()
