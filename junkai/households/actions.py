@@ -31,7 +31,8 @@ from junkai.households.models import (
     RevisionBasis,
     Vehicle,
 )
-from junkai.lib.kana import digits, fold
+from junkai.households.search import resident_keys
+from junkai.lib.kana import fold
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Officer, today
 from junkai.visits.schedule import refresh_due
@@ -227,8 +228,10 @@ def _write_card_rows(card: ContactCard, data: cards.CardData) -> None:
     card.residents.all().delete()
     card.contacts.all().delete()
     card.vehicles.all().delete()
-    Resident.objects.bulk_create(
-        [
+    residents = []
+    for i, r in enumerate(data["residents"]):
+        name_key, kana_key, phone_key = resident_keys(r["name"], r["kana"], r["phone"])
+        residents.append(
             Resident(
                 card=card,
                 post_id=card.post_id,
@@ -240,13 +243,12 @@ def _write_card_rows(card: ContactCard, data: cards.CardData) -> None:
                 sex=r["sex"],
                 workplace=r["workplace"],
                 phone=r["phone"],
-                name_key=fold(r["name"]),
-                kana_key=fold(r["kana"]),
-                phone_key=digits(r["phone"]),
+                name_key=name_key,
+                kana_key=kana_key,
+                phone_key=phone_key,
             )
-            for i, r in enumerate(data["residents"])
-        ]
-    )
+        )
+    Resident.objects.bulk_create(residents)
     EmergencyContact.objects.bulk_create(
         [EmergencyContact(card=card, position=i, **c) for i, c in enumerate(data["contacts"])]
     )

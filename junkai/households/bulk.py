@@ -17,7 +17,7 @@ the household tables' keys once at the end instead of row by row (`_SetWiseKeys`
 locks those tables and the organisation's for the load). The derived columns
 (category, priority, all_elderly_from, address_key, the residents' search keys) come from
 the functions the actions use (`models.category_of`, `actions.sixty_fifth_birthday`,
-`actions.address_key`, `fold` and `digits` as in `actions._write_card_rows`). One audit event records the load (counts only).
+`actions.address_key`, and `search.resident_keys` as in `actions._write_card_rows`). One audit event records the load (counts only).
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ from junkai.households.models import (
     Vehicle,
     category_of,
 )
-from junkai.lib.kana import digits, fold
+from junkai.households.search import resident_keys
+from junkai.lib.kana import fold
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Officer, Post, today
 
@@ -521,9 +522,7 @@ class _Checker:
                         r["sex"],
                         r["workplace"],
                         r["phone"],
-                        self._fold(r["name"]),
-                        self._fold(r["kana"]),
-                        digits(r["phone"]) if r["phone"] else "",
+                        *resident_keys(r["name"], r["kana"], r["phone"], fold=self._fold),
                     )
                 )
             contacts = [

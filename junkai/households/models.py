@@ -181,7 +181,12 @@ class Household(models.Model):
         ordering = ["town", "chome", "block_group", "map_number", "id"]
         indexes = [
             models.Index(fields=["beat", "town", "block_group", "map_number"]),
-            models.Index(fields=["post", "address_key"]),
+            # Search by address or name reads this index alone (PostgreSQL: id included).
+            models.Index(
+                fields=["post", "address_key", "name"],
+                include=["id"],
+                name="household_address_search",
+            ),
             models.Index(fields=["station", "category"]),
             models.Index(fields=["all_elderly_from"]),
             models.Index(fields=["beat", "priority", "next_due"]),

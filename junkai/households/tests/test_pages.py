@@ -279,6 +279,24 @@ class SearchTests(PersonaTestCase):
                 self.assertNotContains(page, "090-1111-2222")
                 self.assertNotContains(page, "1970")
 
+    def test_a_name_in_kana_with_no_reading_is_found_in_kana(self) -> None:
+        """A query in kana looks at the readings alone; a name written in kana with no
+        reading given is found all the same (its key stands in for the reading)."""
+        from junkai.households import actions
+
+        actions.do_save_card(
+            self.no_card,
+            {"residents": [{"name": "山田 ハナ", "kana": ""}]},
+            acting_officer=self.officer("officer1a"),
+            expected_version=None,
+        )
+        client = self.client_for("officer1a")
+        for query in ("はな", "ハナ", "ﾊﾅ", "山田ハナ", "山田"):
+            with self.subTest(query=query):
+                page = client.post("/search/", {"query": query})
+                self.assertContains(page, "駅前町1丁目2番4号")
+        self.assertContains(client.post("/search/", {"query": "あおき"}), "駅前町1丁目2番3号")
+
     def test_search_by_address_as_written(self) -> None:
         client = self.client_for("officer1a")
         for query in ("駅前町1丁目2番3号", "駅前町1-2-3", "駅前町１丁目"):
