@@ -177,7 +177,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 # axes.W006 asks to lock by IP address too. The requirement is per username: police terminals
 # share addresses behind NAT, and an IP lock would shut a whole 交番 out after one officer's typos.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# models.W040: SQLite builds household_address_search without its INCLUDE (id) column, which
+# only lets PostgreSQL answer the address search from the index alone; SQLite needs no such help.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W040"]
 AXES_LOCKOUT_CALLABLE = "junkai.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
