@@ -62,6 +62,8 @@ LABELS = {
     "plate": "登録番号",
 }
 LIST_LABELS = {"residents": "世帯員", "contacts": "緊急連絡先", "vehicles": "車両"}
+#: The index number's column (PositiveIntegerField) holds no more: PostgreSQL would refuse it.
+MAX_INDEX_NUMBER = 2_147_483_647
 _LISTS = (
     ("residents", RESIDENT_FIELDS),
     ("contacts", CONTACT_FIELDS),
@@ -171,6 +173,11 @@ def _phone_error(text: str, label: str) -> str:
     return f"{label}「{text}」は電話番号として正しくありません（0から始まる10〜11桁）"
 
 
+def _too_long(errors: dict[str, str], key: str, i: int, field: str, limit: int) -> None:
+    path, label = _item(key, i, field)
+    errors[path] = f"{label}は{limit}文字以内で入力してください"
+
+
 def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData:
     """Check and normalise a card; raise CardInvalid naming every problem (nothing is saved)."""
     errors: dict[str, str] = {}
@@ -193,6 +200,9 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
             out["index_number"] = int(str(index).strip())
             if out["index_number"] <= 0:
                 raise ValueError
+            if out["index_number"] > MAX_INDEX_NUMBER:
+                errors["index_number"] = f"索引番号は{MAX_INDEX_NUMBER}以下で入力してください"
+                out["index_number"] = None
         except ValueError:
             errors["index_number"] = "索引番号は1以上の整数で入力してください"
             out["index_number"] = None
@@ -210,27 +220,26 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
     residents = []
     for i, raw in enumerate(data.get("residents") or []):
         get = raw.get
-        if not any(_str(get(f)) for f in RESIDENT_FIELDS):
+        # (Not _str: a 0 or False alone is an empty row, as the form sends it.)
+        if not any(str(get(f) or "").strip() for f in RESIDENT_FIELDS):
             continue  # an empty row of the form
-        name, kana, relation = _str(get("name")), _str(get("kana")), _str(get("relation"))
-        workplace = _str(get("workplace"))
-        if len(name) > 60 or len(kana) > 80 or len(relation) > 20 or len(workplace) > 100:
-            for field, text, limit in (
-                ("name", name, 60),
-                ("kana", kana, 80),
-                ("relation", relation, 20),
-                ("workplace", workplace, 100),
-            ):
-                if len(text) > limit:
-                    path, label = _item("residents", i, field)
-                    errors[path] = f"{label}は{limit}文字以内で入力してください"
-        if not name:
+        # Each field in turn, so that an import lists a line's problems in column order.
+        name = _str(get("name"))
+        if len(name) > 60:
+            _too_long(errors, "residents", i, "name", 60)
+        elif not name:
             path, label = _item("residents", i, "name")
             errors[path] = f"{label}を入力してください"
+        kana = _str(get("kana"))
         hiragana = reading(kana) if kana else ""
         if hiragana is None:
             path, _ = _item("residents", i, "kana")
             errors[path] = f"世帯員{i + 1}のふりがなは、ひらがな又はカタカナで入力してください"
+        elif len(kana) > 80:
+            _too_long(errors, "residents", i, "kana", 80)
+        relation = _str(get("relation"))
+        if len(relation) > 20:
+            _too_long(errors, "residents", i, "relation", 20)
         birth_date, problem = _day(get("birth_date"), today)
         if problem:
             path, label = _item("residents", i, "birth_date")
@@ -239,6 +248,9 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
         if sex not in _SEXES:
             path, _ = _item("residents", i, "sex")
             errors[path] = f"世帯員{i + 1}の性別の値が正しくありません"
+        workplace = _str(get("workplace"))
+        if len(workplace) > 100:
+            _too_long(errors, "residents", i, "workplace", 100)
         phone, valid = _phone_of(get("phone"))
         if not valid:
             path, label = _item("residents", i, "phone")
@@ -261,7 +273,7 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
     contacts = []
     for i, raw in enumerate(data.get("contacts") or []):
         get = raw.get
-        if not any(_str(get(f)) for f in CONTACT_FIELDS):
+        if not any(str(get(f) or "").strip() for f in CONTACT_FIELDS):
             continue
         name, relation = _str(get("name")), _str(get("relation"))
         phone, valid = _phone_of(get("phone"))

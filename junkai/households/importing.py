@@ -315,6 +315,8 @@ def import_households(
                 post=post,
                 accepted_by=accepted_by,
                 progress=progress,
+                # A check writes nothing: it must not hold every page back (bulk._SetWiseKeys).
+                set_wise_keys=not check_only,
             )
             if errors:
                 raise BulkLoadError(errors)  # the reading found problems: undo the load

@@ -74,7 +74,62 @@ class ResidentTest(SimpleTestCase):
             },
         )
 
+    def test_a_residents_problems_come_in_the_order_of_his_fields(self) -> None:
+        """As the form and the import file have them (an import lists a line's problems in
+        this order): the length checks do not put 続柄 and 勤務先 before 氏名 or 生年月日."""
+        with self.assertRaises(CardInvalid) as e:
+            clean(
+                {
+                    "residents": [
+                        {
+                            "name": "",
+                            "kana": "あ" * 81,
+                            "relation": "続" * 21,
+                            "birth_date": "昭和",
+                            "sex": "X",
+                            "workplace": "会" * 101,
+                            "phone": "123",
+                        },
+                        {
+                            "name": "山田 太郎",
+                            "relation": "続" * 21,
+                            "birth_date": "令和10年1月1日",
+                        },
+                    ]
+                },
+                today=TODAY,
+            )
+        self.assertEqual(
+            list(e.exception.errors),
+            [
+                "residents.0.name",
+                "residents.0.kana",
+                "residents.0.relation",
+                "residents.0.birth_date",
+                "residents.0.sex",
+                "residents.0.workplace",
+                "residents.0.phone",
+                "residents.1.relation",
+                "residents.1.birth_date",
+            ],
+        )
+
     def test_readings_become_hiragana(self) -> None:
         data = clean(card(kana="ﾔﾏﾀﾞ ﾀﾛｳ", birth_date="昭和50年4月1日"), today=TODAY)
         self.assertEqual(data["residents"][0]["kana"], "やまだ たろう")
         self.assertEqual(data["residents"][0]["birth_date"], "1975-04-01")
+
+
+class IndexNumberTest(SimpleTestCase):
+    def test_an_index_number_the_column_cannot_hold_is_named(self) -> None:
+        """Not a database error (500 on PostgreSQL, a failed import): a message on the field."""
+        self.assertEqual(
+            clean({**card(), "index_number": "2147483647"}, today=TODAY)["index_number"],
+            2147483647,
+        )
+        for entered in ("2147483648", "99999999999", 10**20):
+            with self.subTest(entered=entered), self.assertRaises(CardInvalid) as e:
+                clean({**card(), "index_number": entered}, today=TODAY)
+            self.assertEqual(
+                e.exception.errors, {"index_number": "索引番号は2147483647以下で入力してください"}
+            )

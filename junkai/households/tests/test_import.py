@@ -388,6 +388,8 @@ class SetWiseKeysTest(PersonaTestCase):
     def test_big_load_drops_the_keys_and_adds_them_back(self) -> None:
         before = self.keys()
         residents = Resident.objects.count()
+        with connection.cursor() as cursor:  # the load's shorter wait is its own
+            cursor.execute("SET lock_timeout = '7s'")
         self.assertIn(
             "households_resident FOREIGN KEY (card_id) REFERENCES households_contactcard(id)"
             " DEFERRABLE INITIALLY DEFERRED",
@@ -405,6 +407,10 @@ class SetWiseKeysTest(PersonaTestCase):
         self.assertEqual(self.phases, {"検証", "書き込み（終わるまで他の画面は待機）"})
         self.assertEqual(self.keys(), before)
         self.assertEqual(Resident.objects.count(), residents + 7)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            self.assertEqual(cursor.fetchone()[0], "7s")
+            cursor.execute("RESET lock_timeout")
 
     def test_a_broken_key_fails_the_load_either_way(self) -> None:
         before = self.keys()
@@ -416,11 +422,12 @@ class SetWiseKeysTest(PersonaTestCase):
                 rows = [(card_id + 10**9, *rest) for card_id, *rest in rows]
             insert(writer, model, names, rows)
 
-        for threshold in (2, 10**9):  # set-wise, then row by row
+        for threshold, dropped in ((2, True), (10**9, False)):  # set-wise, then row by row
             with (
                 self.subTest(threshold=threshold),
                 mock.patch.object(bulk.TableWriter, "insert", misdirected),
                 mock.patch.object(bulk, "SET_WISE_KEYS_AFTER", threshold),
+                CaptureQueriesContext(connection) as queries,
                 self.assertRaises(IntegrityError),
                 transaction.atomic(),
             ):
@@ -430,8 +437,28 @@ class SetWiseKeysTest(PersonaTestCase):
                     post=self.post("K1"),
                     source="t",
                 )
+            sql = [q["sql"] for q in queries.captured_queries]
+            self.assertEqual(any("DROP CONSTRAINT" in q for q in sql), dropped)
             self.assertEqual(Household.objects.count(), households)
             self.assertEqual(self.keys(), before)
+
+    def test_a_check_of_a_big_file_holds_no_page_back(self) -> None:
+        """--check writes nothing: it checks the keys row by row, whatever the file's size."""
+        path = write_csv(
+            Path(tempfile.mkdtemp()),
+            [household_line(f"H{n}", 氏名=f"石田 {n}") for n in range(1, 4)],
+        )
+        for extra, drops in ((("--check",), False), ((), True)):
+            with (
+                self.subTest(extra=extra),
+                mock.patch.object(bulk, "SET_WISE_KEYS_AFTER", 2),
+                CaptureQueriesContext(connection) as queries,
+            ):
+                call_command(
+                    "import_households", str(path), "--post", "K1", *extra, stdout=StringIO()
+                )
+                dropped = [q for q in queries.captured_queries if "DROP CONSTRAINT" in q["sql"]]
+                self.assertEqual(bool(dropped), drops)
 
     def test_tables_in_use_mean_row_by_row(self) -> None:
         import psycopg

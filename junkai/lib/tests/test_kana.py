@@ -21,7 +21,7 @@ class ReadingTest(SimpleTestCase):
                 self.assertEqual(reading(entered), expected)
 
     def test_anything_but_kana_is_not_a_reading(self) -> None:
-        for entered in ("山田 太郎", "yamada", "やまだ1", "", "   ", "・", "ー・"[1:]):
+        for entered in ("山田 太郎", "yamada", "やまだ1", "", "   ", "・", "・ ・"):
             with self.subTest(entered=entered):
                 self.assertIsNone(reading(entered))
 
