@@ -137,6 +137,7 @@ _BUSINESS = HouseholdKind.BUSINESS.value
 _ACTIVE_CARD = CardStatus.ACTIVE.value
 _ACTIVE_HOUSEHOLD = HouseholdStatus.ACTIVE.value
 _NEW = RevisionBasis.NEW.value
+_BASES = frozenset(RevisionBasis.values)
 _MICRO = Decimal("0.000001")  # 緯度・経度: 6 decimal places
 _RESIDENT_PREFIX = re.compile(r"^(世帯員|緊急連絡先|車両)\d+の")
 
@@ -788,8 +789,13 @@ class _Checker:
                 by = self._officer(correction.by)
                 if by is None:
                     self.error(row.line, "", f"補正{n}: 職員（ID {correction.by}）がいません")
+            basis = str(correction.basis)
+            if basis not in _BASES:  # as actions.do_save_card
+                self.error(row.line, "", f"補正{n}: 補正の根拠の値が正しくありません")
+            elif basis == _NEW:
+                basis = RevisionBasis.VISIT.value  # a correction is never the card's making
             if data is not None:
-                versions.append((correction.at, str(correction.basis), correction.note, by, data))
+                versions.append((correction.at, basis, correction.note, by, data))
         if acceptor is None:
             return []
         return versions

@@ -327,6 +327,44 @@ class ImportTest(PersonaTestCase):
         self.assertEqual((result.households, result.residents), (7, 7))
         self.assertEqual(self.households.count(), 7)
 
+    def test_a_correction_needs_a_known_basis(self) -> None:
+        """As do_save_card: the basis of a correction is one of RevisionBasis, and NEW (the
+        card's making) is read as a visit."""
+        from junkai.households.bulk import Correction
+
+        def row(basis: str) -> HouseholdRow:
+            card = {"residents": [{"name": "石田 一郎", "birth_date": "1980-01-01"}]}
+            later = {"residents": [{"name": "石田 一郎", "birth_date": "1980-01-02"}]}
+            return HouseholdRow(
+                line=2,
+                beat="K1-1",
+                fields={"kind": "居住", "town": "駅前本町"},
+                card=card,
+                corrections=[Correction(at=timezone.now(), data=later, basis=basis)],
+            )
+
+        before = self.counts()
+        with self.assertRaises(bulk.BulkLoadError) as e:
+            do_bulk_load(
+                [row("RUMOUR")],
+                acting_officer=self.officer("officer1a"),
+                post=self.post("K1"),
+                source="test",
+            )
+        self.assertEqual(
+            [str(x) for x in e.exception.errors],
+            ["2行目: 補正1: 補正の根拠の値が正しくありません"],
+        )
+        self.assertEqual(self.counts(), before)
+        do_bulk_load(
+            [row("NEW")], acting_officer=self.officer("officer1a"), post=self.post("K1"), source="t"
+        )
+        revisions = CardRevision.objects.filter(card__residents__name="石田 一郎")
+        self.assertEqual(
+            list(revisions.order_by("version").values_list("basis", flat=True)),
+            [RevisionBasis.NEW, RevisionBasis.VISIT],
+        )
+
     def test_loader_refuses_another_posts_beat_for_an_officer(self) -> None:
         row = HouseholdRow(
             line=2, beat=self.beat("K2-1").id, fields={"kind": "居住", "town": "本町"}
