@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -175,11 +176,19 @@ def access_household(
     return household
 
 
-def access_households(officer: Officer, household_ids: list[int]) -> list[Household]:
+def access_households(
+    officer: Officer,
+    household_ids: list[int],
+    *,
+    purpose: str = "閲覧",
+    record_read: bool = True,
+) -> list[Household]:
     """Households named by id, in the order given; 404 alike if any is absent or out of scope.
 
-    Not a recorded read by itself: the caller records one event for the set (a route planned,
-    a form printed) naming every household.
+    Each read goes to that household's own access log (閲覧記録), one READ_HOUSEHOLD event per
+    household in the order given, all in one transaction. With record_read=False the caller
+    records what it shows instead (a route planned names the households by id only; a form
+    printed records PRINT_FORM on each).
     """
     wanted = list(dict.fromkeys(household_ids))
     found = {
@@ -191,7 +200,18 @@ def access_households(officer: Officer, household_ids: list[int]) -> list[Househ
     for household_id in wanted:
         if household_id not in found:
             raise _deny(officer, "households.household", household_id)
-    return [found[i] for i in wanted]
+    households = [found[i] for i in wanted]
+    if record_read:
+        with transaction.atomic():
+            for household in households:
+                record(
+                    EventType.READ_HOUSEHOLD,
+                    actor=officer,
+                    obj=household,
+                    station_id=household.station_id,
+                    purpose=purpose,
+                )
+    return households
 
 
 def access_household_for_write(
@@ -874,16 +894,27 @@ def eligible_key_holders(post: Post, day: dt.date | None = None) -> QuerySet[Off
 # --- administration of the organisation (who may change assignments) -------------------
 
 
-def administered_stations(officer: Officer | Any) -> QuerySet[Station]:
-    """Stations whose organisation the officer keeps current: its chief and 地域課長."""
+def _administered_station_ids(officer: Officer | Any) -> set[int]:
     if not getattr(officer, "is_authenticated", False):
-        return Station.objects.none()
-    ids = {
+        return set()
+    return {
         a.station_id
         for a in officer.current_assignments()
-        if a.role in (Role.STATION_CHIEF, Role.MANAGER) and a.post_id is None
+        if a.role in (Role.STATION_CHIEF, Role.MANAGER)
+        and a.post_id is None
+        and a.station_id is not None
     }
-    return Station.objects.filter(id__in=ids)
+
+
+def administered_stations(officer: Officer | Any) -> QuerySet[Station]:
+    """Stations whose organisation the officer keeps current: its chief and 地域課長."""
+    return Station.objects.filter(id__in=_administered_station_ids(officer))
+
+
+def administers_a_station(officer: Officer | Any) -> bool:
+    """Whether `administered_stations` has any, from the assignments already loaded: the nav
+    asks on every page, and this costs it no query."""
+    return bool(_administered_station_ids(officer))
 
 
 def is_station_chief(officer: Officer, station: Station) -> bool:

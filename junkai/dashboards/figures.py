@@ -58,7 +58,7 @@ from junkai.households.models import (
     HouseholdStatus,
     RevisionBasis,
 )
-from junkai.lib.dates import add_months
+from junkai.lib.dates import add_months, start_of_day
 from junkai.lib.wareki import era_of
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
 from junkai.registers.models import BinderCheckout, CheckoutBinder, Inspection, InspectionStatus
@@ -186,10 +186,6 @@ class Tally:
 
 
 # --- the household figures ----------------------------------------------------------------
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
 def household_tallies(
@@ -814,7 +810,7 @@ def snapshot_rows(month: dt.date) -> list[dict[str, Any]]:
     for category in CATEGORIES:
         for leader in (False, True):
             months = policy.months_for(category, leader=leader)
-            since = _start_of(add_months(day, -months))
+            since = start_of_day(add_months(day, -months))
             met = Visit.objects.filter(
                 household=OuterRef("pk"), outcome=Outcome.MET, started_at__gte=since
             ).filter(started_at__lt=end)

@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from junkai.households.models import Household
+from junkai.lib.dates import start_of_day
 from junkai.lib.wareki import era_of, format_wareki
 from junkai.org.models import Officer, Post, Station
 
@@ -89,14 +90,10 @@ def filter_register(
     elif unit and unit.isdigit():
         entries = entries.filter(post_id=int(unit))
     if since:
-        entries = entries.filter(recorded_at__gte=_local_midnight(since))
+        entries = entries.filter(recorded_at__gte=start_of_day(since))
     if until:
-        entries = entries.filter(recorded_at__lt=_local_midnight(until + dt.timedelta(days=1)))
+        entries = entries.filter(recorded_at__lt=start_of_day(until + dt.timedelta(days=1)))
     return entries
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 class UnitScoped(models.Model):

@@ -199,6 +199,23 @@ def _picker(request: AuthenticatedHttpRequest) -> Picker:
     return picker
 
 
+def _errors_beside(
+    form: Form, error: ValidationError, *, beside: tuple[str, ...]
+) -> dict[str, list[str]]:
+    """Put the action's messages on the form; return those under `beside`, the names the page
+    shows next to its own inputs (the household picker, the released items).
+
+    Any other name the form has no field for goes to the form's non-field errors: a message
+    the page has no place for must still show, or the officer sees a 422 with no reason.
+    """
+    aside: dict[str, list[str]] = {}
+    apply_errors(form, error, aside=aside)
+    for name, texts in aside.items():
+        if name not in beside:
+            form.add_error(None, texts)
+    return {name: aside.get(name, []) for name in beside}
+
+
 def _new_entry(
     request: AuthenticatedHttpRequest,
     *,
@@ -212,7 +229,7 @@ def _new_entry(
         return render(request, template, {"not_a_unit": actions.NOT_A_UNIT})
     picker = _picker(request)
     status = 200
-    extra: dict[str, list[str]] = {}
+    household_errors: list[str] = []
     if request.method == "POST" and request.POST.get("action") == "record":
         form.is_valid()
         # The raw text goes to the action: its rules (and messages) are the ones that count.
@@ -220,7 +237,8 @@ def _new_entry(
         try:
             entry = create(acting_officer=officer, household_ids=picker.ids, **data)
         except ValidationError as error:
-            apply_errors(form, error, aside=extra)
+            shown = _errors_beside(form, error, beside=("household_ids",))
+            household_errors = shown["household_ids"]
             status = 422
         else:
             messages.success(request, f"{entry.label} として記録しました。")
@@ -232,7 +250,7 @@ def _new_entry(
         {
             "form": form,
             "picker": picker,
-            "household_errors": extra.get("household_ids", []),
+            "household_errors": household_errors,
             "unit_label": post.name if post is not None else f"{station.name}地域課",
         },
         status=status,
@@ -382,7 +400,7 @@ def _release_page(
         for h in households
     }
     status = 200
-    errors: dict[str, list[str]] = {}
+    item_errors: list[str] = []
     if request.method == "POST":
         form.is_valid()
         try:
@@ -394,7 +412,8 @@ def _release_page(
                 note=form.cleaned_data.get("note") or "",
             )
         except ValidationError as error:
-            apply_errors(form, error, aside=errors)
+            shown = _errors_beside(form, error, beside=("items", "status"))
+            item_errors = shown["items"] + shown["status"]
             status = 422
         else:
             messages.success(request, "提供した内容を記録しました。各世帯の閲覧記録に残ります。")
@@ -411,7 +430,7 @@ def _release_page(
             "rows": rows,
             "form": form,
             "blocker": _release_blocker(entry),
-            "item_errors": errors.get("items", []) + errors.get("status", []),
+            "item_errors": item_errors,
             "detail": detail,
             "title": template_title,
         },

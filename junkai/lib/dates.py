@@ -6,6 +6,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from django.utils import timezone
+
 from junkai.lib.wareki import ERAS
 
 _ERA_BY_NAME = {name: start for start, name in ERAS}
@@ -65,3 +67,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year, month = day.year + month_index // 12, month_index % 12 + 1
     last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
     return dt.date(year, month, min(day.day, last))
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """The moment `day` begins in the local zone (Asia/Tokyo), as an aware datetime: the bound
+    of a query over a day, a month or a period typed as dates (stored times are UTC)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())

@@ -337,7 +337,9 @@ def plan_route(officer: Officer, data: RouteInput) -> Route:
     if data.auto:
         households, weights, prefs = _auto_candidates(officer, data)
     else:
-        households = access.access_households(officer, data.household_ids)
+        # Not yet a read: the route names them by id (ROUTE_PLANNED); a page that shows them
+        # records the read of those it shows.
+        households = access.access_households(officer, data.household_ids, record_read=False)
         prefs = _preferences([h.id for h in households])
     policy = current_policy()
     stops: list[Stop] = []
@@ -373,7 +375,8 @@ def fixed_route(officer: Officer, data: RouteInput, skipped_ids: list[int] | Non
         raise ValidationError(
             {"skipped": f"経路に入らなかった世帯は{max_stops()}件までしか印刷できません"}
         )
-    households = access.access_households(officer, order + left_out)
+    # The print records each household it puts on paper (PRINT_FORM), not a read.
+    households = access.access_households(officer, order + left_out, record_read=False)
     prefs = _preferences([h.id for h in households])
     start_s, end_s, notes = day_bounds(data)
     params = params_for(data.mode)

@@ -14,8 +14,6 @@ from django.views.decorators.http import require_POST
 
 from junkai import access
 from junkai.access import declare_access
-from junkai.audit.chain import record
-from junkai.audit.models import EventType
 from junkai.documents.printing import record_household_prints
 from junkai.households.models import Household
 from junkai.org.models import today
@@ -135,25 +133,14 @@ def route_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 FORM_FIELDS.get(k, k): " ".join(v) for k, v in error.message_dict.items()
             }
             return render(request, "planning/route_form.html", context, status=422)
-        _record_shown(request, route)
+        # The page shows each household's address, name and preferred times (card contents):
+        # a read of each, on each household's own 閲覧記録 (ROUTE_PLANNED names them only by id
+        # in its details, which the access log does not search).
+        access.access_households(
+            request.user, [h.id for h in route.households], purpose="巡回経路の作成"
+        )
         return _render_route(request, route, data)
     return render(request, "planning/route_form.html", _form_context(request))
-
-
-def _record_shown(request: AuthenticatedHttpRequest, route: Route) -> None:
-    """The page shows each household's address, name and preferred times (card contents):
-    a read of each, on each household's own 閲覧記録 (ROUTE_PLANNED names them only by id in
-    its details, which the access log does not search)."""
-    officer = request.user
-    with transaction.atomic():
-        for household in route.households:
-            record(
-                EventType.READ_HOUSEHOLD,
-                actor=officer,
-                obj=household,
-                station_id=household.station_id,
-                purpose="巡回経路の作成",
-            )
 
 
 def map_data(route: Route) -> dict[str, Any]:

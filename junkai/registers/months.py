@@ -8,6 +8,7 @@ import re
 from django.conf import settings
 from django.utils import timezone
 
+from junkai.lib.dates import start_of_day
 from junkai.lib.wareki import era_of
 
 #: Default end of the day by which a binder taken out must be back (local time).
@@ -53,10 +54,7 @@ def current_month() -> dt.date:
 
 def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of a local month as aware datetimes."""
-    tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(month_start(month), dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(next_month(month), dt.time.min, tzinfo=tz)
-    return start, end
+    return start_of_day(month_start(month)), start_of_day(next_month(month))
 
 
 def parse_month(text: str) -> dt.date:

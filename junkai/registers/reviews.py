@@ -12,6 +12,7 @@ from django.db.models import Count, Min
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from junkai.lib.dates import start_of_day
 from junkai.org.models import Post
 from junkai.registers.models import BinderCheckout, CheckoutMonthReview
 from junkai.registers.months import current_month, month_label, month_start, months_back
@@ -70,7 +71,7 @@ def month_grid(
     months = [m for m in months if m >= min(began)] if began else months[:1]
     oldest = months[-1]
     tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(oldest, dt.time.min, tzinfo=tz)
+    start = start_of_day(oldest)
     counts = {
         (row["post_id"], _local_month(row["month"])): row["n"]
         for row in BinderCheckout.objects.filter(post__in=posts, declared_at__gte=start)

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from junkai.households.models import Category, Household
-from junkai.lib.dates import add_months
+from junkai.lib.dates import add_months, start_of_day
 from junkai.visits.models import Outcome, SchedulePolicy
 
 
@@ -53,9 +53,7 @@ def covered_q(policy: SchedulePolicy, day: dt.date) -> Q:
     for category in Category.values:
         for leader in (False, True):
             months = policy.months_for(category, leader=leader)
-            since = dt.datetime.combine(
-                add_months(day, -months), dt.time.min, tzinfo=timezone.get_current_timezone()
-            )
+            since = start_of_day(add_months(day, -months))
             leader_q = ~Q(leader_role="") if leader else Q(leader_role="")
             where |= Q(category=category, last_met_at__gte=since) & leader_q
     return where

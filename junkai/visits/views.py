@@ -21,6 +21,7 @@ from junkai.households.models import (
     Category,
     Household,
 )
+from junkai.lib.dates import start_of_day
 from junkai.lib.wareki import format_wareki
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, today
@@ -100,7 +101,7 @@ CONCERN_FIELDS = {"concerns.0.kind": "concern_kind", "concerns.0.text": "concern
 
 def _todays_revision(household: Household, officer_id: int) -> CardRevision | None:
     """A card accepted or corrected by this officer on this household today: the visit's."""
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = start_of_day(timezone.localdate())
     return (
         CardRevision.objects.filter(
             card__household=household, revised_by_id=officer_id, revised_at__gte=start

@@ -24,6 +24,7 @@ from junkai.access import declare_access
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.models import Category, Household, HouseholdStatus
+from junkai.lib.dates import start_of_day
 from junkai.lib.wareki import format_wareki
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Assignment, Officer, today
@@ -379,8 +380,7 @@ def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
     upcoming = list(days.filter(day__gte=now))
     recent = list(days.filter(day__lt=now, day__gte=now - dt.timedelta(days=62)).order_by("-day"))
     if recent:
-        tz = timezone.get_current_timezone()
-        start = dt.datetime.combine(recent[-1].day, dt.time.min, tzinfo=tz)
+        start = start_of_day(recent[-1].day)
         per_day = {
             row["day"]: row["n"]
             for row in Visit.objects.filter(officer=officer, started_at__gte=start)

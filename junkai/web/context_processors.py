@@ -10,8 +10,10 @@ from junkai.org.models import Officer, Role
 
 
 def junkai(request: HttpRequest) -> dict[str, Any]:
+    # Everything here reads the officer's assignments, loaded once per request (the session
+    # check needs them) and cached on the officer: the nav costs a page no query.
     user = request.user
-    can_admin = bool(user.is_authenticated and access.administered_stations(user).exists())
+    can_admin = access.administers_a_station(user)
     has_scope = bool(user.is_authenticated and not access.scope_of(user).empty)
     officer = user if isinstance(user, Officer) else None
     assignments = officer.current_assignments() if officer is not None else []

@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 from typing import Any
+from unittest import mock
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
@@ -16,6 +18,14 @@ from junkai.testing import PersonaTestCase
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 MEDIA = tempfile.mkdtemp(prefix="junkai-media-")
+
+
+#: What an action might one day say under a name the page has no input for, and a message
+#: with no name at all: each must show on the page, not vanish behind a bare 422.
+UNPLACED = (
+    (ValidationError({"requester_rank": "利用者の階級を入力してください"}), "利用者の階級を"),
+    (ValidationError("ただいま記録を受け付けられません"), "ただいま記録を受け付けられません"),
+)
 
 
 def data_use_post(**overrides: Any) -> dict[str, Any]:
@@ -182,6 +192,34 @@ class DataUsePageTests(DisclosurePagesTestCase):
         )
         self.assertContains(response, "1つ以上選んでください", status_code=422)
 
+    def test_a_message_the_form_has_no_place_for_still_shows(self) -> None:
+        client = self.client_for("officer1a")
+        for error, shown in UNPLACED:
+            with (
+                self.subTest(shown=shown),
+                mock.patch.object(actions, "do_record_data_use", side_effect=error),
+            ):
+                response = client.post(
+                    "/data-uses/new/", data_use_post(household_ids=[self.aoki.id])
+                )
+                self.assertContains(response, shown, status_code=422)
+                self.assertContains(response, 'class="alert error"', status_code=422)
+        entry = self.record_data_use()
+        actions.do_verify_identity(
+            entry, acting_officer=self.officer("officer1a"), callback_number="7-2231"
+        )
+        for error, shown in UNPLACED:
+            with (
+                self.subTest(shown=shown, page="release"),
+                mock.patch.object(actions, "do_release_data_use", side_effect=error),
+            ):
+                response = client.post(
+                    f"/data-uses/{entry.id}/release/",
+                    {f"groups_{self.aoki.id}": ["names"], "method": "ORAL", "note": ""},
+                )
+                self.assertContains(response, shown, status_code=422)
+        self.assertFalse(DataUse.objects.exclude(id=entry.id).exists())
+
     def test_only_the_manager_approves_another_prefecture(self) -> None:
         entry = self.record_data_use(requester_prefecture="福岡県")
         actions.do_verify_identity(
@@ -226,6 +264,35 @@ class AgencyRequestPageTests(DisclosurePagesTestCase):
         )
         self.assertContains(response, "法令上の根拠を入力してください", status_code=422)
         self.assertFalse(AgencyRequest.objects.exists())
+
+    def test_a_message_the_form_has_no_place_for_still_shows(self) -> None:
+        client = self.client_for("officer1a")
+        for error, shown in UNPLACED:
+            with (
+                self.subTest(shown=shown),
+                mock.patch.object(actions, "do_record_agency_request", side_effect=error),
+            ):
+                response = client.post("/agency-requests/new/", self.agency_post())
+                self.assertContains(response, shown, status_code=422)
+        client.post("/agency-requests/new/", self.agency_post())
+        entry = AgencyRequest.objects.get()
+        pdf = SimpleUploadedFile("shokai.pdf", PDF, "application/pdf")
+        actions.do_attach_agency_document(
+            entry, acting_officer=self.officer("officer1a"), upload=pdf
+        )
+        actions.do_decide_agency_request(
+            entry, acting_officer=self.officer("kacho"), decision="APPROVED", reason="根拠を確認"
+        )
+        for error, shown in UNPLACED:
+            with (
+                self.subTest(shown=shown, page="release"),
+                mock.patch.object(actions, "do_release_agency_request", side_effect=error),
+            ):
+                response = client.post(
+                    f"/agency-requests/{entry.id}/release/",
+                    {f"groups_{self.aoki.id}": ["names"], "method": "GIVEN", "note": ""},
+                )
+                self.assertContains(response, shown, status_code=422)
 
     def test_upload_download_and_decide(self) -> None:
         client = self.client_for("officer1a")

@@ -107,6 +107,10 @@ class RoutesApiTests(RouteTestCase):
         self.assertEqual(sorted(event.details["household_ids"]), sorted(wanted))
         self.assertEqual(event.details["order"], body["order"])
         self.assertNotIn("駅前町", json.dumps(event.details, ensure_ascii=False))
+        # The answer names households by id only: not a read of their cards.
+        self.assertFalse(
+            AuditEvent.objects.filter(seq__gt=before, event_type=EventType.READ_HOUSEHOLD).exists()
+        )
 
     def test_driving_is_faster_than_walking(self) -> None:
         body = {"household_ids": self.ids(self.high), "start_time": "10:00"}

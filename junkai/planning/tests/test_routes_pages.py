@@ -103,6 +103,21 @@ class RoutePageTests(RouteTestCase):
             self.assertIn(household.address, page)
         self.assertNotIn(self.night_only.address, page)
 
+    def test_auto_pick_records_a_read_of_each_household_shown_and_no_other(self) -> None:
+        before = self.last_seq()
+        response = self.client.post(
+            "/routes/", {"auto": "1", "start_time": "10:00", "hours": "4", "mode": "drive"}
+        )
+        self.assertEqual(response.status_code, 200)
+        (planned,) = self.events(before, EventType.ROUTE_PLANNED)
+        reads = self.events(before, EventType.READ_HOUSEHOLD)
+        self.assertEqual(
+            [int(e.object_id) for e in reads], planned.details["order"] + planned.details["skipped"]
+        )
+        self.assertTrue(all(e.seq > planned.seq for e in reads))
+        self.assertEqual({e.purpose for e in reads}, {"巡回経路の作成"})
+        self.assertNotIn(self.night_only.id, [int(e.object_id) for e in reads])
+
     def test_bad_input_shows_the_message_and_plans_nothing(self) -> None:
         cases = [
             ({"start_time": "10:00", "hours": "3"}, "経路に入れる世帯を1件以上選んでください"),
@@ -114,6 +129,15 @@ class RoutePageTests(RouteTestCase):
                 {"household": [self.high[0].id], "start_time": "10:00", "start_lat": "33.2"},
                 "緯度と経度の両方",
             ),
+            (  # refused after the households were found: still no read of them
+                {
+                    "household": [self.high[0].id],
+                    "start_time": "10:00",
+                    "start_lat": "35.68",
+                    "start_lon": "139.76",
+                },
+                "km以内",
+            ),
         ]
         for data, message in cases:
             with self.subTest(message=message):
@@ -122,6 +146,7 @@ class RoutePageTests(RouteTestCase):
                 self.assertEqual(response.status_code, 422)
                 self.assertIn(message, response.content.decode())
                 self.assertEqual(self.events(before, EventType.ROUTE_PLANNED), [])
+                self.assertEqual(self.events(before, EventType.READ_HOUSEHOLD), [])
         # The choice is kept on the page for another try.
         self.assertIn(
             f'value="{self.high[0].id}" id="hh{self.high[0].id}" checked', response.content.decode()
@@ -171,6 +196,7 @@ class RoutePageTests(RouteTestCase):
             sorted(int(e.object_id) for e in printed), sorted([*order, self.night_only.id])
         )
         self.assertTrue(all(e.details == {"form": "巡回経路表"} for e in printed))
+        self.assertEqual(self.events(before, EventType.READ_HOUSEHOLD), [])  # a print, not a read
         # Kept for a look (pdftoppm), as the browser tests keep their screenshots.
         out = Path(settings.VAR_DIR) / "screenshots" / "route-sheet.pdf"
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,14 +12,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from junkai.disclosures.misuse import scan, thresholds
+from junkai.lib.dates import start_of_day
 
 
 def _moment(text: str) -> dt.datetime:
     """'2026-06-10' (local midnight) or an ISO date-time (local time unless it has an offset)."""
     try:
         if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+            return start_of_day(dt.date.fromisoformat(text))
         moment = dt.datetime.fromisoformat(text)
     except ValueError as error:
         raise CommandError(
