@@ -120,6 +120,18 @@ def format_address(town: str, chome: str, banchi: str, go: str) -> str:
     return text
 
 
+def format_full_address(
+    town: str, chome: str, banchi: str, go: str, building: str, room: str
+) -> str:
+    """A door's address as the forms write it: 駅前町1丁目2番3号 コーポ駅前 201号室."""
+    text = format_address(town, chome, banchi, go)
+    if building:
+        text += f" {building}"
+    if room:
+        text += f" {room}号室"
+    return text
+
+
 class Household(models.Model):
     """One door (各戸): a home or a business of a beat."""
 
@@ -197,12 +209,8 @@ class Household(models.Model):
 
     @property
     def address(self) -> str:
-        text = format_address(self.town, self.chome, self.banchi, self.go)
-        if self.building_id is not None and self.building is not None:
-            text += f" {self.building.name}"
-        if self.room:
-            text += f" {self.room}号室"
-        return text
+        building = self.building.name if self.building_id is not None and self.building else ""
+        return format_full_address(self.town, self.chome, self.banchi, self.go, building, self.room)
 
     @property
     def is_leader(self) -> bool:

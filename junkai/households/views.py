@@ -39,7 +39,7 @@ from junkai.households.models import (
     Household,
     RevisionBasis,
 )
-from junkai.households.rows import RowGroup, beat_list_households, rows_html
+from junkai.households.rows import ListRow, RowGroup, beat_list_households, rows_html
 from junkai.households.search import search_households
 from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer
@@ -68,18 +68,14 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
     beat = access.access_beat(officer, beat_id)
     town = request.GET.get("town", "")
     block_group = request.GET.get("block_group", "")
-    households = beat_list_households(beat)
+    households = beat_list_households(beat, town=town, block_group=block_group)
     all_towns = list(
         Household.objects.filter(beat=beat)
         .values_list("town", flat=True)
         .distinct()
         .order_by("town")
     )
-    if town:
-        households = households.filter(town=town)
-    if block_group:
-        households = households.filter(block_group=block_group)
-    by_group: OrderedDict[tuple[str, str], list[tuple[Household, str]]] = OrderedDict()
+    by_group: OrderedDict[tuple[str, str], list[tuple[ListRow, str]]] = OrderedDict()
     # ~800 rows: links and rows are built in Python once (households/rows.py), not by
     # template tags per row.
     base = reverse("household", args=[0]).removesuffix("0/")

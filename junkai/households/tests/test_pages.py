@@ -78,6 +78,27 @@ class ListAndDetailTests(PersonaTestCase):
         self.assertIn(format_wareki(when.date()), html)
         self.assertIn('<td class="muted">―</td>', html)  # never visited
 
+    def test_beat_list_shows_the_building_and_room_and_filters_by_town(self) -> None:
+        from junkai.households import actions
+        from junkai.households.models import Building
+
+        building = Building.objects.create(
+            post=self.post("K1"), beat=self.beat("K1-1"), name="コーポ<駅前>", town="栄町"
+        )
+        actions.do_create_household(
+            self.beat("K1-1"), acting_officer=None, building=building, kind="RESIDENCE",
+            town="栄町", chome="2", banchi="5", go="1", room="201", block_group="3組",
+        )  # fmt: skip
+        url = f"/beats/{self.beat('K1-1').id}/households/"
+        client = self.client_for("officer1a")
+        self.assertContains(client.get(url), "栄町2丁目5番1号 コーポ&lt;駅前&gt; 201号室")
+        only = client.get(url, {"town": "栄町"})
+        self.assertEqual(only.context["count"], 1)
+        self.assertNotContains(only, "駅前町1丁目2番3号")
+        self.assertEqual(
+            client.get(url, {"town": "駅前町", "block_group": "3組"}).context["count"], 0
+        )
+
     def test_beat_list_query_count_does_not_grow(self) -> None:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
