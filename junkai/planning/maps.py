@@ -15,7 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from junkai.households.models import Category, Household, HouseholdStatus, format_address
+from junkai.households.models import (
+    Category,
+    Household,
+    HouseholdStatus,
+    format_full_address,
+)
 from junkai.lib import geometry
 from junkai.org.models import Beat, today
 
@@ -76,17 +81,6 @@ def map_households(beat: Beat) -> QuerySet[Household]:
     ).order_by("town", "chome", "block_group", "map_number", "id")
 
 
-def _label(
-    town: str, chome: str, banchi: str, go: str, room: str, building_name: str | None
-) -> str:
-    text = format_address(town, chome, banchi, go)
-    if building_name:
-        text += f" {building_name}"
-    if room:
-        text += f" {room}号室"
-    return text
-
-
 def _point(lon: float, lat: float) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [lon, lat]}
 
@@ -119,7 +113,9 @@ def beat_map(beat: Beat, *, day: dt.date | None = None) -> dict[str, Any]:
                     "due": due_status(status, next_due, day),
                     "next_due": next_due.isoformat() if next_due else None,
                     "map_number": map_number,
-                    "label": _label(town, chome, banchi, go, room, building_name),
+                    "label": format_full_address(
+                        town, chome, banchi, go, building_name or "", room
+                    ),
                     "town": town,
                     "building_id": building_id,
                 },
