@@ -118,10 +118,14 @@ def _str(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _too_long_message(label: str, limit: int) -> str:
+    return f"{label}は{limit}文字以内で入力してください"
+
+
 def _text(value: Any, limit: int, path: str, label: str, errors: dict[str, str]) -> str:
     text = _str(value)
     if len(text) > limit:
-        errors[path] = f"{label}は{limit}文字以内で入力してください"
+        errors[path] = _too_long_message(label, limit)
     return text
 
 
@@ -138,15 +142,6 @@ def _day(value: Any, today: dt.date) -> tuple[str | None, str | None]:
     if day.year < 1900:
         return day.isoformat(), "が古すぎます（1900年以降）"
     return day.isoformat(), None
-
-
-def _date(
-    value: Any, path: str, label: str, errors: dict[str, str], *, today: dt.date
-) -> str | None:
-    day, problem = _day(value, today)
-    if problem:
-        errors[path] = label + problem
-    return day
 
 
 # A number already as the form keeps it (half width, single hyphens): the common case, kept as is.
@@ -175,7 +170,7 @@ def _phone_error(text: str, label: str) -> str:
 
 def _too_long(errors: dict[str, str], key: str, i: int, field: str, limit: int) -> None:
     path, label = _item(key, i, field)
-    errors[path] = f"{label}は{limit}文字以内で入力してください"
+    errors[path] = _too_long_message(label, limit)
 
 
 def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData:
@@ -186,11 +181,12 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
     if source not in _SOURCES:
         errors["source"] = "記入者は「住民等が記入」か「聴取して警察官が作成」を選んでください"
     out["source"] = source
-    out["accepted_on"] = _date(
-        data.get("accepted_on"), "accepted_on", "受理日", errors, today=today
-    )
-    if out["accepted_on"] is None and "accepted_on" not in errors:
-        out["accepted_on"] = today.isoformat()
+    accepted_on, problem = _day(data.get("accepted_on"), today)
+    if problem:
+        errors["accepted_on"] = "受理日" + problem
+    elif accepted_on is None:
+        accepted_on = today.isoformat()
+    out["accepted_on"] = accepted_on
     out["binder_number"] = _text(data.get("binder_number"), 20, "binder_number", "簿冊番号", errors)
     index = data.get("index_number")
     if index in (None, ""):
@@ -279,9 +275,9 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
         phone, valid = _phone_of(get("phone"))
         label = f"緊急連絡先{i + 1}"
         if len(name) > 60:
-            errors[f"contacts.{i}.name"] = f"{label}の氏名は60文字以内で入力してください"
+            _too_long(errors, "contacts", i, "name", 60)
         if len(relation) > 20:
-            errors[f"contacts.{i}.relation"] = f"{label}の続柄は20文字以内で入力してください"
+            _too_long(errors, "contacts", i, "relation", 20)
         if not valid:
             errors[f"contacts.{i}.phone"] = _phone_error(phone, f"{label}の連絡先")
         if not name:
