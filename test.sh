@@ -14,6 +14,9 @@ PY=.venv/bin/python
 echo "== ruff check"; .venv/bin/ruff check .
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== mypy --strict"; .venv/bin/mypy junkai bench
+echo "== lint-imports (layers in pyproject.toml)"
+out=$(.venv/bin/lint-imports --no-cache 2>&1) || { echo "$out"; exit 1; }
+echo "$out" | tail -1
 
 PARALLEL="${JUNKAI_TEST_PARALLEL:-2}"
 echo "== tests on SQLite"

@@ -42,7 +42,7 @@ def build(households: int, years: int) -> None:
     from django.core.management import call_command
 
     from junkai.dashboards.actions import do_take_month_snapshot
-    from junkai.registers.months import current_month, months_back
+    from junkai.lib.months import current_month, months_back
 
     t0 = time.perf_counter()
     call_command("synth", households=households, visit_years=years, verbosity=0)
@@ -63,7 +63,7 @@ def measure(pages: int, *, reuse: bool) -> None:
     from django.db.models import Count
     from django.test import RequestFactory
 
-    from junkai import access
+    from junkai.access import units as access_units
     from junkai.dashboards import figures, views
     from junkai.dashboards.models import BeatMonthSnapshot
     from junkai.households.models import Household
@@ -72,7 +72,7 @@ def measure(pages: int, *, reuse: bool) -> None:
 
     if reuse:
         # Nothing is written to a reused database: the read's audit event is left out.
-        setattr(access, "record", lambda *args, **kwargs: None)  # noqa: B010
+        setattr(access_units, "record", lambda *args, **kwargs: None)  # noqa: B010
         if BeatMonthSnapshot._meta.db_table not in connection.introspection.table_names():
             print("no snapshot table in this database: the trend query is left out")
             empty: dict[str, Any] = {"labels": [], "coverage": [], "card_rate": []}

@@ -62,9 +62,9 @@ def _timed(call: Callable[[Any], Any], arguments: list[Any]) -> list[float]:
 
 
 def run_import(households: int, stations: int | None, seed: int) -> None:
+    from junkai.demo.households import CENTRE, beat_specs, generate_rows, post_officers
+    from junkai.demo.management.commands.synth import build_synth_org
     from junkai.households.bulk import do_bulk_load
-    from junkai.households.demo import CENTRE, beat_specs, generate_rows, post_officers
-    from junkai.households.management.commands.synth import build_synth_org
 
     stations = stations or max(1, round(households / 25_000))
     t0 = time.perf_counter()

@@ -25,13 +25,13 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from junkai import access
+    from junkai.access.roles import own_beats
     from junkai.accounts.middleware import LOGIN_AT
     from junkai.households.models import Household, HouseholdStatus
+    from junkai.households.schedule import current_policy
     from junkai.org.models import Assignment, Role
     from junkai.visits.actions import do_record_visit
     from junkai.visits.models import Visit
-    from junkai.visits.schedule import current_policy
     from junkai.visits.worklist import due_households
 
     assignment = (
@@ -43,7 +43,7 @@ def main() -> None:
     if assignment is None:
         raise SystemExit("no beat officer: fill the database with `junkai synth` first")
     officer = assignment.officer
-    beats = access.own_beats(officer)
+    beats = own_beats(officer)
     households = Household.objects.filter(beat__in=beats)
     print(f"backend: {connection.vendor} ({connection.settings_dict['NAME']})")
     print(

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "junkai.documents",
     "junkai.planning",
     "junkai.dashboards",
+    "junkai.demo",
     "junkai.accounts",
     "junkai.web",
 ]

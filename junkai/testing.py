@@ -9,15 +9,18 @@ officer of another post (officer2a), the single-officer 駐在所 (chuzai1), HQ 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client, TestCase, TransactionTestCase
 
+from junkai.accounts.middleware import LOGIN_AT
+from junkai.demo.organisation import DEMO_PASSWORD, build_demo
+from junkai.households import actions as household_actions
 from junkai.households.models import Household
 from junkai.org import actions
-from junkai.org.demo import DEMO_PASSWORD, build_demo
 from junkai.org.models import Beat, Officer, Post, PostKind, Rank, Role, Station
 
 PERSONAS = (
@@ -103,8 +106,6 @@ def build_other_station() -> dict[str, Any]:
         beats=[beat],
         end_current=False,
     )
-    from junkai.households import actions as household_actions
-
     household = household_actions.do_create_household(
         beat,
         acting_officer=None,
@@ -134,8 +135,6 @@ def build_other_station() -> dict[str, Any]:
 
 def build_sample_households(station: Station) -> dict[str, Household]:
     """Two households in 駅前一区 (one with a card), one with a card in 本町一区."""
-    from junkai.households import actions as household_actions
-
     k1 = Beat.objects.get(post__station=station, code="K1-1")
     k2 = Beat.objects.get(post__station=station, code="K2-1")
     aoki = household_actions.do_create_household(
@@ -202,10 +201,6 @@ class PersonaMixin:
         client = Client(**client_options)
         client.force_login(self.officer(username))
         # force_login skips the sign-in view, which stamps the session's start.
-        import time
-
-        from junkai.accounts.middleware import LOGIN_AT
-
         session = client.session
         session[LOGIN_AT] = time.time()
         session.save()

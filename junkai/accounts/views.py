@@ -17,11 +17,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.accounts import actions
 from junkai.accounts.middleware import LOGIN_AT, MFA_PENDING
 from junkai.org.models import Officer
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
 class SignInForm(forms.Form):

@@ -13,7 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession, request_officer
@@ -29,7 +29,7 @@ from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut,
 from junkai.api.visits import router as visits_router
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.org.actions import PermissionDeniedError
+from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer
 
 api = NinjaAPI(

@@ -13,15 +13,15 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.units import access_dashboard_station, access_hq_dashboard
 from junkai.api.auth import request_officer
 from junkai.api.schemas import Message
 from junkai.dashboards import figures
 from junkai.dashboards.figures import RegisterFigures, Tally
 from junkai.households.models import Category
+from junkai.lib.months import current_month
 from junkai.org.models import Officer
-from junkai.registers.months import current_month
 
 router = Router(tags=["dashboards"])
 
@@ -192,7 +192,7 @@ def _trend(trend: dict[str, Any]) -> dict[str, Any]:
 
 
 def station_payload(officer: Officer, station_id: int) -> dict[str, Any]:
-    station = access.access_dashboard_station(officer, station_id, purpose="進捗状況の閲覧（API）")
+    station = access_dashboard_station(officer, station_id, purpose="進捗状況の閲覧（API）")
     board = figures.board(station)
     trend = figures.trend(station_ids=[station.id], live=board.total)
     return {
@@ -244,7 +244,7 @@ def station_payload(officer: Officer, station_id: int) -> dict[str, Any]:
 
 
 def hq_payload(officer: Officer) -> dict[str, Any]:
-    access.access_hq_dashboard(
+    access_hq_dashboard(
         officer,
         purpose="全署の進捗状況（API）",
         refusal="全署の集計は本部地域課が閲覧できます。署の進捗状況は station を指定してください",

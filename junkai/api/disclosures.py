@@ -16,14 +16,22 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.roles import may_see_misuse_flags
 from junkai.api.auth import request_officer
 from junkai.api.errors import invalid_body
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
+from junkai.disclosures.access import (
+    access_agency_request,
+    access_data_use,
+    access_misuse_flag,
+    agency_requests_visible_to,
+    data_uses_visible_to,
+    misuse_flags_visible_to,
+)
 from junkai.disclosures.models import (
     AgencyRequest,
     DataUse,
@@ -279,7 +287,7 @@ def _filtered(entries: Any, params: RegisterParams) -> Any:
 def list_data_uses(request: HttpRequest, params: Query[RegisterParams]) -> list[dict[str, Any]]:
     """利用確認簿: 範囲内の単位（交番等・地域課）の記録を新しい順に。期間・単位で絞り込み."""
     officer = request_officer(request)
-    entries = _filtered(access.data_uses_visible_to(officer), params)
+    entries = _filtered(data_uses_visible_to(officer), params)
     rows = list(
         entries.select_related(
             "station", "post", "recorded_by", "verified_by", "approved_by", "released_by"
@@ -310,7 +318,7 @@ def create_data_use(request: HttpRequest, payload: DataUseIn) -> tuple[int, dict
 @router.get("/data-uses/{data_use_id}", response={200: DataUseOut, 404: Message})
 @declare_access("scoped")
 def get_data_use(request: HttpRequest, data_use_id: int) -> dict[str, Any]:
-    entry = access.access_data_use(request_officer(request), data_use_id)
+    entry = access_data_use(request_officer(request), data_use_id)
     return _data_use_out(entry)
 
 
@@ -324,7 +332,7 @@ def verify_identity(
 ) -> tuple[int, dict[str, Any]]:
     """警察電話への折り返しで警察職員であることを確認した（呼び出した職員が確認者）."""
     officer = request_officer(request)
-    entry = access.access_data_use(officer, data_use_id, record_read=False)
+    entry = access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_verify_identity(
             entry,
@@ -345,7 +353,7 @@ def verify_identity(
 def approve_data_use(request: HttpRequest, data_use_id: int) -> tuple[int, dict[str, Any]]:
     """他の都道府県警察への提供の承認（管理責任者のみ。他は 403）."""
     officer = request_officer(request)
-    entry = access.access_data_use(officer, data_use_id, record_read=False)
+    entry = access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_approve_data_use(entry, acting_officer=officer)
     except ValidationError as exc:
@@ -362,7 +370,7 @@ def refuse_data_use(
     request: HttpRequest, data_use_id: int, payload: RefuseIn
 ) -> tuple[int, dict[str, Any]]:
     officer = request_officer(request)
-    entry = access.access_data_use(officer, data_use_id, record_read=False)
+    entry = access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_refuse_data_use(entry, acting_officer=officer, reason=payload.reason)
     except ValidationError as exc:
@@ -383,7 +391,7 @@ def release_data_use(
     提供は各世帯の閲覧記録（/households/{id}/access-log）に DATA_USE_RELEASED として残ります。
     """
     officer = request_officer(request)
-    entry = access.access_data_use(officer, data_use_id, record_read=False)
+    entry = access_data_use(officer, data_use_id, record_read=False)
     try:
         entry = actions.do_release_data_use(
             entry,
@@ -406,7 +414,7 @@ def list_agency_requests(
     request: HttpRequest, params: Query[RegisterParams]
 ) -> list[dict[str, Any]]:
     officer = request_officer(request)
-    entries = _filtered(access.agency_requests_visible_to(officer), params)
+    entries = _filtered(agency_requests_visible_to(officer), params)
     rows = list(
         entries.select_related(
             "station", "post", "recorded_by", "decided_by", "released_by"
@@ -439,7 +447,7 @@ def create_agency_request(
 @router.get("/agency-requests/{agency_request_id}", response={200: AgencyRequestOut, 404: Message})
 @declare_access("scoped")
 def get_agency_request(request: HttpRequest, agency_request_id: int) -> dict[str, Any]:
-    entry = access.access_agency_request(request_officer(request), agency_request_id)
+    entry = access_agency_request(request_officer(request), agency_request_id)
     return _agency_out(entry)
 
 
@@ -455,7 +463,7 @@ def attach_document(
 ) -> tuple[int, dict[str, Any]]:
     """照会文書（multipart、フィールド `file`）: PDF・画像（先頭のバイトで判定）、10MB まで."""
     officer = request_officer(request)
-    entry = access.access_agency_request(officer, agency_request_id, record_read=False)
+    entry = access_agency_request(officer, agency_request_id, record_read=False)
     try:
         if file is None:
             raise ValidationError({"file": "照会文書のファイル（file）を添付してください"})
@@ -475,7 +483,7 @@ def decide_agency_request(
 ) -> tuple[int, dict[str, Any]]:
     """提供の可否（管理責任者のみ。他は 403）。照会文書が添付されていなければ 422."""
     officer = request_officer(request)
-    entry = access.access_agency_request(officer, agency_request_id, record_read=False)
+    entry = access_agency_request(officer, agency_request_id, record_read=False)
     try:
         entry = actions.do_decide_agency_request(
             entry, acting_officer=officer, decision=payload.decision, reason=payload.reason
@@ -495,7 +503,7 @@ def release_agency_request(
 ) -> tuple[int, dict[str, Any]]:
     """提供（提供可と判断された後のみ。前は 403）: 各世帯の閲覧記録に残ります."""
     officer = request_officer(request)
-    entry = access.access_agency_request(officer, agency_request_id, record_read=False)
+    entry = access_agency_request(officer, agency_request_id, record_read=False)
     try:
         entry = actions.do_release_agency_request(
             entry,
@@ -541,11 +549,11 @@ class FlagParams(Schema):
 def list_misuse_flags(request: HttpRequest, params: Query[FlagParams]) -> list[dict[str, Any]]:
     """不適正利用の兆候（管理責任者・署長の所管分。他の職員には空）."""
     officer = request_officer(request)
-    flags = access.misuse_flags_visible_to(officer).select_related("officer", "reviewed_by")
+    flags = misuse_flags_visible_to(officer).select_related("officer", "reviewed_by")
     if params.reviewed is not None:
         flags = flags.filter(reviewed_at__isnull=not params.reviewed)
     rows = list(flags.order_by("reviewed_at", "-window_start", "-id")[: params.limit])
-    if access.may_see_misuse_flags(officer):
+    if may_see_misuse_flags(officer):
         record(
             EventType.READ_AUDIT_LOG,
             actor=officer,
@@ -563,7 +571,7 @@ def list_misuse_flags(request: HttpRequest, params: Query[FlagParams]) -> list[d
 @declare_access("scoped")
 def get_misuse_flag(request: HttpRequest, misuse_flag_id: int) -> dict[str, Any]:
     """兆候と、その根拠となった監査記録."""
-    flag = access.access_misuse_flag(request_officer(request), misuse_flag_id)
+    flag = access_misuse_flag(request_officer(request), misuse_flag_id)
     events = AuditEvent.objects.filter(id__in=flag.event_ids).order_by("seq")
     return _flag_out(flag) | {
         "events": [
@@ -591,7 +599,7 @@ def review_misuse_flag(
 ) -> tuple[int, dict[str, Any]]:
     """確認結果の記録（管理責任者。本人についての兆候は署長）."""
     officer = request_officer(request)
-    flag = access.access_misuse_flag(officer, misuse_flag_id)
+    flag = access_misuse_flag(officer, misuse_flag_id)
     try:
         flag = actions.do_review_misuse_flag(flag, acting_officer=officer, note=payload.note)
     except ValidationError as exc:

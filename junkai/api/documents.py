@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
 from junkai.api.auth import request_officer
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.documents import printing

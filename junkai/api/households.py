@@ -16,14 +16,21 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
 from junkai.api.errors import INVALID
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households import actions, cards
+from junkai.households.access import (
+    access_household,
+    access_household_for_write,
+    households_visible_to,
+    read_access_log,
+    record_list_read,
+)
 from junkai.households.models import (
     CardRevision,
     CardStatus,
@@ -33,8 +40,8 @@ from junkai.households.models import (
     RevisionBasis,
 )
 from junkai.households.search import search_households
+from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.kana import fold
-from junkai.org.actions import PermissionDeniedError
 
 router = Router(tags=["households"])
 
@@ -300,10 +307,10 @@ def _float(value: Any) -> float | None:
 def list_households(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
     """世帯・事業所等の一覧（自分の範囲。`beat` で受持区に絞る）. Recorded as one list read."""
     officer = request_officer(request)
-    households = access.households_visible_to(officer)
+    households = households_visible_to(officer)
     beat = None
     if params.beat is not None:
-        beat = access.access_beat(officer, params.beat)
+        beat = access_beat(officer, params.beat)
         households = households.filter(beat=beat)
     count = households.count()
     start = (params.page - 1) * params.page_size
@@ -316,7 +323,7 @@ def list_households(request: HttpRequest, params: Query[ListParams]) -> dict[str
             start : start + params.page_size
         ]
     )
-    access.record_list_read(officer, beat=beat, count=len(page))
+    record_list_read(officer, beat=beat, count=len(page))
     return {
         "items": [_item(h, has_card=h.has_active_card) for h in page],
         "count": count,
@@ -355,7 +362,7 @@ def search(request: HttpRequest, payload: SearchIn) -> tuple[int, dict[str, Any]
 @declare_access("scoped")
 def household_detail(request: HttpRequest, household_id: int) -> dict[str, Any]:
     """世帯と作成済の巡回連絡カード（閲覧記録に残ります）."""
-    household = access.access_household(request_officer(request), household_id, purpose="API閲覧")
+    household = access_household(request_officer(request), household_id, purpose="API閲覧")
     card = _active_card(household)
     return {
         # The list item's fields (card_status aside: HouseholdOut carries the card itself).
@@ -394,7 +401,7 @@ def save_card(
     内容の両方を返し、何も保存しません。内容の誤りは 422 で項目ごとに返します。
     """
     officer = request_officer(request)
-    household = access.access_household_for_write(officer, household_id, purpose="API補正")
+    household = access_household_for_write(officer, household_id, purpose="API補正")
     # The basis is checked by do_save_card; the API refuses a long note the pages would cut.
     if len(payload.note) > MAX_NOTE_LENGTH:
         return 422, {
@@ -413,7 +420,7 @@ def save_card(
         )
     except actions.StaleCardError as conflict:
         # The officer is shown the current card: that is a read like any other.
-        access.access_household(officer, household.id, purpose="補正の競合確認")
+        access_household(officer, household.id, purpose="補正の競合確認")
         current = _active_card(household) or conflict.card
         return 409, {
             "detail": CONFLICT,
@@ -435,9 +442,7 @@ def save_card(
 @declare_access("scoped")
 def card_revisions(request: HttpRequest, household_id: int) -> list[dict[str, Any]]:
     """補正履歴（廃棄したカードの分も含む）, newest first."""
-    household = access.access_household(
-        request_officer(request), household_id, purpose="補正履歴の閲覧"
-    )
+    household = access_household(request_officer(request), household_id, purpose="補正履歴の閲覧")
     revisions = (
         CardRevision.objects.filter(card__household=household)
         .select_related("revised_by")
@@ -472,12 +477,8 @@ def access_log(
 ) -> tuple[int, list[dict[str, Any]]]:
     """閲覧記録: この世帯とそのカードについての記録（管理責任者・署長のみ）, newest first."""
     officer = request_officer(request)
-    household = access.access_household(
-        officer, household_id, purpose="閲覧記録の確認", record_read=False
-    )
-    events = access.read_access_log(
-        officer, household, purpose="閲覧記録の確認", limit=params.limit
-    )
+    household = access_household(officer, household_id, purpose="閲覧記録の確認", record_read=False)
+    events = read_access_log(officer, household, purpose="閲覧記録の確認", limit=params.limit)
     if events is None:
         record(
             EventType.ACCESS_DENIED,

@@ -13,8 +13,9 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.params import functions as param
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.roles import may_edit_beat_outline
+from junkai.access.units import access_beat, access_beat_for_outline, access_beat_map
 from junkai.api.auth import request_officer
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.lib import geometry
@@ -60,7 +61,7 @@ class OutlineOut(Schema):
 @declare_access("scoped")
 def beat_map(request: HttpRequest, beat_id: int) -> dict[str, Any]:
     """受持区地図: 世帯の位置（区分・期限）、アパート等、区域、交番等の GeoJSON FeatureCollection（閲覧記録に残ります）."""
-    beat = access.access_beat_map(request_officer(request), beat_id, purpose="API閲覧")
+    beat = access_beat_map(request_officer(request), beat_id, purpose="API閲覧")
     return maps.beat_map(beat)
 
 
@@ -95,9 +96,9 @@ def save_outline(
 ) -> tuple[int, dict[str, Any]]:
     """受持区の区域の設定（管理責任者: 地域課長・幹部交番所長）. 誤りは 422 で理由を返し、何も変更しません."""
     officer = request_officer(request)
-    beat = access.access_beat(officer, beat_id)
-    if not access.may_edit_beat_outline(officer, beat):
-        access.access_beat_for_outline(officer, beat_id)  # records the denial and raises 403
+    beat = access_beat(officer, beat_id)
+    if not may_edit_beat_outline(officer, beat):
+        access_beat_for_outline(officer, beat_id)  # records the denial and raises 403
     org_actions.do_save_beat_outline(beat, payload, acting_officer=officer, source="API")
     outline = beat.outline
     return 200, {

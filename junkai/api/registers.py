@@ -17,18 +17,19 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.units import access_register_post, record_register_read
 from junkai.api.auth import request_officer
 from junkai.api.schemas import ErrorsOut, Message
+from junkai.lib.months import current_month, month_bounds, parse_month
 from junkai.registers import actions
+from junkai.registers.access import access_binders, access_checkout, binders_visible_to
 from junkai.registers.models import (
     BinderCheckout,
     CheckoutBinder,
     CheckoutMonthReview,
     number_key,
 )
-from junkai.registers.months import current_month, month_bounds, parse_month
 
 router = Router(tags=["registers"])
 
@@ -156,10 +157,10 @@ def _month_or_422(text: str) -> dt.date:
 def binders(request: HttpRequest, params: Query[BinderParams]) -> dict[str, Any]:
     """簿冊の一覧: 自分の交番等（範囲内）の簿冊と、持出中かどうか."""
     officer = request_officer(request)
-    found = access.binders_visible_to(officer)
+    found = binders_visible_to(officer)
     post = None
     if params.post_id is not None:
-        post = access.access_register_post(
+        post = access_register_post(
             officer, params.post_id, purpose="簿冊の一覧", record_read=False
         )
         found = found.filter(post=post)
@@ -171,7 +172,7 @@ def binders(request: HttpRequest, params: Query[BinderParams]) -> dict[str, Any]
         ).order_by("post_id", "number")
     )
     rows.sort(key=lambda b: (b.post_id, *number_key(b.number)))
-    access.record_register_read(officer, post=post, purpose="簿冊の一覧")
+    record_register_read(officer, post=post, purpose="簿冊の一覧")
     return {
         "items": [
             {
@@ -194,7 +195,7 @@ def checkouts(request: HttpRequest, params: Query[CheckoutParams]) -> dict[str, 
     """持出確認簿: 交番等の1か月分の記載（持出日時の順）."""
     officer = request_officer(request)
     month = _month_or_422(params.month) if params.month else current_month()
-    post = access.access_register_post(officer, params.post_id, purpose="持出確認簿")
+    post = access_register_post(officer, params.post_id, purpose="持出確認簿")
     start, end = month_bounds(month)
     entries = (
         BinderCheckout.objects.filter(post=post, declared_at__gte=start, declared_at__lt=end)
@@ -216,14 +217,14 @@ def declare_checkout(request: HttpRequest, payload: CheckoutIn) -> tuple[int, di
     """持出しの申告（持出警察官 = 呼び出した職員）. 持出中の簿冊は 422、範囲外の簿冊は 404、
     この交番等の簿冊を持ち出せない職員は 403."""
     officer = request_officer(request)
-    binders = access.access_binders(officer, payload.binder_ids)
+    binders = access_binders(officer, payload.binder_ids)
     checkout = actions.do_declare_checkout(binders, acting_officer=officer, purpose=payload.purpose)
     return 201, _checkout_out(checkout)
 
 
 def _step(request: HttpRequest, checkout_id: int, step: str) -> dict[str, Any]:
     officer = request_officer(request)
-    checkout = access.access_checkout(officer, checkout_id)
+    checkout = access_checkout(officer, checkout_id)
     do = {
         "confirm_out": actions.do_confirm_checkout_out,
         "return": actions.do_record_return,
@@ -270,7 +271,7 @@ def sign_month(request: HttpRequest, payload: ReviewIn) -> tuple[int, dict[str, 
     """持出確認簿の月次確認（管理責任者。第5-3(3)エ）."""
     officer = request_officer(request)
     month = _month_or_422(payload.month)
-    post = access.access_register_post(
+    post = access_register_post(
         officer, payload.post_id, purpose="持出確認簿の月次確認", record_read=False
     )
     review: CheckoutMonthReview = actions.do_sign_checkout_month(

@@ -13,7 +13,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
 from junkai.api.auth import request_officer
 from junkai.planning import routing
 from junkai.planning.routing_plan import Route, clean_input, plan_route, speed_kmh

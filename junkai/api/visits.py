@@ -18,27 +18,35 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.roles import (
+    officers_of_station,
+    own_beats,
+    report_recipient_units,
+    reports_addressed_to,
+)
+from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
 from junkai.api.errors import INVALID, invalid_body
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.households.access import access_household, households_visible_to, record_list_read
 from junkai.households.models import (
     CardRevision,
     Household,
     HouseholdStatus,
     Priority,
 )
-from junkai.org.actions import PermissionDeniedError
+from junkai.households.schedule import current_policy
+from junkai.lib.errors import PermissionDeniedError
 from junkai.visits import actions
+from junkai.visits.access import access_night_approval, access_refusal_report
 from junkai.visits.models import (
     NightVisitApproval,
     RefusalReport,
     Visit,
 )
-from junkai.visits.schedule import current_policy
 from junkai.visits.worklist import due_households
 
 router = Router(tags=["visits"])
@@ -235,9 +243,7 @@ def _concern_errors(household: Household, concerns: list[ConcernIn]) -> dict[str
     if not wanted:
         return {}
     serving = set(
-        access.officers_of_station(household.station)
-        .filter(id__in=wanted)
-        .values_list("id", flat=True)
+        officers_of_station(household.station).filter(id__in=wanted).values_list("id", flat=True)
     )
     return {
         f"concerns.{i}.owner_id": f"困りごと等{i + 1}の担当者はこの署の職員から選んでください"
@@ -262,7 +268,7 @@ def record_visit(request: HttpRequest, payload: VisitIn) -> tuple[int, dict[str,
     """巡回連絡の記録. 拒否は趣旨説明が必須（拒否の報告が地域課長・交番所長へ）; 電話は地域の役職
     のある世帯に限る; 夜間（既定 19:00〜07:00）は事前の承認が必要（なければ 403）."""
     officer = request_officer(request)
-    household = access.access_household(officer, payload.household_id, purpose="巡回連絡の記録")
+    household = access_household(officer, payload.household_id, purpose="巡回連絡の記録")
     errors = _naive(started_at=payload.started_at) | _concern_errors(household, payload.concerns)
     revision = None
     if payload.card_revision_id is not None:
@@ -300,13 +306,13 @@ def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, A
     実施の必要性（高→低）、予定日、ID の順。一覧の閲覧として記録されます。
     """
     officer = request_officer(request)
-    households = access.households_visible_to(officer).filter(status=HouseholdStatus.ACTIVE)
+    households = households_visible_to(officer).filter(status=HouseholdStatus.ACTIVE)
     beat = None
     if params.beat is not None:
-        beat = access.access_beat(officer, params.beat)
+        beat = access_beat(officer, params.beat)
         households = households.filter(beat=beat)
     else:
-        households = households.filter(beat__in=access.own_beats(officer).values("id"))
+        households = households.filter(beat__in=own_beats(officer).values("id"))
     if params.town:
         households = households.filter(town=params.town)
     if params.block_group:
@@ -340,7 +346,7 @@ def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, A
                 "preferred_days": extra.preferred_days,
             }
         )
-    access.record_list_read(officer, beat=beat, count=len(items), purpose="作業リスト")
+    record_list_read(officer, beat=beat, count=len(items), purpose="作業リスト")
     return {"items": items, "count": len(items)}
 
 
@@ -354,7 +360,7 @@ def request_night_approval(
 ) -> tuple[int, dict[str, Any]]:
     """夜間実施の承認の申請（事前に。地域課長、交番勤務員は交番所長も承認します）."""
     officer = request_officer(request)
-    household = access.access_household(officer, payload.household_id, purpose="夜間実施の承認申請")
+    household = access_household(officer, payload.household_id, purpose="夜間実施の承認申請")
     errors = _naive(planned_start=payload.planned_start, planned_end=payload.planned_end)
     if errors:
         return 422, {"detail": INVALID, "errors": errors}
@@ -379,7 +385,7 @@ def request_night_approval(
 def approve_night_visit(request: HttpRequest, approval_id: int) -> tuple[int, dict[str, Any]]:
     """夜間実施の承認. 必要な承認者（地域課長・交番所長）がそろうと status は APPROVED."""
     officer = request_officer(request)
-    approval = access.access_night_approval(officer, approval_id)
+    approval = access_night_approval(officer, approval_id)
     try:
         approval = actions.do_approve_night_visit(approval, acting_officer=officer)
     except ValidationError as exc:
@@ -392,10 +398,10 @@ def approve_night_visit(request: HttpRequest, approval_id: int) -> tuple[int, di
 def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) -> dict[str, Any]:
     """拒否の報告: 地域課長には署の全件、交番所長にはその交番の分（新しい順）."""
     officer = request_officer(request)
-    units = access.report_recipient_units(officer)
+    units = report_recipient_units(officer)
     if units.empty:
         raise PermissionDeniedError("拒否の報告は地域課長と交番所長が確認します")
-    reports = RefusalReport.objects.filter(access.reports_addressed_to(units))
+    reports = RefusalReport.objects.filter(reports_addressed_to(units))
     if params.pending:
         reports = reports.filter(
             Q(manager_ack_at__isnull=True)
@@ -449,7 +455,7 @@ def acknowledge_refusal(request: HttpRequest, report_id: int) -> dict[str, Any]:
     """拒否の報告の確認（地域課長、交番勤務員の分は交番所長も）."""
     officer = request_officer(request)
     report = actions.do_acknowledge_refusal(
-        access.access_refusal_report(officer, report_id), acting_officer=officer
+        access_refusal_report(officer, report_id), acting_officer=officer
     )
     return {
         "id": report.id,

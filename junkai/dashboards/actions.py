@@ -11,7 +11,7 @@ from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.dashboards.figures import snapshot_rows
 from junkai.dashboards.models import BeatMonthSnapshot
-from junkai.registers.months import month_start
+from junkai.lib.months import month_start
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ Definitions (all over ACTIVE households, 居住・営業中; vacant and moved-ou
 - 実施率 (coverage) = covered ÷ households.
 - 把握率 (card_rate) = households with an accepted card ÷ households. A household without an
   accepted card is exactly the 未把握 category (別表), so this is 1 − 未把握 ÷ households.
-- 期限超過 (overdue): active households whose stored next due date (junkai.visits.schedule:
+- 期限超過 (overdue): active households whose stored next due date (junkai.households.schedule:
   the interval after the last 面接, or the retry after an absence) is before today — the same
   date the work list sorts by.
 - 月間の標準実施数 (expected): Σ over the households of 1 ÷ their interval in months: how many
@@ -51,18 +51,23 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from junkai.access.roles import own_beats
+from junkai.dashboards.models import BeatMonthSnapshot
 from junkai.households.models import (
     CardRevision,
     Category,
     Household,
     HouseholdStatus,
+    Outcome,
     RevisionBasis,
+    SchedulePolicy,
 )
+from junkai.households.schedule import covered_q, current_policy
 from junkai.lib.dates import add_months, start_of_day
+from junkai.lib.months import month_bounds, month_start, next_month
 from junkai.lib.wareki import era_of
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
 from junkai.registers.models import BinderCheckout, CheckoutBinder, Inspection, InspectionStatus
-from junkai.registers.months import month_bounds, month_start, next_month
 from junkai.registers.reviews import overdue_months
 from junkai.visits.models import (
     Concern,
@@ -70,12 +75,9 @@ from junkai.visits.models import (
     MonthlyPlan,
     NightApprovalStatus,
     NightVisitApproval,
-    Outcome,
     RefusalReport,
-    SchedulePolicy,
     Visit,
 )
-from junkai.visits.schedule import covered_q, current_policy
 
 #: A post counts as 点検予定 when its last 巡視・点検 is this many days ago or more (or none).
 INSPECTION_DUE_DAYS = 90
@@ -681,8 +683,6 @@ def hq_board(month: dt.date | None = None) -> tuple[list[StationRow], Tally]:
 def own_figures(officer: Officer, month: dt.date | None = None) -> dict[str, Any] | None:
     """My beats' coverage and overdue, my visits of the month against my plan, my open
     concerns. None for an officer who walks no beat."""
-    from junkai.access import own_beats
-
     beats = list(own_beats(officer))
     if not beats:
         return None
@@ -729,8 +729,6 @@ def trend(
 ) -> dict[str, Any]:
     """Coverage and 把握率 at the end of each of the last `months` months (from the
     snapshots), and the live figure of now as the last point."""
-    from junkai.dashboards.models import BeatMonthSnapshot
-
     today = timezone.localdate()
     oldest = add_months(month_start(today), -months)
     rows = BeatMonthSnapshot.objects.filter(month__gte=oldest)

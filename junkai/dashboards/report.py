@@ -30,9 +30,9 @@ from junkai.dashboards.figures import (
 )
 from junkai.dashboards.models import BeatMonthSnapshot
 from junkai.documents.pdf import FONT, draw_fitted, draw_footer, footer_text, new_canvas
+from junkai.lib.months import month_label
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer, Post, Station
-from junkai.registers.months import month_label
 
 
 @dataclass

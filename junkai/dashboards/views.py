@@ -14,16 +14,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import dashboard_posts, dashboard_stations, is_hq
+from junkai.access.units import (
+    access_dashboard_beat,
+    access_dashboard_post,
+    access_dashboard_station,
+    access_hq_dashboard,
+)
 from junkai.dashboards import figures
 from junkai.dashboards.figures import Board, Tally
 from junkai.dashboards.report import report_pdf, report_workbook
 from junkai.households.models import Category
+from junkai.households.schedule import current_policy
+from junkai.lib.months import current_month, month_label, months_back, parse_month
 from junkai.org.models import Beat, Post, Station
-from junkai.registers.months import current_month, month_label, months_back, parse_month
-from junkai.visits.schedule import current_policy
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
 @declare_access("signed_in")
@@ -32,12 +38,12 @@ from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 def dashboard_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """進捗状況: each reader goes to his own level; others see where their figures are."""
     officer = request.user
-    if access.is_hq(officer):
+    if is_hq(officer):
         return redirect("dashboard_hq")
-    stations = list(access.dashboard_stations(officer))
+    stations = list(dashboard_stations(officer))
     if len(stations) == 1:
         return redirect("dashboard_station", station_id=stations[0].id)
-    posts = list(access.dashboard_posts(officer).select_related("station").order_by("code"))
+    posts = list(dashboard_posts(officer).select_related("station").order_by("code"))
     if not stations and len(posts) == 1:
         return redirect("dashboard_post", post_id=posts[0].id)
     return render(request, "dashboards/index.html", {"stations": stations, "posts": posts})
@@ -99,7 +105,7 @@ def _render_board(
             "month_label": month_label(board.month),
             "report_months": [(m.strftime("%Y-%m"), month_label(m)) for m in months],
             "may_report": level == "station"
-            or access.dashboard_stations(request.user).filter(id=station.id).exists(),
+            or dashboard_stations(request.user).filter(id=station.id).exists(),
             "inspection_due_days": figures.INSPECTION_DUE_DAYS,
             "policy": current_policy(),
         },
@@ -110,7 +116,7 @@ def _render_board(
 @signed_in_view
 @require_GET
 def station_dashboard(request: AuthenticatedHttpRequest, station_id: int) -> HttpResponse:
-    station = access.access_dashboard_station(request.user, station_id)
+    station = access_dashboard_station(request.user, station_id)
     board = figures.board(station)
     trend = figures.trend(station_ids=[station.id], live=board.total)
     return _render_board(request, board, level="station", unit=station, trend=trend)
@@ -120,7 +126,7 @@ def station_dashboard(request: AuthenticatedHttpRequest, station_id: int) -> Htt
 @signed_in_view
 @require_GET
 def post_dashboard(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
-    post = access.access_dashboard_post(request.user, post_id)
+    post = access_dashboard_post(request.user, post_id)
     board = figures.board(post.station, posts=[post])
     trend = figures.trend(post_ids=[post.id], live=board.total)
     return _render_board(request, board, level="post", unit=post, trend=trend)
@@ -130,7 +136,7 @@ def post_dashboard(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespo
 @signed_in_view
 @require_GET
 def beat_dashboard(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
-    beat = access.access_dashboard_beat(request.user, beat_id)
+    beat = access_dashboard_beat(request.user, beat_id)
     board = figures.board(beat.post.station, beat=beat)
     trend = figures.trend(beat_id=beat.id, live=board.total)
     return _render_board(request, board, level="beat", unit=beat, trend=trend)
@@ -141,7 +147,7 @@ def beat_dashboard(request: AuthenticatedHttpRequest, beat_id: int) -> HttpRespo
 @require_GET
 def hq_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """本部地域課: every station side by side, in aggregate only."""
-    access.access_hq_dashboard(request.user)
+    access_hq_dashboard(request.user)
     hq = figures.hq_board_cached()
     rows, total = hq.rows, hq.total
     trend = figures.trend(live=total)
@@ -195,7 +201,7 @@ def monthly_report(request: AuthenticatedHttpRequest, station_id: int, fmt: str)
     """月次報告 (Excel or PDF) of a station: the dashboard's figures for a month."""
     if fmt not in ("xlsx", "pdf"):
         raise Http404("見つかりません")
-    station = access.access_dashboard_station(request.user, station_id, record_read=False)
+    station = access_dashboard_station(request.user, station_id, record_read=False)
     month = _report_month(request)
     if month is None:
         return redirect(reverse("dashboard_station", args=[station.id]))

@@ -18,10 +18,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import is_disclosure_manager, may_handle, recording_unit
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.disclosures import prefectures
+from junkai.disclosures.access import may_handle_agency_request, may_review_flag
 from junkai.disclosures.models import (
     DOCUMENT_SUFFIXES,
     FIELD_GROUPS,
@@ -34,9 +35,10 @@ from junkai.disclosures.models import (
     UnitScoped,
     fiscal_year,
 )
+from junkai.households.access import households_visible_to
 from junkai.households.models import Household
+from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.kana import digits
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Officer, Station
 
 #: The written request may be at most this large (setting JUNKAI_AGENCY_DOCUMENT_MAX_BYTES).
@@ -86,9 +88,7 @@ def _households_in_scope(
     ids = list(dict.fromkeys(int(i) for i in household_ids))
     if not ids:
         return [], {"household_ids": "対象の世帯を1件以上選んでください"}
-    found = {
-        h.id: h for h in access.households_visible_to(officer).filter(id__in=ids, station=station)
-    }
+    found = {h.id: h for h in households_visible_to(officer).filter(id__in=ids, station=station)}
     missing = [i for i in ids if i not in found]
     if missing:
         shown = "、".join(f"#{i}" for i in missing[:5])
@@ -108,24 +108,24 @@ def _next_number(model: type[M], station: Station, year: int) -> int:
 
 
 def _unit_of(officer: Officer) -> tuple[Station, Any]:
-    unit = access.recording_unit(officer)
+    unit = recording_unit(officer)
     if unit is None:
         raise PermissionDeniedError(NOT_A_UNIT)
     return unit
 
 
 def _require_handler(officer: Officer, entry: UnitScoped, what: str) -> None:
-    if not access.may_handle(officer, entry.station_id, entry.post_id):
+    if not may_handle(officer, entry.station_id, entry.post_id):
         raise PermissionDeniedError(f"この{what}を取り扱う権限がありません（{entry.unit_label}）")
 
 
 def _require_agency_handler(officer: Officer, entry: AgencyRequest) -> None:
-    if not access.may_handle_agency_request(officer, entry):
+    if not may_handle_agency_request(officer, entry):
         raise PermissionDeniedError(f"この照会を取り扱う権限がありません（{entry.unit_label}）")
 
 
 def _require_manager(officer: Officer, entry: UnitScoped, message: str) -> None:
-    if not access.is_disclosure_manager(officer, entry.station_id, entry.post_id):
+    if not is_disclosure_manager(officer, entry.station_id, entry.post_id):
         raise PermissionDeniedError(message)
 
 
@@ -176,9 +176,7 @@ def _release(
     if errors:
         raise ValidationError(errors)
     released = {i["household"] for i in stored}
-    households = {
-        h.id: h for h in access.households_visible_to(acting_officer).filter(id__in=released)
-    }
+    households = {h.id: h for h in households_visible_to(acting_officer).filter(id__in=released)}
     if len(households) != len(released):
         raise PermissionDeniedError(
             "対象の世帯に、あなたの受持範囲にない世帯が含まれています。提供は記録できません"
@@ -711,7 +709,7 @@ def do_raise_misuse_flag(
 @transaction.atomic
 def do_review_misuse_flag(flag: MisuseFlag, *, acting_officer: Officer, note: str) -> MisuseFlag:
     """The manager's review: what he found (asked the officer, checked the context)."""
-    if not access.may_review_flag(acting_officer, flag):
+    if not may_review_flag(acting_officer, flag):
         raise PermissionDeniedError(
             "この兆候を確認できるのは管理責任者と警察署長です（本人についての兆候は署長が確認します）"
         )

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import POST_ROLES
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures.actions import do_raise_misuse_flag
 from junkai.disclosures.models import MisuseFlag, MisuseKind
@@ -244,7 +244,7 @@ def _post_of(officer_id: int, station_id: int) -> int | None:
     if officer is None:
         return None
     for a in officer.current_assignments():
-        if a.post is not None and a.post.station_id == station_id and a.role in access.POST_ROLES:
+        if a.post is not None and a.post.station_id == station_id and a.role in POST_ROLES:
             return a.post_id
     return None
 

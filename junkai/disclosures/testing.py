@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from junkai import access
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
+from junkai.households.access import access_household
 from junkai.households.models import Household
 from junkai.org.models import Officer
 
@@ -31,7 +31,7 @@ def disclosure_walk_ids(household: Household, username: str) -> dict[str, int]:
         legal_basis="試験",
         household_ids=[household.id],
     )
-    access.access_household(officer, household.id, purpose="試験")
+    access_household(officer, household.id, purpose="試験")
     read = AuditEvent.objects.filter(event_type=EventType.READ_HOUSEHOLD, actor=officer).latest(
         "seq"
     )

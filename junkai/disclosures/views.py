@@ -19,11 +19,30 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import (
+    data_use_stations,
+    is_disclosure_manager,
+    may_handle,
+    may_see_misuse_flags,
+    posts_visible_to,
+    recording_unit,
+    scope_of,
+)
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
+from junkai.disclosures.access import (
+    access_agency_request,
+    access_data_use,
+    access_misuse_flag,
+    agency_requests_visible_to,
+    data_uses_visible_to,
+    may_handle_agency_request,
+    may_review_flag,
+    misuse_flags_visible_to,
+)
 from junkai.disclosures.forms import (
     AgencyRequestForm,
     DataUseForm,
@@ -45,12 +64,12 @@ from junkai.disclosures.models import (
     UnitScoped,
     filter_register,
 )
+from junkai.households.access import access_household, households_visible_to
 from junkai.households.models import Household
 from junkai.households.search import Hit, search_households
-from junkai.org.actions import PermissionDeniedError
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.forms import apply_errors
 from junkai.org.models import Station
-from junkai.web.forms import apply_errors
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: Rows on one register page (the filter narrows it down).
 REGISTER_LIMIT = 300
@@ -75,16 +94,16 @@ def _register(
 ) -> RegisterView:
     """Filter a register by station, unit (a post or the 地域課) and period; record the read."""
     officer = request.user
-    stations = list(access.data_use_stations(officer).order_by("code"))
+    stations = list(data_use_stations(officer).order_by("code"))
     form = RegisterFilter(request.GET or None)
     if not stations:
         return RegisterView(None, [], [], "", form)
     chosen = request.GET.get("station", "")
     station = next((s for s in stations if str(s.id) == chosen), stations[0])
     units: list[tuple[str, str]] = []
-    if station.id in access.scope_of(officer).station_ids:
+    if station.id in scope_of(officer).station_ids:
         units.append(("station", f"{station.name}地域課"))
-    units += [(str(p.id), p.name) for p in access.posts_visible_to(officer).filter(station=station)]
+    units += [(str(p.id), p.name) for p in posts_visible_to(officer).filter(station=station)]
     unit = request.GET.get("unit", "")
     period = form.cleaned_data if form.is_valid() else {}
     entries = filter_register(
@@ -134,7 +153,7 @@ def data_use_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     """巡回連絡カード利用確認簿 (第7号様式), per station, filtered by unit and period."""
     view = _register(
         request,
-        access.data_uses_visible_to(request.user).select_related(
+        data_uses_visible_to(request.user).select_related(
             "verified_by", "approved_by", "released_by", "refused_by"
         ),
         purpose="利用確認簿の閲覧",
@@ -142,7 +161,7 @@ def data_use_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "disclosures/data_use_register.html",
-        {"view": view, "can_record": access.recording_unit(request.user) is not None},
+        {"view": view, "can_record": recording_unit(request.user) is not None},
     )
 
 
@@ -152,13 +171,13 @@ def agency_request_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     """他の行政機関からの照会: per station, filtered by unit and period."""
     view = _register(
         request,
-        access.agency_requests_visible_to(request.user).select_related("decided_by", "released_by"),
+        agency_requests_visible_to(request.user).select_related("decided_by", "released_by"),
         purpose="照会の一覧",
     )
     return render(
         request,
         "disclosures/agency_request_register.html",
-        {"view": view, "can_record": access.recording_unit(request.user) is not None},
+        {"view": view, "can_record": recording_unit(request.user) is not None},
     )
 
 
@@ -180,12 +199,12 @@ def _picker(request: AuthenticatedHttpRequest) -> Picker:
     officer = request.user
     ids = [int(v) for v in request.POST.getlist("household_ids") if v.isdigit()]
     if request.method == "GET" and (wanted := request.GET.get("household", "")).isdigit():
-        household = access.access_household(officer, int(wanted), purpose="利用確認簿・照会の記録")
+        household = access_household(officer, int(wanted), purpose="利用確認簿・照会の記録")
         ids = [household.id]
     ids = list(dict.fromkeys(ids))
     visible = {
         h.id: h
-        for h in access.households_visible_to(officer)
+        for h in households_visible_to(officer)
         .filter(id__in=ids)
         .select_related("building", "beat")
     }
@@ -224,7 +243,7 @@ def _new_entry(
     create: Any,
 ) -> HttpResponse:
     officer = request.user
-    unit = access.recording_unit(officer)
+    unit = recording_unit(officer)
     if unit is None:
         return render(request, template, {"not_a_unit": actions.NOT_A_UNIT})
     picker = _picker(request)
@@ -281,15 +300,15 @@ def _entry_households(entry: UnitScoped) -> list[Household]:
 @signed_in_view
 def data_use_detail(request: AuthenticatedHttpRequest, data_use_id: int) -> HttpResponse:
     officer = request.user
-    entry = access.access_data_use(officer, data_use_id)
+    entry = access_data_use(officer, data_use_id)
     return render(
         request,
         "disclosures/data_use_detail.html",
         {
             "entry": entry,
             "household_rows": _household_rows(entry, _entry_households(entry)),
-            "can_handle": access.may_handle(officer, entry.station_id, entry.post_id),
-            "is_manager": access.is_disclosure_manager(officer, entry.station_id, entry.post_id),
+            "can_handle": may_handle(officer, entry.station_id, entry.post_id),
+            "is_manager": is_disclosure_manager(officer, entry.station_id, entry.post_id),
             "refuse_form": RefuseForm(),
         },
     )
@@ -301,8 +320,8 @@ def data_use_detail(request: AuthenticatedHttpRequest, data_use_id: int) -> Http
 def data_use_verify(request: AuthenticatedHttpRequest, data_use_id: int) -> HttpResponse:
     """警察職員であることの確認: the callback on the police phone (第5-4(2)ア)."""
     officer = request.user
-    entry = access.access_data_use(officer, data_use_id, purpose="折り返し確認")
-    if not access.may_handle(officer, entry.station_id, entry.post_id):
+    entry = access_data_use(officer, data_use_id, purpose="折り返し確認")
+    if not may_handle(officer, entry.station_id, entry.post_id):
         raise PermissionDeniedError(
             f"この利用確認簿の記録を取り扱う権限がありません（{entry.unit_label}）"
         )
@@ -340,7 +359,7 @@ def data_use_verify(request: AuthenticatedHttpRequest, data_use_id: int) -> Http
 @require_POST
 def data_use_approve(request: AuthenticatedHttpRequest, data_use_id: int) -> HttpResponse:
     """The 管理責任者's approval of a provision to another prefecture (403 for others)."""
-    entry = access.access_data_use(request.user, data_use_id, record_read=False)
+    entry = access_data_use(request.user, data_use_id, record_read=False)
     try:
         actions.do_approve_data_use(entry, acting_officer=request.user)
     except ValidationError as error:
@@ -354,7 +373,7 @@ def data_use_approve(request: AuthenticatedHttpRequest, data_use_id: int) -> Htt
 @signed_in_view
 @require_POST
 def data_use_refuse(request: AuthenticatedHttpRequest, data_use_id: int) -> HttpResponse:
-    entry = access.access_data_use(request.user, data_use_id, record_read=False)
+    entry = access_data_use(request.user, data_use_id, record_read=False)
     form = RefuseForm(request.POST)
     form.is_valid()
     try:
@@ -444,8 +463,8 @@ def _release_page(
 def data_use_release(request: AuthenticatedHttpRequest, data_use_id: int) -> HttpResponse:
     """提供: which card data of which household was shown or given."""
     officer = request.user
-    entry = access.access_data_use(officer, data_use_id, purpose="提供内容の記録")
-    if not access.may_handle(officer, entry.station_id, entry.post_id):
+    entry = access_data_use(officer, data_use_id, purpose="提供内容の記録")
+    if not may_handle(officer, entry.station_id, entry.post_id):
         raise PermissionDeniedError(
             f"この利用確認簿の記録を取り扱う権限がありません（{entry.unit_label}）"
         )
@@ -479,15 +498,15 @@ def agency_request_detail(
     request: AuthenticatedHttpRequest, agency_request_id: int
 ) -> HttpResponse:
     officer = request.user
-    entry = access.access_agency_request(officer, agency_request_id)
+    entry = access_agency_request(officer, agency_request_id)
     return render(
         request,
         "disclosures/agency_request_detail.html",
         {
             "entry": entry,
             "household_rows": _household_rows(entry, _entry_households(entry)),
-            "can_handle": access.may_handle_agency_request(officer, entry),
-            "is_manager": access.is_disclosure_manager(officer, entry.station_id, entry.post_id),
+            "can_handle": may_handle_agency_request(officer, entry),
+            "is_manager": is_disclosure_manager(officer, entry.station_id, entry.post_id),
             "upload_form": UploadForm(),
             "decide_form": DecideForm(),
             "max_mb": actions.document_max_bytes() // (1024 * 1024),
@@ -502,7 +521,7 @@ def agency_request_upload(
     request: AuthenticatedHttpRequest, agency_request_id: int
 ) -> HttpResponse:
     """Attach the written request (PDF or image): kept under MEDIA_ROOT, never at a URL."""
-    entry = access.access_agency_request(request.user, agency_request_id, record_read=False)
+    entry = access_agency_request(request.user, agency_request_id, record_read=False)
     upload = request.FILES.get("file")
     try:
         if upload is None:
@@ -521,9 +540,7 @@ def agency_request_document(
     request: AuthenticatedHttpRequest, agency_request_id: int
 ) -> HttpResponse:
     """The written request, to those who see the entry; the download is recorded."""
-    entry = access.access_agency_request(
-        request.user, agency_request_id, purpose="照会文書のダウンロード"
-    )
+    entry = access_agency_request(request.user, agency_request_id, purpose="照会文書のダウンロード")
     if not entry.has_document:
         messages.info(request, "照会文書はまだ添付されていません。")
         return redirect("agency_request_detail", entry.id)
@@ -549,7 +566,7 @@ def agency_request_decide(
     request: AuthenticatedHttpRequest, agency_request_id: int
 ) -> HttpResponse:
     """第5-4(2)イ: the 管理責任者 decides (403 for others); refused while no document."""
-    entry = access.access_agency_request(request.user, agency_request_id, record_read=False)
+    entry = access_agency_request(request.user, agency_request_id, record_read=False)
     form = DecideForm(request.POST)
     form.is_valid()
     try:
@@ -573,8 +590,8 @@ def agency_request_release(
     request: AuthenticatedHttpRequest, agency_request_id: int
 ) -> HttpResponse:
     officer = request.user
-    entry = access.access_agency_request(officer, agency_request_id, purpose="提供内容の記録")
-    if not access.may_handle_agency_request(officer, entry):
+    entry = access_agency_request(officer, agency_request_id, purpose="提供内容の記録")
+    if not may_handle_agency_request(officer, entry):
         raise PermissionDeniedError(f"この照会を取り扱う権限がありません（{entry.unit_label}）")
     return _release_page(
         request,
@@ -593,10 +610,10 @@ def agency_request_release(
 def misuse_flags(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The manager's list of signals; unreviewed first."""
     officer = request.user
-    if not access.may_see_misuse_flags(officer):
+    if not may_see_misuse_flags(officer):
         return render(request, "disclosures/misuse_flags.html", {"not_manager": True})
     show_all = request.GET.get("all") == "1"
-    flags = access.misuse_flags_visible_to(officer).select_related(
+    flags = misuse_flags_visible_to(officer).select_related(
         "officer", "station", "post", "reviewed_by"
     )
     if not show_all:
@@ -621,7 +638,7 @@ def misuse_flags(request: AuthenticatedHttpRequest) -> HttpResponse:
 def misuse_flag_detail(request: AuthenticatedHttpRequest, misuse_flag_id: int) -> HttpResponse:
     """A flag with the audit events behind it, and the officer's work around them."""
     officer = request.user
-    flag = access.access_misuse_flag(officer, misuse_flag_id)
+    flag = access_misuse_flag(officer, misuse_flag_id)
     return render(
         request,
         "disclosures/misuse_flag.html",
@@ -629,7 +646,7 @@ def misuse_flag_detail(request: AuthenticatedHttpRequest, misuse_flag_id: int) -
             "flag": flag,
             **_flag_evidence(flag),
             "form": ReviewForm(),
-            "may_review": access.may_review_flag(officer, flag) and flag.reviewed_at is None,
+            "may_review": may_review_flag(officer, flag) and flag.reviewed_at is None,
         },
     )
 
@@ -657,7 +674,7 @@ def _flag_evidence(flag: MisuseFlag) -> dict[str, Any]:
 @signed_in_view
 @require_POST
 def misuse_flag_review(request: AuthenticatedHttpRequest, misuse_flag_id: int) -> HttpResponse:
-    flag = access.access_misuse_flag(request.user, misuse_flag_id)
+    flag = access_misuse_flag(request.user, misuse_flag_id)
     form = ReviewForm(request.POST)
     form.is_valid()
     try:

@@ -19,9 +19,10 @@ from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.units import access_beat, access_data_use_station, access_register_post
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.disclosures.access import data_uses_visible_to
 from junkai.disclosures.models import filter_register
 from junkai.documents import card as card_form
 from junkai.documents.ledger import Column, Ledger, Section, render_ledger
@@ -33,6 +34,7 @@ from junkai.documents.maps import (
     street_key,
 )
 from junkai.documents.pdf import MM, footer_text
+from junkai.households.access import access_building, access_household
 from junkai.households.models import (
     Building,
     CardStatus,
@@ -43,10 +45,10 @@ from junkai.households.models import (
 )
 from junkai.lib.dates import DateFormatError, parse_date
 from junkai.lib.kana import fold
+from junkai.lib.months import current_month, month_bounds, month_label, parse_month
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer, Post, Station
 from junkai.registers.models import BinderCheckout, CheckoutBinder, CheckoutMonthReview
-from junkai.registers.months import current_month, month_bounds, month_label, parse_month
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _record_unit(
 
 def print_card(officer: Officer, household_id: int) -> Printed:
     """The household's 巡回連絡カード as held (a household without a card: its address part)."""
-    household = access.access_household(officer, household_id, record_read=False)
+    household = access_household(officer, household_id, record_read=False)
     card = (
         ContactCard.objects.filter(household=household, status=CardStatus.ACTIVE)
         .select_related("accepted_by")
@@ -129,7 +131,7 @@ def print_household_map(
     officer: Officer, beat_id: int, *, town: str = "", block_group: str = ""
 ) -> Printed:
     """世帯分布略図 of a beat: one page per 町名 and 組・班 (narrowed by `town`, `block_group`)."""
-    beat = access.access_beat(officer, beat_id)
+    beat = access_beat(officer, beat_id)
     town, block_group = town.strip(), block_group.strip()
     households = (
         Household.objects.filter(beat=beat)
@@ -176,7 +178,7 @@ def _card_marks(households: list[Household]) -> dict[int, str]:
 
 def print_building_map(officer: Officer, building_id: int) -> Printed:
     """アパート等居住分布略図: the building's floors × rooms with the household in each."""
-    building = access.access_building(officer, building_id)
+    building = access_building(officer, building_id)
     households = list(
         Household.objects.filter(building=building).exclude(status=HouseholdStatus.MOVED_OUT)
     )
@@ -191,7 +193,7 @@ def print_building_map(officer: Officer, building_id: int) -> Printed:
 
 def post_buildings(officer: Officer, post_id: int) -> tuple[Post, list[Building]]:
     """The post's アパート等 with their count of households (for the API and 第4号様式)."""
-    post = access.access_register_post(officer, post_id, purpose="", record_read=False)
+    post = access_register_post(officer, post_id, purpose="", record_read=False)
     living = Q(households__status__in=[HouseholdStatus.ACTIVE, HouseholdStatus.VACANT])
     buildings: list[Building] = []
     buildings.extend(
@@ -340,7 +342,7 @@ def _index_entries(post: Post) -> list[IndexEntry]:
 
 def print_card_index(officer: Officer, post_id: int) -> Printed:
     """巡回連絡カード索引簿 (第5号様式): by index number, then in 50音 order."""
-    post = access.access_register_post(officer, post_id, purpose="", record_read=False)
+    post = access_register_post(officer, post_id, purpose="", record_read=False)
     entries = _index_entries(post)
     by_number = sorted(
         entries,
@@ -440,7 +442,7 @@ def _month_or_422(text: str | None) -> dt.date:
 def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None) -> Printed:
     """巡回連絡カード持出確認簿 (第6号様式) of a post for one month, with its monthly review."""
     first = _month_or_422(month)
-    post = access.access_register_post(officer, post_id, purpose="", record_read=False)
+    post = access_register_post(officer, post_id, purpose="", record_read=False)
     start, end = month_bounds(first)
     entries = list(
         BinderCheckout.objects.filter(post=post, declared_at__gte=start, declared_at__lt=end)
@@ -564,10 +566,10 @@ def print_data_uses(
     """巡回連絡カード利用確認簿 (第7号様式) of a station for a period: the entries the officer
     may read there (the whole station's, or his post's)."""
     start, end = _period(since, until)
-    station: Station = access.access_data_use_station(officer, station_id)
+    station: Station = access_data_use_station(officer, station_id)
     entries = list(
         filter_register(
-            access.data_uses_visible_to(officer), station_id=station.id, since=start, until=end
+            data_uses_visible_to(officer), station_id=station.id, since=start, until=end
         )
         .select_related(
             "post",

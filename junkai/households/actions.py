@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import can_write_post
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households import cards
@@ -31,11 +31,11 @@ from junkai.households.models import (
     RevisionBasis,
     Vehicle,
 )
+from junkai.households.schedule import refresh_due
 from junkai.households.search import resident_keys
+from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.kana import fold
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Officer, today
-from junkai.visits.schedule import refresh_due
 
 
 class StaleCardError(Exception):
@@ -49,7 +49,7 @@ class StaleCardError(Exception):
 
 
 def _require_write(officer: Officer | None, post_id: int) -> None:
-    if officer is not None and not access.can_write_post(officer, post_id):
+    if officer is not None and not can_write_post(officer, post_id):
         raise PermissionDeniedError("この交番等の巡回連絡カードを変更する権限がありません")
 
 
@@ -422,7 +422,7 @@ def do_dispose_card(
         errors["__all__"] = "このカードは既に廃棄されています"
     if witness.id == acting_officer.id:
         errors["witness"] = "立会者は廃棄する本人以外の職員にしてください"
-    elif not access.can_write_post(witness, household.post_id):
+    elif not can_write_post(witness, household.post_id):
         errors["witness"] = "立会者はこの交番等の職員にしてください"
     if not reason.strip():
         errors["reason"] = "廃棄の理由を入力してください"

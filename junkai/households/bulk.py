@@ -41,7 +41,7 @@ import orjson
 from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import posts_writable_by
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households import actions, cards
@@ -62,8 +62,8 @@ from junkai.households.models import (
     category_of,
 )
 from junkai.households.search import resident_keys
+from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.kana import fold
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Officer, Post, today
 
 BATCH_SIZE = 5000
@@ -405,7 +405,7 @@ class _Checker:
         self.writable: set[int] | None = (
             None
             if acting_officer is None
-            else set(access.posts_writable_by(acting_officer).values_list("id", flat=True))
+            else set(posts_writable_by(acting_officer).values_list("id", flat=True))
         )
         #: New buildings: (beat, name) → field values; rooms seen widen floors × rooms.
         self.new_buildings: dict[tuple[int, str], dict[str, Any]] = {}

@@ -1,4 +1,4 @@
-"""Name data for the fictional demo and benchmark households (junkai.households.demo).
+"""Name data for the fictional demo and benchmark households (junkai.demo.households).
 
 Common surnames and given names with their readings in hiragana; the people made from them are
 fictional. Given names come in three generations so that a grandmother is not called 陽菜.

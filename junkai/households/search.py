@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from junkai import access
+from junkai.access.roles import posts_visible_to, scope_of
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.households.access import households_visible_to
 from junkai.households.models import CardStatus, Household, Resident
 from junkai.lib.kana import digits, fold, reading
 from junkai.org.models import Officer
@@ -44,7 +45,7 @@ class Hit:
 
 
 def _scope_filter(officer: Officer) -> Q:
-    scope = access.scope_of(officer)
+    scope = scope_of(officer)
     return Q(post__station_id__in=scope.station_ids) | Q(post_id__in=scope.post_ids)
 
 
@@ -78,7 +79,7 @@ def search_households(officer: Officer, query: str, *, limit: int = MAX_RESULTS)
         address = _ADDRESS_WORDS.sub("", key)
         # By post, in address order: PostgreSQL reads household_address_search alone.
         address_ids = list(
-            Household.objects.filter(post__in=access.posts_visible_to(officer))
+            Household.objects.filter(post__in=posts_visible_to(officer))
             .filter(Q(address_key__contains=address) | Q(name__contains=query.strip()))
             .order_by("address_key", "id")
             .values_list("id", flat=True)[:limit]
@@ -86,7 +87,7 @@ def search_households(officer: Officer, query: str, *, limit: int = MAX_RESULTS)
     ids = list(dict.fromkeys([*names, *address_ids]))[:limit]
     households = {
         h.id: h
-        for h in access.households_visible_to(officer)
+        for h in households_visible_to(officer)
         .filter(id__in=ids)
         .select_related("beat", "building")
     }

@@ -17,10 +17,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import beats_visible_to, can_write_post, own_beats
+from junkai.access.units import access_beat
 from junkai.accounts.actions import second_factor_required, verify_second_factor
 from junkai.households import actions, cards
+from junkai.households.access import (
+    access_household,
+    access_household_for_write,
+    read_access_log,
+    record_list_read,
+)
 from junkai.households.export import export_beat_cards
 from junkai.households.forms import (
     CardForm,
@@ -41,10 +49,9 @@ from junkai.households.models import (
 )
 from junkai.households.rows import ListRow, RowGroup, beat_list_households, rows_html
 from junkai.households.search import search_households
-from junkai.org.actions import PermissionDeniedError
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.forms import apply_errors
 from junkai.org.models import Officer
-from junkai.web.forms import apply_errors
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
 @declare_access("scoped")
@@ -52,9 +59,9 @@ from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 def beat_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The beats in the officer's scope, his own first."""
     officer = request.user
-    own = set(access.own_beats(officer).values_list("id", flat=True))
+    own = set(own_beats(officer).values_list("id", flat=True))
     beats = sorted(
-        access.beats_visible_to(officer).select_related("post"),
+        beats_visible_to(officer).select_related("post"),
         key=lambda b: (b.id not in own, b.post.code, b.code),
     )
     return render(request, "households/beat_index.html", {"beats": beats, "own": own})
@@ -65,7 +72,7 @@ def beat_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
     """Beat → town → 組・班 → households, with category and card status at a glance."""
     officer = request.user
-    beat = access.access_beat(officer, beat_id)
+    beat = access_beat(officer, beat_id)
     town = request.GET.get("town", "")
     block_group = request.GET.get("block_group", "")
     households = beat_list_households(beat, town=town, block_group=block_group)
@@ -88,7 +95,7 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
         for key, rows in by_group.items()
     ]
     count = sum(g.count for g in groups)
-    access.record_list_read(officer, beat=beat, count=count)
+    record_list_read(officer, beat=beat, count=count)
     return render(
         request,
         "households/beat_households.html",
@@ -99,7 +106,7 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
             "towns": all_towns,
             "town": town,
             "block_group": block_group,
-            "can_write": access.can_write_post(officer, beat.post_id),
+            "can_write": can_write_post(officer, beat.post_id),
         },
     )
 
@@ -108,7 +115,7 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
 @signed_in_view
 def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     officer = request.user
-    household = access.access_household(officer, household_id, purpose="世帯ページの閲覧")
+    household = access_household(officer, household_id, purpose="世帯ページの閲覧")
     card = (
         household.cards.filter(status=CardStatus.ACTIVE)
         .prefetch_related("residents", "contacts", "vehicles")
@@ -118,9 +125,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         "disposed_by", "disposal_witness"
     )
     revisions = card.revisions.select_related("revised_by").order_by("-version") if card else []
-    access_log = access.read_access_log(
-        officer, household, purpose="世帯ページの閲覧記録", limit=100
-    )
+    access_log = read_access_log(officer, household, purpose="世帯ページの閲覧記録", limit=100)
     return render(
         request,
         "households/household.html",
@@ -130,7 +135,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
             "old_cards": old_cards,
             "revisions": revisions,
             "access_log": access_log,
-            "can_write": access.can_write_post(officer, household.post_id),
+            "can_write": can_write_post(officer, household.post_id),
         },
     )
 
@@ -161,7 +166,7 @@ def _submitted(form: CardForm, formsets: dict[str, Any]) -> cards.CardData:
 def card_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """Card entry (新規作成) and correction (補正), fit for a tablet in the field."""
     officer = request.user
-    household = access.access_household_for_write(officer, household_id)
+    household = access_household_for_write(officer, household_id)
     card = household.cards.filter(status=CardStatus.ACTIVE).first()
     initial, data = _card_initial(card)
     formsets: dict[str, BaseFormSet[Any]]
@@ -218,7 +223,7 @@ def _conflict(
 ) -> HttpResponse:
     """「他の職員が先に更新しました」: both versions side by side; nothing was saved."""
     # The page shows the latest card: a read of its own.
-    access.access_household(request.user, household.id, purpose="補正の競合確認")
+    access_household(request.user, household.id, purpose="補正の競合確認")
     current = cards.snapshot(conflict.card)
     differences = cards.diff(current, conflict.submitted)
     latest = conflict.card.revisions.select_related("revised_by").order_by("-version").first()
@@ -247,7 +252,7 @@ def _conflict(
 def card_overwrite(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """After seeing both versions, the officer may deliberately save his own over the latest."""
     officer = request.user
-    household = access.access_household_for_write(officer, household_id)
+    household = access_household_for_write(officer, household_id)
     try:
         submitted = json.loads(request.POST.get("submitted", ""))
         version = int(request.POST.get("version", ""))
@@ -281,7 +286,7 @@ def _household_initial(household: Household) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def household_new(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
     officer = request.user
-    beat = access.access_beat(officer, beat_id)
+    beat = access_beat(officer, beat_id)
     form = HouseholdForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -303,7 +308,7 @@ def household_new(request: AuthenticatedHttpRequest, beat_id: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     officer = request.user
-    household = access.access_household_for_write(officer, household_id, purpose="世帯情報の変更")
+    household = access_household_for_write(officer, household_id, purpose="世帯情報の変更")
     form = HouseholdForm(request.POST or None, initial=_household_initial(household))
     if request.method == "POST" and form.is_valid():
         try:
@@ -325,7 +330,7 @@ def household_edit(request: AuthenticatedHttpRequest, household_id: int) -> Http
 @require_POST
 def household_move_out(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     officer = request.user
-    household = access.access_household_for_write(officer, household_id, purpose="転出の記録")
+    household = access_household_for_write(officer, household_id, purpose="転出の記録")
     actions.do_move_out(household, acting_officer=officer, vacant=request.POST.get("vacant") == "1")
     messages.success(request, "転出として記録しました。カードは保管されたままです。")
     return redirect("household", household_id=household.id)
@@ -337,7 +342,7 @@ def household_move_out(request: AuthenticatedHttpRequest, household_id: int) -> 
 def card_dispose(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """廃棄: a second officer witnesses it by signing in on the same screen."""
     officer = request.user
-    household = access.access_household_for_write(officer, household_id, purpose="カードの廃棄")
+    household = access_household_for_write(officer, household_id, purpose="カードの廃棄")
     card = household.cards.filter(status=CardStatus.ACTIVE).first()
     if card is None:
         messages.error(request, "廃棄できるカードがありません。")
@@ -396,7 +401,7 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
 def beat_export(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
     """Excel export of a beat's cards: a stated purpose, audited per household."""
     officer = request.user
-    beat = access.access_beat(officer, beat_id)
+    beat = access_beat(officer, beat_id)
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         content = export_beat_cards(officer, beat, purpose=form.cleaned_data["purpose"])

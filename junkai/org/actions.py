@@ -5,13 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from junkai import access
+from junkai.access.roles import (
+    administered_stations,
+    is_station_chief,
+    managed_posts,
+    outline_editable_posts,
+)
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.lib import geometry
+from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import (
     Assignment,
     Beat,
@@ -23,12 +30,6 @@ from junkai.org.models import (
     Station,
     today,
 )
-
-
-class PermissionDeniedError(PermissionDenied):
-    """The acting officer may not do this; the message (Japanese) says why.
-
-    A PermissionDenied, so a page that does not catch it answers 403."""
 
 
 def _system(acting_officer: Officer | None) -> bool:
@@ -44,7 +45,7 @@ def _station_of(*, station: Station | None, post: Post | None) -> Station | None
 def _require_admin(acting_officer: Officer | None, station: Station) -> None:
     if (
         acting_officer is not None
-        and not access.administered_stations(acting_officer).filter(id=station.id).exists()
+        and not administered_stations(acting_officer).filter(id=station.id).exists()
     ):
         raise PermissionDeniedError("この警察署の配置を変更する権限がありません")
 
@@ -116,7 +117,7 @@ def do_assign(
                 raise PermissionDeniedError("署長の配置はシステム管理者が行います")
         elif role == Role.MANAGER and post is None:
             if not (
-                _system(acting_officer) or access.is_station_chief(acting_officer, station)  # type: ignore[arg-type]
+                _system(acting_officer) or is_station_chief(acting_officer, station)  # type: ignore[arg-type]
             ):
                 raise PermissionDeniedError("地域課長（管理責任者）の配置は署長が行います")
         elif role == Role.CUSTODIAN:
@@ -139,9 +140,7 @@ def do_assign(
 
     ended: list[int] = []
     if end_current and not _system(acting_officer):
-        administered = set(
-            access.administered_stations(acting_officer).values_list("id", flat=True)
-        )
+        administered = set(administered_stations(acting_officer).values_list("id", flat=True))
         elsewhere = (
             Assignment.objects.valid_on(valid_from)
             .filter(officer=officer)
@@ -192,16 +191,14 @@ def do_end_assignment(
     """配置終了: the assignment ends (yesterday by default, so today's scope loses it)."""
     if not _system(acting_officer) and (
         assignment.station is None
-        or not access.administered_stations(acting_officer)
-        .filter(id=assignment.station.id)
-        .exists()
+        or not administered_stations(acting_officer).filter(id=assignment.station.id).exists()
     ):
         raise PermissionDeniedError("この配置を終了する権限がありません")
     # Whoever may make an assignment may end it: the chief's own post only from outside the
     # station; custodians and the 地域課長 only by the chief (第5-2).
     if not _system(acting_officer):
         assert acting_officer is not None and assignment.station is not None
-        chief = access.is_station_chief(acting_officer, assignment.station)
+        chief = is_station_chief(acting_officer, assignment.station)
         if assignment.role == Role.STATION_CHIEF:
             raise PermissionDeniedError("署長の配置の終了はシステム管理者が行います")
         if assignment.role == Role.CUSTODIAN and not chief:
@@ -250,7 +247,7 @@ def do_designate_custodian(
     The post's previous custodian's designation ends the day before.
     """
     if not (
-        _system(acting_officer) or access.is_station_chief(acting_officer, post.station)  # type: ignore[arg-type]
+        _system(acting_officer) or is_station_chief(acting_officer, post.station)  # type: ignore[arg-type]
     ):
         raise PermissionDeniedError("取扱責任者の指定は統括管理責任者（署長）が行います")
     valid_from = valid_from or today()
@@ -306,8 +303,7 @@ def do_designate_key_deputy(
 ) -> KeyDeputy:
     """保管庫の鍵の代理保管者の指定 (第5-3(4)): by the manager, for the custodian's absence."""
     if not (
-        acting_officer.is_superuser
-        or access.managed_posts(acting_officer).filter(id=post.id).exists()
+        acting_officer.is_superuser or managed_posts(acting_officer).filter(id=post.id).exists()
     ):
         raise PermissionDeniedError("鍵の代理保管者の指定は管理責任者が行います")
     valid_from = valid_from or today()
@@ -429,7 +425,7 @@ def do_create_beat(post: Post, *, acting_officer: Officer | None, code: str, nam
 def _require_outline_manager(acting_officer: Officer | None, post: Post) -> None:
     if _system(acting_officer):
         return
-    if not access.outline_editable_posts(acting_officer).filter(id=post.id).exists():
+    if not outline_editable_posts(acting_officer).filter(id=post.id).exists():
         raise PermissionDeniedError(
             "受持区の区域を設定できるのは管理責任者（地域課長・幹部交番所長）です"
         )
@@ -444,8 +440,6 @@ def do_save_beat_outline(
 
     Bad GeoJSON raises ValidationError({"outline": …}) in Japanese and changes nothing.
     """
-    from junkai.lib import geometry
-
     _require_outline_manager(acting_officer, beat.post)
     if outline is None:
         geom = None

@@ -11,19 +11,32 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import (
+    administered_stations,
+    is_station_chief,
+    managed_posts,
+    officers_of_station,
+)
+from junkai.access.units import (
+    access_assignment_admin,
+    access_managed_post,
+    access_officer_record,
+    access_post_admin,
+    access_station_admin,
+)
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.forms import apply_errors
 from junkai.org import actions
 from junkai.org.forms import AssignmentForm, DesignationForm, EndAssignmentForm, KeyDeputyForm
 from junkai.org.models import Assignment, KeyDeputy, Officer, Post, Role, today
-from junkai.web.forms import apply_errors
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
 @declare_access("station_admin")
 @signed_in_view
 def org_index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    station = access.administered_stations(request.user).first()
+    station = administered_stations(request.user).first()
     if station is None:
         raise Http404("見つかりません")
     return redirect("org_station", station_id=station.id)
@@ -32,7 +45,7 @@ def org_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 @declare_access("station_admin")
 @signed_in_view
 def org_station(request: AuthenticatedHttpRequest, station_id: int) -> HttpResponse:
-    station = access.access_station_admin(request.user, station_id)
+    station = access_station_admin(request.user, station_id)
     current = (
         Assignment.objects.current()
         .filter(Q(station=station) | Q(post__station=station))
@@ -70,10 +83,8 @@ def org_station(request: AuthenticatedHttpRequest, station_id: int) -> HttpRespo
             "station": station,
             "station_assignments": by_post.get(None, []),
             "rows": rows,
-            "is_chief": access.is_station_chief(request.user, station),
-            "managed_post_ids": set(
-                access.managed_posts(request.user).values_list("id", flat=True)
-            ),
+            "is_chief": is_station_chief(request.user, station),
+            "managed_post_ids": set(managed_posts(request.user).values_list("id", flat=True)),
         },
     )
 
@@ -82,7 +93,7 @@ def org_station(request: AuthenticatedHttpRequest, station_id: int) -> HttpRespo
 @signed_in_view
 @require_http_methods(["GET", "POST"])
 def assignment_new(request: AuthenticatedHttpRequest, station_id: int) -> HttpResponse:
-    station = access.access_station_admin(request.user, station_id)
+    station = access_station_admin(request.user, station_id)
     form = AssignmentForm(request.POST or None, station=station)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -99,7 +110,7 @@ def assignment_new(request: AuthenticatedHttpRequest, station_id: int) -> HttpRe
             )
         except ValidationError as error:
             apply_errors(form, error)
-        except actions.PermissionDeniedError as error:
+        except PermissionDeniedError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
@@ -113,7 +124,7 @@ def assignment_new(request: AuthenticatedHttpRequest, station_id: int) -> HttpRe
 @signed_in_view
 @require_http_methods(["GET", "POST"])
 def assignment_end(request: AuthenticatedHttpRequest, assignment_id: int) -> HttpResponse:
-    assignment = access.access_assignment_admin(request.user, assignment_id)
+    assignment = access_assignment_admin(request.user, assignment_id)
     form = EndAssignmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -122,7 +133,7 @@ def assignment_end(request: AuthenticatedHttpRequest, assignment_id: int) -> Htt
             )
         except ValidationError as error:
             apply_errors(form, error)
-        except actions.PermissionDeniedError as error:
+        except PermissionDeniedError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "配置を終了しました。")
@@ -134,10 +145,10 @@ def _designation(
     request: AuthenticatedHttpRequest, post_id: int, *, key_deputy: bool
 ) -> HttpResponse:
     if key_deputy:
-        post = access.access_managed_post(request.user, post_id)
+        post = access_managed_post(request.user, post_id)
     else:
-        post = access.access_post_admin(request.user, post_id)
-    officers = access.officers_of_station(post.station).order_by("staff_number")
+        post = access_post_admin(request.user, post_id)
+    officers = officers_of_station(post.station).order_by("staff_number")
     form_class = KeyDeputyForm if key_deputy else DesignationForm
     form = form_class(request.POST or None, officers=officers)
     if request.method == "POST" and form.is_valid():
@@ -162,10 +173,10 @@ def _designation(
                 messages.success(request, f"{post}の取扱責任者を指定しました。")
         except ValidationError as error:
             apply_errors(form, error)
-        except actions.PermissionDeniedError as error:
+        except PermissionDeniedError as error:
             form.add_error(None, str(error))
         else:
-            if access.administered_stations(request.user).filter(id=post.station_id).exists():
+            if administered_stations(request.user).filter(id=post.station_id).exists():
                 return redirect("org_station", station_id=post.station_id)
             return redirect("home")
     return render(
@@ -192,7 +203,7 @@ def key_deputy_designate(request: AuthenticatedHttpRequest, post_id: int) -> Htt
 @declare_access("station_admin")
 @signed_in_view
 def officer_detail(request: AuthenticatedHttpRequest, officer_id: int) -> HttpResponse:
-    officer: Officer = access.access_officer_record(request.user, officer_id)
+    officer: Officer = access_officer_record(request.user, officer_id)
     history = (
         Assignment.objects.filter(officer=officer)
         .select_related("station", "post")
@@ -206,7 +217,7 @@ def officer_detail(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
 @signed_in_view
 @require_POST
 def officer_end_sessions(request: AuthenticatedHttpRequest, officer_id: int) -> HttpResponse:
-    officer = access.access_officer_record(request.user, officer_id)
+    officer = access_officer_record(request.user, officer_id)
     actions.do_end_sessions(officer, acting_officer=request.user, reason="ended by manager")
     messages.success(request, f"{officer}のすべてのセッションとAPIトークンを無効にしました。")
     return redirect("org_officer", officer_id=officer.id)

@@ -15,10 +15,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from junkai import access
+from junkai.access.roles import outline_editable_posts
 from junkai.lib import geometry
+from junkai.lib.errors import PermissionDeniedError
 from junkai.org import actions as org_actions
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, Officer
 
 #: Feature properties that name the beat, tried in this order.
@@ -58,7 +58,7 @@ def do_import_beat_outlines(data: object, *, acting_officer: Officer) -> Outline
     outlines the officer sets. All or nothing: any bad feature raises ValidationError with one
     message per feature ("3件目: …") and nothing changes."""
     editable = list(
-        Beat.objects.filter(post__in=access.outline_editable_posts(acting_officer))
+        Beat.objects.filter(post__in=outline_editable_posts(acting_officer))
         .select_related("post", "post__station")
         .order_by("post__code", "code")
     )

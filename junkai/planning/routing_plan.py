@@ -19,15 +19,21 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Q, QuerySet
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import own_beats
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.households.models import CardStatus, ContactCard, Household, HouseholdStatus
+from junkai.households.access import access_households, households_visible_to
+from junkai.households.models import (
+    CardStatus,
+    ContactCard,
+    Household,
+    HouseholdStatus,
+    SchedulePolicy,
+)
+from junkai.households.schedule import current_policy
 from junkai.org.models import Beat, Officer, Post, today
 from junkai.planning import routing
 from junkai.planning.routing import Params, Plan, Point, Stop, Visit
-from junkai.visits.models import SchedulePolicy
-from junkai.visits.schedule import current_policy
 from junkai.visits.worklist import due_households
 
 MODES = {"walk": "徒歩", "drive": "車両"}
@@ -286,7 +292,7 @@ def default_start(officer: Officer, households: list[Household]) -> tuple[Point,
     for post in posts:
         if post.latitude is not None and post.longitude is not None:
             return Point(float(post.latitude), float(post.longitude)), post.name
-    beats = access.own_beats(officer)
+    beats = own_beats(officer)
     if not beats.exists():
         beats = Beat.objects.filter(id__in={h.beat_id for h in households})
     centre = Household.objects.filter(
@@ -339,7 +345,7 @@ def plan_route(officer: Officer, data: RouteInput) -> Route:
     else:
         # Not yet a read: the route names them by id (ROUTE_PLANNED); a page that shows them
         # records the read of those it shows.
-        households = access.access_households(officer, data.household_ids, record_read=False)
+        households = access_households(officer, data.household_ids, record_read=False)
         prefs = _preferences([h.id for h in households])
     policy = current_policy()
     stops: list[Stop] = []
@@ -376,7 +382,7 @@ def fixed_route(officer: Officer, data: RouteInput, skipped_ids: list[int] | Non
             {"skipped": f"経路に入らなかった世帯は{max_stops()}件までしか印刷できません"}
         )
     # The print records each household it puts on paper (PRINT_FORM), not a read.
-    households = access.access_households(officer, order + left_out, record_read=False)
+    households = access_households(officer, order + left_out, record_read=False)
     prefs = _preferences([h.id for h in households])
     start_s, end_s, notes = day_bounds(data)
     params = params_for(data.mode)
@@ -441,8 +447,8 @@ def work_list(officer: Officer, day: dt.date) -> QuerySet[Household]:
     """The officer's work list (his own beats, due by the policy's horizon from `day`), the
     order the page offers and 「自動で選ぶ」 picks from."""
     horizon = day + dt.timedelta(days=current_policy().horizon_days)
-    beats = access.own_beats(officer)
-    return due_households(access.households_visible_to(officer).filter(beat__in=beats), horizon)
+    beats = own_beats(officer)
+    return due_households(households_visible_to(officer).filter(beat__in=beats), horizon)
 
 
 def _auto_candidates(
@@ -454,7 +460,7 @@ def _auto_candidates(
     The solver gets about twice what the hours could hold, each weighted by its place in the
     work list, and keeps what fits: priority first, then the earlier due dates.
     """
-    if not access.own_beats(officer).exists():
+    if not own_beats(officer).exists():
         raise ValidationError({"auto": "受持区の指定がないため、作業リストから選べません"})
     queue = work_list(officer, data.day).filter(
         Q(latitude__isnull=False) & Q(longitude__isnull=False)

@@ -16,15 +16,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import may_edit_beat_outline
+from junkai.access.units import access_beat_for_outline, access_beat_map, access_outline_beats
 from junkai.households.models import Category
+from junkai.lib.forms import apply_errors
 from junkai.org import actions as org_actions
 from junkai.org.models import Beat
 from junkai.planning import actions, maps
 from junkai.planning.forms import GeoJSONForm, PostLocationForm
-from junkai.web.forms import apply_errors
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: Category colours on the map: the hues of the list badges (.cat-*), strong enough for a dot.
 CATEGORY_COLOURS = {
@@ -50,7 +51,7 @@ def _config(beat: Beat, **extra: Any) -> dict[str, Any]:
 def beat_map(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
     """受持区地図: households by category and due status, buildings, the outline, the post."""
     officer = request.user
-    beat = access.access_beat_map(officer, beat_id)
+    beat = access_beat_map(officer, beat_id)
     data = maps.beat_map(beat)
     meta = data["junkai"]
     return render(
@@ -63,7 +64,7 @@ def beat_map(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
             "meta": meta,
             "categories": [(c.value, c.label, CATEGORY_COLOURS[c]) for c in Category],
             "due_choices": list(maps.Due.LABELS.items()),
-            "can_edit": access.may_edit_beat_outline(officer, beat),
+            "can_edit": may_edit_beat_outline(officer, beat),
         },
     )
 
@@ -75,7 +76,7 @@ def beat_outline(request: AuthenticatedHttpRequest, beat_id: int) -> HttpRespons
     """受持区の区域の設定 (管理責任者): draw on the map, paste GeoJSON or choose a file; and
     where the post stands."""
     officer = request.user
-    beat = access.access_beat_for_outline(officer, beat_id)
+    beat = access_beat_for_outline(officer, beat_id)
     form = GeoJSONForm()
     post_form = PostLocationForm(
         initial={"latitude": beat.post.latitude or "", "longitude": beat.post.longitude or ""}
@@ -134,7 +135,7 @@ def outline_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """区域の一括取込: a FeatureCollection, one Feature per beat (by code or name); all or
     nothing, with a message per feature."""
     officer = request.user
-    beats = access.access_outline_beats(officer)
+    beats = access_outline_beats(officer)
     form = GeoJSONForm()
     errors: list[str] = []
     status = 200

@@ -12,10 +12,12 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.documents.printing import record_household_prints
+from junkai.households.access import access_households, record_list_read
 from junkai.households.models import Household
+from junkai.households.schedule import current_policy
 from junkai.org.models import today
 from junkai.planning import maps, routing
 from junkai.planning.routing_plan import (
@@ -31,8 +33,6 @@ from junkai.planning.routing_plan import (
     work_list,
 )
 from junkai.planning.routing_sheet import route_sheet_pdf
-from junkai.visits.schedule import current_policy
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 HOUR_CHOICES = ("0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "5", "6", "7", "8")
 
@@ -95,7 +95,7 @@ def _input(data: QueryDict, *, auto: bool, household_ids: list[int] | None = Non
 def _worklist(request: AuthenticatedHttpRequest) -> list[Household]:
     officer = request.user
     rows = list(work_list(officer, today())[:200])
-    access.record_list_read(officer, beat=None, count=len(rows), purpose="巡回経路の作成")
+    record_list_read(officer, beat=None, count=len(rows), purpose="巡回経路の作成")
     return rows
 
 
@@ -136,9 +136,7 @@ def route_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         # The page shows each household's address, name and preferred times (card contents):
         # a read of each, on each household's own 閲覧記録 (ROUTE_PLANNED names them only by id
         # in its details, which the access log does not search).
-        access.access_households(
-            request.user, [h.id for h in route.households], purpose="巡回経路の作成"
-        )
+        access_households(request.user, [h.id for h in route.households], purpose="巡回経路の作成")
         return _render_route(request, route, data)
     return render(request, "planning/route_form.html", _form_context(request))
 

@@ -16,10 +16,22 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import (
+    can_write_post,
+    custodians_of,
+    is_custodian,
+    is_post_manager,
+    keeps_post,
+    managers_of,
+    may_confirm_checkout,
+    may_hold_key,
+    may_inspect,
+    serves_at_post,
+)
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.org.actions import PermissionDeniedError
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.months import current_month, due_for, month_bounds, month_label
 from junkai.org.models import Officer, Post, today
 from junkai.registers.models import (
     CHECKLIST,
@@ -36,7 +48,6 @@ from junkai.registers.models import (
     KeyCustody,
     number_key,
 )
-from junkai.registers.months import current_month, due_for, month_bounds, month_label
 
 #: Clocks of tablets drift: a moment a little ahead of the server is not "the future".
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -69,7 +80,7 @@ def _locked(checkout: BinderCheckout) -> BinderCheckout:
 
 
 def _require_keeper(acting_officer: Officer | None, post: Post, what: str) -> None:
-    if not _system(acting_officer) and not access.keeps_post(acting_officer, post):  # type: ignore[arg-type]
+    if not _system(acting_officer) and not keeps_post(acting_officer, post):  # type: ignore[arg-type]
         raise PermissionDeniedError(f"{what}は取扱責任者、交番所長または管理責任者が行います")
 
 
@@ -191,7 +202,7 @@ def do_declare_checkout(
             }
         )
     post = chosen[0].post
-    if not access.can_write_post(acting_officer, post.id):
+    if not can_write_post(acting_officer, post.id):
         raise PermissionDeniedError(
             f"{post}の簿冊を持ち出す権限がありません（持ち出せるのはこの交番等の警察官です）"
         )
@@ -216,7 +227,7 @@ def do_declare_checkout(
         raise ValidationError(
             {"binder_ids": f"簿冊 {'、'.join(out)} は持出中です（返却の確認が済んでいません）"}
         )
-    manager = access.managers_of(post).order_by("id").first()
+    manager = managers_of(post).order_by("id").first()
     checkout = BinderCheckout.objects.create(
         post=post,
         borrower=acting_officer,
@@ -253,13 +264,13 @@ def _confirmer(checkout: BinderCheckout, officer: Officer, step: str) -> bool:
     single-officer 駐在所 (第5-3(3)ウ ただし書), which marks the entry self-confirmed."""
     post = checkout.post
     if officer.id == checkout.borrower_id:
-        if post.single_officer and access.serves_at_post(officer, post.id):
+        if post.single_officer and serves_at_post(officer, post.id):
             return True
         raise PermissionDeniedError(
             f"{step}は持出警察官以外の者が行います（第5-3(3)ウ）。"
             "本人が確認できるのは一人勤務の駐在所に限られます"
         )
-    if not access.may_confirm_checkout(officer, post):
+    if not may_confirm_checkout(officer, post):
         raise PermissionDeniedError(
             f"{step}はこの交番等の警察官、取扱責任者または管理責任者が行います"
         )
@@ -369,8 +380,8 @@ def do_alert_overdue_checkouts(*, now: dt.datetime | None = None) -> list[Binder
     # Who is told, once per post rather than once per entry.
     recipients = {
         post.id: {
-            "custodians": list(access.custodians_of(post).values_list("id", flat=True)),
-            "managers": list(access.managers_of(post).values_list("id", flat=True)),
+            "custodians": list(custodians_of(post).values_list("id", flat=True)),
+            "managers": list(managers_of(post).values_list("id", flat=True)),
         }
         for post in posts.values()
     }
@@ -399,7 +410,7 @@ def do_sign_checkout_month(
     post: Post, month: dt.date, *, acting_officer: Officer
 ) -> CheckoutMonthReview:
     """持出確認簿の月次確認 (第5-3(3)エ): the 管理責任者 checks and signs a post's month."""
-    if not (acting_officer.is_superuser or access.is_post_manager(acting_officer, post.id)):
+    if not (acting_officer.is_superuser or is_post_manager(acting_officer, post.id)):
         raise PermissionDeniedError("持出確認簿の月次確認は管理責任者が行います（第5-3(3)エ）")
     month = month.replace(day=1)
     if month > current_month():
@@ -461,8 +472,7 @@ def do_hand_over_key(
     if not _system(acting_officer):
         assert acting_officer is not None
         if acting_officer.id not in (holder_id, to_officer.id) and not (
-            access.is_custodian(acting_officer, post.id)
-            or access.is_post_manager(acting_officer, post.id)
+            is_custodian(acting_officer, post.id) or is_post_manager(acting_officer, post.id)
         ):
             raise PermissionDeniedError(
                 "鍵の引継ぎを記録できるのは、鍵を引き渡す者・受け取る者、取扱責任者または"
@@ -477,7 +487,7 @@ def do_hand_over_key(
         errors["reason"] = "理由は200文字以内で入力してください"
     if holder_id == to_officer.id:
         errors["to_officer"] = f"{to_officer}は既に鍵を保管しています"
-    elif not access.may_hold_key(to_officer, post, timezone.localtime(moment).date()):
+    elif not may_hold_key(to_officer, post, timezone.localtime(moment).date()):
         errors["to_officer"] = (
             "鍵を保管できるのは取扱責任者、または管理責任者が指定した代理保管者です（第5-3(4)）"
         )
@@ -519,7 +529,7 @@ def do_record_inspection(
 ) -> Inspection:
     """巡視・点検の記録. With follow-up items it stays open until each is dealt with and it
     is closed; without any it is complete as recorded."""
-    if not (acting_officer.is_superuser or access.may_inspect(acting_officer, post)):
+    if not (acting_officer.is_superuser or may_inspect(acting_officer, post)):
         raise PermissionDeniedError(
             "巡視・点検の記録は地域課長代理・交番所長（巡視する者）または管理責任者が行います"
         )
@@ -580,9 +590,7 @@ def do_follow_up(
     """措置の報告: an officer of the post (or the inspector) says what was done."""
     inspection = Inspection.objects.select_for_update().get(id=item.inspection_id)
     post = Post.objects.get(id=inspection.post_id)
-    if not (
-        access.can_write_post(acting_officer, post.id) or access.may_inspect(acting_officer, post)
-    ):
+    if not (can_write_post(acting_officer, post.id) or may_inspect(acting_officer, post)):
         raise PermissionDeniedError("措置の報告はこの交番等の警察官または点検者が行います")
     item = InspectionFollowUp.objects.get(id=item.id)
     action_taken = action_taken.strip()
@@ -618,7 +626,7 @@ def do_close_inspection(inspection: Inspection, *, acting_officer: Officer) -> I
     if not (
         acting_officer.id == inspection.inspector_id
         or acting_officer.is_superuser
-        or access.may_inspect(acting_officer, post)
+        or may_inspect(acting_officer, post)
     ):
         raise PermissionDeniedError("点検の完了は点検者または管理責任者が行います")
     if inspection.status == InspectionStatus.CLOSED:

@@ -13,9 +13,9 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from junkai.lib.dates import start_of_day
+from junkai.lib.months import current_month, month_label, month_start, months_back
 from junkai.org.models import Post
 from junkai.registers.models import BinderCheckout, CheckoutMonthReview
-from junkai.registers.months import current_month, month_label, month_start, months_back
 
 #: How far back the pages look for unsigned months.
 LOOKBACK_MONTHS = 12

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
+from junkai.access.roles import custodians_of, may_inspect
 from junkai.org import actions as org_actions
 from junkai.org.models import Officer, Post, Rank, Role, today
 from junkai.registers import actions
@@ -30,8 +31,6 @@ def build_post_registers(post: Post, numbers: tuple[str, ...] = ("1",)) -> dict[
         actions.do_create_binder(post, acting_officer=None, number=n, cabinet=cabinet)
         for n in numbers
     ]
-    from junkai.access import custodians_of
-
     custodian = custodians_of(post).first()
     if custodian is not None:
         actions.do_hand_over_key(cabinet, custodian, acting_officer=None, reason="取扱責任者の保管")
@@ -44,8 +43,6 @@ def register_walk_ids(post: Post, borrower: Officer) -> dict[str, int]:
     The checkout is declared (not yet confirmed); the inspection, with one open follow-up item,
     is recorded by an inspector of the post's station (one is assigned if it has none).
     """
-    from junkai.access import may_inspect
-
     made = build_post_registers(post)
     checkout = actions.do_declare_checkout(
         made["binders"], acting_officer=borrower, purpose="巡回連絡"

@@ -19,12 +19,39 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import (
+    alert_posts,
+    can_write_post,
+    custodians_of,
+    eligible_key_holders,
+    is_custodian,
+    is_post_manager,
+    keeps_post,
+    managed_posts,
+    managers_of,
+    may_confirm_checkout,
+    may_inspect,
+    posts_visible_to,
+    review_watch_posts,
+    serves_at_post,
+)
+from junkai.access.units import access_managed_post, access_register_post, record_register_read
 from junkai.households.models import CardStatus, ContactCard
-from junkai.org.actions import PermissionDeniedError
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.forms import apply_errors
+from junkai.lib.months import (
+    current_month,
+    due_for,
+    month_bounds,
+    month_label,
+    next_month,
+    previous_month,
+)
 from junkai.org.models import KeyDeputy, Officer, Post, today
 from junkai.registers import actions
+from junkai.registers.access import access_checkout, access_inspection, inspections_visible_to
 from junkai.registers.forms import (
     BinderForm,
     CabinetForm,
@@ -46,17 +73,7 @@ from junkai.registers.models import (
     KeyCustody,
     number_key,
 )
-from junkai.registers.months import (
-    current_month,
-    due_for,
-    month_bounds,
-    month_label,
-    next_month,
-    previous_month,
-)
 from junkai.registers.reviews import MonthState, month_grid, overdue_months
-from junkai.web.forms import apply_errors
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
 def _month(year: int | None, month: int | None) -> dt.date:
@@ -80,8 +97,8 @@ def _entries(post: Post) -> QuerySet[BinderCheckout]:
 
 def _mark_steps(officer: Officer, post: Post, entries: list[BinderCheckout]) -> None:
     """Which of the four buttons this officer gets on each row (the actions check again)."""
-    may_confirm = access.may_confirm_checkout(officer, post)
-    self_ok = post.single_officer and access.serves_at_post(officer, post.id)
+    may_confirm = may_confirm_checkout(officer, post)
+    self_ok = post.single_officer and serves_at_post(officer, post.id)
     now = timezone.now()
     for e in entries:
         own = e.borrower_id == officer.id
@@ -105,7 +122,7 @@ def registers_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         post=OuterRef("pk"), return_confirmed_at__isnull=True
     )
     posts = (
-        access.posts_visible_to(request.user)
+        posts_visible_to(request.user)
         .select_related("station")
         .annotate(
             binder_count=Count("binders", distinct=True),
@@ -126,9 +143,9 @@ def registers_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         "registers/index.html",
         {
             "rows": rows,
-            "has_alerts": access.alert_posts(request.user).exists()
-            or access.review_watch_posts(request.user).exists(),
-            "manages": access.managed_posts(request.user).exists(),
+            "has_alerts": alert_posts(request.user).exists()
+            or review_watch_posts(request.user).exists(),
+            "manages": managed_posts(request.user).exists(),
         },
     )
 
@@ -138,7 +155,7 @@ def registers_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 def register_post(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
     """簿冊一覧: each binder with its cabinet, the cards it holds, and whether it is out."""
     officer = request.user
-    post = access.access_register_post(officer, post_id, purpose="簿冊・保管庫")
+    post = access_register_post(officer, post_id, purpose="簿冊・保管庫")
     binders = list(Binder.objects.filter(post=post).select_related("cabinet").order_by("number"))
     binders.sort(key=lambda b: number_key(b.number))
     cards = {
@@ -171,16 +188,16 @@ def register_post(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespon
             "cabinets": cabinets,
             "unregistered": unregistered,
             "no_number": no_number,
-            "keeper": access.keeps_post(officer, post),
-            "can_declare": access.can_write_post(officer, post.id) and bool(binders),
-            "can_inspect": access.may_inspect(officer, post),
+            "keeper": keeps_post(officer, post),
+            "can_declare": can_write_post(officer, post.id) and bool(binders),
+            "can_inspect": may_inspect(officer, post),
         },
     )
 
 
 def _keeper_post(request: AuthenticatedHttpRequest, post_id: int, what: str) -> Post:
-    post = access.access_register_post(request.user, post_id, purpose=what, record_read=False)
-    if not access.keeps_post(request.user, post):
+    post = access_register_post(request.user, post_id, purpose=what, record_read=False)
+    if not keeps_post(request.user, post):
         raise PermissionDeniedError(f"{what}は取扱責任者、交番所長または管理責任者が行います")
     return post
 
@@ -258,7 +275,7 @@ def checkout_register(
     """巡回連絡カード持出確認簿 (第6号様式) of a post for one month, with the four steps."""
     officer = request.user
     first = _month(year, month)
-    post = access.access_register_post(officer, post_id, purpose="持出確認簿")
+    post = access_register_post(officer, post_id, purpose="持出確認簿")
     start, end = month_bounds(first)
     entries = list(_entries(post).filter(declared_at__gte=start, declared_at__lt=end))
     # Entries of earlier months still open belong on today's page too: they are still out.
@@ -288,9 +305,9 @@ def checkout_register(
             "previous": previous_month(first),
             "next": next_month(first) if first < now_month else None,
             "is_current": first == now_month,
-            "can_declare": access.can_write_post(officer, post.id)
+            "can_declare": can_write_post(officer, post.id)
             and Binder.objects.filter(post=post).exists(),
-            "is_manager": access.is_post_manager(officer, post.id),
+            "is_manager": is_post_manager(officer, post.id),
         },
     )
 
@@ -301,12 +318,12 @@ def checkout_register(
 def checkout_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
     """持出しの申告: choose the binders and say why; the manager is the one declared to."""
     officer = request.user
-    post = access.access_register_post(officer, post_id, purpose="持出しの申告", record_read=False)
-    if not access.can_write_post(officer, post.id):
+    post = access_register_post(officer, post_id, purpose="持出しの申告", record_read=False)
+    if not can_write_post(officer, post.id):
         raise PermissionDeniedError(
             f"{post}の簿冊を持ち出す権限がありません（持ち出せるのはこの交番等の警察官です）"
         )
-    access.record_register_read(officer, post=post, purpose="持出しの申告")
+    record_register_read(officer, post=post, purpose="持出しの申告")
     binders = Binder.objects.filter(post=post).select_related("cabinet").order_by("number")
     form = CheckoutForm(request.POST or None, binders=binders)
     status = 200
@@ -342,7 +359,7 @@ def checkout_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
             "post": post,
             "form": form,
             "choices": choices,
-            "managers": list(access.managers_of(post)),
+            "managers": list(managers_of(post)),
             "self_confirm": post.single_officer,
             "due": due_for(timezone.now()),
         },
@@ -352,7 +369,7 @@ def checkout_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
 
 def _checkout_step(request: AuthenticatedHttpRequest, checkout_id: int, step: str) -> HttpResponse:
     officer = request.user
-    checkout = access.access_checkout(officer, checkout_id)
+    checkout = access_checkout(officer, checkout_id)
     do = {
         "confirm_out": actions.do_confirm_checkout_out,
         "return": actions.do_record_return,
@@ -413,11 +430,11 @@ def register_alerts(request: AuthenticatedHttpRequest) -> HttpResponse:
     """未返却の警告 (to the custodian and the manager) and unsigned months (to the manager and
     the station chief)."""
     officer = request.user
-    alert_posts = access.alert_posts(officer)
-    watch = list(access.review_watch_posts(officer).select_related("station").order_by("code"))
+    chased_posts = alert_posts(officer)
+    watch = list(review_watch_posts(officer).select_related("station").order_by("code"))
     overdue = list(
         BinderCheckout.objects.filter(
-            post__in=alert_posts, return_confirmed_at__isnull=True, due_at__lt=timezone.now()
+            post__in=chased_posts, return_confirmed_at__isnull=True, due_at__lt=timezone.now()
         )
         .select_related("post", "borrower", "out_confirmed_by")
         .prefetch_related(
@@ -428,16 +445,16 @@ def register_alerts(request: AuthenticatedHttpRequest) -> HttpResponse:
     for e in overdue:
         e.overdue = True  # type: ignore[attr-defined]
     if overdue:
-        access.record_register_read(officer, post=None, purpose="未返却の警告")
+        record_register_read(officer, post=None, purpose="未返却の警告")
     return render(
         request,
         "registers/alerts.html",
         {
             "overdue": overdue,
             "months": overdue_months(watch) if watch else [],
-            "receives_checkouts": alert_posts.exists(),
+            "receives_checkouts": chased_posts.exists(),
             "receives_months": bool(watch),
-            "manages": access.managed_posts(officer).exists(),
+            "manages": managed_posts(officer).exists(),
         },
     )
 
@@ -446,7 +463,7 @@ def register_alerts(request: AuthenticatedHttpRequest) -> HttpResponse:
 @signed_in_view
 def checkout_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     """持出確認簿の月次確認: months × the posts the manager is 管理責任者 of."""
-    posts = list(access.managed_posts(request.user).select_related("station").order_by("code"))
+    posts = list(managed_posts(request.user).select_related("station").order_by("code"))
     if not posts:
         raise Http404("見つかりません")
     months, rows = month_grid(posts)
@@ -467,7 +484,7 @@ def checkout_review_month(
 ) -> HttpResponse:
     """One post's month of the register, read by the manager and signed."""
     officer = request.user
-    post = access.access_managed_post(officer, post_id)
+    post = access_managed_post(officer, post_id)
     first = _month(year, month)
     if request.method == "POST":
         try:
@@ -479,7 +496,7 @@ def checkout_review_month(
             )
         messages.success(request, f"{post}の{month_label(first)}分の持出確認簿を確認しました。")
         return redirect("checkout_reviews")
-    access.record_register_read(officer, post=post, purpose="持出確認簿の月次確認")
+    record_register_read(officer, post=post, purpose="持出確認簿の月次確認")
     start, end = month_bounds(first)
     entries = list(_entries(post).filter(declared_at__gte=start, declared_at__lt=end))
     now = timezone.now()
@@ -516,16 +533,16 @@ def checkout_review_month(
 def key_custody(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
     """保管庫の鍵: who holds it now, every handover, and the handover form."""
     officer = request.user
-    post = access.access_register_post(officer, post_id, purpose="保管庫の鍵の引継ぎ")
+    post = access_register_post(officer, post_id, purpose="保管庫の鍵の引継ぎ")
     cabinets = Cabinet.objects.filter(post=post).order_by("name")
-    eligible = access.eligible_key_holders(post, today())
+    eligible = eligible_key_holders(post, today())
     holders = {c.id: actions.current_key_custody(c) for c in cabinets}
     holder_ids = {h.to_officer_id for h in holders.values() if h is not None}
     may_record = (
         officer.id in holder_ids
         or eligible.filter(id=officer.id).exists()
-        or access.is_custodian(officer, post.id)
-        or access.is_post_manager(officer, post.id)
+        or is_custodian(officer, post.id)
+        or is_post_manager(officer, post.id)
     )
     form = KeyHandoverForm(
         request.POST or None,
@@ -576,9 +593,9 @@ def key_custody(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse
             "rows": rows,
             "history": history,
             "deputies": deputies,
-            "custodians": list(access.custodians_of(post)),
+            "custodians": list(custodians_of(post)),
             "form": form if may_record and rows else None,
-            "is_manager": access.is_post_manager(officer, post.id),
+            "is_manager": is_post_manager(officer, post.id),
         },
         status=status,
     )
@@ -592,7 +609,7 @@ def key_custody(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse
 def inspections(request: AuthenticatedHttpRequest) -> HttpResponse:
     """巡視・点検の一覧 (posts in scope), open ones first, and the posts one may inspect."""
     officer = request.user
-    visible = access.inspections_visible_to(officer)
+    visible = inspections_visible_to(officer)
     post_filter = request.GET.get("post", "")
     if post_filter.isdigit():
         visible = visible.filter(post_id=int(post_filter))
@@ -603,8 +620,8 @@ def inspections(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     posts = [
         p
-        for p in access.posts_visible_to(officer).select_related("station").order_by("code")
-        if access.may_inspect(officer, p)
+        for p in posts_visible_to(officer).select_related("station").order_by("code")
+        if may_inspect(officer, p)
     ]
     return render(
         request,
@@ -639,8 +656,8 @@ def _post_facts(post: Post) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def inspection_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
     officer = request.user
-    post = access.access_register_post(officer, post_id, purpose="巡視・点検", record_read=False)
-    if not access.may_inspect(officer, post):
+    post = access_register_post(officer, post_id, purpose="巡視・点検", record_read=False)
+    if not may_inspect(officer, post):
         raise PermissionDeniedError(
             "巡視・点検の記録は地域課長代理・交番所長（巡視する者）または管理責任者が行います"
         )
@@ -666,7 +683,7 @@ def inspection_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespo
                 messages.success(request, f"{post}の巡視・点検を記録しました。")
                 return redirect("inspection_detail", inspection_id=inspection.id)
     else:
-        access.record_register_read(officer, post=post, purpose="巡視・点検")
+        record_register_read(officer, post=post, purpose="巡視・点検")
     return render(
         request,
         "registers/inspection_form.html",
@@ -679,7 +696,7 @@ def inspection_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespo
 @signed_in_view
 def inspection_detail(request: AuthenticatedHttpRequest, inspection_id: int) -> HttpResponse:
     officer = request.user
-    inspection = access.access_inspection(officer, inspection_id)
+    inspection = access_inspection(officer, inspection_id)
     return _inspection_page(request, inspection)
 
 
@@ -693,10 +710,10 @@ def _inspection_page(
     officer = request.user
     post = inspection.post
     items = list(inspection.follow_ups.select_related("done_by"))
-    may_report = access.can_write_post(officer, post.id) or access.may_inspect(officer, post)
+    may_report = can_write_post(officer, post.id) or may_inspect(officer, post)
     open_items = [i for i in items if i.status == FollowUpStatus.OPEN]
     may_close = inspection.status == InspectionStatus.OPEN and (
-        officer.id == inspection.inspector_id or access.may_inspect(officer, post)
+        officer.id == inspection.inspector_id or may_inspect(officer, post)
     )
     return render(
         request,
@@ -721,7 +738,7 @@ def _inspection_page(
 @require_POST
 def inspection_follow_up(request: AuthenticatedHttpRequest, inspection_id: int) -> HttpResponse:
     officer = request.user
-    inspection = access.access_inspection(officer, inspection_id, record_read=False)
+    inspection = access_inspection(officer, inspection_id, record_read=False)
     form = FollowUpForm(request.POST, items=inspection.follow_ups.all())
     if form.is_valid():
         try:
@@ -743,7 +760,7 @@ def inspection_follow_up(request: AuthenticatedHttpRequest, inspection_id: int) 
 @require_POST
 def inspection_close(request: AuthenticatedHttpRequest, inspection_id: int) -> HttpResponse:
     officer = request.user
-    inspection = access.access_inspection(officer, inspection_id, record_read=False)
+    inspection = access_inspection(officer, inspection_id, record_read=False)
     try:
         actions.do_close_inspection(inspection, acting_officer=officer)
     except ValidationError as error:

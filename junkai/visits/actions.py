@@ -11,11 +11,26 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import (
+    can_write_post,
+    is_hq,
+    is_koban_head,
+    is_section_chief,
+    managed_posts,
+    officers_of_station,
+)
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.households.models import CardRevision, Household, HouseholdStatus
-from junkai.org.actions import PermissionDeniedError
+from junkai.households.access import households_visible_to
+from junkai.households.models import (
+    CardRevision,
+    Household,
+    HouseholdStatus,
+    Outcome,
+    SchedulePolicy,
+)
+from junkai.households.schedule import current_policy, due_date, refresh_due
+from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, PostKind
 from junkai.visits.models import (
     Concern,
@@ -29,12 +44,9 @@ from junkai.visits.models import (
     MonthlyPlan,
     NightApprovalStatus,
     NightVisitApproval,
-    Outcome,
     RefusalReport,
-    SchedulePolicy,
     Visit,
 )
-from junkai.visits.schedule import current_policy, due_date, refresh_due
 
 #: 交番勤務員 report to the 地域課長 and also their 交番所長 (a 幹部交番 is a 交番 too).
 KOBAN_KINDS = (PostKind.KOBAN, PostKind.KANBU_KOBAN)
@@ -53,7 +65,7 @@ class ConcernIn(TypedDict, total=False):
 
 
 def _require_write(officer: Officer, household: Household) -> None:
-    if not access.can_write_post(officer, household.post_id):
+    if not can_write_post(officer, household.post_id):
         raise PermissionDeniedError("この世帯の巡回連絡を記録する権限がありません")
 
 
@@ -95,7 +107,7 @@ def do_record_visit(
     # A concern's owner must serve at the household's station today.
     owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
     serving = (
-        {o.id: o for o in access.officers_of_station(household.station).filter(id__in=owner_ids)}
+        {o.id: o for o in officers_of_station(household.station).filter(id__in=owner_ids)}
         if owner_ids
         else {}
     )
@@ -257,9 +269,9 @@ def do_request_night_approval(
 def night_approval_roles(officer: Officer, approval: NightVisitApproval) -> list[str]:
     """Which approvals this officer can give: "manager" (地域課長), "koban_head" (交番所長)."""
     roles = []
-    if access.is_section_chief(officer, approval.station_id):
+    if is_section_chief(officer, approval.station_id):
         roles.append("manager")
-    if approval.needs_koban_head and access.is_koban_head(officer, approval.post_id):
+    if approval.needs_koban_head and is_koban_head(officer, approval.post_id):
         roles.append("koban_head")
     return roles
 
@@ -333,12 +345,12 @@ def do_reject_night_visit(
 def do_acknowledge_refusal(report: RefusalReport, *, acting_officer: Officer) -> RefusalReport:
     now = timezone.now()
     acted = False
-    if access.is_section_chief(acting_officer, report.station_id) and report.manager_ack_at is None:
+    if is_section_chief(acting_officer, report.station_id) and report.manager_ack_at is None:
         report.manager_ack_by, report.manager_ack_at = acting_officer, now
         acted = True
     if (
         report.needs_koban_head
-        and access.is_koban_head(acting_officer, report.post_id)
+        and is_koban_head(acting_officer, report.post_id)
         and report.koban_head_ack_at is None
     ):
         report.koban_head_ack_by, report.koban_head_ack_at = acting_officer, now
@@ -361,7 +373,7 @@ def do_acknowledge_refusal(report: RefusalReport, *, acting_officer: Officer) ->
 
 @transaction.atomic
 def do_acknowledge_info_report(report: InfoReport, *, acting_officer: Officer) -> InfoReport:
-    if not access.is_section_chief(acting_officer, report.station_id):
+    if not is_section_chief(acting_officer, report.station_id):
         raise PermissionDeniedError("見聞情報の報告は地域課長が確認します")
     if report.acknowledged_at is not None:
         raise ValidationError({"__all__": "この報告は確認済みです"})
@@ -380,7 +392,7 @@ def do_acknowledge_info_report(report: InfoReport, *, acting_officer: Officer) -
 def do_update_concern(
     concern: Concern, *, acting_officer: Officer, status: str, resolution: str = ""
 ) -> Concern:
-    if not access.can_write_post(acting_officer, concern.household.post_id):
+    if not can_write_post(acting_officer, concern.household.post_id):
         raise PermissionDeniedError("この困りごと等を更新する権限がありません")
     if status not in ConcernStatus.values:
         raise ValidationError({"status": "対応状況の値が正しくありません"})
@@ -416,7 +428,7 @@ POLICY_FIELDS = (
 @transaction.atomic
 def do_set_policy(*, acting_officer: Officer, **values: Any) -> SchedulePolicy:
     """本部地域課 edits the intervals; every household's due date follows at once."""
-    if not access.is_hq(acting_officer):
+    if not is_hq(acting_officer):
         raise PermissionDeniedError("実施頻度の基準は本部地域課が変更します")
     errors = {}
     limits = {f: (1, 60, "間隔は1〜60か月で入力してください") for f in POLICY_FIELDS[:5]}
@@ -485,7 +497,7 @@ def do_set_dedicated_day(
 ) -> None:
     """専従日 (第3-2): set by the officer's 管理責任者."""
     post_ids = [a.post_id for a in officer.current_assignments() if a.post_id is not None]
-    if not access.managed_posts(acting_officer).filter(id__in=post_ids).exists():
+    if not managed_posts(acting_officer).filter(id__in=post_ids).exists():
         raise PermissionDeniedError("専従日は所属の管理責任者が指定します")
     if remove:
         DedicatedDay.objects.filter(officer=officer, day=day).delete()
@@ -518,7 +530,7 @@ def do_save_monthly_plan(
         raise ValidationError({"target_visits": "予定件数は0〜2000で入力してください"})
     households = list(households)
     visible = set(
-        access.households_visible_to(acting_officer)
+        households_visible_to(acting_officer)
         .filter(id__in=[h.id for h in households])
         .values_list("id", flat=True)
     )
@@ -541,7 +553,7 @@ def do_save_monthly_plan(
 
 @transaction.atomic
 def do_add_handover_note(beat: Beat, *, acting_officer: Officer, text: str) -> HandoverNote:
-    if not access.can_write_post(acting_officer, beat.post_id):
+    if not can_write_post(acting_officer, beat.post_id):
         raise PermissionDeniedError("この受持区の引継事項を書く権限がありません")
     if not text.strip():
         raise ValidationError({"text": "引継事項を入力してください"})

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from junkai.visits.models import ConcernKind, GuidanceTopic, Method, Outcome
+from junkai.households.models import Outcome
+from junkai.visits.models import ConcernKind, GuidanceTopic, Method
 
 DATETIME_ERRORS = {
     "invalid": "日時は 2025-04-01 10:30 の形式で入力してください",

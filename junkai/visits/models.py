@@ -9,61 +9,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from junkai.households.models import CardRevision, Household
+from junkai.households.models import CardRevision, Household, Outcome
 from junkai.org.models import Beat, Officer, Post, Station
 
 User = Officer  # AUTH_USER_MODEL
 
 
-class SchedulePolicy(models.Model):
-    """別表 intervals and the night window; one row (the prefecture's), edited by HQ."""
-
-    unknown_months = models.PositiveSmallIntegerField("未把握世帯（月）", default=3)
-    elderly_months = models.PositiveSmallIntegerField("高齢者世帯（月）", default=6)
-    home_months = models.PositiveSmallIntegerField("家庭（月）", default=12)
-    business_months = models.PositiveSmallIntegerField("事業所等（月）", default=24)
-    leader_months = models.PositiveSmallIntegerField("自治委員・区長・班長・組長（月）", default=3)
-    absent_retry_days = models.PositiveSmallIntegerField("不在時の再訪（日後）", default=14)
-    night_start = models.TimeField("夜間の開始", default=dt.time(19, 0))
-    night_end = models.TimeField("夜間の終了", default=dt.time(7, 0))
-    horizon_days = models.PositiveSmallIntegerField("作業リストの期間（日）", default=30)
-    updated_at = models.DateTimeField(default=timezone.now)
-    updated_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = verbose_name_plural = "実施頻度の基準"
-
-    def __str__(self) -> str:
-        return "実施頻度の基準"
-
-    def months_for(self, category: str, *, leader: bool) -> int:
-        months = {
-            "UNKNOWN": self.unknown_months,
-            "ELDERLY": self.elderly_months,
-            "HOME": self.home_months,
-            "BUSINESS": self.business_months,
-        }[category]
-        # 第4-2: community leaders as often as possible.
-        return min(months, self.leader_months) if leader else months
-
-    def is_night(self, moment: dt.datetime) -> bool:
-        local = timezone.localtime(moment).time()
-        if self.night_start > self.night_end:  # spans midnight (19:00–07:00)
-            return local >= self.night_start or local < self.night_end
-        return self.night_start <= local < self.night_end
-
-
 class Method(models.TextChoices):
     VISIT = "VISIT", "訪問"
     PHONE = "PHONE", "電話"
-
-
-class Outcome(models.TextChoices):
-    MET = "MET", "面接"
-    ABSENT = "ABSENT", "不在"
-    REFUSED = "REFUSED", "拒否"
 
 
 class GuidanceTopic(models.IntegerChoices):

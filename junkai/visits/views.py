@@ -13,19 +13,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import (
+    can_write_post,
+    own_beats,
+    report_recipient_units,
+    reports_addressed_to,
+)
+from junkai.access.units import access_beat
+from junkai.households.access import access_household, record_list_read
 from junkai.households.models import (
     CardRevision,
     CardStatus,
     Category,
     Household,
 )
+from junkai.households.schedule import current_policy
 from junkai.lib.dates import start_of_day
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.forms import apply_errors
 from junkai.lib.wareki import format_wareki
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Beat, today
 from junkai.visits import actions
+from junkai.visits.access import access_info_report, access_night_approval, access_refusal_report
 from junkai.visits.forms import NightRequestForm, RejectForm, VisitForm
 from junkai.visits.models import (
     ConcernStatus,
@@ -34,10 +45,7 @@ from junkai.visits.models import (
     NightVisitApproval,
     RefusalReport,
 )
-from junkai.visits.schedule import current_policy
 from junkai.visits.worklist import due_households
-from junkai.web.forms import apply_errors
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
 @declare_access("scoped")
@@ -45,12 +53,12 @@ from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """作業リスト: what to visit next in the officer's own beats."""
     officer = request.user
-    beats = access.own_beats(officer)
+    beats = own_beats(officer)
     beat: Beat | None = None
     if beat_id := request.GET.get("beat"):
         if not beat_id.isdigit():
             raise Http404("見つかりません")
-        beat = access.access_beat(officer, int(beat_id))
+        beat = access_beat(officer, int(beat_id))
         beats = Beat.objects.filter(id=beat.id)
     policy = current_policy()
     day = today()
@@ -75,7 +83,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         h.due_text = format_wareki(h.next_due)  # type: ignore[attr-defined]
         h.category_label = categories.get(h.category, "")  # type: ignore[attr-defined]
         h.category_class = h.category.lower()  # type: ignore[attr-defined]
-    access.record_list_read(officer, beat=beat, count=len(rows), purpose="作業リスト")
+    record_list_read(officer, beat=beat, count=len(rows), purpose="作業リスト")
     towns = sorted(
         set(Household.objects.filter(beat__in=beats).values_list("town", flat=True).distinct())
     )
@@ -84,7 +92,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         "visits/worklist.html",
         {
             "rows": rows,
-            "beats": access.own_beats(officer),
+            "beats": own_beats(officer),
             "beat": beat,
             "town": town,
             "towns": towns,
@@ -118,8 +126,8 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
     """Record a visit: an ordinary one is the outcome (面接, preselected), the guidance given,
     and 記録する."""
     officer = request.user
-    household = access.access_household(officer, household_id, purpose="巡回連絡の記録")
-    if not access.can_write_post(officer, household.post_id):
+    household = access_household(officer, household_id, purpose="巡回連絡の記録")
+    if not can_write_post(officer, household.post_id):
         raise PermissionDeniedError("この世帯の巡回連絡を記録する権限がありません")
     form = VisitForm(request.POST or None)
     status = 200
@@ -177,7 +185,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
 def night_request(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """夜間実施の承認申請 (第4-3): before the visit."""
     officer = request.user
-    household = access.access_household(officer, household_id, purpose="夜間実施の申請")
+    household = access_household(officer, household_id, purpose="夜間実施の申請")
     form = NightRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,10 +215,10 @@ def night_request(request: AuthenticatedHttpRequest, household_id: int) -> HttpR
 @signed_in_view
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The manager's inbox: refusal reports, observations and night requests to act on."""
-    units = access.report_recipient_units(request.user)
+    units = report_recipient_units(request.user)
     if units.empty:
         return render(request, "visits/inbox.html", {"not_recipient": True})
-    mine = access.reports_addressed_to(units)
+    mine = reports_addressed_to(units)
     refusals = (
         RefusalReport.objects.filter(mine)
         .select_related("visit", "visit__household", "visit__officer")
@@ -226,7 +234,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("household", "requested_by")
         .order_by("-requested_at")[:50]
     )
-    access.record_list_read(
+    record_list_read(
         request.user, beat=None, count=len(refusals) + len(infos), purpose="報告の確認"
     )
     return render(
@@ -246,7 +254,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
 @signed_in_view
 @require_POST
 def refusal_acknowledge(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
-    report = access.access_refusal_report(request.user, report_id)
+    report = access_refusal_report(request.user, report_id)
     actions.do_acknowledge_refusal(report, acting_officer=request.user)
     messages.success(request, "拒否の報告を確認しました。")
     return redirect("inbox")
@@ -256,7 +264,7 @@ def refusal_acknowledge(request: AuthenticatedHttpRequest, report_id: int) -> Ht
 @signed_in_view
 @require_POST
 def info_acknowledge(request: AuthenticatedHttpRequest, info_id: int) -> HttpResponse:
-    report = access.access_info_report(request.user, info_id)
+    report = access_info_report(request.user, info_id)
     try:
         actions.do_acknowledge_info_report(report, acting_officer=request.user)
     except ValidationError as error:
@@ -270,7 +278,7 @@ def info_acknowledge(request: AuthenticatedHttpRequest, info_id: int) -> HttpRes
 @signed_in_view
 @require_POST
 def night_approve(request: AuthenticatedHttpRequest, approval_id: int) -> HttpResponse:
-    approval = access.access_night_approval(request.user, approval_id)
+    approval = access_night_approval(request.user, approval_id)
     try:
         approval = actions.do_approve_night_visit(approval, acting_officer=request.user)
     except ValidationError as error:
@@ -285,7 +293,7 @@ def night_approve(request: AuthenticatedHttpRequest, approval_id: int) -> HttpRe
 @signed_in_view
 @require_POST
 def night_reject(request: AuthenticatedHttpRequest, approval_id: int) -> HttpResponse:
-    approval = access.access_night_approval(request.user, approval_id)
+    approval = access_night_approval(request.user, approval_id)
     form = RejectForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:

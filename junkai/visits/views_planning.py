@@ -19,17 +19,23 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import can_write_post, is_hq, managed_posts, own_beats
+from junkai.access.units import access_beat, access_managed_officer
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.households.models import Category, Household, HouseholdStatus
+from junkai.households.access import households_visible_to, record_list_read
+from junkai.households.models import Category, Household, HouseholdStatus, Outcome, SchedulePolicy
+from junkai.households.schedule import covered_q, current_policy
 from junkai.lib.dates import start_of_day
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.forms import apply_errors
+from junkai.lib.months import month_bounds, month_label, next_month
 from junkai.lib.wareki import format_wareki
-from junkai.org.actions import PermissionDeniedError
 from junkai.org.models import Assignment, Officer, today
-from junkai.registers.months import month_bounds, month_label, next_month
 from junkai.visits import actions
+from junkai.visits.access import access_concern
 from junkai.visits.forms_planning import (
     ConcernForm,
     DedicatedDayForm,
@@ -43,13 +49,8 @@ from junkai.visits.models import (
     DedicatedDay,
     HandoverNote,
     MonthlyPlan,
-    Outcome,
-    SchedulePolicy,
     Visit,
 )
-from junkai.visits.schedule import covered_q, current_policy
-from junkai.web.forms import apply_errors
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 #: How many households a handover list shows before pointing to the beat's full list.
 HANDOVER_LIST_LIMIT = 50
@@ -69,7 +70,7 @@ def schedule_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
     """別表 intervals: everyone reads them; only 本部地域課 changes them."""
     officer = request.user
     policy = current_policy()
-    may_edit = access.is_hq(officer)
+    may_edit = is_hq(officer)
     form = None
     if may_edit:
         form = PolicyForm(
@@ -141,8 +142,8 @@ def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> Http
     officer = request.user
     first, last, start, end = _month_span(year, month)
     plan = MonthlyPlan.objects.filter(officer=officer, month=first).first()
-    beats = list(access.own_beats(officer).select_related("post"))
-    visible = access.households_visible_to(officer).select_related("building", "beat")
+    beats = list(own_beats(officer).select_related("post"))
+    visible = households_visible_to(officer).select_related("building", "beat")
     # His own beats' households due by the month's end (overdue ones are due this month too).
     due = list(
         visible.filter(beat__in=beats, status=HouseholdStatus.ACTIVE, next_due__lte=last).order_by(
@@ -155,7 +156,7 @@ def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> Http
     extra = list(visible.filter(id__in=planned_ids - due_ids).order_by("next_due", "id"))
     choices = due + extra
     # A list of households (addresses, names) is a read of personal data: one event.
-    access.record_list_read(
+    record_list_read(
         officer,
         beat=beats[0] if len(beats) == 1 else None,
         count=len(choices),
@@ -314,7 +315,7 @@ def _planned_progress(
 @require_http_methods(["GET"])
 def dedicated_days_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The officers of the posts the manager is 管理責任者 of, with their coming 専従日."""
-    posts = list(access.managed_posts(request.user).order_by("code"))
+    posts = list(managed_posts(request.user).order_by("code"))
     if not posts:
         raise Http404("見つかりません")
     current = (
@@ -348,7 +349,7 @@ def dedicated_days_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpResponse:
     manager = request.user
-    officer = access.access_managed_officer(manager, officer_id)
+    officer = access_managed_officer(manager, officer_id)
     form = DedicatedDayForm()
     if request.method == "POST":
         if request.POST.get("remove"):
@@ -425,8 +426,8 @@ def _removable_day(officer: Officer, value: str) -> dt.date | None:
 def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
     """What the new officer needs to know of a beat, built from its records."""
     officer = request.user
-    beat = access.access_beat(officer, beat_id)
-    can_write = access.can_write_post(officer, beat.post_id)
+    beat = access_beat(officer, beat_id)
+    can_write = can_write_post(officer, beat.post_id)
     form = HandoverNoteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not can_write:
@@ -550,15 +551,13 @@ def _coverage(households: QuerySet[Household], now: dt.date) -> dict[str, Any]:
 def concern_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The officer's open concerns: the ones he owns and has yet to resolve."""
     officer = request.user
-    mine = Concern.objects.filter(
-        owner=officer, household__in=access.households_visible_to(officer)
-    )
+    mine = Concern.objects.filter(owner=officer, household__in=households_visible_to(officer))
     concerns = list(
         mine.exclude(status=ConcernStatus.RESOLVED)
         .select_related("household", "household__building", "household__beat", "visit")
         .order_by("visit__started_at", "id")
     )
-    access.record_list_read(officer, beat=None, count=len(concerns), purpose="困りごと等の一覧")
+    record_list_read(officer, beat=None, count=len(concerns), purpose="困りごと等の一覧")
     resolved = mine.filter(
         status=ConcernStatus.RESOLVED, resolved_at__gte=timezone.now() - dt.timedelta(days=30)
     ).count()
@@ -574,8 +573,8 @@ def concern_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def concern_detail(request: AuthenticatedHttpRequest, concern_id: int) -> HttpResponse:
     officer = request.user
-    concern = access.access_concern(officer, concern_id)
-    can_write = access.can_write_post(officer, concern.household.post_id)
+    concern = access_concern(officer, concern_id)
+    can_write = can_write_post(officer, concern.household.post_id)
     if request.method == "POST":
         if not can_write:
             raise PermissionDeniedError("この困りごと等を更新する権限がありません")

@@ -7,12 +7,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from junkai import access
-from junkai.access import declare_access
+from junkai.access.declare import declare_access
+from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import administered_stations, managed_posts, own_beats, posts_visible_to
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.dashboards.figures import own_figures
-from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 
 
 @declare_access("signed_in")
@@ -20,16 +20,16 @@ from junkai.web.http import AuthenticatedHttpRequest, signed_in_view
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     officer = request.user
     assignments = officer.current_assignments()
-    posts = access.posts_visible_to(officer).select_related("station").order_by("station", "code")
+    posts = posts_visible_to(officer).select_related("station").order_by("station", "code")
     return render(
         request,
         "web/home.html",
         {
             "assignments": assignments,
             "visible_posts": posts,
-            "own_beats": access.own_beats(officer).select_related("post"),
-            "administered": access.administered_stations(officer),
-            "managed_posts": access.managed_posts(officer).order_by("code"),
+            "own_beats": own_beats(officer).select_related("post"),
+            "administered": administered_stations(officer),
+            "managed_posts": managed_posts(officer).order_by("code"),
             # My beats' coverage and overdue, my month against plan, my open concerns: counts
             # only, nothing of a resident (junkai.dashboards.figures.own_figures).
             "own_progress": own_figures(officer),

@@ -12,7 +12,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from junkai.audit.models import AuditEvent, EventType
-from junkai.org.demo import DEMO_LOGINS, DEMO_PASSWORD
+from junkai.demo.organisation import DEMO_LOGINS, DEMO_PASSWORD
 from junkai.testing import PersonaTestCase
 
 BAD = "ログインIDまたはパスワードが正しくありません"

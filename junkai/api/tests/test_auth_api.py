@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from junkai.audit.models import AuditEvent, EventType
-from junkai.org.demo import DEMO_PASSWORD
+from junkai.demo.organisation import DEMO_PASSWORD
 from junkai.org.models import Role, today
 from junkai.testing import PersonaTestCase
 

@@ -7,7 +7,7 @@ import datetime as dt
 from django import template
 
 from junkai.dashboards.figures import index_text, percent
-from junkai.registers.months import month_label
+from junkai.lib.months import month_label
 
 register = template.Library()
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from junkai.dashboards.actions import do_take_month_snapshot
-from junkai.households.demo import build_demo_households
-from junkai.org.demo import DEMO_STATION_CODE
+from junkai.demo.households import build_demo_households
+from junkai.demo.organisation import DEMO_STATION_CODE
+from junkai.demo.visits import build_demo_visits
+from junkai.lib.months import current_month, previous_month
 from junkai.org.models import Station
-from junkai.registers.months import current_month, previous_month
-from junkai.visits.demo import build_demo_visits
 from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
 
 

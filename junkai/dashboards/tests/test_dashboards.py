@@ -20,7 +20,7 @@ from junkai.audit.models import AuditEvent, EventType
 from junkai.dashboards import figures
 from junkai.dashboards.models import BeatMonthSnapshot
 from junkai.dashboards.tests.fixtures import FROZEN, JST, PASSWORD, build_known_station
-from junkai.org.demo import DEMO_PASSWORD
+from junkai.demo.organisation import DEMO_PASSWORD
 from junkai.org.models import Officer
 from junkai.testing import build_other_station
 

@@ -15,11 +15,11 @@ import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 
-from junkai import access
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures.misuse import scan
 from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households import actions as household_actions
+from junkai.households.access import access_household
 from junkai.households.models import Household
 from junkai.testing import PersonaTestCase
 from junkai.visits import actions as visit_actions
@@ -57,9 +57,7 @@ class MisuseScanTests(PersonaTestCase):
 
     def read(self, username: str, household: Household, moment: dt.datetime) -> None:
         with time_machine.travel(moment, tick=False):
-            access.access_household(
-                self.officer(username), household.id, purpose="世帯ページの閲覧"
-            )
+            access_household(self.officer(username), household.id, purpose="世帯ページの閲覧")
 
     def scan_at(self, moment: dt.datetime, since: dt.datetime = MIDNIGHT) -> list[MisuseFlag]:
         with time_machine.travel(moment, tick=False):

@@ -358,10 +358,10 @@ class AgencyRequestPageTests(DisclosurePagesTestCase):
 
 class MisuseFlagPageTests(DisclosurePagesTestCase):
     def flag_about(self, username: str) -> MisuseFlag:
-        from junkai import access
+        from junkai.households.access import access_household
 
         officer = self.officer(username)
-        access.access_household(officer, self.aoki.id)
+        access_household(officer, self.aoki.id)
         event = AuditEvent.objects.filter(
             event_type=EventType.READ_HOUSEHOLD, actor=officer
         ).latest("seq")

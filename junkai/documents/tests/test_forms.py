@@ -20,8 +20,8 @@ from junkai.disclosures import actions as disclosure_actions
 from junkai.documents.testing import build_building
 from junkai.households import actions as household_actions
 from junkai.households.models import Building, Household
+from junkai.lib.months import current_month, month_label
 from junkai.registers import actions as register_actions
-from junkai.registers.months import current_month, month_label
 from junkai.registers.testing import build_post_registers
 from junkai.testing import PersonaTestCase
 

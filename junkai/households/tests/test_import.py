@@ -369,7 +369,7 @@ class ImportTest(PersonaTestCase):
         row = HouseholdRow(
             line=2, beat=self.beat("K2-1").id, fields={"kind": "居住", "town": "本町"}
         )
-        from junkai.org.actions import PermissionDeniedError
+        from junkai.lib.errors import PermissionDeniedError
 
         with self.assertRaises(PermissionDeniedError):
             do_bulk_load([row], acting_officer=self.officer("officer1a"), source="test")

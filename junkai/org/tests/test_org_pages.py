@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from junkai import access
+from junkai.access.roles import beats_visible_to, own_beats, posts_visible_to
 from junkai.audit.models import AuditEvent, EventType
 from junkai.org.models import Assignment, KeyDeputy, Role, today
 from junkai.testing import PersonaTestCase
@@ -12,7 +12,7 @@ from junkai.testing import PersonaTestCase
 
 class ScopeTests(PersonaTestCase):
     def visible_codes(self, username: str) -> set[str]:
-        return set(access.posts_visible_to(self.officer(username)).values_list("code", flat=True))
+        return set(posts_visible_to(self.officer(username)).values_list("code", flat=True))
 
     def test_scope_of_each_persona(self) -> None:
         everything = {"K1", "K2", "K3", "KB", "C1", "C2", "P1"}
@@ -34,11 +34,9 @@ class ScopeTests(PersonaTestCase):
                 self.assertEqual(self.visible_codes(username), codes)
 
     def test_beat_officer_sees_the_beats_of_his_post(self) -> None:
-        beats = set(
-            access.beats_visible_to(self.officer("officer1a")).values_list("code", flat=True)
-        )
+        beats = set(beats_visible_to(self.officer("officer1a")).values_list("code", flat=True))
         self.assertEqual(beats, {"K1-1", "K1-2", "K1-3"})
-        own = set(access.own_beats(self.officer("officer1a")).values_list("code", flat=True))
+        own = set(own_beats(self.officer("officer1a")).values_list("code", flat=True))
         self.assertEqual(own, {"K1-1"})
 
     def test_home_page_states_the_scope(self) -> None:
@@ -68,9 +66,7 @@ class TransferTests(PersonaTestCase):
         self.assertRedirects(response, f"/org/stations/{self.station.id}/")
         # Scope follows the new assignment at once; the old one ended yesterday.
         officer.refresh_from_db()
-        self.assertEqual(
-            set(access.posts_visible_to(officer).values_list("code", flat=True)), {"K2"}
-        )
+        self.assertEqual(set(posts_visible_to(officer).values_list("code", flat=True)), {"K2"})
         old = Assignment.objects.get(officer=officer, post=self.post("K1"))
         self.assertEqual(old.valid_to, today() - dt.timedelta(days=1))
         # His open session has ended.
@@ -114,11 +110,7 @@ class TransferTests(PersonaTestCase):
             officer.refresh_from_db()
             self.assertNotEqual(self.officer("officer1b").get_session_auth_hash(), signed)
             self.assertEqual(
-                set(
-                    access.posts_visible_to(self.officer("officer1b")).values_list(
-                        "code", flat=True
-                    )
-                ),
+                set(posts_visible_to(self.officer("officer1b")).values_list("code", flat=True)),
                 {"K3"},
             )
 

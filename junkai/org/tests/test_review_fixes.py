@@ -3,7 +3,7 @@ the 幹部交番's own 管理責任者."""
 
 from __future__ import annotations
 
-from junkai import access
+from junkai.access.roles import posts_visible_to
 from junkai.org.models import Assignment, Role, today
 from junkai.testing import PersonaTestCase
 
@@ -25,9 +25,7 @@ class SameDayTransferTests(PersonaTestCase):
         self.transfer("officer3a", "K1")
         self.transfer("officer3a", "K2")
         officer = self.officer("officer3a")
-        self.assertEqual(
-            set(access.posts_visible_to(officer).values_list("code", flat=True)), {"K2"}
-        )
+        self.assertEqual(set(posts_visible_to(officer).values_list("code", flat=True)), {"K2"})
         self.assertTrue(Assignment.objects.get(officer=officer, post=self.post("K1")).cancelled)
         self.assertEqual(
             self.client_for("officer3a").get(f"/households/{self.aoki.id}/").status_code, 404

@@ -504,9 +504,9 @@ class OutlineImportTests(MapTestCase):
 
 class DemoOutlineTests(MapTestCase):
     def test_demo_beats_get_outlines_around_their_households_and_posts_a_position(self) -> None:
-        from junkai.households.demo import build_demo_households
+        from junkai.demo.households import build_demo_households
+        from junkai.demo.outlines import build_demo_outlines
         from junkai.lib import geometry
-        from junkai.planning.demo import build_demo_outlines
 
         Household.objects.filter(station=self.station).update(latitude=None, longitude=None)
         build_demo_households(self.station, count=300)

@@ -9,11 +9,11 @@ from typing import Any
 
 from django.test import override_settings
 
-from junkai.households.demo import build_demo_households
+from junkai.demo.households import build_demo_households
+from junkai.demo.organisation import DEMO_STATION_CODE
+from junkai.demo.outlines import build_demo_outlines
 from junkai.households.models import Household, HouseholdStatus
-from junkai.org.demo import DEMO_STATION_CODE
 from junkai.org.models import Beat, Station
-from junkai.planning.demo import build_demo_outlines
 from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
 
 

@@ -75,7 +75,7 @@ class RoutePageTests(RouteTestCase):
         self.assertIn(f'name="order" value="{",".join(map(str, order))}"', page)
 
     def test_each_household_shown_on_the_route_is_on_its_own_access_log(self) -> None:
-        from junkai.access import household_access_log
+        from junkai.households.access import household_access_log
 
         before = self.last_seq()
         chosen = [*self.high, self.night_only]

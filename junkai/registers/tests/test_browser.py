@@ -106,8 +106,8 @@ class CheckoutBrowserTests(BrowserTestCase):
             self.assertLessEqual(width, 820)
 
     def test_demo_registers_as_the_manager_inspector_and_chuzai_see_them(self) -> None:
+        from junkai.demo.registers import build_demo_registers
         from junkai.households.models import Household
-        from junkai.registers.demo import build_demo_registers
         from junkai.registers.models import Inspection
         from junkai.testing import build_sample_households
 

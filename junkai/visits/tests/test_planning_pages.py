@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from junkai.audit.models import AuditEvent, EventType
 from junkai.households import actions as household_actions
-from junkai.households.models import Household
+from junkai.households.models import Household, SchedulePolicy
 from junkai.lib.dates import add_months
 from junkai.org.models import today
 from junkai.testing import PersonaTestCase
@@ -25,7 +25,6 @@ from junkai.visits.models import (
     DedicatedDay,
     HandoverNote,
     MonthlyPlan,
-    SchedulePolicy,
     Visit,
 )
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from junkai.org.demo import DEMO_PASSWORD, build_demo
+from junkai.demo.organisation import DEMO_PASSWORD, build_demo
 from junkai.testing import FLUSHABLE_APPS, allow_sync_db_in_browser_tests
 
 CHROMIUM = "/usr/bin/chromium"

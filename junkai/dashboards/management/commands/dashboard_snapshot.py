@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from junkai.dashboards.actions import do_take_month_snapshot
-from junkai.registers.months import month_label, parse_month, previous_month
+from junkai.lib.months import month_label, parse_month, previous_month
 
 
 class Command(BaseCommand):

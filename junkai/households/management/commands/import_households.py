@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from junkai.households.bulk import BulkLoadError, tqdm_progress
 from junkai.households.importing import ImportFileError, import_households
-from junkai.org.actions import PermissionDeniedError
+from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer, Post
 
 

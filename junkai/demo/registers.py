@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from junkai import access
+from junkai.access.roles import managers_of, may_inspect
 from junkai.households.models import CardStatus, ContactCard
+from junkai.lib.months import current_month, month_start
 from junkai.org import actions as org_actions
 from junkai.org.models import Assignment, KeyDeputy, Officer, Post, Role, Station
 from junkai.registers import actions
 from junkai.registers.models import Binder, BinderCheckout, Cabinet
-from junkai.registers.months import current_month, month_start
 
 #: Cards per binder (a thick ring binder of 巡回連絡カード).
 CARDS_PER_BINDER = 150
@@ -148,7 +148,7 @@ def _history(post: Post, binders: list[Binder], now: dt.datetime) -> int:
 
 def _sign_months(post: Post, *, leave_last_unsigned: bool) -> int:
     """The manager signs the ended months with entries (all, or all but the latest)."""
-    manager = access.managers_of(post).order_by("id").first()
+    manager = managers_of(post).order_by("id").first()
     if manager is None:
         return 0
     months = sorted(
@@ -171,7 +171,7 @@ def _inspections(posts: dict[str, Post], now: dt.datetime) -> int:
     count = 0
     inspector = Officer.objects.filter(username="dairi").first()
     k1 = posts.get("K1")
-    if inspector is not None and k1 is not None and access.may_inspect(inspector, k1):
+    if inspector is not None and k1 is not None and may_inspect(inspector, k1):
         actions.do_record_inspection(
             k1,
             acting_officer=inspector,
@@ -189,7 +189,7 @@ def _inspections(posts: dict[str, Post], now: dt.datetime) -> int:
         )
         count += 1
     c1 = posts.get("C1")
-    manager = access.managers_of(c1).first() if c1 is not None else None
+    manager = managers_of(c1).first() if c1 is not None else None
     if c1 is not None and manager is not None:
         inspection = actions.do_record_inspection(
             c1,
@@ -226,7 +226,7 @@ def build_demo_registers(station: Station) -> DemoRegisters | None:
         return None
     now = timezone.now()
     posts = {p.code: p for p in Post.objects.filter(station=station).order_by("code")}
-    kacho = access.managers_of(posts["K1"]).first() if "K1" in posts else None
+    kacho = managers_of(posts["K1"]).first() if "K1" in posts else None
     deputy = Officer.objects.filter(username="officer1c").first()
     if kacho is not None and deputy is not None and "K1" in posts:
         # 駅前交番: the manager designated a key deputy for the custodian's absences.

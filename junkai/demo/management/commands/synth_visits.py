@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from junkai.demo.visit_history import do_build_visit_history
 from junkai.households.models import Household
 from junkai.org.models import Station
-from junkai.visits.synth import do_build_visit_history
 
 SYNTH_PREFIX = "SYN"
 

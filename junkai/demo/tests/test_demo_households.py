@@ -10,8 +10,9 @@ from django.test import TestCase
 
 from junkai.audit.chain import verify
 from junkai.audit.models import AuditEvent, EventType
+from junkai.demo.households import beat_specs, build_demo_households, generate_rows
+from junkai.demo.organisation import build_demo
 from junkai.households.bulk import BulkResult
-from junkai.households.demo import beat_specs, build_demo_households, generate_rows
 from junkai.households.models import (
     Building,
     CardRevision,
@@ -23,7 +24,6 @@ from junkai.households.models import (
     Resident,
     RevisionBasis,
 )
-from junkai.org.demo import build_demo
 from junkai.org.models import Beat, Station
 
 HIRAGANA = re.compile(r"^[ぁ-ゖー]+ [ぁ-ゖー]+$")

@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.households.models import CardStatus, Household
+from junkai.households.models import CardStatus, Household, Outcome
+from junkai.households.schedule import current_policy, due_date
 from junkai.org.models import Assignment, Role, Station
-from junkai.visits.models import Outcome, Visit
-from junkai.visits.schedule import current_policy, due_date
+from junkai.visits.models import Visit
 
 
 @transaction.atomic

@@ -28,11 +28,11 @@ from django.utils import timezone
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.bulk import TableWriter
-from junkai.households.models import Household, HouseholdStatus
+from junkai.households.models import Household, HouseholdStatus, Outcome, SchedulePolicy
+from junkai.households.schedule import current_policy, due_date
 from junkai.lib.dates import add_months
 from junkai.org.models import Assignment, Role, Station
-from junkai.visits.models import Method, Outcome, SchedulePolicy, Visit
-from junkai.visits.schedule import current_policy, due_date
+from junkai.visits.models import Method, Visit
 
 #: Households handled per chunk (their visits are generated, then written with one COPY).
 CHUNK = 5000

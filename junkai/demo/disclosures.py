@@ -13,10 +13,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from junkai import access
 from junkai.disclosures import actions
 from junkai.disclosures.misuse import scan
 from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag
+from junkai.households.access import access_household, record_list_read
 from junkai.households.models import CardStatus, Household
 from junkai.org.models import Officer, Station
 
@@ -184,11 +184,11 @@ def build_demo_disclosures(station: Station) -> DemoDisclosures:
     # officer1d goes through forty cards in a few minutes (with a work list open).
     browsing = Officer.objects.get(username="officer1c")
     for household in k1[6:9]:
-        access.access_household(browsing, household.id, purpose="世帯ページの閲覧")
+        access_household(browsing, household.id, purpose="世帯ページの閲覧")
     bulk = Officer.objects.get(username="officer1d")
-    access.record_list_read(bulk, beat=None, count=40, purpose="作業リスト")
+    record_list_read(bulk, beat=None, count=40, purpose="作業リスト")
     for household in k1[10:45]:
-        access.access_household(bulk, household.id, purpose="世帯ページの閲覧")
+        access_household(bulk, household.id, purpose="世帯ページの閲覧")
     flags = scan(judge_recent=True).flags
     for flag in flags:
         if flag.officer_id == bulk.id:

@@ -12,9 +12,8 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
-from junkai.households.models import Category, Household
+from junkai.households.models import Category, Household, Outcome, SchedulePolicy
 from junkai.lib.dates import add_months, start_of_day
-from junkai.visits.models import Outcome, SchedulePolicy
 
 
 def current_policy() -> SchedulePolicy:

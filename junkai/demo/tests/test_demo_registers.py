@@ -7,8 +7,8 @@ import time_machine
 
 from junkai.audit.chain import verify
 from junkai.audit.models import AuditEvent, EventType
+from junkai.demo.registers import build_demo_registers
 from junkai.households.models import CardStatus, ContactCard
-from junkai.registers.demo import build_demo_registers
 from junkai.registers.models import (
     Binder,
     BinderCheckout,

@@ -7,7 +7,22 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from junkai.org.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_STATION_CODE, build_demo, demo_exists
+from junkai.dashboards.actions import do_take_month_snapshot
+from junkai.dashboards.models import BeatMonthSnapshot
+from junkai.demo.disclosures import build_demo_disclosures
+from junkai.demo.households import build_demo_households
+from junkai.demo.organisation import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_STATION_CODE,
+    build_demo,
+    demo_exists,
+)
+from junkai.demo.outlines import build_demo_outlines
+from junkai.demo.registers import build_demo_registers
+from junkai.demo.visits import build_demo_visits
+from junkai.households.models import Household
+from junkai.lib.months import previous_month
 from junkai.org.models import Station
 
 
@@ -23,9 +38,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Imported here: households depend on org, not the other way round.
-        from junkai.households.demo import build_demo_households
-        from junkai.households.models import Household
 
         if demo_exists():
             self.stdout.write("デモ警察署は作成済みです（データはそのまま残します）。")
@@ -43,15 +55,11 @@ class Command(BaseCommand):
                 )
             )
         # Registers and disclosures need the cards; each skips a station that has its own.
-        from junkai.disclosures.demo import build_demo_disclosures
-        from junkai.registers.demo import build_demo_registers
-        from junkai.visits.demo import build_demo_visits
 
         if visits := build_demo_visits(station):
             self.stdout.write(self.style.SUCCESS(f"巡回連絡の履歴 {visits:,} 件を追加しました。"))
         build_demo_registers(station)
         # Beat outlines and post positions from the households (beats that have one keep it).
-        from junkai.planning.demo import build_demo_outlines
 
         if outlines := build_demo_outlines(station):
             self.stdout.write(self.style.SUCCESS(f"受持区の区域 {outlines} 件を設定しました。"))
@@ -64,9 +72,6 @@ class Command(BaseCommand):
                 )
             )
         # Month-end figures for the dashboards' trends: the last six months, from the visits.
-        from junkai.dashboards.actions import do_take_month_snapshot
-        from junkai.dashboards.models import BeatMonthSnapshot
-        from junkai.registers.months import previous_month
 
         if not BeatMonthSnapshot.objects.filter(station=station).exists():
             month = timezone.localdate()

@@ -10,10 +10,10 @@ from django.db.models import Count, Max
 from django.test import TestCase
 from django.utils import timezone
 
-from junkai.households.models import Household
+from junkai.households.models import Household, Outcome
+from junkai.households.schedule import current_policy, due_date
 from junkai.org.models import Assignment, Role
-from junkai.visits.models import Outcome, Visit
-from junkai.visits.schedule import current_policy, due_date
+from junkai.visits.models import Visit
 
 
 class SynthVisitHistoryTests(TestCase):

@@ -17,11 +17,11 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from junkai.demo.households import CENTRE, beat_specs, generate_rows, post_officers
+from junkai.demo.management.commands.synth_visits import add_visit_history
 from junkai.households.bulk import BulkLoadError, do_bulk_load, tqdm_progress
-from junkai.households.demo import CENTRE, beat_specs, generate_rows, post_officers
 from junkai.org import actions
 from junkai.org.models import Beat, PostKind, Rank, Role, Station
-from junkai.visits.management.commands.synth_visits import add_visit_history
 
 #: Households per beat: a 受持区 is about 800 doors.
 BEAT_SIZE = 800

@@ -1,0 +1,177 @@
+"""Reads of households and their cards: scope, 404 alike for absent and out of scope, and the
+read recorded in the household's 閲覧記録."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from junkai.access.records import deny
+from junkai.access.roles import can_write_post, may_view_access_log, register_scope, unit_scope
+from junkai.audit.chain import record
+from junkai.audit.models import AuditEvent, EventType
+from junkai.households.models import Building, Household
+from junkai.lib.errors import PermissionDeniedError
+from junkai.org.models import Beat, Officer
+
+
+def households_visible_to(officer: Officer | Any) -> QuerySet[Household]:
+    """The households whose personal data the officer may see (not yet a recorded read)."""
+    in_scope = unit_scope(officer)
+    return Household.objects.none() if in_scope is None else Household.objects.filter(in_scope)
+
+
+def access_household(
+    officer: Officer, household_id: int, *, purpose: str = "閲覧", record_read: bool = True
+) -> Household:
+    """One household with its card, for the officer; 404 alike for absent and out of scope.
+
+    The read goes to the access log (閲覧記録) with its purpose.
+    """
+    household = (
+        households_visible_to(officer)
+        .select_related("beat", "post", "station", "building")
+        .filter(id=household_id)
+        .first()
+    )
+    if household is None:
+        raise deny(officer, "households.household", household_id)
+    if record_read:
+        record(
+            EventType.READ_HOUSEHOLD,
+            actor=officer,
+            obj=household,
+            station_id=household.station_id,
+            purpose=purpose,
+        )
+    return household
+
+
+def access_households(
+    officer: Officer,
+    household_ids: list[int],
+    *,
+    purpose: str = "閲覧",
+    record_read: bool = True,
+) -> list[Household]:
+    """Households named by id, in the order given; 404 alike if any is absent or out of scope.
+
+    Each read goes to that household's own access log (閲覧記録), one READ_HOUSEHOLD event per
+    household in the order given, all in one transaction. With record_read=False the caller
+    records what it shows instead (a route planned names the households by id only; a form
+    printed records PRINT_FORM on each).
+    """
+    wanted = list(dict.fromkeys(household_ids))
+    found = {
+        h.id: h
+        for h in households_visible_to(officer)
+        .select_related("beat", "post", "building")
+        .filter(id__in=wanted)
+    }
+    for household_id in wanted:
+        if household_id not in found:
+            raise deny(officer, "households.household", household_id)
+    households = [found[i] for i in wanted]
+    if record_read:
+        with transaction.atomic():
+            for household in households:
+                record(
+                    EventType.READ_HOUSEHOLD,
+                    actor=officer,
+                    obj=household,
+                    station_id=household.station_id,
+                    purpose=purpose,
+                )
+    return households
+
+
+def access_household_for_write(
+    officer: Officer, household_id: int, *, purpose: str = "補正画面の表示"
+) -> Household:
+    """A household whose card the officer may change: in scope and at a post he writes for.
+
+    Edit pages show the card too, so this is a recorded read like any other.
+    """
+
+    household = access_household(officer, household_id, record_read=False)
+    if not can_write_post(officer, household.post_id):
+        # In scope but read-only (the chief, the 地域課長代理): 403, and on the record.
+        deny(officer, "households.household", household_id)
+        raise PermissionDeniedError("この交番等の巡回連絡カードを変更する権限がありません")
+    record(
+        EventType.READ_HOUSEHOLD,
+        actor=officer,
+        obj=household,
+        station_id=household.station_id,
+        purpose=purpose,
+    )
+    return household
+
+
+def access_building(officer: Officer, building_id: int) -> Building:
+    """An apartment building (アパート等) of a post in the officer's scope; 404 otherwise.
+
+    The caller records what it shows of the households living there."""
+    in_scope = register_scope(officer)
+    building = (
+        Building.objects.filter(in_scope, id=building_id)
+        .select_related("post", "post__station", "beat")
+        .first()
+        if in_scope is not None
+        else None
+    )
+    if building is None:
+        raise deny(officer, "households.building", building_id)
+    return building
+
+
+def record_list_read(
+    officer: Officer, *, beat: Beat | None, count: int, purpose: str = "一覧"
+) -> None:
+    """A list of households (names, addresses) is personal data too: one event per list.
+
+    Without a beat the list spans the officer's whole scope.
+    """
+    record(
+        EventType.LIST_HOUSEHOLDS,
+        actor=officer,
+        obj=beat,
+        object_type="" if beat else "scope",
+        station_id=beat.post.station_id if beat else None,
+        purpose=purpose,
+        details={"count": count},
+    )
+
+
+def household_access_log(household: Household) -> QuerySet[AuditEvent]:
+    """Audit events on the household and its cards (reads, prints, changes, releases), newest
+    first. Only for those `may_view_access_log` admits; the caller records that read."""
+    card_ids = [str(i) for i in household.cards.values_list("id", flat=True)]
+    return (
+        AuditEvent.objects.filter(
+            Q(object_type="households.household", object_id=str(household.id))
+            | Q(object_type="households.contactcard", object_id__in=card_ids)
+        )
+        .select_related("actor")
+        .order_by("-seq")
+    )
+
+
+def read_access_log(
+    officer: Officer, household: Household, *, purpose: str, limit: int
+) -> list[AuditEvent] | None:
+    """The household's 閲覧記録 (newest `limit` events) for those `may_view_access_log` admits,
+    the read recorded; None for anyone else (the caller decides whether that is a denial: the
+    household page simply shows no log, the API answers 403)."""
+    if not may_view_access_log(officer, household):
+        return None
+    record(
+        EventType.READ_ACCESS_LOG,
+        actor=officer,
+        obj=household,
+        station_id=household.station_id,
+        purpose=purpose,
+    )
+    return list(household_access_log(household)[:limit])
