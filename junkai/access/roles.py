@@ -214,6 +214,35 @@ def report_recipient_units(officer: Officer) -> Scope:
     return Scope(frozenset(section_chief_stations(officer)), frozenset(koban_head_posts(officer)))
 
 
+def receives_reports(officer: Officer | Any) -> bool:
+    """Whether `report_recipient_units` has any: the navigation's 報告・承認 link asks this."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return False
+    return not report_recipient_units(officer).empty
+
+
+def follows_progress(officer: Officer | Any) -> bool:
+    """Whether any dashboard is the officer's (`dashboard_stations`, `dashboard_posts`, HQ), from
+    the assignments already loaded: the navigation asks on every page."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return False
+    return (
+        is_hq(officer)
+        or bool(koban_head_posts(officer))
+        or any(
+            a.role in STATION_WIDE_ROLES and a.post_id is None and a.station_id is not None
+            for a in officer.current_assignments()
+        )
+    )
+
+
+def manages_a_post(officer: Officer | Any) -> bool:
+    """Whether the officer is a 管理責任者 (`managed_posts`), from the loaded assignments."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return False
+    return any(a.role == Role.MANAGER for a in officer.current_assignments())
+
+
 def reports_addressed_to(units: Scope) -> Q:
     """Refusal reports and night-visit requests for `units` to act on: every one of a
     地域課長's station; at a 交番所長's post, those that need him (交番勤務員 の分)."""

@@ -19,7 +19,6 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 from junkai.access.declare import declare_access
 from junkai.access.roles import may_see_misuse_flags
 from junkai.api.auth import request_officer
-from junkai.api.errors import invalid_body
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
@@ -308,10 +307,7 @@ def list_data_uses(request: HttpRequest, params: Query[RegisterParams]) -> list[
 def create_data_use(request: HttpRequest, payload: DataUseIn) -> tuple[int, dict[str, Any]]:
     """受付: 本県の他の所属・他の都道府県警察からの申出。世帯は受付者の受持範囲に限る."""
     officer = request_officer(request)
-    try:
-        entry = actions.do_record_data_use(acting_officer=officer, **payload.model_dump())
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_record_data_use(acting_officer=officer, **payload.model_dump())
     return 201, _data_use_out(entry)
 
 
@@ -333,15 +329,12 @@ def verify_identity(
     """警察電話への折り返しで警察職員であることを確認した（呼び出した職員が確認者）."""
     officer = request_officer(request)
     entry = access_data_use(officer, data_use_id, record_read=False)
-    try:
-        entry = actions.do_verify_identity(
-            entry,
-            acting_officer=officer,
-            callback_number=payload.callback_number,
-            note=payload.note,
-        )
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_verify_identity(
+        entry,
+        acting_officer=officer,
+        callback_number=payload.callback_number,
+        note=payload.note,
+    )
     return 200, _data_use_out(entry)
 
 
@@ -354,10 +347,7 @@ def approve_data_use(request: HttpRequest, data_use_id: int) -> tuple[int, dict[
     """他の都道府県警察への提供の承認（管理責任者のみ。他は 403）."""
     officer = request_officer(request)
     entry = access_data_use(officer, data_use_id, record_read=False)
-    try:
-        entry = actions.do_approve_data_use(entry, acting_officer=officer)
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_approve_data_use(entry, acting_officer=officer)
     return 200, _data_use_out(entry)
 
 
@@ -371,10 +361,7 @@ def refuse_data_use(
 ) -> tuple[int, dict[str, Any]]:
     officer = request_officer(request)
     entry = access_data_use(officer, data_use_id, record_read=False)
-    try:
-        entry = actions.do_refuse_data_use(entry, acting_officer=officer, reason=payload.reason)
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_refuse_data_use(entry, acting_officer=officer, reason=payload.reason)
     return 200, _data_use_out(entry)
 
 
@@ -392,16 +379,13 @@ def release_data_use(
     """
     officer = request_officer(request)
     entry = access_data_use(officer, data_use_id, record_read=False)
-    try:
-        entry = actions.do_release_data_use(
-            entry,
-            acting_officer=officer,
-            items=_items(payload),
-            method=payload.method,
-            note=payload.note,
-        )
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_release_data_use(
+        entry,
+        acting_officer=officer,
+        items=_items(payload),
+        method=payload.method,
+        note=payload.note,
+    )
     return 200, _data_use_out(entry)
 
 
@@ -437,10 +421,7 @@ def create_agency_request(
 ) -> tuple[int, dict[str, Any]]:
     """受付: 提供を受ける者の氏名・連絡先、利用目的、法令上の根拠がそろわなければ 422."""
     officer = request_officer(request)
-    try:
-        entry = actions.do_record_agency_request(acting_officer=officer, **payload.model_dump())
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_record_agency_request(acting_officer=officer, **payload.model_dump())
     return 201, _agency_out(entry)
 
 
@@ -464,12 +445,9 @@ def attach_document(
     """照会文書（multipart、フィールド `file`）: PDF・画像（先頭のバイトで判定）、10MB まで."""
     officer = request_officer(request)
     entry = access_agency_request(officer, agency_request_id, record_read=False)
-    try:
-        if file is None:
-            raise ValidationError({"file": "照会文書のファイル（file）を添付してください"})
-        entry = actions.do_attach_agency_document(entry, acting_officer=officer, upload=file)
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    if file is None:
+        raise ValidationError({"file": "照会文書のファイル（file）を添付してください"})
+    entry = actions.do_attach_agency_document(entry, acting_officer=officer, upload=file)
     return 200, _agency_out(entry)
 
 
@@ -484,12 +462,9 @@ def decide_agency_request(
     """提供の可否（管理責任者のみ。他は 403）。照会文書が添付されていなければ 422."""
     officer = request_officer(request)
     entry = access_agency_request(officer, agency_request_id, record_read=False)
-    try:
-        entry = actions.do_decide_agency_request(
-            entry, acting_officer=officer, decision=payload.decision, reason=payload.reason
-        )
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_decide_agency_request(
+        entry, acting_officer=officer, decision=payload.decision, reason=payload.reason
+    )
     return 200, _agency_out(entry)
 
 
@@ -504,16 +479,13 @@ def release_agency_request(
     """提供（提供可と判断された後のみ。前は 403）: 各世帯の閲覧記録に残ります."""
     officer = request_officer(request)
     entry = access_agency_request(officer, agency_request_id, record_read=False)
-    try:
-        entry = actions.do_release_agency_request(
-            entry,
-            acting_officer=officer,
-            items=_items(payload),
-            method=payload.method or "GIVEN",
-            note=payload.note,
-        )
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    entry = actions.do_release_agency_request(
+        entry,
+        acting_officer=officer,
+        items=_items(payload),
+        method=payload.method or "GIVEN",
+        note=payload.note,
+    )
     return 200, _agency_out(entry)
 
 
@@ -600,8 +572,5 @@ def review_misuse_flag(
     """確認結果の記録（管理責任者。本人についての兆候は署長）."""
     officer = request_officer(request)
     flag = access_misuse_flag(officer, misuse_flag_id)
-    try:
-        flag = actions.do_review_misuse_flag(flag, acting_officer=officer, note=payload.note)
-    except ValidationError as exc:
-        return 422, invalid_body(exc)
+    flag = actions.do_review_misuse_flag(flag, acting_officer=officer, note=payload.note)
     return 200, _flag_out(flag)

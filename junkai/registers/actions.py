@@ -259,22 +259,34 @@ def do_declare_checkout(
     return checkout
 
 
-def _confirmer(checkout: BinderCheckout, officer: Officer, step: str) -> bool:
-    """Whether `officer` may confirm this step; True when it is the borrower himself at a
-    single-officer 駐在所 (第5-3(3)ウ ただし書), which marks the entry self-confirmed."""
-    post = checkout.post
-    if officer.id == checkout.borrower_id:
+def confirmation_refusal(
+    officer: Officer, *, post: Post, borrower_id: int | None, step: str = "確認"
+) -> str | None:
+    """Why `officer` may not confirm a step of a checkout by `borrower_id` at `post`; None when
+    he may. 持出確認者・返却確認者 are others than the borrower (第5-3(3)ウ): an officer of the
+    post, its custodian or manager; the borrower himself only at a single-officer 駐在所
+    (ただし書). The page asks this to offer its buttons; the actions enforce it."""
+    if officer.id == borrower_id:
         if post.single_officer and serves_at_post(officer, post.id):
-            return True
-        raise PermissionDeniedError(
+            return None
+        return (
             f"{step}は持出警察官以外の者が行います（第5-3(3)ウ）。"
             "本人が確認できるのは一人勤務の駐在所に限られます"
         )
     if not may_confirm_checkout(officer, post):
-        raise PermissionDeniedError(
-            f"{step}はこの交番等の警察官、取扱責任者または管理責任者が行います"
-        )
-    return False
+        return f"{step}はこの交番等の警察官、取扱責任者または管理責任者が行います"
+    return None
+
+
+def _confirmer(checkout: BinderCheckout, officer: Officer, step: str) -> bool:
+    """Enforce `confirmation_refusal`; True when the borrower confirms himself (a
+    single-officer 駐在所), which marks the entry self-confirmed."""
+    refusal = confirmation_refusal(
+        officer, post=checkout.post, borrower_id=checkout.borrower_id, step=step
+    )
+    if refusal is not None:
+        raise PermissionDeniedError(refusal)
+    return officer.id == checkout.borrower_id
 
 
 @transaction.atomic

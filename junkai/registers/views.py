@@ -31,11 +31,9 @@ from junkai.access.roles import (
     keeps_post,
     managed_posts,
     managers_of,
-    may_confirm_checkout,
     may_inspect,
     posts_visible_to,
     review_watch_posts,
-    serves_at_post,
 )
 from junkai.access.units import access_managed_post, access_register_post, record_register_read
 from junkai.households.models import CardStatus, ContactCard
@@ -97,8 +95,9 @@ def _entries(post: Post) -> QuerySet[BinderCheckout]:
 
 def _mark_steps(officer: Officer, post: Post, entries: list[BinderCheckout]) -> None:
     """Which of the four buttons this officer gets on each row (the actions check again)."""
-    may_confirm = may_confirm_checkout(officer, post)
-    self_ok = post.single_officer and serves_at_post(officer, post.id)
+    # The rule depends only on whether he is the borrower: ask it once for each case.
+    self_ok = actions.confirmation_refusal(officer, post=post, borrower_id=officer.id) is None
+    may_confirm = actions.confirmation_refusal(officer, post=post, borrower_id=None) is None
     now = timezone.now()
     for e in entries:
         own = e.borrower_id == officer.id

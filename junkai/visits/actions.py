@@ -30,6 +30,7 @@ from junkai.households.models import (
     SchedulePolicy,
 )
 from junkai.households.schedule import current_policy, due_date, refresh_due
+from junkai.lib.dates import start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, PostKind
 from junkai.visits.models import (
@@ -82,42 +83,26 @@ def _night_approval_for(household: Household, started_at: dt.datetime) -> NightV
     )
 
 
-@transaction.atomic
-def do_record_visit(
+def _visit_errors(
     household: Household,
     *,
-    acting_officer: Officer,
     started_at: dt.datetime,
-    method: str = Method.VISIT,
+    method: str,
     outcome: str,
-    guidance_topics: Sequence[int] = (),
-    note: str = "",
-    refusal_explanation: str = "",
-    companions: Iterable[Officer] = (),
-    concerns: Sequence[ConcernIn] = (),
-    observations: Sequence[str] = (),
-    card_revision: CardRevision | None = None,
-) -> Visit:
-    """巡回連絡の記録. Refused with a message naming the rule when the 要領 does not allow it."""
-    _require_write(acting_officer, household)
-    if timezone.is_naive(started_at):
-        raise ValidationError({"started_at": "実施日時は時差付き（+09:00など）で指定してください"})
-    policy = current_policy()
+    topics: list[int],
+    refusal_explanation: str,
+    concerns: Sequence[ConcernIn],
+    serving: dict[int, Officer],
+) -> dict[str, str]:
+    """Everything wrong with a visit as given, field by field (all at once, so the officer
+    corrects the form in one go)."""
     errors: dict[str, str] = {}
-    # A concern's owner must serve at the household's station today.
-    owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
-    serving = (
-        {o.id: o for o in officers_of_station(household.station).filter(id__in=owner_ids)}
-        if owner_ids
-        else {}
-    )
     if method not in Method.values:
         errors["method"] = "方法は「訪問」か「電話」を選んでください"
     if outcome not in Outcome.values:
         errors["outcome"] = "結果は「面接」「不在」「拒否」のいずれかを選んでください"
     if started_at > timezone.now() + CLOCK_SKEW:
         errors["started_at"] = "実施日時が未来になっています"
-    topics = sorted(set(guidance_topics))
     if any(t not in GuidanceTopic.values for t in topics):
         errors["guidance_topics"] = "指導連絡・情報提供事項は第4-4の(1)〜(6)から選んでください"
     if method == Method.PHONE and not household.is_leader:
@@ -139,19 +124,113 @@ def do_record_visit(
             errors[f"concerns.{i}.owner_id"] = (
                 f"困りごと等{i + 1}の担当者はこの署の職員から選んでください"
             )
-    if card_revision is not None and card_revision.card.household_id != household.id:
-        errors["card_revision"] = "別の世帯のカードの補正です"
+    return errors
+
+
+def _visit_revision(
+    household: Household,
+    officer: Officer,
+    started_at: dt.datetime,
+    card_revision_id: int | None,
+) -> CardRevision | None:
+    """The card revision (補正) made in this visit: the one named, which must be of this
+    household's card; else one this officer accepted or corrected for it on the visit's day."""
+    revisions = CardRevision.objects.filter(card__household=household)
+    if card_revision_id is not None:
+        named = revisions.filter(id=card_revision_id).first()
+        if named is None:
+            raise ValidationError({"card_revision_id": "この世帯のカードの補正を指定してください"})
+        return named
+    day = timezone.localdate(started_at)
+    return (
+        revisions.filter(
+            revised_by=officer,
+            revised_at__gte=start_of_day(day),
+            revised_at__lt=start_of_day(day + dt.timedelta(days=1)),
+        )
+        .order_by("-revised_at")
+        .first()
+    )
+
+
+def _advance_schedule(
+    household: Household, *, started_at: dt.datetime, outcome: str, policy: SchedulePolicy
+) -> None:
+    """A MET contact (a leader's phone call counts) restarts the interval; any contact is the
+    last one tried. A visit recorded late does not move the household back."""
+    if household.last_visit_at is None or started_at >= household.last_visit_at:
+        household.last_visit_at = started_at
+        household.last_outcome = outcome
+    if outcome == Outcome.MET and (
+        household.last_met_at is None or started_at > household.last_met_at
+    ):
+        household.last_met_at = started_at
+    household.save(update_fields=["last_visit_at", "last_outcome", "last_met_at"])
+    refresh_due(household, policy)
+
+
+def _night_approval_required(
+    household: Household, started_at: dt.datetime, policy: SchedulePolicy
+) -> NightVisitApproval | None:
+    """第4-3: a visit at night needs the approval obtained beforehand; None by day."""
+    if not policy.is_night(started_at):
+        return None
+    approval = _night_approval_for(household, started_at)
+    if approval is None:
+        start, end = f"{policy.night_start:%H:%M}", f"{policy.night_end:%H:%M}"
+        raise PermissionDeniedError(
+            f"夜間（{start}〜{end}）の巡回連絡には、事前に地域課長"
+            "（交番勤務員は地域課長及び交番所長）の承認が必要です。承認がないため記録できません"
+        )
+    return approval
+
+
+@transaction.atomic
+def do_record_visit(
+    household: Household,
+    *,
+    acting_officer: Officer,
+    started_at: dt.datetime,
+    method: str = Method.VISIT,
+    outcome: str,
+    guidance_topics: Sequence[int] = (),
+    note: str = "",
+    refusal_explanation: str = "",
+    companions: Iterable[Officer] = (),
+    concerns: Sequence[ConcernIn] = (),
+    observations: Sequence[str] = (),
+    card_revision_id: int | None = None,
+) -> Visit:
+    """巡回連絡の記録. Refused with a message naming the rule when the 要領 does not allow it.
+
+    The visit is linked to the card revision made in it (named, or the officer's on that day),
+    whichever way it is recorded (page, API)."""
+    _require_write(acting_officer, household)
+    if timezone.is_naive(started_at):
+        raise ValidationError({"started_at": "実施日時は時差付き（+09:00など）で指定してください"})
+    policy = current_policy()
+    # A concern's owner must serve at the household's station today.
+    owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
+    serving = (
+        {o.id: o for o in officers_of_station(household.station).filter(id__in=owner_ids)}
+        if owner_ids
+        else {}
+    )
+    topics = sorted(set(guidance_topics))
+    errors = _visit_errors(
+        household,
+        started_at=started_at,
+        method=method,
+        outcome=outcome,
+        topics=topics,
+        refusal_explanation=refusal_explanation,
+        concerns=concerns,
+        serving=serving,
+    )
     if errors:
         raise ValidationError(errors)
-    approval = None
-    if policy.is_night(started_at):
-        approval = _night_approval_for(household, started_at)
-        if approval is None:
-            start, end = f"{policy.night_start:%H:%M}", f"{policy.night_end:%H:%M}"
-            raise PermissionDeniedError(
-                f"夜間（{start}〜{end}）の巡回連絡には、事前に地域課長"
-                "（交番勤務員は地域課長及び交番所長）の承認が必要です。承認がないため記録できません"
-            )
+    card_revision = _visit_revision(household, acting_officer, started_at, card_revision_id)
+    approval = _night_approval_required(household, started_at, policy)
 
     visit = Visit.objects.create(
         household=household,
@@ -194,17 +273,7 @@ def do_record_visit(
             post_id=household.post_id,
             needs_koban_head=household.post.kind in KOBAN_KINDS,
         )
-
-    # The schedule: a MET contact (a leader's phone call counts) restarts the interval.
-    if household.last_visit_at is None or started_at >= household.last_visit_at:
-        household.last_visit_at = started_at
-        household.last_outcome = outcome
-    if outcome == Outcome.MET and (
-        household.last_met_at is None or started_at > household.last_met_at
-    ):
-        household.last_met_at = started_at
-    household.save(update_fields=["last_visit_at", "last_outcome", "last_met_at"])
-    refresh_due(household, policy)
+    _advance_schedule(household, started_at=started_at, outcome=outcome, policy=policy)
     record(
         EventType.VISIT_RECORDED,
         actor=acting_officer,
@@ -218,6 +287,7 @@ def do_record_visit(
             "concerns": len(concerns),
             "observations": len([o for o in observations if o.strip()]),
             "night_approval": approval.id if approval else None,
+            "card_revision": card_revision.id if card_revision else None,
         },
     )
     return visit
@@ -233,10 +303,13 @@ def do_request_night_approval(
     reason: str,
 ) -> NightVisitApproval:
     _require_write(acting_officer, household)
-    if timezone.is_naive(planned_start) or timezone.is_naive(planned_end):
-        raise ValidationError(
-            {"planned_start": "予定日時は時差付き（+09:00など）で指定してください"}
-        )
+    naive = {
+        name: "予定日時は時差付き（+09:00など）で指定してください"
+        for name, moment in (("planned_start", planned_start), ("planned_end", planned_end))
+        if timezone.is_naive(moment)
+    }
+    if naive:
+        raise ValidationError(naive)
     errors = {}
     if planned_end <= planned_start:
         errors["planned_end"] = "終了予定は開始予定より後にしてください"
@@ -491,6 +564,12 @@ def do_set_policy(*, acting_officer: Officer, **values: Any) -> SchedulePolicy:
     return policy
 
 
+def dedicated_day_removable(day: dt.date) -> bool:
+    """A 専従日 may be taken back until it comes; a past one is the record of that day's work
+    (plan against actual), so it stays. The page asks this to offer 取消; the action enforces it."""
+    return day >= timezone.localdate()
+
+
 @transaction.atomic
 def do_set_dedicated_day(
     officer: Officer, day: dt.date, *, acting_officer: Officer, remove: bool = False
@@ -500,7 +579,15 @@ def do_set_dedicated_day(
     if not managed_posts(acting_officer).filter(id__in=post_ids).exists():
         raise PermissionDeniedError("専従日は所属の管理責任者が指定します")
     if remove:
-        DedicatedDay.objects.filter(officer=officer, day=day).delete()
+        if not dedicated_day_removable(day):
+            raise ValidationError(
+                {"day": "過去の専従日は取り消せません（その日の実施の記録として残します）"}
+            )
+        removed, _ = DedicatedDay.objects.filter(officer=officer, day=day).delete()
+        if not removed:
+            raise ValidationError(
+                {"day": "取り消す専従日が見つかりません（既に取り消されています）"}
+            )
         record(
             EventType.DEDICATED_DAY_REMOVED, actor=acting_officer, obj=officer, details={"day": day}
         )

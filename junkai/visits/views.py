@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
@@ -24,13 +23,11 @@ from junkai.access.roles import (
 from junkai.access.units import access_beat
 from junkai.households.access import access_household, record_list_read
 from junkai.households.models import (
-    CardRevision,
     CardStatus,
     Category,
     Household,
 )
 from junkai.households.schedule import current_policy
-from junkai.lib.dates import start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
 from junkai.lib.wareki import format_wareki
@@ -107,18 +104,6 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 CONCERN_FIELDS = {"concerns.0.kind": "concern_kind", "concerns.0.text": "concern_text"}
 
 
-def _todays_revision(household: Household, officer_id: int) -> CardRevision | None:
-    """A card accepted or corrected by this officer on this household today: the visit's."""
-    start = start_of_day(timezone.localdate())
-    return (
-        CardRevision.objects.filter(
-            card__household=household, revised_by_id=officer_id, revised_at__gte=start
-        )
-        .order_by("-revised_at")
-        .first()
-    )
-
-
 @declare_access("scoped")
 @signed_in_view
 @require_http_methods(["GET", "POST"])
@@ -148,7 +133,6 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                     refusal_explanation=data["refusal_explanation"],
                     concerns=form.concerns(),  # type: ignore[arg-type]
                     observations=[data["observation"]] if data["observation"] else [],
-                    card_revision=_todays_revision(household, officer.id),
                 )
             except ValidationError as error:
                 apply_errors(form, error, rename=CONCERN_FIELDS)

@@ -28,7 +28,7 @@ from junkai.audit.models import EventType
 from junkai.households.access import households_visible_to, record_list_read
 from junkai.households.models import Category, Household, HouseholdStatus, Outcome, SchedulePolicy
 from junkai.households.schedule import covered_q, current_policy
-from junkai.lib.dates import start_of_day
+from junkai.lib.dates import DateFormatError, parse_date, start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
 from junkai.lib.months import month_bounds, month_label, next_month
@@ -353,13 +353,16 @@ def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
     form = DedicatedDayForm()
     if request.method == "POST":
         if request.POST.get("remove"):
-            day = _removable_day(officer, request.POST["remove"])
-            if day is None:
-                messages.error(
-                    request, "取り消す専従日が見つかりません（既に取り消されています）。"
-                )
-            else:
+            try:
+                day = parse_date(request.POST["remove"])
+            except DateFormatError:
+                messages.error(request, "取り消す専従日の日付が読めません。")
+                return redirect("dedicated_days", officer_id=officer.id)
+            try:
                 actions.do_set_dedicated_day(officer, day, acting_officer=manager, remove=True)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
                 messages.success(
                     request, f"{officer}の専従日（{format_wareki(day)}）を取り消しました。"
                 )
@@ -378,7 +381,8 @@ def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
                 return redirect("dedicated_days", officer_id=officer.id)
     now = today()
     days = DedicatedDay.objects.filter(officer=officer).select_related("set_by")
-    upcoming = list(days.filter(day__gte=now))
+    # The page offers 取消 where the action allows it (one rule: dedicated_day_removable).
+    upcoming = [d for d in days.filter(day__gte=now) if actions.dedicated_day_removable(d.day)]
     recent = list(days.filter(day__lt=now, day__gte=now - dt.timedelta(days=62)).order_by("-day"))
     if recent:
         start = start_of_day(recent[-1].day)
@@ -405,16 +409,6 @@ def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
         },
         status=422 if request.method == "POST" else 200,
     )
-
-
-def _removable_day(officer: Officer, value: str) -> dt.date | None:
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-    if day < today() or not DedicatedDay.objects.filter(officer=officer, day=day).exists():
-        return None
-    return day
 
 
 # --- 4. handover of a beat (第4-6 新任受持警察官の措置) -----------------------------------------

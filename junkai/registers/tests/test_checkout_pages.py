@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from junkai.accounts.actions import do_issue_api_token
 from junkai.audit.models import AuditEvent, EventType
 from junkai.registers import actions
 from junkai.registers.models import Binder, BinderCheckout, CheckoutMonthReview, CheckoutStatus
@@ -279,3 +280,50 @@ class MonthlyReviewTests(RegistersTestCase):
         )
         self.assertContains(response, "まだ始まっていない月")
         self.assertFalse(CheckoutMonthReview.objects.exists())
+
+
+@time_machine.travel(DAY, tick=False)
+class ConfirmerRuleIsOneStatementTests(RegistersTestCase):
+    """Who may confirm a checkout (第5-3(3)ウ) is one rule (actions.confirmation_refusal): the
+    page offers the button to exactly those whom the action, through the page and the API,
+    lets confirm."""
+
+    def test_the_button_and_the_action_agree_for_every_persona(self) -> None:
+
+        # (post, borrower, {confirmer: may he confirm?})
+        cases = (
+            (
+                self.k1,
+                "officer1a",
+                {"officer1a": False, "officer1b": True, "kobancho1": True, "kacho": True},
+            ),
+            # A single-officer 駐在所: the officer confirms his own (ただし書).
+            (self.c1, "chuzai1", {"chuzai1": True, "kacho": True, "officer1b": False}),
+        )
+        number = 100
+        for post, borrower, confirmers in cases:
+            cabinet = post.cabinets.get()
+            for username in confirmers:
+                with self.subTest(post=post.code, confirmer=username):
+                    number += 1
+                    binder = actions.do_create_binder(
+                        post, acting_officer=None, number=str(number), cabinet=cabinet
+                    )
+                    checkout = actions.do_declare_checkout(
+                        [binder], acting_officer=self.officer(borrower), purpose="巡回連絡"
+                    )
+                    client = self.client_for(username)
+                    page = client.get(f"/registers/posts/{post.id}/checkouts/")
+                    offered = (
+                        page.status_code == 200
+                        and f"/registers/checkouts/{checkout.id}/confirm-out/"
+                        in page.content.decode()
+                    )
+                    token, _ = do_issue_api_token(self.officer(username))
+                    api = Client(headers={"Authorization": f"Bearer {token}"}).post(
+                        f"/api/v1/checkouts/{checkout.id}/confirm-out",
+                        "{}",
+                        content_type="application/json",
+                    )
+                    self.assertEqual(offered, api.status_code == 200, api.content)
+                    self.assertEqual(offered, confirmers[username])

@@ -228,6 +228,28 @@ class DedicatedDayTests(PlanningTestCase):
             )
         self.assertFalse(DedicatedDay.objects.exists())
 
+    def test_a_past_day_stays_on_the_page_and_through_the_action(self) -> None:
+        # A past 専従日 is the record of that day's work: neither the page nor a caller of the
+        # action can take it back (one rule, dedicated_day_removable).
+        officer, kacho = self.officer("officer1a"), self.officer("kacho")
+        past = today() - dt.timedelta(days=3)
+        DedicatedDay.objects.create(officer=officer, day=past, set_by=kacho)
+        client = self.client_for("kacho")
+        page = client.get(self.url())
+        self.assertNotContains(page, f'name="remove" value="{past.isoformat()}"')
+        response = client.post(self.url(), {"remove": past.isoformat()}, follow=True)
+        self.assertContains(response, "過去の専従日は取り消せません")
+        with self.assertRaises(ValidationError):
+            actions.do_set_dedicated_day(officer, past, acting_officer=kacho, remove=True)
+        self.assertTrue(DedicatedDay.objects.filter(officer=officer, day=past).exists())
+        self.assertFalse(
+            AuditEvent.objects.filter(event_type=EventType.DEDICATED_DAY_REMOVED).exists()
+        )
+        # Removing a day that is not set says so and changes nothing.
+        tomorrow = today() + dt.timedelta(days=1)
+        gone = client.post(self.url(), {"remove": tomorrow.isoformat()}, follow=True)
+        self.assertContains(gone, "取り消す専従日が見つかりません")
+
     def test_others_get_404_alike(self) -> None:
         tomorrow = (today() + dt.timedelta(days=1)).isoformat()
         for username in ("officer2a", "officer1a", "kobancho1", "chief", "hq"):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.test import Client
 
+from junkai.accounts.actions import do_issue_api_token
 from junkai.audit.models import AuditEvent, EventType
 from junkai.households import actions as household_actions
+from junkai.households.models import CardRevision
 from junkai.lib.dates import add_months
 from junkai.testing import PersonaTestCase
 from junkai.visits.models import (
@@ -189,3 +193,60 @@ class NightTests(PersonaTestCase):
             self.assertEqual(stranger.status_code, 404)
             approval.refresh_from_db()
             self.assertIsNone(approval.manager_approved_at)
+
+
+@time_machine.travel(DAY, tick=False)
+class VisitLinksTheDaysCorrectionTests(PersonaTestCase):
+    """A card corrected by the officer on the day of the visit is that visit's 補正, whichever
+    way the visit is recorded (one rule, in do_record_visit): the page and the API agree."""
+
+    def correct(self, name: str) -> int:
+        card = self.aoki.cards.get(status="ACTIVE")
+        household_actions.do_save_card(
+            self.aoki,
+            {"residents": [{"name": name, "kana": "あおき いちろう"}]},
+            acting_officer=self.officer("officer1a"),
+            expected_version=card.version,
+        )
+        revision = CardRevision.objects.filter(card__household=self.aoki).latest("revised_at")
+        return revision.id
+
+    def test_page_and_api_link_the_officers_correction_of_that_day(self) -> None:
+        by_page = self.correct("青木 一朗")
+        self.client_for("officer1a").post(
+            f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-10T09:30")
+        )
+        self.assertEqual(Visit.objects.get().card_revision_id, by_page)
+
+        by_api = self.correct("青木 一郎")
+        token, _ = do_issue_api_token(self.officer("officer1a"))
+        response = Client(headers={"Authorization": f"Bearer {token}"}).post(
+            "/api/v1/visits",
+            json.dumps(
+                {
+                    "household_id": self.aoki.id,
+                    "started_at": "2026-06-10T09:45:00+09:00",
+                    "outcome": "MET",
+                }
+            ),
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(Visit.objects.get(id=response.json()["id"]).card_revision_id, by_api)
+
+    def test_a_correction_of_another_day_or_officer_is_not_linked(self) -> None:
+        self.correct("青木 一朗")
+        # The next day's visit is not the day of the correction.
+        with time_machine.travel(DAY + dt.timedelta(days=1), tick=False):
+            late = self.client_for("officer1a").post(
+                f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-11T09:30")
+            )
+            self.assertEqual(late.status_code, 302)
+        # Another officer's visit on the same day is not the corrector's.
+        other = self.client_for("officer1b").post(
+            f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-10T09:00")
+        )
+        self.assertEqual(other.status_code, 302, other.content.decode()[-3000:])
+        self.assertEqual(
+            list(Visit.objects.values_list("card_revision_id", flat=True)), [None, None]
+        )
