@@ -43,6 +43,14 @@ def do_issue_api_token(officer: Officer) -> tuple[str, ApiToken]:
 
 
 @transaction.atomic
+def do_sign_in_api(officer: Officer) -> tuple[str, ApiToken]:
+    """A device or script signed in with its credentials (and second factor): the sign-in is
+    on the record like a page's, and it receives a bearer token."""
+    record(EventType.SIGN_IN, actor=officer, obj=officer, details={"channel": "api"})
+    return do_issue_api_token(officer)
+
+
+@transaction.atomic
 def do_revoke_api_token(api_token: ApiToken, *, acting_officer: Officer) -> None:
     if api_token.revoked_at is not None:
         return

@@ -27,8 +27,6 @@ from junkai.api.registers import router as registers_router
 from junkai.api.routes import router as routes_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
 from junkai.api.visits import router as visits_router
-from junkai.audit.chain import record
-from junkai.audit.models import EventType
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer
 
@@ -103,8 +101,7 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, object]:
             return 401, {"detail": "確認コード（otp）が必要です"}
         if not account_actions.verify_second_factor(user, payload.otp, channel="api"):
             return 401, {"detail": "確認コードが正しくありません"}
-    record(EventType.SIGN_IN, actor=user, obj=user, details={"channel": "api"})
-    token, api_token = account_actions.do_issue_api_token(user)
+    token, api_token = account_actions.do_sign_in_api(user)
     return 200, {"token": token, "expires_at": api_token.expires_at}
 
 

@@ -17,10 +17,10 @@ from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 
 from junkai.access.declare import declare_access
+from junkai.access.records import record_read
 from junkai.access.roles import may_see_misuse_flags
 from junkai.api.auth import request_officer
 from junkai.api.schemas import ErrorsOut, Message
-from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
 from junkai.disclosures.access import (
@@ -292,13 +292,7 @@ def list_data_uses(request: HttpRequest, params: Query[RegisterParams]) -> list[
             "station", "post", "recorded_by", "verified_by", "approved_by", "released_by"
         ).prefetch_related("households")[: params.limit]
     )
-    record(
-        EventType.READ_DISCLOSURE,
-        actor=officer,
-        object_type="scope",
-        purpose="利用確認簿の閲覧",
-        details={"count": len(rows)},
-    )
+    record_read(officer, EventType.READ_DISCLOSURE, purpose="利用確認簿の閲覧", count=len(rows))
     return [_data_use_out(e) for e in rows]
 
 
@@ -404,13 +398,7 @@ def list_agency_requests(
             "station", "post", "recorded_by", "decided_by", "released_by"
         ).prefetch_related("households")[: params.limit]
     )
-    record(
-        EventType.READ_DISCLOSURE,
-        actor=officer,
-        object_type="scope",
-        purpose="照会の一覧",
-        details={"count": len(rows)},
-    )
+    record_read(officer, EventType.READ_DISCLOSURE, purpose="照会の一覧", count=len(rows))
     return [_agency_out(e) for e in rows]
 
 
@@ -526,12 +514,8 @@ def list_misuse_flags(request: HttpRequest, params: Query[FlagParams]) -> list[d
         flags = flags.filter(reviewed_at__isnull=not params.reviewed)
     rows = list(flags.order_by("reviewed_at", "-window_start", "-id")[: params.limit])
     if may_see_misuse_flags(officer):
-        record(
-            EventType.READ_AUDIT_LOG,
-            actor=officer,
-            object_type="scope",
-            purpose="不適正利用の兆候の一覧",
-            details={"count": len(rows)},
+        record_read(
+            officer, EventType.READ_AUDIT_LOG, purpose="不適正利用の兆候の一覧", count=len(rows)
         )
     return [_flag_out(f) for f in rows]
 

@@ -17,11 +17,11 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from junkai.access.declare import declare_access
+from junkai.access.records import record_refusal
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
 from junkai.api.errors import INVALID
 from junkai.api.schemas import ErrorsOut, Message
-from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households import actions, cards
 from junkai.households.access import (
@@ -480,12 +480,8 @@ def access_log(
     household = access_household(officer, household_id, purpose="閲覧記録の確認", record_read=False)
     events = read_access_log(officer, household, purpose="閲覧記録の確認", limit=params.limit)
     if events is None:
-        record(
-            EventType.ACCESS_DENIED,
-            actor=officer,
-            obj=household,
-            station_id=household.station_id,
-            purpose="閲覧記録の確認",
+        record_refusal(
+            officer, household, station_id=household.station_id, purpose="閲覧記録の確認"
         )
         raise PermissionDeniedError("閲覧記録は管理責任者と警察署長のみが確認できます")
     return 200, [

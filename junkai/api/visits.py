@@ -18,6 +18,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from junkai.access.declare import declare_access
+from junkai.access.records import record_read
 from junkai.access.roles import (
     own_beats,
     report_recipient_units,
@@ -26,7 +27,6 @@ from junkai.access.roles import (
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
 from junkai.api.schemas import ErrorsOut, Message
-from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.access import access_household, households_visible_to, record_list_read
 from junkai.households.models import (
@@ -368,13 +368,12 @@ def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) ->
     # The reports name households: a list read like any other (filed under the station when
     # the reader answers for one station only).
     one_station = len(units.station_ids) == 1 and not units.post_ids
-    record(
+    record_read(
+        officer,
         EventType.LIST_HOUSEHOLDS,
-        actor=officer,
-        object_type="scope",
         station_id=next(iter(units.station_ids)) if one_station else None,
         purpose="拒否の報告",
-        details={"count": len(page)},
+        count=len(page),
     )
     return {
         "items": [

@@ -62,8 +62,8 @@ from junkai.households.models import (
     RevisionBasis,
     SchedulePolicy,
 )
-from junkai.households.schedule import covered_q, current_policy
-from junkai.lib.dates import add_months, start_of_day
+from junkai.households.schedule import covered_q, current_policy, within_interval_q
+from junkai.lib.dates import add_months
 from junkai.lib.months import month_bounds, month_start, next_month
 from junkai.lib.wareki import era_of
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
@@ -803,17 +803,15 @@ def snapshot_rows(month: dt.date) -> list[dict[str, Any]]:
             overdue=Count("id", filter=overdue),
         )
         return list(rows)
+
     # An older month: whether a MET visit fell within the interval before that month end.
-    where = Q()
-    for category in CATEGORIES:
-        for leader in (False, True):
-            months = policy.months_for(category, leader=leader)
-            since = start_of_day(add_months(day, -months))
-            met = Visit.objects.filter(
-                household=OuterRef("pk"), outcome=Outcome.MET, started_at__gte=since
-            ).filter(started_at__lt=end)
-            leader_q = ~Q(leader_role="") if leader else Q(leader_role="")
-            where |= Q(category=category) & leader_q & Q(Exists(met))
+    def met_since(since: dt.datetime) -> Q:
+        met = Visit.objects.filter(
+            household=OuterRef("pk"), outcome=Outcome.MET, started_at__gte=since
+        ).filter(started_at__lt=end)
+        return Q(Exists(met))
+
+    where = within_interval_q(policy, day, met_since)
     past = (
         households.order_by()
         .values("beat_id", "post_id", "station_id")

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.records import record_read
 from junkai.access.roles import (
     data_use_stations,
     is_disclosure_manager,
@@ -30,7 +31,6 @@ from junkai.access.roles import (
     recording_unit,
     scope_of,
 )
-from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
 from junkai.disclosures.access import (
@@ -120,13 +120,12 @@ def _register(
     )
     for row in rows:
         row.household_rows = _household_rows(row, list(row.households.all()))
-    record(
+    record_read(
+        officer,
         EventType.READ_DISCLOSURE,
-        actor=officer,
-        object_type="scope",
         station_id=station.id,
         purpose=purpose,
-        details={"count": min(len(rows), REGISTER_LIMIT)},
+        count=min(len(rows), REGISTER_LIMIT),
     )
     return RegisterView(
         station,
@@ -619,12 +618,8 @@ def misuse_flags(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not show_all:
         flags = flags.filter(reviewed_at__isnull=True)
     rows = list(flags.order_by("reviewed_at", "-window_start", "-id")[:300])
-    record(
-        EventType.READ_AUDIT_LOG,
-        actor=officer,
-        object_type="scope",
-        purpose="不適正利用の兆候の一覧",
-        details={"count": len(rows)},
+    record_read(
+        officer, EventType.READ_AUDIT_LOG, purpose="不適正利用の兆候の一覧", count=len(rows)
     )
     return render(
         request,

@@ -16,7 +16,6 @@ from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households import cards
 from junkai.households.models import (
-    ELDERLY_AGE,
     PRIORITY_OF,
     Building,
     CardRevision,
@@ -30,6 +29,7 @@ from junkai.households.models import (
     Resident,
     RevisionBasis,
     Vehicle,
+    all_elderly_from,
 )
 from junkai.households.schedule import refresh_due
 from junkai.households.search import resident_keys
@@ -53,13 +53,6 @@ def _require_write(officer: Officer | None, post_id: int) -> None:
         raise PermissionDeniedError("この交番等の巡回連絡カードを変更する権限がありません")
 
 
-def sixty_fifth_birthday(birth: dt.date) -> dt.date:
-    try:
-        return birth.replace(year=birth.year + ELDERLY_AGE)
-    except ValueError:  # 29 February
-        return dt.date(birth.year + ELDERLY_AGE, 3, 1)
-
-
 def _active_card(household: Household) -> ContactCard | None:
     return household.cards.filter(status=CardStatus.ACTIVE).first()
 
@@ -71,10 +64,7 @@ def refresh_category(
     day = day or today()
     card = card if card is not None else _active_card(household)
     births = [r.birth_date for r in card.residents.all()] if card is not None else []
-    if births and all(births):
-        household.all_elderly_from = max(sixty_fifth_birthday(b) for b in births if b)
-    else:
-        household.all_elderly_from = None
+    household.all_elderly_from = all_elderly_from(births)
     category = household.derive_category(card, day)
     priority = PRIORITY_OF[category]
     changed = (category, priority) != (household.category, household.priority)

@@ -16,7 +16,7 @@ transaction is rolled back once every row has been checked. A big load on Postgr
 the household tables' keys once at the end instead of row by row (`_SetWiseKeys`, which
 locks those tables and the organisation's for the load). The derived columns
 (category, priority, all_elderly_from, address_key, the residents' search keys) come from
-the functions the actions use (`models.category_of`, `actions.sixty_fifth_birthday`,
+the functions the actions use (`models.category_of`, `models.all_elderly_from`,
 `actions.address_key`, and `search.resident_keys` as in `actions._write_card_rows`). One audit event records the load (counts only).
 """
 
@@ -59,8 +59,10 @@ from junkai.households.models import (
     Resident,
     RevisionBasis,
     Vehicle,
+    all_elderly_from,
     category_of,
 )
+from junkai.households.schedule import first_due
 from junkai.households.search import resident_keys
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.kana import fold
@@ -475,7 +477,7 @@ class _Checker:
         contacts: list[tuple[Any, ...]] = []
         vehicles: list[tuple[Any, ...]] = []
         revisions: list[tuple[Any, ...]] = []
-        all_elderly_from = None
+        elderly_from = None
         if versions:
             final = versions[-1][4]
             number = final["index_number"]
@@ -530,8 +532,7 @@ class _Checker:
                 (i, c["name"], c["relation"], c["phone"]) for i, c in enumerate(final["contacts"])
             ]
             vehicles = [(i, v["description"], v["plate"]) for i, v in enumerate(final["vehicles"])]
-            if births and all(births):
-                all_elderly_from = max(actions.sixty_fifth_birthday(b) for b in births if b)
+            elderly_from = all_elderly_from(births)
             card = (
                 post_id,
                 _ACTIVE_CARD,
@@ -553,7 +554,7 @@ class _Checker:
             has_card=card is not None,
             kind=kind,
             elderly_flag=values["elderly_flag"],
-            all_elderly_from=all_elderly_from,
+            all_elderly_from=elderly_from,
             day=self.day,
         )
         building_name = building_key[1] if building_key else ""
@@ -583,12 +584,11 @@ class _Checker:
             values["leader_role"],
             category,
             _PRIORITY[category],
-            all_elderly_from,
+            elderly_from,
             address_key,
             created_at,
-            # As visits.schedule.due_date has it for a household never visited: due since
-            # it was registered.
-            created_at.astimezone(self.tz).date(),
+            # A household never visited (schedule.due_date's rule for it).
+            first_due(created_at, self.tz),
         )
         return _Plan(
             beat_id,

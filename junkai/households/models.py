@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +13,22 @@ from django.utils import timezone
 from junkai.org.models import Beat, Post, Station
 
 ELDERLY_AGE = 65
+
+
+def sixty_fifth_birthday(birth: dt.date) -> dt.date:
+    try:
+        return birth.replace(year=birth.year + ELDERLY_AGE)
+    except ValueError:  # 29 February
+        return dt.date(birth.year + ELDERLY_AGE, 3, 1)
+
+
+def all_elderly_from(births: Sequence[dt.date | None]) -> dt.date | None:
+    """The day from which every resident is 65 or over (高齢者世帯, 別表): the youngest one's
+    65th birthday. None without residents or with a birth date unknown (then it is not known
+    that all are elderly). The card actions and the bulk loader both store this."""
+    if not births or not all(births):
+        return None
+    return max(sixty_fifth_birthday(b) for b in births if b)
 
 
 class Category(models.TextChoices):

@@ -8,6 +8,7 @@ a REFUSED one after the full interval (the refusal is reported, not pressed).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import Q
 from django.utils import timezone
@@ -21,12 +22,19 @@ def current_policy() -> SchedulePolicy:
     return policy if policy is not None else SchedulePolicy()
 
 
+def first_due(created_at: dt.datetime, tz: dt.tzinfo | None = None) -> dt.date:
+    """A household never met is due since the day it was registered (未把握 due now).
+
+    `tz`: the local time zone, when the caller has it at hand (the bulk loader, per row)."""
+    return timezone.localdate(created_at, tz)
+
+
 def due_date(household: Household, policy: SchedulePolicy) -> dt.date:
     months = policy.months_for(household.category, leader=household.is_leader)
     if household.last_met_at is not None:
         due = add_months(timezone.localdate(household.last_met_at), months)
     else:
-        due = timezone.localdate(household.created_at)
+        due = first_due(household.created_at)
     last = household.last_visit_at
     if last is not None and (household.last_met_at is None or last > household.last_met_at):
         tried = timezone.localdate(last)
@@ -44,15 +52,24 @@ def refresh_due(household: Household, policy: SchedulePolicy | None = None) -> d
     return household.next_due
 
 
-def covered_q(policy: SchedulePolicy, day: dt.date) -> Q:
-    """Households contacted within their interval on `day`: last face-to-face contact (MET)
-    no longer ago than their category's interval (leaders: the shorter one). An absence does
-    not count. The one definition of coverage (実施率), for the dashboards and the handover."""
+def within_interval_q(
+    policy: SchedulePolicy, day: dt.date, contacted_since: Callable[[dt.datetime], Q]
+) -> Q:
+    """Households whose contact (as `contacted_since(since)` asks it) falls within their
+    interval before `day`: each category's interval (別表), shortened for community leaders
+    (第4-2). The one statement of "within the interval", for today's figures and past months'."""
     where = Q()
     for category in Category.values:
         for leader in (False, True):
             months = policy.months_for(category, leader=leader)
             since = start_of_day(add_months(day, -months))
             leader_q = ~Q(leader_role="") if leader else Q(leader_role="")
-            where |= Q(category=category, last_met_at__gte=since) & leader_q
+            where |= Q(category=category) & leader_q & contacted_since(since)
     return where
+
+
+def covered_q(policy: SchedulePolicy, day: dt.date) -> Q:
+    """Households contacted within their interval on `day`: last face-to-face contact (MET)
+    no longer ago than their category's interval (leaders: the shorter one). An absence does
+    not count. The one definition of coverage (実施率), for the dashboards and the handover."""
+    return within_interval_q(policy, day, lambda since: Q(last_met_at__gte=since))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from junkai.visits import views_planning as views
+from junkai.visits import views_monthly_plans as views
 
 
 class YearConverter:

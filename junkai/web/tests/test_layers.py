@@ -44,3 +44,22 @@ class NoImportInsideFunctions(SimpleTestCase):
                 for line, module in inner_junkai_imports(path.read_text())
             ]
         self.assertEqual(offenders, [], "imports inside functions (move them to the top)")
+
+
+class ReadsAreRecordedThroughAccess(SimpleTestCase):
+    def test_no_view_or_api_module_appends_to_the_audit_log_itself(self) -> None:
+        # Pages and API operations record what they show through junkai.access (a funnel or
+        # records.record_read), and changes through the actions: never record() directly.
+        offenders = []
+        for path in sorted(ROOT.rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            is_page = rel.name.startswith("views") or rel.parts[0] == "api"
+            if "tests" in rel.parts or not is_page:
+                continue
+            tree = ast.parse(path.read_text())
+            offenders += [
+                str(rel)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module == "junkai.audit.chain"
+            ]
+        self.assertEqual(offenders, [])

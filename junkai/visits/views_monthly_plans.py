@@ -21,9 +21,9 @@ from django.views.decorators.http import require_http_methods
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.records import record_read
 from junkai.access.roles import can_write_post, is_hq, managed_posts, own_beats
 from junkai.access.units import access_beat, access_managed_officer
-from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.access import households_visible_to, record_list_read
 from junkai.households.models import Category, Household, HouseholdStatus, Outcome, SchedulePolicy
@@ -99,7 +99,7 @@ def schedule_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        "visits/planning/policy.html",
+        "visits/monthly_plans/policy.html",
         {
             "policy": policy,
             "intervals": intervals,
@@ -217,7 +217,7 @@ def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> Http
     previous = first - dt.timedelta(days=1)
     return render(
         request,
-        "visits/planning/plan.html",
+        "visits/monthly_plans/plan.html",
         {
             "form": form,
             "plan": plan,
@@ -339,7 +339,7 @@ def dedicated_days_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         row["days"] = upcoming.get(a.officer_id, [])
     return render(
         request,
-        "visits/planning/dedicated_days_index.html",
+        "visits/monthly_plans/dedicated_days_index.html",
         {"rows": list(rows.values()), "horizon": horizon},
     )
 
@@ -399,7 +399,7 @@ def dedicated_days(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
     posts = [a.post for a in officer.current_assignments() if a.post is not None]
     return render(
         request,
-        "visits/planning/dedicated_days.html",
+        "visits/monthly_plans/dedicated_days.html",
         {
             "officer": officer,
             "posts": posts,
@@ -481,17 +481,17 @@ def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
         "form": form if can_write else None,
         "today": now,
     }
-    record(
+    record_read(
+        officer,
         EventType.READ_HANDOVER,
-        actor=officer,
         obj=beat,
         station_id=beat.post.station_id,
         purpose="引継ぎ資料の閲覧",
-        details={"households": coverage["total"]["n"]},
+        count=coverage["total"]["n"],
     )
     return render(
         request,
-        "visits/planning/handover.html",
+        "visits/monthly_plans/handover.html",
         context,
         status=422 if request.method == "POST" else 200,
     )
@@ -557,7 +557,7 @@ def concern_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     ).count()
     return render(
         request,
-        "visits/planning/concerns.html",
+        "visits/monthly_plans/concerns.html",
         {"concerns": concerns, "resolved_recently": resolved},
     )
 
@@ -590,7 +590,7 @@ def concern_detail(request: AuthenticatedHttpRequest, concern_id: int) -> HttpRe
         form = ConcernForm(initial={"status": concern.status, "resolution": concern.resolution})
     return render(
         request,
-        "visits/planning/concern.html",
+        "visits/monthly_plans/concern.html",
         {"concern": concern, "household": concern.household, "form": form if can_write else None},
         status=422 if request.method == "POST" else 200,
     )
