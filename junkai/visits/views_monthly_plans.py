@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,7 +27,7 @@ from junkai.access.units import access_beat, access_managed_officer
 from junkai.audit.models import EventType
 from junkai.households.access import households_visible_to, record_list_read
 from junkai.households.models import Category, Household, HouseholdStatus, Outcome, SchedulePolicy
-from junkai.households.schedule import covered_q, current_policy
+from junkai.households.schedule import current_policy
 from junkai.lib.dates import DateFormatError, parse_date, start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
@@ -36,24 +36,23 @@ from junkai.lib.wareki import format_wareki
 from junkai.org.models import Assignment, Officer, today
 from junkai.visits import actions
 from junkai.visits.access import access_concern
-from junkai.visits.forms_planning import (
+from junkai.visits.forms_monthly_plans import (
     ConcernForm,
     DedicatedDayForm,
     HandoverNoteForm,
     PlanForm,
     PolicyForm,
 )
+from junkai.visits.handover import handover_context
 from junkai.visits.models import (
     Concern,
     ConcernStatus,
     DedicatedDay,
-    HandoverNote,
     MonthlyPlan,
     Visit,
 )
 
 #: How many households a handover list shows before pointing to the beat's full list.
-HANDOVER_LIST_LIMIT = 50
 
 
 # --- 1. the schedule policy -----------------------------------------------------------------
@@ -437,49 +436,9 @@ def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
                 messages.success(request, "引継事項を登録しました。")
                 return redirect("handover", beat_id=beat.id)
 
-    now = today()
-    households = Household.objects.filter(beat=beat, status=HouseholdStatus.ACTIVE)
-    coverage = _coverage(households, now)
-    overdue = households.filter(next_due__lt=now).select_related("building")
-    unknown = households.filter(category=Category.UNKNOWN).select_related("building")
-    refusals = list(
-        Visit.objects.filter(household__beat=beat, outcome=Outcome.REFUSED)
-        .select_related("household", "household__building", "officer")
-        .order_by("-started_at")[:20]
-    )
-    concerns = list(
-        Concern.objects.filter(household__beat=beat)
-        .exclude(status=ConcernStatus.RESOLVED)
-        .select_related("household", "household__building", "owner", "visit")
-        .order_by("visit__started_at", "id")
-    )
-    notes = list(HandoverNote.objects.filter(beat=beat).select_related("author"))
-    assigned = (
-        Assignment.objects.current()
-        .filter(beats=beat)
-        .select_related("officer")
-        .order_by("officer__username")
-    )
-    year_ago = timezone.now() - dt.timedelta(days=365)
-    last_year = Visit.objects.filter(household__beat=beat, started_at__gte=year_ago).aggregate(
-        total=Count("id"), met=Count("id", filter=Q(outcome=Outcome.MET))
-    )
-    unknown_count = next(c["n"] for c in coverage["categories"] if c["value"] == Category.UNKNOWN)
     context = {
-        "beat": beat,
-        "coverage": coverage,
-        "overdue_more": max(coverage["total"]["overdue"] - HANDOVER_LIST_LIMIT, 0),
-        "unknown_count": unknown_count,
-        "unknown_more": max(unknown_count - HANDOVER_LIST_LIMIT, 0),
-        "overdue": list(overdue.order_by("priority", "next_due", "id")[:HANDOVER_LIST_LIMIT]),
-        "unknown": list(unknown.order_by("next_due", "id")[:HANDOVER_LIST_LIMIT]),
-        "refusals": refusals,
-        "concerns": concerns,
-        "notes": notes,
-        "assigned": [a.officer for a in assigned],
-        "last_year": last_year,
+        **handover_context(beat),
         "form": form if can_write else None,
-        "today": now,
     }
     record_read(
         officer,
@@ -487,7 +446,7 @@ def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
         obj=beat,
         station_id=beat.post.station_id,
         purpose="引継ぎ資料の閲覧",
-        count=coverage["total"]["n"],
+        count=context["coverage"]["total"]["n"],
     )
     return render(
         request,
@@ -495,45 +454,6 @@ def handover(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
         context,
         status=422 if request.method == "POST" else 200,
     )
-
-
-def _coverage(households: QuerySet[Household], now: dt.date) -> dict[str, Any]:
-    """Per category: households, those met within their interval (schedule.covered_q, as the
-    dashboards count them), overdue ones."""
-    covered = covered_q(current_policy(), now)
-    rows = {
-        row["category"]: row
-        for row in households.order_by()
-        .values("category")
-        .annotate(
-            n=Count("id"),
-            covered=Count("id", filter=covered),
-            overdue=Count("id", filter=Q(next_due__lt=now)),
-        )
-    }
-    categories = []
-    for value, label in Category.choices:
-        row = rows.get(value, {})
-        n, met = row.get("n", 0), row.get("covered", 0)
-        categories.append(
-            {
-                "value": value,
-                "label": label,
-                "n": n,
-                "covered": met,
-                "overdue": row.get("overdue", 0),
-                "rate": round(100 * met / n) if n else None,
-            }
-        )
-    n = sum(c["n"] for c in categories)
-    met = sum(c["covered"] for c in categories)
-    total = {
-        "n": n,
-        "covered": met,
-        "overdue": sum(c["overdue"] for c in categories),
-        "rate": round(100 * met / n) if n else None,
-    }
-    return {"categories": categories, "total": total}
 
 
 # --- 5. concerns (困りごと・意見・要望) ---------------------------------------------------------
