@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from junkai.access.declare import declare_access
@@ -20,7 +20,13 @@ from junkai.api.auth import BearerToken, VerifiedSession, request_officer
 from junkai.api.dashboards import router as dashboards_router
 from junkai.api.disclosures import router as disclosures_router
 from junkai.api.documents import router as documents_router
-from junkai.api.errors import INVALID, invalid_body
+from junkai.api.errors import (
+    GENERAL,
+    HTTP_ERROR_DETAILS,
+    error_body,
+    invalid_body,
+    schema_errors_body,
+)
 from junkai.api.households import router as households_router
 from junkai.api.planning import router as planning_router
 from junkai.api.registers import router as registers_router
@@ -68,14 +74,21 @@ def invalid(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, invalid_body(exc), status=422)
 
 
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # ninja's own refusals carry English text ("Cannot parse request body"): said in Japanese,
+    # in the one error shape.
+    assert isinstance(exc, HttpError)
+    detail = HTTP_ERROR_DETAILS.get(exc.status_code, "リクエストを処理できません")
+    return api.create_response(
+        request, error_body({GENERAL: [detail]}, detail=detail), status=exc.status_code
+    )
+
+
 @api.exception_handler(NinjaValidationError)
 def invalid_schema(request: HttpRequest, exc: Exception) -> HttpResponse:
     assert isinstance(exc, NinjaValidationError)
-    fields = [
-        {"field": ".".join(str(p) for p in e.get("loc", [])[1:]), "message": e.get("msg", "")}
-        for e in exc.errors
-    ]
-    return api.create_response(request, {"detail": INVALID, "errors": fields}, status=422)
+    return api.create_response(request, schema_errors_body(exc.errors), status=422)
 
 
 BAD_CREDENTIALS = "ログインIDまたはパスワードが正しくありません"

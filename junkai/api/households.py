@@ -20,7 +20,7 @@ from junkai.access.declare import declare_access
 from junkai.access.records import record_refusal
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
-from junkai.api.errors import INVALID
+from junkai.api.errors import error_body
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.models import EventType
 from junkai.households import actions, cards
@@ -336,12 +336,11 @@ def search(request: HttpRequest, payload: SearchIn) -> tuple[int, dict[str, Any]
     """氏名（漢字・かな。ひらがな・カタカナ、全角・半角を区別しない）、住所、電話番号で検索."""
     query = payload.query.strip()
     if not fold(query):
-        return 422, {"detail": INVALID, "errors": {"query": "検索する語を入力してください"}}
+        return 422, error_body({"query": "検索する語を入力してください"})
     if len(query) > MAX_QUERY_LENGTH:
-        return 422, {
-            "detail": INVALID,
-            "errors": {"query": f"検索する語は{MAX_QUERY_LENGTH}文字以内で入力してください"},
-        }
+        return 422, error_body(
+            {"query": f"検索する語は{MAX_QUERY_LENGTH}文字以内で入力してください"}
+        )
     hits = search_households(request_officer(request), query)
     with_card = set(
         ContactCard.objects.filter(
@@ -404,10 +403,7 @@ def save_card(
     household = access_household_for_write(officer, household_id, purpose="API補正")
     # The basis is checked by do_save_card; the API refuses a long note the pages would cut.
     if len(payload.note) > MAX_NOTE_LENGTH:
-        return 422, {
-            "detail": INVALID,
-            "errors": {"note": f"メモは{MAX_NOTE_LENGTH}文字以内で入力してください"},
-        }
+        return 422, error_body({"note": f"メモは{MAX_NOTE_LENGTH}文字以内で入力してください"})
     data = payload.model_dump(exclude={"version", "id", "basis", "note"})
     try:
         card = actions.do_save_card(
@@ -430,7 +426,7 @@ def save_card(
             "submitted": conflict.submitted,
         }
     except cards.CardInvalid as invalid:
-        return 422, {"detail": INVALID, "errors": invalid.errors}
+        return 422, error_body(invalid.errors)
     # Version 1 is only ever written when the card is created.
     return (201 if card.version == 1 else 200), {"version": card.version, "card": _card_out(card)}
 

@@ -9,11 +9,12 @@ class Message(Schema):
     detail: str
 
 
-# A refused write (422), as junkai.api.errors.invalid_body builds it. (A comment, not a
-# docstring: a docstring would become the schema's description in the OpenAPI document.)
+# A refused request (422), as junkai.api.errors builds it: each field's messages, in Japanese
+# ("__all__" for those of no one field). (A comment, not a docstring: a docstring would become
+# the schema's description in the OpenAPI document.)
 class ErrorsOut(Schema):
     detail: str
-    errors: dict[str, str]
+    errors: dict[str, list[str]]
 
 
 class TokenIn(Schema):

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import time_machine
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from junkai.audit.models import AuditEvent, EventType
@@ -122,3 +122,36 @@ class TokenTests(PersonaTestCase):
         officer.set_password("a-new-long-password")
         officer.save(update_fields=["password"])
         self.assertEqual(self.bearer(token).get("/api/v1/me").status_code, 401)
+
+
+class OneErrorShapeTests(TestCase):
+    """Every refused request answers {detail, errors: {field: [messages]}} in Japanese: an
+    action's refusal, a body that does not match its schema, a query parameter out of range."""
+
+    def test_schema_errors_name_the_field_in_japanese(self) -> None:
+        client = Client()
+        response = client.post("/api/v1/auth/token", "{}", content_type="application/json")
+        self.assertEqual(response.status_code, 422)
+        body = response.json()
+        self.assertEqual(body["detail"], "入力内容に誤りがあります")
+        self.assertEqual(
+            body["errors"],
+            {
+                "username": ["必須の項目です。入力してください"],
+                "password": ["必須の項目です。入力してください"],
+            },
+        )
+        bad_json = client.post("/api/v1/auth/token", "{", content_type="application/json")
+        self.assertEqual(bad_json.status_code, 400)
+        self.assertEqual(
+            bad_json.json(),
+            {
+                "detail": "リクエストの本文をJSONとして読めません",
+                "errors": {"__all__": ["リクエストの本文をJSONとして読めません"]},
+            },
+        )
+
+    def test_the_documented_shape_is_a_list_per_field(self) -> None:
+        schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["ErrorsOut"]
+        errors = schema["properties"]["errors"]
+        self.assertEqual(errors["additionalProperties"]["type"], "array")

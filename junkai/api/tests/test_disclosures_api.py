@@ -115,16 +115,16 @@ class DataUseTests(DisclosuresApiTestCase):
         response = self.data_use(requester_name="", police_phone="", household_ids=[])
         self.assertEqual(response.status_code, 422)
         errors = response.json()["errors"]
-        self.assertIn("利用者の氏名", errors["requester_name"])
-        self.assertIn("警察電話番号", errors["police_phone"])
-        self.assertIn("対象の世帯", errors["household_ids"])
+        self.assertIn("利用者の氏名", errors["requester_name"][0])
+        self.assertIn("警察電話番号", errors["police_phone"][0])
+        self.assertIn("対象の世帯", errors["household_ids"][0])
         self.assertFalse(DataUse.objects.exists())
 
     def test_households_outside_the_recorders_scope_are_refused_alike(self) -> None:
         for household_id in (self.honmachi.id, self.other["household"].id, 999999):
             response = self.data_use(household_ids=[household_id])
             self.assertEqual(response.status_code, 422)
-            self.assertIn("見つかりません", response.json()["errors"]["household_ids"])
+            self.assertIn("見つかりません", response.json()["errors"]["household_ids"][0])
         self.assertFalse(DataUse.objects.exists())
 
     def test_other_units_record_nothing(self) -> None:
@@ -165,9 +165,9 @@ class DataUseTests(DisclosuresApiTestCase):
         url = f"/data-uses/{entry['id']}/verify-identity"
         response = self.send("officer1a", url, {"callback_number": "7-9999"})
         self.assertEqual(response.status_code, 422)
-        self.assertIn("備考", response.json()["errors"]["note"])
+        self.assertIn("備考", response.json()["errors"]["note"][0])
         response = self.send("officer1a", url, {"callback_number": "", "note": "x"})
-        self.assertIn("折り返し電話をかけた番号", response.json()["errors"]["callback_number"])
+        self.assertIn("折り返し電話をかけた番号", response.json()["errors"]["callback_number"][0])
         response = self.send(
             "officer1a", url, {"callback_number": "7-9999", "note": "所属の代表番号から転送"}
         )
@@ -199,7 +199,7 @@ class DataUseTests(DisclosuresApiTestCase):
         entry = self.data_use(requester_prefecture="熊本県").json()
         response = self.send("kacho", f"/data-uses/{entry['id']}/approve")
         self.assertEqual(response.status_code, 422)
-        self.assertIn("折り返し", response.json()["errors"]["status"])
+        self.assertIn("折り返し", response.json()["errors"]["status"][0])
 
     def test_release_appears_in_the_households_access_log(self) -> None:
         entry = self.data_use().json()
@@ -224,14 +224,14 @@ class DataUseTests(DisclosuresApiTestCase):
         )
         response = self.release("officer1a", entry["id"], ["names", "bank_account"])
         self.assertEqual(response.status_code, 422)
-        self.assertIn("bank_account", response.json()["errors"]["items"])
+        self.assertIn("bank_account", response.json()["errors"]["items"][0])
         response = self.send(
             "officer1a",
             f"/data-uses/{entry['id']}/release",
             {"items": [{"household_id": self.no_card.id, "groups": ["names"]}]},
         )
         self.assertEqual(response.status_code, 422)
-        self.assertIn("対象ではありません", response.json()["errors"]["items"])
+        self.assertIn("対象ではありません", response.json()["errors"]["items"][0])
         response = self.send("officer1a", f"/data-uses/{entry['id']}/release", {"items": []})
         self.assertEqual(response.status_code, 422)
 
@@ -278,7 +278,7 @@ class AgencyRequestTests(DisclosuresApiTestCase):
     def test_missing_legal_basis_is_refused_naming_it(self) -> None:
         response = self.agency(legal_basis="")
         self.assertEqual(response.status_code, 422)
-        self.assertIn("法令上の根拠", response.json()["errors"]["legal_basis"])
+        self.assertIn("法令上の根拠", response.json()["errors"]["legal_basis"][0])
         response = self.send("officer1a", "/agency-requests", {"household_ids": [self.aoki.id]})
         errors = response.json()["errors"]
         for field, label in {
@@ -288,7 +288,7 @@ class AgencyRequestTests(DisclosuresApiTestCase):
             "purpose": "利用目的",
             "legal_basis": "法令上の根拠",
         }.items():
-            self.assertIn(label, errors[field])
+            self.assertIn(label, errors[field][0])
         self.assertFalse(AgencyRequest.objects.exists())
 
     def test_decision_refused_without_the_written_request(self) -> None:
@@ -299,7 +299,7 @@ class AgencyRequestTests(DisclosuresApiTestCase):
             {"decision": "APPROVED", "reason": "根拠を確認"},
         )
         self.assertEqual(response.status_code, 422)
-        self.assertIn("照会文書", response.json()["errors"]["document"])
+        self.assertIn("照会文書", response.json()["errors"]["document"][0])
         self.assertEqual(AgencyRequest.objects.get(id=entry["id"]).status, "PENDING")
 
     def test_non_pdf_or_image_upload_is_refused(self) -> None:
@@ -321,7 +321,7 @@ class AgencyRequestTests(DisclosuresApiTestCase):
         entry = self.agency().json()
         response = self.upload("officer1a", entry["id"], "big.pdf", PDF + b"0" * 2048)
         self.assertEqual(response.status_code, 422)
-        self.assertIn("MB", response.json()["errors"]["file"])
+        self.assertIn("MB", response.json()["errors"]["file"][0])
 
     def test_document_decision_and_release(self) -> None:
         entry = self.agency().json()
@@ -341,7 +341,7 @@ class AgencyRequestTests(DisclosuresApiTestCase):
             response = self.send(username, decide, {"decision": "APPROVED", "reason": "確認"})
             self.assertEqual(response.status_code, 403, username)
         response = self.send("kacho", decide, {"decision": "APPROVED", "reason": ""})
-        self.assertIn("判断の理由", response.json()["errors"]["reason"])
+        self.assertIn("判断の理由", response.json()["errors"]["reason"][0])
         response = self.send("kacho", decide, {"decision": "APPROVED", "reason": "根拠を確認"})
         self.assertEqual(response.status_code, 200, response.content)
         response = self.send("officer1a", release, body)

@@ -84,7 +84,7 @@ class RegistersApiTests(RegistersTestCase):
         )
         early = self.send("officer1b", f"/checkouts/{checkout_id}/confirm-return")
         self.assertEqual(early.status_code, 422)
-        self.assertIn("返却を記録していません", early.json()["errors"]["status"])
+        self.assertIn("返却を記録していません", early.json()["errors"]["status"][0])
         returned = self.send("officer1a", f"/checkouts/{checkout_id}/return")
         self.assertEqual(returned.json()["status"], "RETURNED")
         self.assertEqual(
@@ -103,7 +103,7 @@ class RegistersApiTests(RegistersTestCase):
         response = self.declare("officer1b", [self.k1_binders[2].id, self.k1_binders[0].id])
         self.assertEqual(response.status_code, 422)
         self.assertEqual(
-            response.json()["errors"]["binder_ids"],
+            response.json()["errors"]["binder_ids"][0],
             "簿冊 1 は持出中です（返却の確認が済んでいません）",
         )
         self.assertEqual(BinderCheckout.objects.count(), 1)
@@ -117,7 +117,7 @@ class RegistersApiTests(RegistersTestCase):
         # The 地域課長 sees both posts, but one declaration is one post.
         mixed = self.declare("kacho", [self.k1_binders[0].id, self.k2_binder.id])
         self.assertEqual(mixed.status_code, 422)
-        self.assertIn("同じ交番等の簿冊", mixed.json()["errors"]["binder_ids"])
+        self.assertIn("同じ交番等の簿冊", mixed.json()["errors"]["binder_ids"][0])
         # Readers of the station (地域課長代理, 署長) do not take binders out.
         self.assertEqual(self.declare("dairi").status_code, 403)
         self.assertEqual(self.declare("chief").status_code, 403)
@@ -125,12 +125,14 @@ class RegistersApiTests(RegistersTestCase):
 
     def test_bad_input_names_the_field(self) -> None:
         empty = self.send("officer1a", "/checkouts", {"binder_ids": [], "purpose": "巡回連絡"})
-        self.assertEqual(empty.json()["errors"], {"binder_ids": "持ち出す簿冊を選んでください"})
+        self.assertEqual(empty.json()["errors"], {"binder_ids": ["持ち出す簿冊を選んでください"]})
         no_purpose = self.send(
             "officer1a", "/checkouts", {"binder_ids": [self.k1_binders[0].id], "purpose": " "}
         )
         self.assertEqual(no_purpose.status_code, 422)
-        self.assertEqual(no_purpose.json()["errors"], {"purpose": "持出しの目的を入力してください"})
+        self.assertEqual(
+            no_purpose.json()["errors"], {"purpose": ["持出しの目的を入力してください"]}
+        )
 
     def test_single_officer_chuzaisho_confirms_himself(self) -> None:
         entry = self.declare("chuzai1", [self.c1_binder.id]).json()
@@ -184,15 +186,15 @@ class RegistersApiTests(RegistersTestCase):
         self.assertEqual(signed.json()["reviewed_by_id"], self.officer("kacho").id)
         twice = self.send("kacho", "/checkout-reviews", body)
         self.assertEqual(twice.status_code, 422)
-        self.assertIn("既に確認済み", twice.json()["errors"]["month"])
+        self.assertIn("既に確認済み", twice.json()["errors"]["month"][0])
         self.assertEqual(CheckoutMonthReview.objects.count(), 1)
 
     def test_month_must_be_yyyy_mm_and_begun(self) -> None:
         bad = self.send("kacho", "/checkout-reviews", {"post_id": self.k1.id, "month": "5月"})
         self.assertEqual(bad.status_code, 422)
-        self.assertIn("2026-05 の形式", bad.json()["errors"]["month"])
+        self.assertIn("2026-05 の形式", bad.json()["errors"]["month"][0])
         future = self.send(
             "kacho", "/checkout-reviews", {"post_id": self.k1.id, "month": "2026-07"}
         )
         self.assertEqual(future.status_code, 422)
-        self.assertIn("まだ始まっていない月", future.json()["errors"]["month"])
+        self.assertIn("まだ始まっていない月", future.json()["errors"]["month"][0])

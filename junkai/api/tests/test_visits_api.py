@@ -198,7 +198,7 @@ class RecordVisitTests(VisitsApiTestCase):
         self.assertEqual(response.status_code, 422)
         body = response.json()
         self.assertEqual(body["detail"], "入力内容に誤りがあります")
-        self.assertIn("自治委員・区長・班長・組長", body["errors"]["method"])
+        self.assertIn("自治委員・区長・班長・組長", body["errors"]["method"][0])
         self.assertEqual(self.written(), before)
         self.assertIsNone(self.reload(self.aoki).last_visit_at)
 
@@ -215,7 +215,7 @@ class RecordVisitTests(VisitsApiTestCase):
         before = self.written()
         response = self.visit(self.aoki, outcome="REFUSED", refusal_explanation="  ")
         self.assertEqual(response.status_code, 422)
-        self.assertIn("趣旨", response.json()["errors"]["refusal_explanation"])
+        self.assertIn("趣旨", response.json()["errors"]["refusal_explanation"][0])
         self.assertEqual(self.written(), before)
         household = self.reload(self.aoki)
         self.assertIsNone(household.last_visit_at)
@@ -246,7 +246,7 @@ class RecordVisitTests(VisitsApiTestCase):
                 response = self.visit(self.aoki, **fields)
                 self.assertEqual(response.status_code, 422, response.content)
                 self.assertIn(field, response.json()["errors"])
-                self.assertIsInstance(response.json()["errors"][field], str)
+                self.assertIsInstance(response.json()["errors"][field][0], str)
         self.assertEqual(self.written(), before)
 
     def test_card_revision_must_be_the_households(self) -> None:

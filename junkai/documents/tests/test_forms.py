@@ -217,10 +217,10 @@ class HouseholdMapTests(FormsTestCase):
     def test_unknown_town_or_group_is_422(self) -> None:
         response = self.get("officer1a", self.url(), town="存在しない町")
         self.assertEqual(response.status_code, 422)
-        self.assertIn("存在しない町", response.json()["errors"]["town"])
+        self.assertIn("存在しない町", response.json()["errors"]["town"][0])
         response = self.get("officer1a", self.url(), town="駅前町", block_group="99組")
         self.assertEqual(response.status_code, 422)
-        self.assertIn("99組", response.json()["errors"]["block_group"])
+        self.assertIn("99組", response.json()["errors"]["block_group"][0])
         self.assertEqual(self.prints(self.aoki, "第2号様式"), [])
 
     def test_out_of_scope_is_404(self) -> None:
@@ -373,7 +373,7 @@ class CheckoutTests(FormsTestCase):
         ):
             response = self.get("officer1a", self.url(), month=bad)
             self.assertEqual(response.status_code, 422)
-            self.assertIn(message, response.json()["errors"]["month"])
+            self.assertIn(message, response.json()["errors"]["month"][0])
 
     def test_out_of_scope_is_404(self) -> None:
         self.assert_hidden(self.url(), "officer2a", "hq", "staff")
@@ -424,17 +424,17 @@ class DataUseTests(FormsTestCase):
     def test_bad_period_is_422(self) -> None:
         response = self.get("kacho", self.url(), **{"from": "2026-05-01", "to": "2026-04-01"})
         self.assertEqual(response.status_code, 422)
-        self.assertIn("より後", response.json()["errors"]["from"])
+        self.assertIn("より後", response.json()["errors"]["from"][0])
         response = self.get("kacho", self.url(), **{"to": "2026-02-30"})
         self.assertEqual(response.status_code, 422)
-        self.assertIn("存在しない日付", response.json()["errors"]["to"])
+        self.assertIn("存在しない日付", response.json()["errors"]["to"][0])
         # The last day there is (was a 500: no day after it), and every entry since 2000.
         response = self.get("kacho", self.url(), **{"to": "9999-12-31"})
         self.assertEqual(response.status_code, 422)
-        self.assertIn("までの日付で指定してください", response.json()["errors"]["to"])
+        self.assertIn("までの日付で指定してください", response.json()["errors"]["to"][0])
         response = self.get("kacho", self.url(), **{"from": "2000-01-01"})
         self.assertEqual(response.status_code, 422)
-        self.assertIn("366日以内", response.json()["errors"]["to"])
+        self.assertIn("366日以内", response.json()["errors"]["to"][0])
         self.assertEqual(self.prints(self.aoki, "第7号様式"), [])
 
     def test_a_post_officer_prints_his_posts_entries_only(self) -> None:

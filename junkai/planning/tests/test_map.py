@@ -314,7 +314,7 @@ class OutlineApiTests(MapTestCase):
         ):
             response = self.put("kacho", self.k1(), body)
             self.assertEqual(response.status_code, 422, body)
-            self.assertIn(fragment, response.json()["errors"]["outline"])
+            self.assertIn(fragment, response.json()["errors"]["outline"][0])
         self.assertEqual(self.k1().outline, POLYGON)
         self.assertEqual(self.events(EventType.BEAT_OUTLINE_SAVED), saved)
 

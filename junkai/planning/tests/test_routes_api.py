@@ -186,7 +186,7 @@ class RoutesApiTests(RouteTestCase):
     def test_auto_without_beats_is_refused(self) -> None:
         response = self.plan({"auto": True, "start_time": "10:00"}, username="kacho")
         self.assertEqual(response.status_code, 422)
-        self.assertIn("受持区の指定がない", response.json()["errors"]["auto"])
+        self.assertIn("受持区の指定がない", response.json()["errors"]["auto"][0])
 
     def test_the_route_starts_at_the_post_where_its_position_is_registered(self) -> None:
         from junkai.org.actions import do_set_post_location
@@ -250,6 +250,6 @@ class RoutesApiTests(RouteTestCase):
                 response = self.plan({"start_time": "10:00", **body})
                 self.assertEqual(response.status_code, 422, response.content)
                 self.assertEqual(response.json()["detail"], "入力内容に誤りがあります")
-                self.assertIn(message, response.json()["errors"][field])
+                self.assertIn(message, response.json()["errors"][field][0])
                 after = AuditEvent.objects.filter(event_type=EventType.ROUTE_PLANNED).count()
                 self.assertEqual(before, after)
