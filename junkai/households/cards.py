@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from junkai.households.models import CardSource, ContactCard, Sex
@@ -176,6 +177,35 @@ def _too_long(errors: dict[str, str], key: str, i: int, field: str, limit: int) 
 def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData:
     """Check and normalise a card; raise CardInvalid naming every problem (nothing is saved)."""
     errors: dict[str, str] = {}
+    out = _clean_head(data, today, errors)
+    # Paths and labels ("residents.1.kana", "世帯員2のふりがな") are made only for a problem:
+    # an import checks a million residents.
+    residents = [
+        _clean_resident(i, raw, today, errors)
+        for i, raw in enumerate(data.get("residents") or [])
+        # (Not _str: a 0 or False alone is an empty row, as the form sends it.)
+        if any(str(raw.get(f) or "").strip() for f in RESIDENT_FIELDS)
+    ]
+    if residence and not residents:
+        errors["residents"] = "世帯員を1人以上入力してください"
+    out["residents"] = residents
+    out["contacts"] = [
+        _clean_contact(i, raw, errors)
+        for i, raw in enumerate(data.get("contacts") or [])
+        if any(str(raw.get(f) or "").strip() for f in CONTACT_FIELDS)
+    ]
+    out["vehicles"] = [
+        _clean_vehicle(i, raw, errors)
+        for i, raw in enumerate(data.get("vehicles") or [])
+        if any(str(raw.get(f) or "").strip() for f in VEHICLE_FIELDS)
+    ]
+    if errors:
+        raise CardInvalid(errors)
+    return out
+
+
+def _clean_head(data: CardData, today: dt.date, errors: dict[str, str]) -> CardData:
+    """The card's own fields (who filled it, when accepted, binder and index, wishes)."""
     out: CardData = {}
     source = data.get("source") or CardSource.OFFICER
     if source not in _SOURCES:
@@ -188,20 +218,7 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
         accepted_on = today.isoformat()
     out["accepted_on"] = accepted_on
     out["binder_number"] = _text(data.get("binder_number"), 20, "binder_number", "簿冊番号", errors)
-    index = data.get("index_number")
-    if index in (None, ""):
-        out["index_number"] = None
-    else:
-        try:
-            out["index_number"] = int(str(index).strip())
-            if out["index_number"] <= 0:
-                raise ValueError
-            if out["index_number"] > MAX_INDEX_NUMBER:
-                errors["index_number"] = f"索引番号は{MAX_INDEX_NUMBER}以下で入力してください"
-                out["index_number"] = None
-        except ValueError:
-            errors["index_number"] = "索引番号は1以上の整数で入力してください"
-            out["index_number"] = None
+    out["index_number"] = _index_number(data.get("index_number"), errors)
     for field, limit in (("preferred_days", 50), ("preferred_times", 50)):
         out[field] = _text(data.get(field), limit, field, LABELS[field], errors)
     for field in ("remarks", "requests"):
@@ -210,102 +227,99 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
     out["support_consent"] = bool(data.get("support_consent"))
     if out["needs_support"] and not out["support_consent"]:
         errors["support_consent"] = "要援護として登録するには本人の同意が必要です"
-
-    # Paths and labels ("residents.1.kana", "世帯員2のふりがな") are made only for a problem:
-    # an import checks a million residents.
-    residents = []
-    for i, raw in enumerate(data.get("residents") or []):
-        get = raw.get
-        # (Not _str: a 0 or False alone is an empty row, as the form sends it.)
-        if not any(str(get(f) or "").strip() for f in RESIDENT_FIELDS):
-            continue  # an empty row of the form
-        # Each field in turn, so that an import lists a line's problems in column order.
-        name = _str(get("name"))
-        if len(name) > 60:
-            _too_long(errors, "residents", i, "name", 60)
-        elif not name:
-            path, label = _item("residents", i, "name")
-            errors[path] = f"{label}を入力してください"
-        kana = _str(get("kana"))
-        hiragana = reading(kana) if kana else ""
-        if hiragana is None:
-            path, _ = _item("residents", i, "kana")
-            errors[path] = f"世帯員{i + 1}のふりがなは、ひらがな又はカタカナで入力してください"
-        elif len(kana) > 80:
-            _too_long(errors, "residents", i, "kana", 80)
-        relation = _str(get("relation"))
-        if len(relation) > 20:
-            _too_long(errors, "residents", i, "relation", 20)
-        birth_date, problem = _day(get("birth_date"), today)
-        if problem:
-            path, label = _item("residents", i, "birth_date")
-            errors[path] = label + problem
-        sex = get("sex") or ""
-        if sex not in _SEXES:
-            path, _ = _item("residents", i, "sex")
-            errors[path] = f"世帯員{i + 1}の性別の値が正しくありません"
-        workplace = _str(get("workplace"))
-        if len(workplace) > 100:
-            _too_long(errors, "residents", i, "workplace", 100)
-        phone, valid = _phone_of(get("phone"))
-        if not valid:
-            path, label = _item("residents", i, "phone")
-            errors[path] = _phone_error(phone, label)
-        residents.append(
-            {
-                "name": name,
-                "kana": hiragana or kana,
-                "relation": relation,
-                "birth_date": birth_date,
-                "sex": sex,
-                "workplace": workplace,
-                "phone": phone,
-            }
-        )
-    if residence and not residents:
-        errors["residents"] = "世帯員を1人以上入力してください"
-    out["residents"] = residents
-
-    contacts = []
-    for i, raw in enumerate(data.get("contacts") or []):
-        get = raw.get
-        if not any(str(get(f) or "").strip() for f in CONTACT_FIELDS):
-            continue
-        name, relation = _str(get("name")), _str(get("relation"))
-        phone, valid = _phone_of(get("phone"))
-        label = f"緊急連絡先{i + 1}"
-        if len(name) > 60:
-            _too_long(errors, "contacts", i, "name", 60)
-        if len(relation) > 20:
-            _too_long(errors, "contacts", i, "relation", 20)
-        if not valid:
-            errors[f"contacts.{i}.phone"] = _phone_error(phone, f"{label}の連絡先")
-        if not name:
-            errors[f"contacts.{i}.name"] = f"{label}の氏名を入力してください"
-        if not phone:
-            errors[f"contacts.{i}.phone"] = f"{label}の連絡先を入力してください"
-        contacts.append({"name": name, "relation": relation, "phone": phone})
-    out["contacts"] = contacts
-
-    vehicles = []
-    for i, raw in enumerate(data.get("vehicles") or []):
-        if not any(str(raw.get(f) or "").strip() for f in VEHICLE_FIELDS):
-            continue
-        p = f"vehicles.{i}"
-        vehicles.append(
-            {
-                "description": _text(
-                    raw.get("description"), 60, f"{p}.description", f"車両{i + 1}の車種・色", errors
-                ),
-                "plate": _text(
-                    raw.get("plate"), 30, f"{p}.plate", f"車両{i + 1}の登録番号", errors
-                ),
-            }
-        )
-    out["vehicles"] = vehicles
-    if errors:
-        raise CardInvalid(errors)
     return out
+
+
+def _index_number(index: Any, errors: dict[str, str]) -> int | None:
+    if index in (None, ""):
+        return None
+    try:
+        number = int(str(index).strip())
+    except ValueError:
+        number = 0
+    if number <= 0:
+        errors["index_number"] = "索引番号は1以上の整数で入力してください"
+        return None
+    if number > MAX_INDEX_NUMBER:
+        errors["index_number"] = f"索引番号は{MAX_INDEX_NUMBER}以下で入力してください"
+        return None
+    return number
+
+
+def _clean_resident(
+    i: int, raw: Mapping[str, Any], today: dt.date, errors: dict[str, str]
+) -> dict[str, Any]:
+    """One resident, each field in turn, so that an import lists a line's problems in column
+    order."""
+    get = raw.get
+    name = _str(get("name"))
+    if len(name) > 60:
+        _too_long(errors, "residents", i, "name", 60)
+    elif not name:
+        path, label = _item("residents", i, "name")
+        errors[path] = f"{label}を入力してください"
+    kana = _str(get("kana"))
+    hiragana = reading(kana) if kana else ""
+    if hiragana is None:
+        path, _ = _item("residents", i, "kana")
+        errors[path] = f"世帯員{i + 1}のふりがなは、ひらがな又はカタカナで入力してください"
+    elif len(kana) > 80:
+        _too_long(errors, "residents", i, "kana", 80)
+    relation = _str(get("relation"))
+    if len(relation) > 20:
+        _too_long(errors, "residents", i, "relation", 20)
+    birth_date, problem = _day(get("birth_date"), today)
+    if problem:
+        path, label = _item("residents", i, "birth_date")
+        errors[path] = label + problem
+    sex = get("sex") or ""
+    if sex not in _SEXES:
+        path, _ = _item("residents", i, "sex")
+        errors[path] = f"世帯員{i + 1}の性別の値が正しくありません"
+    workplace = _str(get("workplace"))
+    if len(workplace) > 100:
+        _too_long(errors, "residents", i, "workplace", 100)
+    phone, valid = _phone_of(get("phone"))
+    if not valid:
+        path, label = _item("residents", i, "phone")
+        errors[path] = _phone_error(phone, label)
+    return {
+        "name": name,
+        "kana": hiragana or kana,
+        "relation": relation,
+        "birth_date": birth_date,
+        "sex": sex,
+        "workplace": workplace,
+        "phone": phone,
+    }
+
+
+def _clean_contact(i: int, raw: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    get = raw.get
+    name, relation = _str(get("name")), _str(get("relation"))
+    phone, valid = _phone_of(get("phone"))
+    label = f"緊急連絡先{i + 1}"
+    if len(name) > 60:
+        _too_long(errors, "contacts", i, "name", 60)
+    if len(relation) > 20:
+        _too_long(errors, "contacts", i, "relation", 20)
+    if not valid:
+        errors[f"contacts.{i}.phone"] = _phone_error(phone, f"{label}の連絡先")
+    if not name:
+        errors[f"contacts.{i}.name"] = f"{label}の氏名を入力してください"
+    if not phone:
+        errors[f"contacts.{i}.phone"] = f"{label}の連絡先を入力してください"
+    return {"name": name, "relation": relation, "phone": phone}
+
+
+def _clean_vehicle(i: int, raw: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    p = f"vehicles.{i}"
+    return {
+        "description": _text(
+            raw.get("description"), 60, f"{p}.description", f"車両{i + 1}の車種・色", errors
+        ),
+        "plate": _text(raw.get("plate"), 30, f"{p}.plate", f"車両{i + 1}の登録番号", errors),
+    }
 
 
 def _shown(field: str, value: Any) -> Any:
