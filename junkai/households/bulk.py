@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 import orjson
 from django.db import OperationalError, connection, models, transaction
@@ -223,6 +223,17 @@ Progress = Callable[[str, int, int | None], None]
 
 
 # --- checking ---------------------------------------------------------------------------
+
+
+class _CardRows(NamedTuple):
+    """A row's card as the loader writes it (all empty for a household without a card)."""
+
+    card: tuple[Any, ...] | None
+    residents: list[tuple[Any, ...]]
+    contacts: list[tuple[Any, ...]]
+    vehicles: list[tuple[Any, ...]]
+    revisions: list[tuple[Any, ...]]
+    elderly_from: dt.date | None
 
 
 @dataclass(slots=True)
@@ -472,84 +483,14 @@ class _Checker:
         self.station_ids.add(station_id)
         kind = values["kind"]
 
-        card = None
-        residents: list[tuple[Any, ...]] = []
-        contacts: list[tuple[Any, ...]] = []
-        vehicles: list[tuple[Any, ...]] = []
-        revisions: list[tuple[Any, ...]] = []
-        elderly_from = None
-        if versions:
-            final = versions[-1][4]
-            number = final["index_number"]
-            if number is not None:
-                used = self._index_numbers(post_id)
-                if number in used:
-                    self.error(
-                        line,
-                        CARD_COLUMNS["index_number"],
-                        f"索引番号 {number} はこの交番等で既に使われています",
-                    )
-                    return None
-                used.add(number)
-            previous: cards.CardData | None = None
-            for version, (at, basis, note, by, data) in enumerate(versions, start=1):
-                changes = cards.diff(previous, data)
-                if previous is not None and not changes:
-                    self.error(line, "", f"補正{version - 1}: 変更された項目がありません")
-                    return None
-                revisions.append(
-                    (
-                        version,
-                        at,
-                        by,
-                        basis,
-                        note[:200],
-                        # orjson: the same compact text as json.dumps, in an eighth of the
-                        # time (30 µs a card with the standard library, 0.5 M cards).
-                        orjson.dumps(changes).decode(),
-                    )
-                )
-                previous = data
-            births: list[dt.date | None] = []
-            for i, r in enumerate(final["residents"]):
-                birth = dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None
-                births.append(birth)
-                residents.append(
-                    (
-                        post_id,
-                        i,
-                        r["name"],
-                        r["kana"],
-                        r["relation"],
-                        birth,
-                        r["sex"],
-                        r["workplace"],
-                        r["phone"],
-                        *resident_keys(r["name"], r["kana"], r["phone"], fold=self._fold),
-                    )
-                )
-            contacts = [
-                (i, c["name"], c["relation"], c["phone"]) for i, c in enumerate(final["contacts"])
-            ]
-            vehicles = [(i, v["description"], v["plate"]) for i, v in enumerate(final["vehicles"])]
-            elderly_from = all_elderly_from(births)
-            card = (
-                post_id,
-                _ACTIVE_CARD,
-                final["source"],
-                dt.date.fromisoformat(final["accepted_on"]),
-                versions[0][3],
-                final["binder_number"],
-                number,
-                final["preferred_days"],
-                final["preferred_times"],
-                final["needs_support"],
-                final["support_consent"],
-                final["remarks"],
-                final["requests"],
-                len(versions),
-                versions[-1][0],
-            )
+        planned = (
+            self._card_rows(line, post_id, versions)
+            if versions
+            else _CardRows(None, [], [], [], [], None)
+        )
+        if planned is None:
+            return None
+        card, residents, contacts, vehicles, revisions, elderly_from = planned
         category = category_of(
             has_card=card is not None,
             kind=kind,
@@ -602,6 +543,89 @@ class _Checker:
             vehicles,
             revisions,
         )
+
+    def _card_rows(
+        self,
+        line: int,
+        post_id: int,
+        versions: list[tuple[dt.datetime, str, str, int | None, cards.CardData]],
+    ) -> _CardRows | None:
+        """The card's rows (its final version, residents, contacts, vehicles) and one revision
+        per version; None with the line's error when they cannot be."""
+        residents: list[tuple[Any, ...]] = []
+        revisions: list[tuple[Any, ...]] = []
+        final = versions[-1][4]
+        number = final["index_number"]
+        if number is not None:
+            used = self._index_numbers(post_id)
+            if number in used:
+                self.error(
+                    line,
+                    CARD_COLUMNS["index_number"],
+                    f"索引番号 {number} はこの交番等で既に使われています",
+                )
+                return None
+            used.add(number)
+        previous: cards.CardData | None = None
+        for version, (at, basis, note, by, data) in enumerate(versions, start=1):
+            changes = cards.diff(previous, data)
+            if previous is not None and not changes:
+                self.error(line, "", f"補正{version - 1}: 変更された項目がありません")
+                return None
+            revisions.append(
+                (
+                    version,
+                    at,
+                    by,
+                    basis,
+                    note[:200],
+                    # orjson: the same compact text as json.dumps, in an eighth of the
+                    # time (30 µs a card with the standard library, 0.5 M cards).
+                    orjson.dumps(changes).decode(),
+                )
+            )
+            previous = data
+        births: list[dt.date | None] = []
+        for i, r in enumerate(final["residents"]):
+            birth = dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None
+            births.append(birth)
+            residents.append(
+                (
+                    post_id,
+                    i,
+                    r["name"],
+                    r["kana"],
+                    r["relation"],
+                    birth,
+                    r["sex"],
+                    r["workplace"],
+                    r["phone"],
+                    *resident_keys(r["name"], r["kana"], r["phone"], fold=self._fold),
+                )
+            )
+        contacts = [
+            (i, c["name"], c["relation"], c["phone"]) for i, c in enumerate(final["contacts"])
+        ]
+        vehicles = [(i, v["description"], v["plate"]) for i, v in enumerate(final["vehicles"])]
+        elderly_from = all_elderly_from(births)
+        card = (
+            post_id,
+            _ACTIVE_CARD,
+            final["source"],
+            dt.date.fromisoformat(final["accepted_on"]),
+            versions[0][3],
+            final["binder_number"],
+            number,
+            final["preferred_days"],
+            final["preferred_times"],
+            final["needs_support"],
+            final["support_consent"],
+            final["remarks"],
+            final["requests"],
+            len(versions),
+            versions[-1][0],
+        )
+        return _CardRows(card, residents, contacts, vehicles, revisions, elderly_from)
 
     def _beat(self, row: HouseholdRow) -> tuple[int, int, int] | None:
         column = HOUSEHOLD_COLUMNS["beat"]
