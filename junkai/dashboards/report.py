@@ -31,6 +31,7 @@ from junkai.dashboards.figures import (
 from junkai.dashboards.models import BeatMonthSnapshot
 from junkai.documents.pdf import FONT, draw_fitted, draw_footer, footer_text, new_canvas
 from junkai.lib.months import month_label
+from junkai.lib.spreadsheet import append_row
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer, Post, Station
 
@@ -197,21 +198,21 @@ def report_workbook(officer: Officer, station: Station, month: dt.date) -> bytes
     book.remove(first)
     for table in tables:
         sheet = book.create_sheet(table.title)
-        sheet.append([stamp])
+        append_row(sheet, [stamp])
         sheet["A1"].font = Font(bold=True)
-        sheet.append([f"世帯の数値: {basis}　活動の数値: {month_label(month)}の実績"])
-        sheet.append(table.headers)
+        append_row(sheet, [f"世帯の数値: {basis}　活動の数値: {month_label(month)}の実績"])
+        append_row(sheet, table.headers)
         for cell in sheet[3]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(row)
+            append_row(sheet, row)
         sheet.oddHeader.center.text = stamp
         sheet.oddFooter.center.text = "取扱注意 &P / &N"
         sheet.column_dimensions["A"].width = 28
     method = book.create_sheet("算出方法")
-    method.append([stamp])
+    append_row(method, [stamp])
     for line in METHOD:
-        method.append([line])
+        append_row(method, [line])
     buffer = BytesIO()
     book.save(buffer)
     _record_export(officer, station, month, "xlsx")

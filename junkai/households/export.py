@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.households.models import CardStatus, ContactCard, Household
+from junkai.lib.spreadsheet import append_row
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Beat, Officer
 
@@ -28,7 +29,7 @@ CONTACT_COLUMNS = ["世帯ID", "住所", "氏名", "続柄", "連絡先"]
 
 def _stamp(sheet: Worksheet, who: str, when: str, purpose: str, width: int) -> None:
     line = f"出力者: {who}　出力日時: {when}　目的: {purpose}"
-    sheet.append([line])
+    append_row(sheet, [line])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     sheet["A1"].font = Font(bold=True)
     sheet.oddHeader.center.text = line
@@ -56,10 +57,10 @@ def export_beat_cards(officer: Officer, beat: Beat, *, purpose: str) -> bytes:
     assert sheet is not None
     sheet.title = "世帯員"
     _stamp(sheet, who, when, purpose, len(HOUSEHOLD_COLUMNS))
-    sheet.append(HOUSEHOLD_COLUMNS)
+    append_row(sheet, HOUSEHOLD_COLUMNS)
     contacts_sheet = book.create_sheet("緊急連絡先")
     _stamp(contacts_sheet, who, when, purpose, len(CONTACT_COLUMNS))
-    contacts_sheet.append(CONTACT_COLUMNS)
+    append_row(contacts_sheet, CONTACT_COLUMNS)
     for household in households:
         card = cards.get(household.id)
         head = [
@@ -67,7 +68,7 @@ def export_beat_cards(officer: Officer, beat: Beat, *, purpose: str) -> bytes:
             household.map_number, household.get_category_display(), household.name,
         ]  # fmt: skip
         if card is None:
-            sheet.append([*head, "", "", "", "（カードなし）"])
+            append_row(sheet, [*head, "", "", "", "（カードなし）"])
         else:
             meta = [
                 card.binder_number,
@@ -76,7 +77,8 @@ def export_beat_cards(officer: Officer, beat: Beat, *, purpose: str) -> bytes:
                 card.version,
             ]
             for r in card.residents.all():
-                sheet.append(
+                append_row(
+                    sheet,
                     [
                         *head,
                         *meta,
@@ -87,11 +89,11 @@ def export_beat_cards(officer: Officer, beat: Beat, *, purpose: str) -> bytes:
                         r.get_sex_display() if r.sex else "",
                         r.workplace,
                         r.phone,
-                    ]
+                    ],
                 )
             for c in card.contacts.all():
-                contacts_sheet.append(
-                    [household.id, household.address, c.name, c.relation, c.phone]
+                append_row(
+                    contacts_sheet, [household.id, household.address, c.name, c.relation, c.phone]
                 )
         record(
             EventType.EXPORT_CARDS,

