@@ -17,6 +17,7 @@ from junkai.access.declare import declare_access
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession, request_officer
+from junkai.api.boundary import BoundaryError, BoundaryParser
 from junkai.api.dashboards import router as dashboards_router
 from junkai.api.disclosures import router as disclosures_router
 from junkai.api.documents import router as documents_router
@@ -42,6 +43,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",
+    parser=BoundaryParser(),
 )
 api.add_router("/", households_router)
 api.add_router("/", visits_router)
@@ -74,11 +76,19 @@ def invalid(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, invalid_body(exc), status=422)
 
 
+@api.exception_handler(BoundaryError)
+def refused_input(request: HttpRequest, exc: Exception) -> HttpResponse:
+    assert isinstance(exc, BoundaryError)
+    return api.create_response(request, error_body({exc.field: [exc.message]}), status=422)
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     # ninja's own refusals carry English text ("Cannot parse request body"): said in Japanese,
-    # in the one error shape.
+    # in the one error shape. A body refused at the boundary arrives here wrapped by ninja.
     assert isinstance(exc, HttpError)
+    if isinstance(exc.__cause__, BoundaryError):
+        return refused_input(request, exc.__cause__)
     detail = HTTP_ERROR_DETAILS.get(exc.status_code, "リクエストを処理できません")
     return api.create_response(
         request, error_body({GENERAL: [detail]}, detail=detail), status=exc.status_code

@@ -12,12 +12,13 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from junkai.households.models import CardSource, ContactCard, Sex
 from junkai.lib.dates import DateFormatError, parse_date
 from junkai.lib.kana import digits, reading
+from junkai.lib.text import text_problem
 
 # Looked up for every resident of every imported card: plain sets and dicts, not the enums.
 _SOURCES = frozenset(CardSource.values)
@@ -115,6 +116,9 @@ def snapshot(card: ContactCard) -> CardData:
     }
 
 
+_HEAD_TEXTS = ("binder_number", "preferred_days", "preferred_times", "remarks", "requests")
+
+
 def _str(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
@@ -199,9 +203,33 @@ def clean(data: CardData, *, today: dt.date, residence: bool = True) -> CardData
         for i, raw in enumerate(data.get("vehicles") or [])
         if any(str(raw.get(f) or "").strip() for f in VEHICLE_FIELDS)
     ]
+    _check_characters(out, errors)
     if errors:
         raise CardInvalid(errors)
     return out
+
+
+def _texts(out: CardData) -> Iterator[tuple[str, str, str]]:
+    """(path, label, text) of every text the card holds."""
+    for field in _HEAD_TEXTS:
+        yield field, LABELS[field], out[field]
+    for key in ("residents", "contacts", "vehicles"):
+        for i, item in enumerate(out[key]):
+            for field, value in item.items():
+                if isinstance(value, str):
+                    path, label = _item(key, i, field)
+                    yield path, label, value
+
+
+def _check_characters(out: CardData, errors: dict[str, str]) -> None:
+    """No control characters, bidi overrides, BOM, non-characters or lone surrogates in any
+    field (junkai.lib.text). One search over the whole card; field by field only on a find (an
+    import checks half a million cards)."""
+    if text_problem("\n".join(text for _, _, text in _texts(out))) is None:
+        return
+    for path, label, text in _texts(out):
+        if (problem := text_problem(text)) is not None:
+            errors.setdefault(path, f"{label}に{problem}")
 
 
 def _clean_head(data: CardData, today: dt.date, errors: dict[str, str]) -> CardData:

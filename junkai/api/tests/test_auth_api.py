@@ -9,6 +9,8 @@ import time_machine
 from django.test import Client, TestCase
 from django.utils import timezone
 
+from junkai.accounts.actions import do_issue_api_token
+from junkai.api.boundary import OUT_OF_RANGE
 from junkai.audit.models import AuditEvent, EventType
 from junkai.demo.organisation import DEMO_PASSWORD
 from junkai.org.models import Role, today
@@ -155,3 +157,42 @@ class OneErrorShapeTests(TestCase):
         schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["ErrorsOut"]
         errors = schema["properties"]["errors"]
         self.assertEqual(errors["additionalProperties"]["type"], "array")
+
+
+class InputBoundaryTests(PersonaTestCase):
+    """Bad characters and out-of-range integers are refused at the API's boundary with 422
+    naming the field, never a 500, and nothing is written."""
+
+    def api(self) -> Client:
+        token, _ = do_issue_api_token(self.officer("officer1a"))
+        return Client(headers={"Authorization": f"Bearer {token}"})
+
+    def test_an_id_beyond_the_database_range_is_refused(self) -> None:
+        response = self.api().post(
+            "/api/v1/checkouts",
+            '{"binder_ids": [9223372036854775808], "purpose": "巡回連絡"}',
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual(response.json()["errors"], {"binder_ids.0": [OUT_OF_RANGE]})
+        page = self.api().get("/api/v1/worklist?beat=99999999999999999999")
+        self.assertEqual(page.status_code, 422)
+        self.assertIn("beat", page.json()["errors"])
+
+    def test_a_lone_surrogate_or_a_bidi_override_is_refused(self) -> None:
+        search = self.api().post(
+            "/api/v1/households/search", '{"query": "\\ud800"}', content_type="application/json"
+        )
+        self.assertEqual(search.status_code, 422)
+        self.assertIn("サロゲート", search.json()["errors"]["query"][0])
+        before = AuditEvent.objects.filter(event_type=EventType.CARD_CORRECTED).count()
+        card = self.api().put(
+            f"/api/v1/households/{self.aoki.id}/card",
+            json.dumps({"version": 1, "residents": [{"name": "\u202e青木", "kana": "あおき"}]}),
+            content_type="application/json",
+        )
+        self.assertEqual(card.status_code, 422)
+        self.assertIn("residents.0.name", card.json()["errors"])
+        self.assertEqual(
+            AuditEvent.objects.filter(event_type=EventType.CARD_CORRECTED).count(), before
+        )
