@@ -20,7 +20,9 @@ echo "== tests on SQLite"
 DATABASE_URL="sqlite:///$JUNKAI_VAR_DIR/test.sqlite3" \
   $PY manage.py test --parallel "$PARALLEL" --no-input "$@"
 
-PG_URL="${JUNKAI_TEST_POSTGRES:-postgres:///junkai}"
+# Several checkouts share one cluster: the default database name is unique to this checkout
+# (Django's test database is test_ + that name).
+PG_URL="${JUNKAI_TEST_POSTGRES:-postgres:///junkai_$(printf %s "$PWD" | sha1sum | cut -c1-8)}"
 if $PY - "$PG_URL" <<'PYEOF'
 import sys, psycopg, dj_database_url
 cfg = dj_database_url.parse(sys.argv[1])
