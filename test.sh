@@ -8,7 +8,8 @@ export DJANGO_SETTINGS_MODULE=junkai.settings
 export JUNKAI_VAR_DIR="${JUNKAI_VAR_DIR:-$PWD/var/test}"
 # The walk tests provoke hundreds of 404s on purpose; keep the log to errors.
 export JUNKAI_LOG_LEVEL="${JUNKAI_LOG_LEVEL:-ERROR}"
-mkdir -p "$JUNKAI_VAR_DIR"
+# static/: WhiteNoise warns at every start when STATIC_ROOT does not exist.
+mkdir -p "$JUNKAI_VAR_DIR/static"
 PY=.venv/bin/python
 
 echo "== ruff check"; .venv/bin/ruff check .
