@@ -8,7 +8,8 @@ export DJANGO_SETTINGS_MODULE=junkai.settings
 export JUNKAI_VAR_DIR="${JUNKAI_VAR_DIR:-$PWD/var/test}"
 # The walk tests provoke hundreds of 404s on purpose; keep the log to errors.
 export JUNKAI_LOG_LEVEL="${JUNKAI_LOG_LEVEL:-ERROR}"
-mkdir -p "$JUNKAI_VAR_DIR"
+# static/: WhiteNoise warns at every start when STATIC_ROOT does not exist.
+mkdir -p "$JUNKAI_VAR_DIR/static"
 PY=.venv/bin/python
 
 echo "== ruff check"; .venv/bin/ruff check .
@@ -23,7 +24,9 @@ echo "== tests on SQLite"
 DATABASE_URL="sqlite:///$JUNKAI_VAR_DIR/test.sqlite3" \
   $PY manage.py test --parallel "$PARALLEL" --no-input "$@"
 
-PG_URL="${JUNKAI_TEST_POSTGRES:-postgres:///junkai}"
+# Several checkouts share one cluster: the default database name is unique to this checkout
+# (Django's test database is test_ + that name).
+PG_URL="${JUNKAI_TEST_POSTGRES:-postgres:///junkai_$(printf %s "$PWD" | sha1sum | cut -c1-8)}"
 if $PY - "$PG_URL" <<'PYEOF'
 import sys, psycopg, dj_database_url
 cfg = dj_database_url.parse(sys.argv[1])

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request, redirects included, carries its id.
+    "junkai.serving.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -261,16 +263,27 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # JSON lines (junkai/serving/logs.py): time, level, logger, message, request id, officer.
+    "formatters": {"json": {"()": "junkai.serving.logs.JsonFormatter"}},
     # The level sits on the handler: records propagated from Django's own loggers are
     # filtered by handlers, not by the root logger's level.
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "level": os.environ.get("JUNKAI_LOG_LEVEL", "WARNING"),
+            "formatter": "json",
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},
+    # Django's default config gives "django" a console handler of its own (when DEBUG) and
+    # mails admins (when not); with the root handler too, every warning was printed twice.
+    # Here its records only propagate to the root handler.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+
+# The load balancer's probes may use plain HTTP (junkai/serving/health.py); set here, outside
+# the production block, so the tests see the production value.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _flag("JUNKAI_SSL_REDIRECT", True)

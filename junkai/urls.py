@@ -7,6 +7,7 @@ from junkai.accounts import views as accounts
 from junkai.api.api import api
 from junkai.households import views as households
 from junkai.org import views as org
+from junkai.serving import health
 from junkai.web import views as web
 
 # The Django admin is for superusers only (is_staff is given to no one else).
@@ -14,6 +15,8 @@ admin.site.site_header = "Junkai システム管理"
 
 urlpatterns = [
     path("", web.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("login/", accounts.sign_in, name="login"),
     path("logout/", accounts.sign_out, name="logout"),
     path("mfa/", accounts.mfa, name="mfa"),
