@@ -12,6 +12,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     "junkai.audit",
     "junkai.org",
     "junkai.households",
@@ -99,12 +101,15 @@ MIDDLEWARE = [
     # First: every log line of a request, redirects included, carries its id.
     "junkai.serving.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: it asks whether an officer is signed in.
+    "junkai.serving.privacy.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "junkai.accounts.middleware.SessionLimitsMiddleware",
     "junkai.accounts.middleware.RequireSecondFactorMiddleware",
@@ -235,6 +240,31 @@ JUNKAI_MAP_TILES = os.environ.get(
 )
 JUNKAI_MAP_ATTRIBUTION = os.environ.get("JUNKAI_MAP_ATTRIBUTION", "国土地理院")
 
+
+def _origin(url_template: str) -> list[str]:
+    """The tile server's origin, for the Content-Security-Policy's img-src."""
+    parts = urlsplit(url_template)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+# Content-Security-Policy (django-csp): scripts and everything else from this server only, no
+# inline script (pages carry none: behaviour lives in static files, data in json_script). Styles
+# may be inline (Leaflet and htmx set element styles). Images also from the tile server.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *_origin(JUNKAI_MAP_TILES)],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # Route planning (巡回経路, junkai/planning/routing.py): straight-line distance times a detour
 # factor (no road network is held), a speed per mode, a service time at each door, the
 # solver's time limit and the most stops one route may take.
@@ -297,3 +327,6 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
     CSRF_COOKIE_HTTPONLY = True
+    # __Host- cookies: Secure, for this host only, path / — no subdomain can set or read them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"

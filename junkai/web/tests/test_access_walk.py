@@ -246,6 +246,8 @@ class WalkTests(PersonaTestCase):
                     continue
                 response = self.request(client, method, url)
                 checked += 1
+                if ns == "api" and "no-store" not in response.get("Cache-Control", ""):
+                    leaks.append(f"{who} {method} {url}: no Cache-Control: no-store")
                 body = response.content.decode(errors="replace")
                 for marker in OTHER_MARKERS:
                     if marker in body:
@@ -278,7 +280,11 @@ class WalkTests(PersonaTestCase):
             for who, client in clients.items():
                 if who.endswith(":bearer"):
                     continue
-                status = self.request(client, method, url).status_code
+                response = self.request(client, method, url)
+                status = response.status_code
+                # No answer to a signed-in officer is kept in a cache (ASVS 14.3).
+                if who != "anonymous" and "no-store" not in response.get("Cache-Control", ""):
+                    problems.append(f"{who} {method} {url}: no Cache-Control: no-store")
                 if who == "anonymous":
                     ok = status == 200 if rule == "public" else status in (302, 405)
                 elif rule == "station_admin":
