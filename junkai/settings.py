@@ -173,7 +173,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "junkai.accounts.passwords.BreachedPasswordValidator"},
 ]
+#: A larger breached-password list than the bundled one (junkai/accounts/passwords.py).
+JUNKAI_BREACHED_PASSWORDS_FILE = os.environ.get("JUNKAI_BREACHED_PASSWORDS_FILE", "")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

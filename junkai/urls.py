@@ -22,6 +22,7 @@ urlpatterns = [
     path("mfa/", accounts.mfa, name="mfa"),
     path("mfa/enroll/", accounts.mfa_enroll, name="mfa_enroll"),
     path("account/", web.account, name="account"),
+    path("account/password/", accounts.password_change, name="password_change"),
     path("account/tokens/<int:token_id>/revoke/", web.account_revoke_token, name="revoke_token"),
     path("org/", org.org_index, name="org_index"),
     path("org/stations/<int:station_id>/", org.org_station, name="org_station"),

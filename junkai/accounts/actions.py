@@ -7,6 +7,8 @@ import secrets
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -123,3 +125,26 @@ def verify_second_factor(officer: Officer, token: str, *, channel: str) -> bool:
 def second_factor_required(officer: Officer) -> bool:
     """Everyone who enrolled must use it; with JUNKAI_REQUIRE_MFA, everyone must enroll."""
     return bool(settings.JUNKAI_REQUIRE_MFA) or confirmed_device(officer) is not None
+
+
+@transaction.atomic
+def do_change_password(officer: Officer, *, current: str, new: str) -> None:
+    """The officer's own password change: the current one proves it is him; the new one passes
+    every validator (length, common, numeric, similar to his name, breached). His API tokens
+    end (they are bound to the password); the caller keeps his page session."""
+    errors: dict[str, list[str]] = {}
+    if not officer.check_password(current):
+        errors["current"] = ["現在のパスワードが正しくありません"]
+    if new == current:
+        errors["new"] = ["現在のパスワードと異なるものにしてください"]
+    else:
+        try:
+            validate_password(new, officer)
+        except ValidationError as invalid:
+            errors["new"] = list(invalid.messages)
+    if errors:
+        raise ValidationError(errors)
+    officer.set_password(new)
+    officer.password_change_required = False
+    officer.save(update_fields=["password", "password_change_required"])
+    record(EventType.PASSWORD_CHANGED, actor=officer, obj=officer)

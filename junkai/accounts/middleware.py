@@ -14,8 +14,9 @@ LOGIN_AT = "junkai_login_at"
 #: Set at sign-in when the officer must still pass TOTP; cleared by otp_login.
 MFA_PENDING = "junkai_mfa_pending"
 
-# Paths a signed-in officer may reach before passing the second factor.
-_MFA_OPEN = ("/mfa/", "/logout/", "/static/", "/api/")
+# Paths a signed-in officer may reach before the steps he owes (password change, second factor).
+_ALWAYS_OPEN = ("/logout/", "/static/", "/api/")
+PASSWORD_CHANGE_PATH = "/account/password/"  # noqa: S105 (a URL path, not a password)
 
 
 class SessionLimitsMiddleware:
@@ -34,16 +35,18 @@ class SessionLimitsMiddleware:
 
 
 class RequireSecondFactorMiddleware:
-    """A signed-in officer who must use TOTP reaches nothing but /mfa/ until verified."""
+    """A signed-in officer reaches nothing but the step he owes: first the change of a password
+    someone else issued (/account/password/), then his second factor (/mfa/)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            request.user.is_authenticated
-            and request.session.get(MFA_PENDING)
-            and not request.path.startswith(_MFA_OPEN)
-        ):
-            return redirect("mfa")
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(_ALWAYS_OPEN):
+            if getattr(user, "password_change_required", False):
+                if request.path != PASSWORD_CHANGE_PATH:
+                    return redirect("password_change")
+            elif request.session.get(MFA_PENDING) and not request.path.startswith("/mfa/"):
+                return redirect("mfa")
         return self.get_response(request)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import segno
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +23,7 @@ from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.accounts import actions
 from junkai.accounts.middleware import LOGIN_AT, MFA_PENDING
+from junkai.lib.forms import apply_errors
 from junkai.org.models import Officer
 
 
@@ -98,6 +101,8 @@ def mfa(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.session.get(MFA_PENDING):
         return redirect("home")
     officer = request.user
+    if officer.password_change_required:
+        return redirect("password_change")
     device = actions.confirmed_device(officer)
     if device is None:
         return _enroll(request, then_verified=True)
@@ -106,6 +111,9 @@ def mfa(request: AuthenticatedHttpRequest) -> HttpResponse:
         if actions.verify_second_factor(officer, form.cleaned_data["token"], channel="web"):
             otp_login(request, device)
             request.session.pop(MFA_PENDING, None)
+            # A new session id once both factors are proven (ASVS 7.2.4): an id seen before
+            # the second factor is worth nothing after it.
+            request.session.cycle_key()
             return redirect("home")
         form.add_error(
             "token", "確認コードが正しくありません。時刻のずれがないか確認してください。"
@@ -128,6 +136,7 @@ def _enroll(request: AuthenticatedHttpRequest, *, then_verified: bool) -> HttpRe
             request.session.pop("junkai_enroll_device", None)
             otp_login(request, device)
             request.session.pop(MFA_PENDING, None)
+            request.session.cycle_key()
             messages.success(
                 request, "二要素認証を登録しました。次回からサインイン時に確認コードが必要です。"
             )
@@ -158,3 +167,59 @@ def mfa_enroll(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.info(request, "二要素認証は登録済みです。")
         return redirect("account")
     return _enroll(request, then_verified=False)
+
+
+class PasswordChangeForm(forms.Form):
+    current = forms.CharField(
+        label="現在のパスワード",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        max_length=256,
+    )
+    new = forms.CharField(
+        label="新しいパスワード",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=256,
+        help_text="10文字以上。漏えいしたパスワードの一覧にあるもの、数字だけのもの、氏名やIDに似たものは使えません。",
+    )
+    again = forms.CharField(
+        label="新しいパスワード（確認）",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=256,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("new") and cleaned.get("again") and cleaned["new"] != cleaned["again"]:
+            self.add_error("again", "確認のため同じパスワードをもう一度入力してください")
+        return cleaned
+
+
+@declare_access("signed_in")
+@sensitive_post_parameters("current", "new", "again")
+@never_cache
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The officer changes his own password; at the first sign-in with an issued one he must."""
+    officer = request.user
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_change_password(
+                officer, current=form.cleaned_data["current"], new=form.cleaned_data["new"]
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            # Keeps this session (with a new id); every other session of his ends.
+            update_session_auth_hash(request, officer)
+            messages.success(request, "パスワードを変更しました。")
+            if request.session.get(MFA_PENDING):
+                return redirect("mfa")
+            return redirect("account")
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "required": officer.password_change_required},
+        status=422 if form.errors else 200,
+    )

@@ -117,6 +117,10 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, object]:
     if not isinstance(user, Officer):
         # Unknown user and wrong password answer alike; a lockout becomes 429 (axes).
         return 401, {"detail": BAD_CREDENTIALS}
+    if user.password_change_required:
+        return 403, {
+            "detail": "発行されたパスワードのままです。画面からサインインして変更してください"
+        }
     if account_actions.second_factor_required(user):
         if account_actions.confirmed_device(user) is None:
             return 403, {"detail": "二要素認証が未登録です。画面からサインインして登録してください"}

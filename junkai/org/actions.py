@@ -360,7 +360,9 @@ def do_create_officer(
     password: str | None = None,
     password_hash: str | None = None,
 ) -> Officer:
-    """職員登録. The password is hashed here (Argon2id); `password_hash` lets the demo reuse one."""
+    """職員登録. The password is hashed here (Argon2id); the officer must change it at his first
+    sign-in, since whoever issued it knows it. `password_hash` lets the demo and the tests reuse
+    one hash for their personas, who skip that change (the demo flag)."""
     if Officer.objects.filter(username=username).exists():
         raise ValidationError({"username": f"ログインID「{username}」は既に使われています"})
     officer = Officer(
@@ -375,6 +377,7 @@ def do_create_officer(
         officer.password = password_hash
     else:
         officer.set_password(password)
+        officer.password_change_required = password is not None
     officer.save(force_insert=True)
     record(EventType.OFFICER_CREATED, actor=acting_officer, obj=officer)
     return officer

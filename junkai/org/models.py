@@ -140,6 +140,11 @@ class Officer(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField("登録日時", default=timezone.now)
     # Raised to end every session and API token of the officer at once.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # A password issued by someone else (the manager, at registration) is known to two people:
+    # the officer changes it at his first sign-in, before he enrolls his second factor.
+    password_change_required = models.BooleanField(
+        "初回パスワード変更が必要", default=False, editable=False
+    )
 
     objects = OfficerManager()
 

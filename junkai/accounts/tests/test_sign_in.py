@@ -6,13 +6,15 @@ import datetime as dt
 
 import time_machine
 from django.contrib.auth.hashers import identify_hasher
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from junkai.accounts.actions import do_issue_api_token
 from junkai.audit.models import AuditEvent, EventType
 from junkai.demo.organisation import DEMO_LOGINS, DEMO_PASSWORD
+from junkai.org import actions as org_actions
 from junkai.testing import PersonaTestCase
 
 BAD = "ログインIDまたはパスワードが正しくありません"
@@ -152,3 +154,94 @@ class SecondFactorTests(PersonaTestCase):
         done = self.client.post("/mfa/", {"token": current_code(device)})
         self.assertRedirects(done, "/", fetch_redirect_response=False)
         self.assertEqual(self.client.get("/account/").status_code, 200)
+
+
+class PasswordChangeTests(PersonaTestCase):
+    """ASVS 6.2: officers change their own password; a password someone else issued is changed
+    at the first sign-in, before the second factor is enrolled; breached passwords are refused."""
+
+    NEW = "kanazawa-ekimae-1987-shift"
+
+    def issue(self, username: str = "newcomer") -> None:
+        org_actions.do_create_officer(
+            acting_officer=None,
+            username=username,
+            full_name="新任 太郎",
+            password="Issued-By-Kacho-2026",
+        )
+
+    @override_settings(JUNKAI_REQUIRE_MFA=True)
+    def test_an_issued_password_is_changed_before_enrollment(self) -> None:
+        self.issue()
+        signed = self.client.post(
+            "/login/", {"username": "newcomer", "password": "Issued-By-Kacho-2026"}
+        )
+        self.assertRedirects(signed, "/mfa/", fetch_redirect_response=False)
+        # Not even the enrollment page (whoever knows the issued password would enroll his own
+        # phone): only the change.
+        self.assertRedirects(
+            self.client.get("/mfa/"), "/account/password/", fetch_redirect_response=False
+        )
+        self.assertRedirects(
+            self.client.get("/"), "/account/password/", fetch_redirect_response=False
+        )
+        self.assertFalse(TOTPDevice.objects.filter(user__username="newcomer").exists())
+        api = self.client.post(
+            "/api/v1/auth/token",
+            '{"username": "newcomer", "password": "Issued-By-Kacho-2026"}',
+            content_type="application/json",
+        )
+        self.assertEqual(api.status_code, 403)
+        changed = self.client.post(
+            "/account/password/",
+            {"current": "Issued-By-Kacho-2026", "new": self.NEW, "again": self.NEW},
+        )
+        self.assertRedirects(changed, "/mfa/", fetch_redirect_response=False)
+        self.assertContains(self.client.get("/mfa/"), "全職員に二要素認証が必要です")
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                event_type=EventType.PASSWORD_CHANGED, actor__username="newcomer"
+            ).exists()
+        )
+
+    def test_wrong_current_weak_or_breached_new_are_refused_in_japanese(self) -> None:
+        client = self.client_for("officer1a")
+        cases = {
+            ("wrong-current-pass", self.NEW): "現在のパスワードが正しくありません",
+            (DEMO_PASSWORD, "password1234"): "漏えいしたパスワードの一覧",
+            (DEMO_PASSWORD, "short"): "短すぎます",
+            (DEMO_PASSWORD, "12345678901234"): "数字だけ",
+        }
+        for (current, new), message in cases.items():
+            with self.subTest(new=new):
+                page = client.post(
+                    "/account/password/", {"current": current, "new": new, "again": new}
+                )
+                self.assertEqual(page.status_code, 422)
+                self.assertContains(page, message, status_code=422)
+        officer = self.officer("officer1a")
+        self.assertTrue(officer.check_password(DEMO_PASSWORD))
+
+    def test_a_change_keeps_this_session_with_a_new_id_and_ends_tokens(self) -> None:
+        client = self.client_for("officer1a")
+        token, _ = do_issue_api_token(self.officer("officer1a"))
+        old_key = client.session.session_key
+        done = client.post(
+            "/account/password/", {"current": DEMO_PASSWORD, "new": self.NEW, "again": self.NEW}
+        )
+        self.assertRedirects(done, "/account/", fetch_redirect_response=False)
+        self.assertNotEqual(client.session.session_key, old_key)
+        self.assertEqual(client.get("/account/").status_code, 200)
+        bearer = Client(headers={"Authorization": f"Bearer {token}"})
+        self.assertEqual(bearer.get("/api/v1/me").status_code, 401)
+
+
+class SessionRotationTests(PersonaTestCase):
+    def test_the_session_id_changes_when_the_second_factor_is_given(self) -> None:
+        officer = self.officer("officer1a")
+        device = TOTPDevice.objects.create(user=officer, name="t", confirmed=True)
+        self.client.post("/login/", {"username": "officer1a", "password": DEMO_PASSWORD})
+        before = self.client.session.session_key
+        self.client.post("/mfa/", {"token": current_code(device)})
+        self.assertNotEqual(self.client.session.session_key, before)
+        self.assertEqual(self.client.get("/").status_code, 200)
