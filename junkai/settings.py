@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    # django-ninja's own static files (Swagger UI, pinned with it): without the app it would
+    # load them from a CDN, which a closed police network cannot reach.
+    "ninja",
     "junkai.audit",
     "junkai.org",
     "junkai.households",

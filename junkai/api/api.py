@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from junkai.access.declare import declare_access
+from junkai.access.http import signed_in_view
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import BearerToken, VerifiedSession, request_officer
@@ -43,6 +44,9 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",
+    # The API's documentation only to signed-in officers (its operations name what the system
+    # holds); Swagger UI from django-ninja's own static files (pinned with it), not a CDN.
+    docs_decorator=signed_in_view,
     parser=BoundaryParser(),
 )
 api.add_router("/", households_router)

@@ -10,6 +10,7 @@ from django.test import Client, TestCase
 from django.utils import timezone
 
 from junkai.accounts.actions import do_issue_api_token
+from junkai.api.api import api
 from junkai.api.boundary import OUT_OF_RANGE
 from junkai.audit.models import AuditEvent, EventType
 from junkai.demo.organisation import DEMO_PASSWORD
@@ -102,8 +103,8 @@ class TokenTests(PersonaTestCase):
         self.assertFalse(ApiToken.objects.filter(key_hash=token).exists())
         self.assertNotIn(token, str(list(AuditEvent.objects.values_list("details", flat=True))))
 
-    def test_openapi_is_published(self) -> None:
-        schema = self.client.get("/api/v1/openapi.json").json()
+    def test_openapi_is_published_to_officers(self) -> None:
+        schema = self.client_for("officer1a").get("/api/v1/openapi.json").json()
         self.assertIn("/api/v1/auth/token", schema["paths"])
         self.assertIn("/api/v1/me", schema["paths"])
 
@@ -154,7 +155,7 @@ class OneErrorShapeTests(TestCase):
         )
 
     def test_the_documented_shape_is_a_list_per_field(self) -> None:
-        schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["ErrorsOut"]
+        schema = api.get_openapi_schema()["components"]["schemas"]["ErrorsOut"]
         errors = schema["properties"]["errors"]
         self.assertEqual(errors["additionalProperties"]["type"], "array")
 
@@ -196,3 +197,14 @@ class InputBoundaryTests(PersonaTestCase):
         self.assertEqual(
             AuditEvent.objects.filter(event_type=EventType.CARD_CORRECTED).count(), before
         )
+
+
+class ApiDocsTests(PersonaTestCase):
+    def test_docs_and_schema_are_for_signed_in_officers_and_load_nothing_from_a_cdn(self) -> None:
+        for url in ("/api/v1/docs", "/api/v1/openapi.json"):
+            self.assertEqual(Client().get(url).status_code, 302, url)
+        client = self.client_for("officer1a")
+        self.assertEqual(client.get("/api/v1/openapi.json").status_code, 200)
+        page = client.get("/api/v1/docs").content.decode()
+        self.assertIn("/static/ninja/swagger-ui-bundle.js", page)
+        self.assertNotIn("cdn", page.lower())
