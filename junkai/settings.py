@@ -196,6 +196,15 @@ AXES_RESET_ON_SUCCESS = True
 # only lets PostgreSQL answer the address search from the index alone; SQLite needs no such help.
 SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W040"]
 AXES_LOCKOUT_CALLABLE = "junkai.accounts.lockout.lockout_response"
+# The lockout table keeps a keyed digest of each typed ID, not the text (often a password typed
+# into the ID field).
+AXES_USERNAME_CALLABLE = "junkai.accounts.lockout.lockout_key"
+#: The proxy allowed to name the client's address (X-Forwarded-For), as gunicorn trusts it.
+JUNKAI_FORWARDED_ALLOW_IPS = [
+    a.strip()
+    for a in os.environ.get("JUNKAI_FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")
+    if a.strip()
+]
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 

@@ -7,6 +7,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from junkai.accounts.throttle import keyed
+
 MESSAGE = "サインインの失敗が続いたため、このログインIDは10分間ロックされています。"
 
 
@@ -16,3 +18,9 @@ def lockout_response(
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": MESSAGE}, status=429)
     return render(request, "accounts/locked_out.html", {"message": MESSAGE}, status=429)
+
+
+def lockout_key(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """The key django-axes counts failures under and stores: a keyed digest of the typed ID."""
+    username = str((credentials or {}).get("username", ""))[:150]
+    return keyed(username.strip())

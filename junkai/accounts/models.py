@@ -31,3 +31,19 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"APIトークン #{self.pk}"
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in, for throttling password spraying (junkai/accounts/throttle.py): keyed
+    digests only, never the typed ID (often a mistyped password) nor the address in clear.
+    Rows older than the throttle's window are deleted as new ones come."""
+
+    at = models.DateTimeField(db_index=True)
+    source = models.CharField(max_length=32)
+    attempt = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "at"], name="signin_failure_source_at")]
+
+    def __str__(self) -> str:
+        return f"サインイン失敗 {self.at:%Y-%m-%d %H:%M:%S}"

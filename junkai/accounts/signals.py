@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from junkai.accounts.throttle import note_failure
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.org.models import Officer
@@ -46,6 +47,7 @@ def on_login_failed(
         settings.JUNKAI_AUDIT_KEY.encode(), username.encode(), hashlib.sha256
     ).hexdigest()[:16]
     locked = bool(getattr(request, "axes_locked_out", False))
+    note_failure(request, username)
     record(
         EventType.LOCKED_OUT if locked else EventType.SIGN_IN_FAILED,
         object_type="org.officer",

@@ -23,6 +23,7 @@ from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.accounts import actions
 from junkai.accounts.middleware import LOGIN_AT, MFA_PENDING
+from junkai.accounts.throttle import THROTTLED, retry_after
 from junkai.lib.forms import apply_errors
 from junkai.org.models import Officer
 
@@ -62,6 +63,15 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignInForm(request.POST or None)
     error = ""
+    if request.method == "POST" and (wait := retry_after(request)) is not None:
+        response = render(
+            request,
+            "accounts/locked_out.html",
+            {"message": f"{THROTTLED}（{wait}秒後）。"},
+            status=429,
+        )
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request,

@@ -17,6 +17,7 @@ from junkai.access.declare import declare_access
 from junkai.access.http import signed_in_view
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
+from junkai.accounts.throttle import THROTTLED, retry_after
 from junkai.api.auth import BearerToken, VerifiedSession, request_officer
 from junkai.api.boundary import BoundaryError, BoundaryParser
 from junkai.api.dashboards import router as dashboards_router
@@ -117,6 +118,8 @@ BAD_CREDENTIALS = "ログインIDまたはパスワードが正しくありま�
 @declare_access("public")
 def issue_token(request: HttpRequest, payload: TokenIn) -> tuple[int, object]:
     """A bearer token for `Authorization: Bearer …`. Lockout applies as on the sign-in page."""
+    if (wait := retry_after(request)) is not None:
+        return 429, {"detail": f"{THROTTLED}（{wait}秒後）"}
     user = authenticate(request, username=payload.username, password=payload.password)
     if not isinstance(user, Officer):
         # Unknown user and wrong password answer alike; a lockout becomes 429 (axes).

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import time_machine
+from axes.models import AccessAttempt
 from django.contrib.auth.hashers import identify_hasher
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -12,6 +14,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from junkai.accounts.actions import do_issue_api_token
+from junkai.accounts.models import SignInFailure
+from junkai.accounts.throttle import SPRAY_IDS, SPRAY_PACE_S
 from junkai.audit.models import AuditEvent, EventType
 from junkai.demo.organisation import DEMO_LOGINS, DEMO_PASSWORD
 from junkai.org import actions as org_actions
@@ -245,3 +249,43 @@ class SessionRotationTests(PersonaTestCase):
         self.client.post("/mfa/", {"token": current_code(device)})
         self.assertNotEqual(self.client.session.session_key, before)
         self.assertEqual(self.client.get("/").status_code, 200)
+
+
+class SprayingTests(PersonaTestCase):
+    """Many IDs failing from one source slow that source down (no address lockout: a 交番
+    shares one); the lockout table keeps digests of what was typed, never the text."""
+
+    def attempt(
+        self, username: str, address: str = "10.0.0.9", password: str = "wrong-pass"
+    ) -> Any:
+        return self.client.post(
+            "/login/", {"username": username, "password": password}, REMOTE_ADDR=address
+        )
+
+    def test_spraying_from_one_source_is_paced_and_others_are_not(self) -> None:
+        for i in range(SPRAY_IDS):
+            self.assertEqual(self.attempt(f"guess{i}").status_code, 401)
+        paced = self.attempt("officer1a", password=DEMO_PASSWORD)
+        self.assertEqual(paced.status_code, 429)
+        self.assertIn("しばらく待ってから", paced.content.decode())
+        self.assertTrue(paced["Retry-After"].isdigit())
+        # Another address (another 交番) signs in at once.
+        other = self.attempt("officer1b", address="10.0.1.1", password=DEMO_PASSWORD)
+        self.assertEqual(other.status_code, 302)
+        # The sprayer may try again after the pace.
+        with time_machine.travel(timezone.now() + dt.timedelta(seconds=SPRAY_PACE_S + 1)):
+            again = self.attempt("officer1a", password=DEMO_PASSWORD)
+        self.assertEqual(again.status_code, 302)
+
+    def test_one_officers_typos_do_not_pace_his_post(self) -> None:
+        for _ in range(4):
+            self.attempt("officer1a")
+        self.assertEqual(self.attempt("officer1b", password=DEMO_PASSWORD).status_code, 302)
+
+    def test_typed_ids_are_kept_as_digests(self) -> None:
+        self.attempt("MyPassword-typed-as-id")
+        stored = list(AccessAttempt.objects.values_list("username", flat=True)) + list(
+            SignInFailure.objects.values_list("attempt", flat=True)
+        )
+        self.assertTrue(stored)
+        self.assertFalse(any("MyPassword" in value for value in stored))
