@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "junkai.dashboards",
     "junkai.accounts",
     "junkai.web",
+    "junkai.ops",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from junkai.dashboards.actions import do_take_month_snapshot
+from junkai.ops.jobs import scheduled_job
 from junkai.registers.months import month_label, parse_month, previous_month
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--month", help="対象月（例: 2026-05）。省略時は前月")
 
+    @scheduled_job("dashboard-snapshot")
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["month"]:
