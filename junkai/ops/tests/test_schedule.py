@@ -4,8 +4,11 @@ panel of the manager's home and HQ's dashboard."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from io import StringIO
 from typing import Any
@@ -45,7 +48,7 @@ class JobLockTests(JunkaiTransactionTestCase):
     """Two starts at once, each on its own database connection (threads): one runs, the other
     says the job is running and returns normally (exit 0)."""
 
-    def run_twice(self, command: str, target: str) -> tuple[str, str]:
+    def run_twice(self, command: str, target: str, *args: str) -> tuple[str, str]:
         module, _, attribute = target.rpartition(".")
         real = getattr(__import__(module, fromlist=[attribute]), attribute)
         started, release = threading.Event(), threading.Event()
@@ -59,7 +62,7 @@ class JobLockTests(JunkaiTransactionTestCase):
 
         def first_start() -> None:
             try:
-                call_command(command.replace("-", "_"), stdout=first)
+                call_command(command.replace("-", "_"), *args, stdout=first)
             except BaseException as error:  # reported in the test's own thread
                 errors.append(error)
             finally:
@@ -70,7 +73,7 @@ class JobLockTests(JunkaiTransactionTestCase):
             thread.start()
             self.assertTrue(started.wait(20), "the first start never reached its work")
             second = StringIO()
-            call_command(command.replace("-", "_"), stdout=second)
+            call_command(command.replace("-", "_"), *args, stdout=second)
             release.set()
             thread.join(60)
         self.assertEqual(errors, [])
@@ -88,6 +91,16 @@ class JobLockTests(JunkaiTransactionTestCase):
                 self.assertEqual(run.status, JobStatus.OK)
                 self.assertEqual(run.host, this_host())
                 self.assertIsNotNone(run.finished_at)
+
+    def test_backup_started_twice_at_once_runs_once(self) -> None:
+        directory = tempfile.mkdtemp(prefix="junkai-backup-twice-")
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        target = "junkai.ops.management.commands.backup.make_backup"
+        first, second = self.run_twice("backup", target, directory)
+        self.assertIn("バックアップしました", first)
+        self.assertIn("バックアップは他で実行中です", second)
+        self.assertEqual(len(os.listdir(directory)), 1)
+        self.assertEqual(JobRun.objects.get(job="backup").status, JobStatus.OK)
 
     def test_a_run_whose_process_died_is_closed_and_the_job_runs(self) -> None:
         stale = JobRun.objects.create(
