@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "junkai.demo",
     "junkai.accounts",
     "junkai.web",
+    "junkai.ops",
 ]
 
 MIDDLEWARE = [
@@ -227,7 +228,8 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 
-# Uploaded documents (照会文書): never routed to a URL; served only by scoped views.
+# Uploaded documents (照会文書) are kept in the database (disclosures.AgencyDocument); this is
+# only where older versions kept them, read once by migration disclosures 0003.
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700

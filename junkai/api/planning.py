@@ -1,7 +1,7 @@
 """受持区地図 over the API: a beat's map as GeoJSON, and setting a beat's outline.
 
 The map is a scoped read of personal data (addresses, categories, due dates): it goes through
-junkai.access.access_beat_map, which records READ_BEAT_MAP. The outline is set by the beat's
+junkai.access.units.access_beat_map, which records READ_BEAT_MAP. The outline is set by the beat's
 管理責任者 (地域課長・幹部交番所長) through org.actions.do_save_beat_outline, audited there.
 """
 

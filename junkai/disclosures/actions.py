@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
@@ -24,8 +23,8 @@ from junkai.audit.models import EventType
 from junkai.disclosures import prefectures
 from junkai.disclosures.access import may_handle_agency_request, may_review_flag
 from junkai.disclosures.models import (
-    DOCUMENT_SUFFIXES,
     FIELD_GROUPS,
+    AgencyDocument,
     AgencyRequest,
     DataUse,
     DataUseStatus,
@@ -545,52 +544,44 @@ def do_attach_agency_document(
             {"file": f"照会文書は {limit // (1024 * 1024)}MB 以下のファイルにしてください"}
         )
     kind = sniff_document(upload)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
     upload.seek(0)
-    old_name = entry.document.name if entry.document else ""
+    content = upload.read()
+    replaced = AgencyDocument.objects.filter(request=entry).delete()[0] > 0
+    document = AgencyDocument.objects.create(
+        request=entry,
+        content=content,
+        content_type=kind,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=acting_officer,
+        uploaded_at=timezone.now(),
+    )
     entry.document_type = kind
-    # The name is the storage's (random, upload_to); the file's own name is not kept.
-    entry.document.save(f"document{DOCUMENT_SUFFIXES[kind]}", upload, save=False)
-    new_name = entry.document.name
-
-    def drop_old() -> None:
-        if old_name:
-            default_storage.delete(old_name)
-
-    # A rolled-back transaction must not leave the new file behind, nor lose the old one.
-    transaction.on_commit(drop_old)
-    try:
-        entry.document_size = upload.size
-        entry.document_sha256 = digest.hexdigest()
-        entry.document_attached_at = timezone.now()
-        entry.document_attached_by = acting_officer
-        entry.save(
-            update_fields=[
-                "document",
-                "document_type",
-                "document_size",
-                "document_sha256",
-                "document_attached_at",
-                "document_attached_by",
-            ]
-        )
-        record(
-            EventType.AGENCY_REQUEST_DOCUMENT_ATTACHED,
-            actor=acting_officer,
-            obj=entry,
-            station_id=entry.station_id,
-            details={
-                "type": kind,
-                "size": upload.size,
-                "sha256": entry.document_sha256,
-                "replaced": bool(old_name),
-            },
-        )
-    except BaseException:
-        default_storage.delete(new_name)
-        raise
+    entry.document_size = document.size
+    entry.document_sha256 = document.sha256
+    entry.document_attached_at = document.uploaded_at
+    entry.document_attached_by = acting_officer
+    entry.save(
+        update_fields=[
+            "document_type",
+            "document_size",
+            "document_sha256",
+            "document_attached_at",
+            "document_attached_by",
+        ]
+    )
+    record(
+        EventType.AGENCY_REQUEST_DOCUMENT_ATTACHED,
+        actor=acting_officer,
+        obj=entry,
+        station_id=entry.station_id,
+        details={
+            "type": kind,
+            "size": document.size,
+            "sha256": document.sha256,
+            "replaced": replaced,
+        },
+    )
     return entry
 
 

@@ -258,6 +258,8 @@ DOCUMENT_LABELS = {
 }
 
 
+# Migration 0001 names it (the FileField that held documents before they moved to
+# AgencyDocument); kept for it.
 def _document_path(instance: Any, filename: str) -> str:
     """A path nobody can guess; the original name is not kept in it."""
     suffix = DOCUMENT_SUFFIXES.get(getattr(instance, "document_type", ""), ".bin")
@@ -276,8 +278,8 @@ class AgencyRequest(UnitScoped):
     households = models.ManyToManyField(
         Household, related_name="agency_requests", verbose_name="対象の世帯"
     )
-    # The written request: stored under MEDIA_ROOT, never served at a URL (a scoped view only).
-    document = models.FileField("照会文書", upload_to=_document_path, max_length=200, blank=True)
+    # The written request's bytes are in AgencyDocument (its own table, so lists and VACUUM
+    # never read them); these columns describe it for lists and the API.
     document_type = models.CharField("文書の種類", max_length=32, blank=True)
     document_size = models.PositiveIntegerField("文書の大きさ", null=True, blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
@@ -309,7 +311,7 @@ class AgencyRequest(UnitScoped):
             ),
             # No decision without the written request (第5-4(2)イ).
             models.CheckConstraint(
-                condition=Q(decided_at__isnull=True) | ~Q(document=""),
+                condition=Q(decided_at__isnull=True) | ~Q(document_sha256=""),
                 name="agency_request_decision_needs_document",
             ),
             models.CheckConstraint(
@@ -323,11 +325,32 @@ class AgencyRequest(UnitScoped):
 
     @property
     def has_document(self) -> bool:
-        return bool(self.document)
+        return bool(self.document_sha256)
 
     @property
     def document_label(self) -> str:
         return DOCUMENT_LABELS.get(self.document_type, self.document_type)
+
+
+class AgencyDocument(models.Model):
+    """The written request of an AgencyRequest, as bytes in the database (app servers keep
+    nothing on disk). A table of its own, stored as it came (PDFs are compressed already)."""
+
+    request = models.OneToOneField(
+        AgencyRequest, on_delete=models.CASCADE, related_name="document_file"
+    )
+    content = models.BinaryField("内容")
+    content_type = models.CharField("文書の種類", max_length=32)
+    size = models.PositiveIntegerField("大きさ")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("添付日時")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "照会文書"
+
+    def __str__(self) -> str:
+        return f"照会文書 {self.request_id}"
 
 
 class MisuseKind(models.TextChoices):

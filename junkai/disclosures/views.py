@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpResponse
@@ -56,7 +55,9 @@ from junkai.disclosures.forms import (
 )
 from junkai.disclosures.misuse import thresholds
 from junkai.disclosures.models import (
+    DOCUMENT_SUFFIXES,
     FIELD_GROUPS,
+    AgencyDocument,
     AgencyRequest,
     DataUse,
     DecisionStatus,
@@ -519,7 +520,7 @@ def agency_request_detail(
 def agency_request_upload(
     request: AuthenticatedHttpRequest, agency_request_id: int
 ) -> HttpResponse:
-    """Attach the written request (PDF or image): kept under MEDIA_ROOT, never at a URL."""
+    """Attach the written request (PDF or image): kept in the database, never at a URL."""
     entry = access_agency_request(request.user, agency_request_id, record_read=False)
     upload = request.FILES.get("file")
     try:
@@ -543,13 +544,14 @@ def agency_request_document(
     if not entry.has_document:
         messages.info(request, "照会文書はまだ添付されていません。")
         return redirect("agency_request_detail", entry.id)
-    try:
-        with default_storage.open(entry.document.name, "rb") as handle:
-            content = handle.read()  # at most JUNKAI_AGENCY_DOCUMENT_MAX_BYTES
-    except FileNotFoundError as missing:
-        raise Http404("照会文書のファイルが見つかりません") from missing
-    suffix = entry.document.name.rsplit(".", 1)[-1]
-    response = HttpResponse(content, content_type=entry.document_type or "application/octet-stream")
+    # Read apart from the entry: only this view ever loads the bytes.
+    document = (
+        AgencyDocument.objects.filter(request_id=entry.id).only("content", "content_type").first()
+    )
+    if document is None:
+        raise Http404("照会文書が見つかりません")
+    suffix = DOCUMENT_SUFFIXES.get(document.content_type, ".bin").lstrip(".")
+    response = HttpResponse(bytes(document.content), content_type=document.content_type)
     name = f"agency-request-{entry.fiscal_year}-{entry.number}.{suffix}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -8,6 +8,7 @@ and the manager's decision; other units and other posts see nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from django.test import Client, override_settings
 
 from junkai.accounts.actions import do_issue_api_token
 from junkai.audit.models import AuditEvent, EventType
-from junkai.disclosures.models import AgencyRequest, DataUse
+from junkai.disclosures.models import AgencyDocument, AgencyRequest, DataUse
 from junkai.testing import PersonaTestCase
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -304,7 +305,6 @@ class AgencyRequestTests(DisclosuresApiTestCase):
 
     def test_non_pdf_or_image_upload_is_refused(self) -> None:
         entry = self.agency().json()
-        files_before = len(list(Path(MEDIA).rglob("*.*")))
         for name, content in (
             ("shokai.pdf", b"MZ\x90\x00 not a pdf"),
             ("shokai.html", b"<html><script>alert(1)</script>"),
@@ -314,7 +314,7 @@ class AgencyRequestTests(DisclosuresApiTestCase):
             self.assertEqual(response.status_code, 422, name)
             self.assertIn("file", response.json()["errors"])
         self.assertFalse(AgencyRequest.objects.get(id=entry["id"]).has_document)
-        self.assertEqual(len(list(Path(MEDIA).rglob("*.*"))), files_before)
+        self.assertFalse(AgencyDocument.objects.filter(request_id=entry["id"]).exists())
 
     @override_settings(JUNKAI_AGENCY_DOCUMENT_MAX_BYTES=1024)
     def test_too_large_upload_is_refused(self) -> None:
@@ -328,10 +328,15 @@ class AgencyRequestTests(DisclosuresApiTestCase):
         response = self.upload("officer1a", entry["id"], "照会文書 山田.png", PNG)
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["document_type"], "image/png")
-        stored = AgencyRequest.objects.get(id=entry["id"]).document.name
-        # Not guessable, and the uploaded file's own name is not kept.
-        self.assertRegex(stored, r"^disclosures/agency-requests/[0-9a-f]{40}\.png$")
-        self.assertTrue((Path(MEDIA) / stored).exists())
+        # The bytes are in the database (stateless app servers); nothing is written to disk,
+        # and the uploaded file's own name is not kept.
+        stored = AgencyDocument.objects.get(request_id=entry["id"])
+        self.assertEqual(bytes(stored.content), PNG)
+        self.assertEqual(stored.content_type, "image/png")
+        self.assertEqual(stored.sha256, hashlib.sha256(PNG).hexdigest())
+        self.assertEqual(response.json()["document_sha256"], stored.sha256)
+        self.assertEqual(stored.uploaded_by, self.officer("officer1a"))
+        self.assertFalse(any(Path(MEDIA).rglob("*.*")))
         # Before the decision nothing is released; only the manager decides.
         body = {"items": [{"household_id": self.aoki.id, "groups": ["names"]}]}
         release = f"/agency-requests/{entry['id']}/release"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -13,7 +14,7 @@ from django.test import override_settings
 
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
-from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag
+from junkai.disclosures.models import AgencyDocument, AgencyRequest, DataUse, MisuseFlag
 from junkai.testing import PersonaTestCase
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -325,6 +326,17 @@ class AgencyRequestPageTests(DisclosurePagesTestCase):
         download = self.client_for("officer1b").get(f"/agency-requests/{entry.id}/document/")
         self.assertEqual(download.status_code, 200)
         self.assertEqual(download.content, PDF)
+        # Served from the database: no app server keeps the document on its disk.
+        self.assertEqual(bytes(AgencyDocument.objects.get(request=entry).content), PDF)
+        self.assertFalse(any(Path(MEDIA).rglob("*.*")))
+        # A replacement before the decision keeps one document: the new one.
+        client.post(
+            f"/agency-requests/{entry.id}/upload/",
+            {"file": SimpleUploadedFile("v2.pdf", PDF + b"%v2\n", "application/pdf")},
+        )
+        self.assertEqual(AgencyDocument.objects.filter(request=entry).count(), 1)
+        download = self.client_for("officer1b").get(f"/agency-requests/{entry.id}/document/")
+        self.assertEqual(download.content, PDF + b"%v2\n")
         self.assertEqual(download["X-Content-Type-Options"], "nosniff")
         self.assertIn("attachment", download["Content-Disposition"])
         self.assertEqual(

@@ -44,7 +44,7 @@ NGINX = REPO / "deploy" / "nginx" / "junkai.conf"
 #: Where docs/deploy.md installs the checkout; the tests read it as this checkout.
 INSTALL_PREFIX = "/opt/junkai"
 OFFICER = "officer1a"
-PASSWORD = "junkai-demo"  # the demo station's (junkai.org.demo.DEMO_PASSWORD)
+PASSWORD = "junkai-demo"  # the demo station's (junkai.demo.organisation.DEMO_PASSWORD)
 STEP_TIMEOUT = 300  # seconds for migrate, collectstatic, seeding
 HTTP_TIMEOUT = 30
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from junkai.dashboards.actions import do_take_month_snapshot
 from junkai.lib.months import month_label, parse_month, previous_month
+from junkai.ops.jobs import scheduled_job
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--month", help="対象月（例: 2026-05）。省略時は前月")
 
+    @scheduled_job("dashboard-snapshot")
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["month"]:

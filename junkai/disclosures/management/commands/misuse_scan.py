@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from junkai.disclosures.misuse import scan, thresholds
 from junkai.lib.dates import start_of_day
+from junkai.ops.jobs import scheduled_job
 
 
 def _moment(text: str) -> dt.datetime:
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--until", help="この日時より前の閲覧を調べる（既定: 現在）")
 
+    @scheduled_job("misuse-scan")
     def handle(self, *args: Any, **options: Any) -> None:
         since = _moment(options["since"]) if options.get("since") else None
         until = _moment(options["until"]) if options.get("until") else None

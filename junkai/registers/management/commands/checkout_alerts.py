@@ -9,12 +9,14 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from junkai.ops.jobs import scheduled_job
 from junkai.registers.actions import do_alert_overdue_checkouts
 
 
 class Command(BaseCommand):
     help = "返却期限を過ぎた簿冊の持出しを、取扱責任者と管理責任者へ警告します（1件につき1回）"
 
+    @scheduled_job("checkout-alerts")
     def handle(self, *args: Any, **options: Any) -> None:
         alerted = do_alert_overdue_checkouts()
         for checkout in alerted:
