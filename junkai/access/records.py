@@ -75,8 +75,20 @@ def record_read(
 
 
 def record_refusal(
-    officer: Officer, obj: models.Model, *, station_id: int | None, purpose: str
+    officer: Officer,
+    obj: models.Model | None = None,
+    *,
+    object_type: str = "",
+    station_id: int | None,
+    purpose: str,
 ) -> None:
     """Record a refusal of something in scope that the officer may not do (the 403 cases;
     absent or out of scope is `deny`, a 404)."""
-    record(EventType.ACCESS_DENIED, actor=officer, obj=obj, station_id=station_id, purpose=purpose)
+    record(
+        EventType.ACCESS_DENIED,
+        actor=officer,
+        obj=obj,
+        object_type=object_type,
+        station_id=station_id,
+        purpose=purpose,
+    )

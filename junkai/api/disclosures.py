@@ -38,6 +38,7 @@ from junkai.disclosures.models import (
     UnitScoped,
     filter_register,
 )
+from junkai.households.access import record_households_out_of_scope
 from junkai.org.models import Officer
 
 router = Router(tags=["disclosures"])
@@ -301,6 +302,7 @@ def list_data_uses(request: HttpRequest, params: Query[RegisterParams]) -> list[
 def create_data_use(request: HttpRequest, payload: DataUseIn) -> tuple[int, dict[str, Any]]:
     """受付: 本県の他の所属・他の都道府県警察からの申出。世帯は受付者の受持範囲に限る."""
     officer = request_officer(request)
+    record_households_out_of_scope(officer, payload.household_ids)
     entry = actions.do_record_data_use(acting_officer=officer, **payload.model_dump())
     return 201, _data_use_out(entry)
 
@@ -409,6 +411,7 @@ def create_agency_request(
 ) -> tuple[int, dict[str, Any]]:
     """受付: 提供を受ける者の氏名・連絡先、利用目的、法令上の根拠がそろわなければ 422."""
     officer = request_officer(request)
+    record_households_out_of_scope(officer, payload.household_ids)
     entry = actions.do_record_agency_request(acting_officer=officer, **payload.model_dump())
     return 201, _agency_out(entry)
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from junkai.access.declare import declare_access
-from junkai.access.records import record_read
+from junkai.access.records import record_read, record_refusal
 from junkai.access.roles import (
     own_beats,
     report_recipient_units,
@@ -353,6 +353,9 @@ def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) ->
     officer = request_officer(request)
     units = report_recipient_units(officer)
     if units.empty:
+        record_refusal(
+            officer, object_type="visits.refusalreport", station_id=None, purpose="拒否の報告の一覧"
+        )
         raise PermissionDeniedError("拒否の報告は地域課長と交番所長が確認します")
     reports = RefusalReport.objects.filter(reports_addressed_to(units))
     if params.pending:

@@ -65,7 +65,11 @@ from junkai.disclosures.models import (
     UnitScoped,
     filter_register,
 )
-from junkai.households.access import access_household, households_visible_to
+from junkai.households.access import (
+    access_household,
+    households_visible_to,
+    record_households_out_of_scope,
+)
 from junkai.households.models import Household
 from junkai.households.search import Hit, search_households
 from junkai.lib.errors import PermissionDeniedError
@@ -253,6 +257,7 @@ def _new_entry(
         form.is_valid()
         # The raw text goes to the action: its rules (and messages) are the ones that count.
         data = {name: str(request.POST.get(name, "")) for name in form.fields}
+        record_households_out_of_scope(officer, picker.ids)
         try:
             entry = create(acting_officer=officer, household_ids=picker.ids, **data)
         except ValidationError as error:

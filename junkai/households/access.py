@@ -3,6 +3,7 @@ read recorded in the household's 閲覧記録."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -175,3 +176,14 @@ def read_access_log(
         purpose=purpose,
     )
     return list(household_access_log(household)[:limit])
+
+
+def record_households_out_of_scope(officer: Officer, household_ids: Sequence[object]) -> None:
+    """Record a denial for each household named that is absent or outside the officer's scope
+    (a 利用確認簿 entry or an agency request naming another post's household). The action
+    refuses the entry with its message and rolls back; the denial, recorded here before it,
+    stays on the record."""
+    ids = {int(str(i)) for i in household_ids if isinstance(i, int) or str(i).isdigit()}
+    visible = set(households_visible_to(officer).filter(id__in=ids).values_list("id", flat=True))
+    for household_id in sorted(ids - visible):
+        deny(officer, "households.household", household_id)

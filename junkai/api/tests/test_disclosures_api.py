@@ -380,3 +380,13 @@ class AgencyRequestTests(DisclosuresApiTestCase):
                 self.upload(username, entry["id"], "a.pdf", PDF).status_code, 404, username
             )
         self.assertEqual(self.get("officer1b", f"/agency-requests/{entry['id']}").status_code, 200)
+
+
+class RefusalsAreRecordedTests(DisclosuresApiTestCase):
+    def test_naming_another_posts_household_is_refused_and_recorded(self) -> None:
+        before = AuditEvent.objects.filter(event_type=EventType.ACCESS_DENIED).count()
+        response = self.data_use(household_ids=[self.honmachi.id])
+        self.assertEqual(response.status_code, 422)
+        denied = AuditEvent.objects.filter(event_type=EventType.ACCESS_DENIED)
+        self.assertEqual(denied.count(), before + 1)
+        self.assertEqual(denied.latest("id").object_id, str(self.honmachi.id))

@@ -665,3 +665,16 @@ class RefusalReportTests(VisitsApiTestCase):
         report = RefusalReport.objects.get(id=self.k1_report)
         self.assertIsNone(report.manager_ack_at)
         self.assertIsNone(report.koban_head_ack_at)
+
+
+class RefusalListDenialTests(VisitsApiTestCase):
+    def test_a_refused_list_is_on_the_record(self) -> None:
+        response = self.get("officer1a", "/refusal-reports")
+        self.assertEqual(response.status_code, 403)
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                event_type=EventType.ACCESS_DENIED,
+                actor=self.officer("officer1a"),
+                object_type="visits.refusalreport",
+            ).exists()
+        )

@@ -14,9 +14,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import override_settings
 
+from junkai.demo.organisation import build_demo
 from junkai.disclosures import actions
 from junkai.disclosures.models import AgencyDocument, AgencyRequest
-from junkai.demo.organisation import build_demo
 from junkai.org.models import Officer
 from junkai.testing import JunkaiTransactionTestCase, build_sample_households
 

@@ -16,10 +16,10 @@ from django.db import connection
 
 from junkai.audit.chain import verify
 from junkai.audit.models import AuditEvent
+from junkai.demo.organisation import build_demo
 from junkai.households.models import Household
 from junkai.ops.backup import MANIFEST
 from junkai.ops.models import JobRun, JobStatus
-from junkai.demo.organisation import build_demo
 from junkai.testing import JunkaiTransactionTestCase, build_sample_households
 
 
