@@ -7,7 +7,7 @@ its access rule with `declare_access`, as views do.
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -87,6 +87,12 @@ def refused_input(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, error_body({exc.field: [exc.message]}), status=422)
 
 
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    detail = HTTP_ERROR_DETAILS[413]
+    return api.create_response(request, error_body({GENERAL: [detail]}, detail=detail), status=413)
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     # ninja's own refusals carry English text ("Cannot parse request body"): said in Japanese,
@@ -94,6 +100,11 @@ def http_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     assert isinstance(exc, HttpError)
     if isinstance(exc.__cause__, BoundaryError):
         return refused_input(request, exc.__cause__)
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        detail = HTTP_ERROR_DETAILS[413]
+        return api.create_response(
+            request, error_body({GENERAL: [detail]}, detail=detail), status=413
+        )
     detail = HTTP_ERROR_DETAILS.get(exc.status_code, "リクエストを処理できません")
     return api.create_response(
         request, error_body({GENERAL: [detail]}, detail=detail), status=exc.status_code

@@ -20,6 +20,9 @@ from junkai.lib.text import text_problem
 #: PostgreSQL's bigint (ids, counts): anything beyond is no value Junkai holds.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 OUT_OF_RANGE = "値が大きすぎます（扱える範囲を超えています）"
+#: No list a request carries is longer (ids to check out, households of an entry, stops).
+MAX_ITEMS = 1000
+TOO_MANY = f"件数が多すぎます（{MAX_ITEMS}件以内で指定してください）"
 
 
 class BoundaryError(ValueError):
@@ -37,6 +40,8 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield f"{path}.{key}" if path else str(key), key
             yield from _walk(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
+        if len(value) > MAX_ITEMS:
+            raise BoundaryError(path or "__all__", TOO_MANY)
         for i, item in enumerate(value):
             yield from _walk(item, f"{path}.{i}" if path else str(i))
     else:

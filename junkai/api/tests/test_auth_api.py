@@ -208,3 +208,37 @@ class ApiDocsTests(PersonaTestCase):
         page = client.get("/api/v1/docs").content.decode()
         self.assertIn("/static/ninja/swagger-ui-bundle.js", page)
         self.assertNotIn("cdn", page.lower())
+
+
+class SizeLimitTests(PersonaTestCase):
+    def api(self) -> Client:
+        token, _ = do_issue_api_token(self.officer("officer1a"))
+        return Client(headers={"Authorization": f"Bearer {token}"})
+
+    def test_a_card_of_too_many_residents_is_refused(self) -> None:
+        residents = [{"name": f"青木 {i}", "kana": "あおき"} for i in range(101)]
+        response = self.api().put(
+            f"/api/v1/households/{self.aoki.id}/card",
+            json.dumps({"version": 1, "residents": residents}),
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual(
+            response.json()["errors"]["residents"], ["世帯員は100件以内で入力してください"]
+        )
+
+    def test_a_list_too_long_and_a_body_too_big(self) -> None:
+        many = self.api().post(
+            "/api/v1/checkouts",
+            json.dumps({"binder_ids": list(range(1, 1002)), "purpose": "巡回連絡"}),
+            content_type="application/json",
+        )
+        self.assertEqual(many.status_code, 422)
+        self.assertIn("件数が多すぎます", many.json()["errors"]["binder_ids"][0])
+        big = self.api().post(
+            "/api/v1/households/search",
+            json.dumps({"query": "あ" * 1_000_000}),
+            content_type="application/json",
+        )
+        self.assertEqual(big.status_code, 413)
+        self.assertIn("大きすぎます", big.json()["detail"])
