@@ -8,6 +8,7 @@ refused with 422 naming the field, in the one error shape; nothing reaches an ac
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -23,6 +24,13 @@ OUT_OF_RANGE = "値が大きすぎます（扱える範囲を超えています�
 #: No list a request carries is longer (ids to check out, households of an entry, stops).
 MAX_ITEMS = 1000
 TOO_MANY = f"件数が多すぎます（{MAX_ITEMS}件以内で指定してください）"
+
+
+#: Dates and months a query may name: from the first year of 明治 to well past any plan.
+#: (9999-12-31 or 0001-01-01 in a list's filter once overflowed the date arithmetic: a 500.)
+YEAR_MIN, YEAR_MAX = 1868, 2200
+_DATE_LIKE = re.compile(r"^(\d{4})-\d{1,2}(-\d{1,2})?([T ].*)?$")
+FAR_DATE = f"日付は{YEAR_MIN}年から{YEAR_MAX}年までの範囲で指定してください"
 
 
 class BoundaryError(ValueError):
@@ -76,6 +84,9 @@ class BoundaryParser(Parser):
         for field, value in result.items():
             values = value if isinstance(value, list) else [value]
             for text in values:
+                date_like = _DATE_LIKE.match(str(text).strip())
+                if date_like and not YEAR_MIN <= int(date_like.group(1)) <= YEAR_MAX:
+                    raise BoundaryError(field, FAR_DATE)
                 digits = str(text).strip().lstrip("+-")
                 if digits.isdigit() and len(digits) > 18 and not INT_MIN <= int(text) <= INT_MAX:
                     raise BoundaryError(field, OUT_OF_RANGE)

@@ -242,3 +242,19 @@ class SizeLimitTests(PersonaTestCase):
         )
         self.assertEqual(big.status_code, 413)
         self.assertIn("大きすぎます", big.json()["detail"])
+
+
+class FarDateTests(PersonaTestCase):
+    def test_far_dates_in_a_filter_are_422_not_500(self) -> None:
+        token, _ = do_issue_api_token(self.officer("kacho"))
+        client = Client(headers={"Authorization": f"Bearer {token}"})
+        for url in (
+            "/api/v1/data-uses?until=9999-12-31",
+            "/api/v1/data-uses?since=0001-01-01",
+            "/api/v1/checkouts?month=9999-12",
+        ):
+            with self.subTest(url=url):
+                response = client.get(url)
+                self.assertEqual(response.status_code, 422, response.content)
+                (messages,) = response.json()["errors"].values()
+                self.assertIn("1868年から2200年", messages[0])
