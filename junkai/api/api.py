@@ -6,6 +6,8 @@ its access rule with `declare_access`, as views do.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import authenticate
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,7 +41,45 @@ from junkai.api.visits import router as visits_router
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer
 
-api = NinjaAPI(
+
+class JunkaiAPI(NinjaAPI):
+    """The API whose OpenAPI document names every refusal any operation can give (the one
+    error shape of junkai/api/errors.py): the boundary's 400/413/422, authentication's 401,
+    the scope funnels' 403/404 and the sign-in throttle's 429."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        errors = {"$ref": "#/components/schemas/ErrorsOut"}
+        message = {"$ref": "#/components/schemas/Message"}
+        common = {
+            400: ("リクエストの本文をJSONとして読めません", errors),
+            401: ("認証が必要です", message),
+            403: ("権限がありません（理由は detail）", message),
+            413: ("リクエストが大きすぎます", errors),
+            422: ("入力内容に誤りがあります（項目ごとの理由は errors）", errors),
+        }
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, (text, body) in common.items():
+                    responses.setdefault(
+                        code,
+                        {"description": text, "content": {"application/json": {"schema": body}}},
+                    )
+                if "{" in path:
+                    responses.setdefault(
+                        404,
+                        {
+                            "description": "見つかりません",
+                            "content": {"application/json": {"schema": message}},
+                        },
+                    )
+        return schema
+
+
+api = JunkaiAPI(
     title="Junkai API",
     version="1",
     urls_namespace="api",

@@ -154,6 +154,17 @@ class OneErrorShapeTests(TestCase):
             },
         )
 
+    def test_every_operation_documents_every_refusal(self) -> None:
+        paths = api.get_openapi_schema()["paths"]
+        missing = [
+            f"{method.upper()} {path} {code}"
+            for path, operations in paths.items()
+            for method, operation in operations.items()
+            for code in (400, 401, 403, 413, 422, *((404,) if "{" in path else ()))
+            if code not in operation["responses"] and str(code) not in operation["responses"]
+        ]
+        self.assertEqual(missing, [])
+
     def test_the_documented_shape_is_a_list_per_field(self) -> None:
         schema = api.get_openapi_schema()["components"]["schemas"]["ErrorsOut"]
         errors = schema["properties"]["errors"]
