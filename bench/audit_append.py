@@ -1,65 +1,98 @@
 """Audit log without one lock: 50 writers appending at once, sealing as they go, then verify.
 
-Each writer is a thread with its own database connection and writes each event in its own
-transaction, as a request does (record() and its commit hook, which seals when the sealer's
-lock is free). After the bounded run the table is filled up to VERIFY_EVENTS with bulk
+Each writer is a thread (in PROCESSES processes) with its own database connection and writes
+each event in its own transaction, as a request does (record() and its commit hook, which
+seals when the sealer's lock is free). After the bounded run the table is filled up to VERIFY_EVENTS with bulk
 inserts and sealed, and `verify()` walks the whole chain.
 
 DATABASE_URL=postgres:///junkai_audit_bench .venv/bin/python -m bench.audit_append \
-    [SECONDS] [WRITERS] [VERIFY_EVENTS]
+    [SECONDS] [WRITERS] [VERIFY_EVENTS] [PROCESSES]
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import statistics
 import sys
 import threading
 import time
+from typing import Any
 
 from bench.common import bench_database
 
 
-def main(seconds: float, writers: int, verify_events: int) -> None:
+def _process(index: int, threads: int, go: Any, stop_at: Any, results: Any) -> None:
+    """One process of `threads` writers; sends back its latencies (or its error)."""
+    from django.db import connections, transaction
+
+    from junkai.audit.chain import record
+    from junkai.audit.models import EventType
+
+    mine: list[float] = []
+    errors: list[str] = []
+
+    def writer(n: int) -> None:
+        try:
+            with transaction.atomic():  # connect before the start
+                pass
+            go.wait()
+            i = 0
+            while time.time() < stop_at.value:
+                t0 = time.perf_counter()
+                with transaction.atomic():
+                    record(EventType.ACCESS_DENIED, object_type="bench", object_id=f"{n}-{i}")
+                mine.append(time.perf_counter() - t0)
+                i += 1
+        except Exception as exc:  # sent to the parent
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=writer, args=(f"{index}.{t}",)) for t in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    results.put(errors[0] if errors else mine)
+
+
+def main(seconds: float, writers: int, verify_events: int, processes: int) -> None:
     with bench_database() as backend:
-        from django.db import connection, connections, transaction
+        from django.db import connection, connections
         from django.utils import timezone
 
-        from junkai.audit.chain import record, verify
+        from junkai.audit.chain import verify
         from junkai.audit.models import AuditEvent, AuditSeal, EventType
         from junkai.audit.seal import seal_pending
 
-        latencies: list[list[float]] = [[] for _ in range(writers)]
-        errors: list[BaseException] = []
-        start = threading.Barrier(writers + 1)
-        stop_at = [0.0]
-
-        def writer(n: int) -> None:
-            mine = latencies[n]
-            try:
-                start.wait()
-                i = 0
-                while time.perf_counter() < stop_at[0]:
-                    t0 = time.perf_counter()
-                    with transaction.atomic():
-                        record(EventType.ACCESS_DENIED, object_type="bench", object_id=f"{n}-{i}")
-                    mine.append(time.perf_counter() - t0)
-                    i += 1
-            except BaseException as exc:  # reported below, the run goes on
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-        for t in threads:
-            t.start()
-        stop_at[0] = time.perf_counter() + seconds
+        # Processes of threads: 50 threads in one process would measure Python's GIL.
+        connections.close_all()
+        ctx = multiprocessing.get_context("fork")
+        results: multiprocessing.queues.Queue[list[float] | str] = ctx.Queue()
+        go = ctx.Event()
+        stop_at = ctx.Value("d", 0.0)
+        per = [
+            writers // processes + (1 if p < writers % processes else 0) for p in range(processes)
+        ]
+        children = [
+            ctx.Process(target=_process, args=(p, n, go, stop_at, results))
+            for p, n in enumerate(per)
+        ]
+        for child in children:
+            child.start()
+        time.sleep(2)  # every child connected and waiting
+        stop_at.value = time.time() + seconds
         began = time.perf_counter()
-        start.wait()
-        for t in threads:
-            t.join()
+        go.set()
+        gathered = [results.get(timeout=seconds + 120) for _ in children]
         elapsed = time.perf_counter() - began
-        if errors:
-            raise errors[0]
+        for child in children:
+            child.join()
+        failed = [r for r in gathered if isinstance(r, str)]
+        if failed:
+            raise RuntimeError(failed[0])
+        latencies = [r for r in gathered if not isinstance(r, str)]
         flat = sorted(x for mine in latencies for x in mine)
         written = len(flat)
         sealed_during = AuditSeal.objects.count()
@@ -72,7 +105,7 @@ def main(seconds: float, writers: int, verify_events: int) -> None:
         catch_up = time.perf_counter() - t0
         print(f"backend: {backend}")
         print(
-            f"append: {writers} writers, {written} events in {elapsed:.1f} s = "
+            f"append: {writers} writers ({processes} processes of threads), {written} events in {elapsed:.1f} s = "
             f"{written / elapsed:,.0f} events/s; per event (own transaction, commit hook "
             f"included) p50 {statistics.median(flat) * 1000:.2f} ms, "
             f"p95 {flat[int(len(flat) * 0.95)] * 1000:.2f} ms, max {flat[-1] * 1000:.1f} ms"
@@ -129,4 +162,5 @@ if __name__ == "__main__":
         float(args[0]) if args else 20.0,
         int(args[1]) if len(args) > 1 else 50,
         int(args[2]) if len(args) > 2 else 200_000,
+        int(args[3]) if len(args) > 3 else 5,
     )
