@@ -86,7 +86,7 @@ def record(
         return event
     with transaction.atomic():
         event.save(force_insert=True)
-        seal.seal_pending()
+        seal.seal_inline()
     return event
 
 

@@ -183,6 +183,14 @@ def seal_pending(*, limit: int | None = None, batch: int = 1000) -> int:
     return total
 
 
+def seal_inline() -> None:
+    """SQLite: seal in the writer's own transaction, which already holds the write lock."""
+    seq, prev_hash, after = _head()
+    rows = _pending(after, 1000)
+    if rows:
+        AuditSeal.objects.bulk_create(seal_rows(rows, seq, prev_hash))
+
+
 def seal_after_commit() -> None:
     """A request's commit hook: seal if nobody else is, never fail the request that committed."""
     now = time.monotonic()
