@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import queue
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,9 +28,17 @@ from junkai.audit.canonical import (
     keyed,
     reference_bytes,
 )
-from junkai.audit.models import AuditEvent, AuditSeal, EventType
+from junkai.audit.models import AuditEvent, AuditEventHousehold, AuditSeal, EventType
 
-__all__ = ["GENESIS", "VerifyResult", "canonical", "record", "verify"]
+__all__ = [
+    "GENESIS",
+    "VerifyResult",
+    "canonical",
+    "households_digest",
+    "households_hold",
+    "record",
+    "verify",
+]
 
 
 def record(
@@ -42,8 +51,13 @@ def record(
     station_id: int | None = None,
     purpose: str = "",
     details: Mapping[str, Any] | None = None,
+    household_ids: Iterable[int] | None = None,
 ) -> AuditEvent:
     """Append one event. Call inside the transaction of the change it records.
+
+    `household_ids`: the households a print or a list showed. The event gets their count and
+    the SHA-256 of the sorted ids (`details["households"]`); one `AuditEventHousehold` row per
+    household is written in the same transaction.
 
     PostgreSQL: a plain insert, no lock; the event is sealed after its transaction commits
     (junkai.audit.seal). SQLite: writers already take turns, so the event is sealed inline.
@@ -51,6 +65,24 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
+    if household_ids is not None:
+        with transaction.atomic():
+            ids = sorted({int(i) for i in household_ids})
+            event = record(
+                event_type,
+                actor=actor,
+                obj=obj,
+                object_type=object_type,
+                object_id=object_id,
+                station_id=station_id,
+                purpose=purpose,
+                details={**(details or {}), "households": households_digest(ids)},
+            )
+            AuditEventHousehold.objects.bulk_create(
+                (AuditEventHousehold(event_id=event.id, household_id=i) for i in ids),
+                batch_size=5000,
+            )
+        return event
     text = json.dumps(dict(details or {}), ensure_ascii=False, default=str)
     event = AuditEvent(
         created_at=timezone.now(),
@@ -88,6 +120,23 @@ def record(
         event.save(force_insert=True)
         seal.seal_inline()
     return event
+
+
+def households_digest(ids: list[int]) -> dict[str, Any]:
+    """What the event keeps of the households it showed (ids sorted ascending)."""
+    text = ",".join(str(i) for i in ids)
+    return {"count": len(ids), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def households_hold(event: AuditEvent) -> bool:
+    """The event's (event, household) rows still match the digest its seal covers."""
+    stored = (event.details or {}).get("households")
+    ids = list(
+        AuditEventHousehold.objects.filter(event_id=event.id)
+        .order_by("household_id")
+        .values_list("household_id", flat=True)
+    )
+    return stored == households_digest(ids)
 
 
 @dataclass(frozen=True)

@@ -197,3 +197,35 @@ class AuditSeal(models.Model):
 
     def __str__(self) -> str:
         return f"封印 #{self.seal_seq} (記録 {self.event_id})"
+
+
+class AuditEventHousehold(models.Model):
+    """Which households one audit event showed (a print, a list, an export): insert-only.
+
+    The event itself holds the count and a SHA-256 of the sorted ids (`details["households"]`),
+    so it stays one row however many doors a page showed, and its seal covers the digest;
+    these rows let a household's 閲覧記録, the misuse checks and disclosure accounting find the
+    event by household. A plain id, no foreign key: the audit log sits below households and
+    must outlive them.
+    """
+
+    event = models.ForeignKey(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="household_rows",
+        verbose_name="監査記録",
+    )
+    household_id = models.BigIntegerField("世帯ID")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "監査記録の対象世帯"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "household_id"], name="audit_event_household_once"
+            )
+        ]
+        indexes = [models.Index(fields=["household_id", "event"])]
+
+    def __str__(self) -> str:
+        return f"記録 {self.event_id} 世帯 {self.household_id}"
