@@ -249,6 +249,11 @@ JUNKAI_MISUSE_BULK_MINUTES = 10
 JUNKAI_MISUSE_DUTY_START = "06:00"
 JUNKAI_MISUSE_DUTY_END = "22:00"
 JUNKAI_MISUSE_SCAN_HOURS = 24
+# The audit log's seals (junkai/audit/seal.py): an event still unsealed after this long makes
+# `junkai audit-verify` fail — the sealer has stopped or a transaction has stayed open.
+JUNKAI_AUDIT_UNSEALED_ALARM = timedelta(
+    minutes=int(os.environ.get("JUNKAI_AUDIT_UNSEALED_ALARM_MINUTES", "5"))
+)
 
 # Beat maps (受持区地図): the tile server, {z}/{x}/{y} as Leaflet takes it. Default: 国土地理院
 # 標準地図. Empty: no tiles (closed police networks); the map then draws the beat outline and

@@ -162,7 +162,7 @@ class RegisterParams(Schema):
 
 class MisuseEventOut(Schema):
     id: int
-    seq: int
+    seq: int | None = Field(None, description="ハッシュチェーン上の連番（封印前は null）")
     at: dt.datetime
     event_type: str
     object_type: str
@@ -531,12 +531,12 @@ def list_misuse_flags(request: HttpRequest, params: Query[FlagParams]) -> list[d
 def get_misuse_flag(request: HttpRequest, misuse_flag_id: int) -> dict[str, Any]:
     """兆候と、その根拠となった監査記録."""
     flag = access_misuse_flag(request_officer(request), misuse_flag_id)
-    events = AuditEvent.objects.filter(id__in=flag.event_ids).order_by("seq")
+    events = AuditEvent.objects.filter(id__in=flag.event_ids).select_related("seal").order_by("id")
     return _flag_out(flag) | {
         "events": [
             {
                 "id": e.id,
-                "seq": e.seq,
+                "seq": e.chain_seq,
                 "at": e.created_at,
                 "event_type": EventType(e.event_type).name,
                 "object_type": e.object_type,

@@ -110,15 +110,19 @@ class EventType(models.IntegerChoices):
 
 
 class AuditEvent(models.Model):
-    """One event. Rows are only ever appended (junkai.audit.chain.record).
+    """One event. Rows are only ever inserted (junkai.audit.chain.record), never changed.
 
-    `seq` runs 1, 2, 3… without gaps; `row_hash` = SHA-256 over the row's canonical content
-    and the previous row's hash, so a changed, deleted, inserted or reordered row breaks the
-    chain (`junkai audit-verify`). Values of personal fields are never copied in: only ids,
-    kinds and the stated purpose.
+    Events written before the seals (「seal 0」) carry their place in the chain on the row:
+    `seq` runs 1, 2, 3… without gaps and `row_hash` = HMAC over the row's canonical content and
+    the previous row's hash. Events written since carry none of that (`seq` is null): the
+    sealer gives each an `AuditSeal` that continues the same chain, so that writers never wait
+    for one another (junkai.audit.seal). `xid` is the PostgreSQL transaction that wrote the
+    row, set by a trigger: the sealer seals in (xid, id) order and only below the oldest open
+    transaction, so an event committed late is sealed late, never skipped. Values of personal
+    fields are never copied in: only ids, kinds and the stated purpose.
     """
 
-    seq = models.BigIntegerField("連番", unique=True)
+    seq = models.BigIntegerField("連番", unique=True, null=True, blank=True)
     created_at = models.DateTimeField("日時", db_index=True)
     # No database FK: the log must outlive and never cascade with the rows it names.
     actor = models.ForeignKey(
@@ -136,17 +140,92 @@ class AuditEvent(models.Model):
     station_id = models.BigIntegerField("警察署ID", null=True, blank=True)
     purpose = models.CharField("目的", max_length=200, blank=True)
     details = models.JSONField("詳細", default=dict, blank=True)
+    # Null, not "", for events of the seals: "no hash on this row" must not look like a value.
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    row_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    xid = models.BigIntegerField("トランザクションID", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "監査記録"
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"]),
+            models.Index(fields=["actor", "id"]),
+            models.Index(fields=["station_id", "id"]),
+            # The sealer's range scan: pending events lie after the last sealed (xid, id).
+            models.Index(fields=["xid", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.get_event_type_display()}"
+
+    @property
+    def chain_seq(self) -> int | None:
+        """The event's place in the hash chain: its own `seq` (seal 0) or its seal's; None
+        while it waits for its seal. (Use select_related("seal") on lists.)"""
+        if self.seq is not None:
+            return self.seq
+        try:
+            return self.seal.seal_seq
+        except AuditSeal.DoesNotExist:
+            return None
+
+
+class AuditSeal(models.Model):
+    """An event's place in the hash chain, written by the sealer after the event committed.
+
+    One seal per event: `row_hash` = HMAC over the event's canonical content with its id,
+    `seal_seq` and `prev_hash` (the hash of seal_seq − 1, or of the last event of seal 0), so a
+    changed, deleted, inserted or reordered event or seal breaks the chain. One row per event
+    rather than one per batch keeps verification a plain walk and lets a page show an event's
+    number with a join; the sealer writes them in bulk, off the request path.
+    """
+
+    seal_seq = models.BigIntegerField("連番", primary_key=True)
+    event = models.OneToOneField(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="seal",
+        verbose_name="監査記録",
+    )
     prev_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64)
 
     class Meta:
-        verbose_name = verbose_name_plural = "監査記録"
-        ordering = ["seq"]
-        indexes = [
-            models.Index(fields=["object_type", "object_id", "seq"]),
-            models.Index(fields=["actor", "seq"]),
-            models.Index(fields=["station_id", "seq"]),
-        ]
+        verbose_name = verbose_name_plural = "監査記録の封印"
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.get_event_type_display()}"
+        return f"封印 #{self.seal_seq} (記録 {self.event_id})"
+
+
+class AuditEventHousehold(models.Model):
+    """Which households one audit event showed (a print, a list, an export): insert-only.
+
+    The event itself holds the count and a SHA-256 of the sorted ids (`details["households"]`),
+    so it stays one row however many doors a page showed, and its seal covers the digest;
+    these rows let a household's 閲覧記録, the misuse checks and disclosure accounting find the
+    event by household. A plain id, no foreign key: the audit log sits below households and
+    must outlive them.
+    """
+
+    event = models.ForeignKey(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="household_rows",
+        verbose_name="監査記録",
+    )
+    household_id = models.BigIntegerField("世帯ID")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "監査記録の対象世帯"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "household_id"], name="audit_event_household_once"
+            )
+        ]
+        indexes = [models.Index(fields=["household_id", "event"])]
+
+    def __str__(self) -> str:
+        return f"記録 {self.event_id} 世帯 {self.household_id}"

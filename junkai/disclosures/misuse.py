@@ -131,7 +131,7 @@ def _reads(since: dt.datetime, until: dt.datetime) -> list[Read]:
             created_at__gte=since,
             created_at__lt=until,
         )
-        .order_by("created_at", "seq")
+        .order_by("created_at", "id")
         .values_list("id", "created_at", "actor_id", "object_id", "station_id")
     )
     ids = {int(r[3]) for r in rows if r[3].isdigit()}

@@ -33,7 +33,7 @@ def disclosure_walk_ids(household: Household, username: str) -> dict[str, int]:
     )
     access_household(officer, household.id, purpose="試験")
     read = AuditEvent.objects.filter(event_type=EventType.READ_HOUSEHOLD, actor=officer).latest(
-        "seq"
+        "id"
     )
     flag = actions.do_raise_misuse_flag(
         station_id=household.station_id,

@@ -654,7 +654,7 @@ def misuse_flag_detail(request: AuthenticatedHttpRequest, misuse_flag_id: int) -
 
 
 def _flag_evidence(flag: MisuseFlag) -> dict[str, Any]:
-    events = list(AuditEvent.objects.filter(id__in=flag.event_ids).order_by("seq"))
+    events = list(AuditEvent.objects.filter(id__in=flag.event_ids).order_by("id"))
     around = dt.timedelta(hours=thresholds().context_hours)
     nearby = list(
         AuditEvent.objects.filter(
@@ -663,7 +663,7 @@ def _flag_evidence(flag: MisuseFlag) -> dict[str, Any]:
             created_at__lte=flag.window_end + around,
         )
         .exclude(id__in=flag.event_ids)
-        .order_by("seq")[:200]
+        .order_by("id")[:200]
     )
     ids = {int(e.object_id) for e in events if e.object_id.isdigit()}
     beats = dict(Household.objects.filter(id__in=ids).values_list("id", "beat__name"))

@@ -156,7 +156,7 @@ def household_access_log(household: Household) -> QuerySet[AuditEvent]:
             | Q(object_type="households.contactcard", object_id__in=card_ids)
         )
         .select_related("actor")
-        .order_by("-seq")
+        .order_by("-id")
     )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from junkai.audit.models import AuditEvent
+from junkai.audit.models import AuditEvent, AuditSeal
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -79,9 +79,17 @@ def _migration_heads(cursor: Any) -> dict[str, str]:
 
 
 def _audit_head(cursor: Any) -> str | None:
-    table = _quote(AuditEvent._meta.db_table)
-    cursor.execute(f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
+    """The chain's head `SEQ:HASH` as the snapshot holds it: the last seal, or (before any
+    event was sealed) the last event of seal 0, the chain kept on the events themselves."""
+    seals = _quote(AuditSeal._meta.db_table)
+    cursor.execute(f"SELECT seal_seq, row_hash FROM {seals} ORDER BY seal_seq DESC LIMIT 1")  # noqa: S608
     row = cursor.fetchone()
+    if row is None:
+        table = _quote(AuditEvent._meta.db_table)
+        cursor.execute(
+            f"SELECT seq, row_hash FROM {table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"  # noqa: S608
+        )
+        row = cursor.fetchone()
     return f"{row[0]}:{row[1]}" if row else None
 
 

@@ -82,7 +82,7 @@ class SignInTests(PersonaTestCase):
 
     def test_sign_in_is_audited(self) -> None:
         self.sign_in("officer1a")
-        event = AuditEvent.objects.filter(event_type=EventType.SIGN_IN).latest("seq")
+        event = AuditEvent.objects.filter(event_type=EventType.SIGN_IN).latest("id")
         self.assertEqual(event.actor_id, self.officer("officer1a").id)
 
     def test_open_redirect_is_refused(self) -> None:

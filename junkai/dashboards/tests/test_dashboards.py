@@ -118,7 +118,7 @@ class PageTests(DashboardTestCase):
             self.assertIn(text, body)
         self.assertIn('id="chart-trend"', body)
         self.assertIn(f'href="/dashboard/posts/{self.known["koban"].id}/"', body)
-        event = AuditEvent.objects.filter(event_type=EventType.READ_DASHBOARD).latest("seq")
+        event = AuditEvent.objects.filter(event_type=EventType.READ_DASHBOARD).latest("id")
         self.assertEqual(
             AuditEvent.objects.filter(event_type=EventType.READ_DASHBOARD).count(), before + 1
         )
@@ -283,7 +283,7 @@ class ApiTests(DashboardTestCase):
         self.assertEqual(officers["北 一郎"]["plan_target"], 4)
         self.assertEqual(len(data["categories"]), 4)
         self.assertEqual(
-            AuditEvent.objects.filter(event_type=EventType.READ_DASHBOARD).latest("seq").purpose,
+            AuditEvent.objects.filter(event_type=EventType.READ_DASHBOARD).latest("id").purpose,
             "進捗状況の閲覧（API）",
         )
 
@@ -331,7 +331,7 @@ class ReportTests(DashboardTestCase):
         officers = list(book["職員別（評価）"].iter_rows(min_row=4, values_only=True))
         kita1 = next(r for r in officers if r[0] == "北 一郎")
         self.assertEqual(kita1[3], 2)  # visits
-        event = AuditEvent.objects.filter(event_type=EventType.EXPORT_MONTHLY_REPORT).latest("seq")
+        event = AuditEvent.objects.filter(event_type=EventType.EXPORT_MONTHLY_REPORT).latest("id")
         self.assertEqual(event.details, {"month": "2026-06-01", "format": "xlsx"})
 
     def test_pdf_holds_the_figures(self) -> None:

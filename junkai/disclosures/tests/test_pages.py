@@ -376,7 +376,7 @@ class MisuseFlagPageTests(DisclosurePagesTestCase):
         access_household(officer, self.aoki.id)
         event = AuditEvent.objects.filter(
             event_type=EventType.READ_HOUSEHOLD, actor=officer
-        ).latest("seq")
+        ).latest("id")
         return actions.do_raise_misuse_flag(
             station_id=self.station.id,
             post_id=self.post("K1").id if username != "kacho" else None,

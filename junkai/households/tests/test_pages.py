@@ -347,7 +347,7 @@ class SearchTests(PersonaTestCase):
         self.assertEqual(self.client_for("officer1a").get("/search/?query=x").status_code, 200)
         page = self.client_for("officer2a").post("/search/", {"query": "青木"})
         self.assertContains(page, "該当する世帯はありません")
-        event = AuditEvent.objects.filter(event_type=EventType.SEARCH_HOUSEHOLDS).latest("seq")
+        event = AuditEvent.objects.filter(event_type=EventType.SEARCH_HOUSEHOLDS).latest("id")
         self.assertNotIn("青木", str(event.details))
 
     def test_empty_query_is_refused_in_japanese(self) -> None:

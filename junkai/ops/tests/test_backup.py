@@ -100,7 +100,7 @@ class BackupRestoreTests(JunkaiTransactionTestCase):
 
     def test_a_changed_audit_row_fails_the_chain(self) -> None:
         build_sample_households(build_demo())
-        event = AuditEvent.objects.order_by("seq")[1]
+        event = AuditEvent.objects.order_by("id")[1]
         _set_purpose(event.id, "改ざん")
         self.addCleanup(_set_purpose, event.id, event.purpose)
         self.backup(build=False)

@@ -267,9 +267,7 @@ class OutlineApiTests(MapTestCase):
         self.assertEqual(response.json()["outline"], POLYGON)  # the open ring came back closed
         self.assertEqual(response.json()["vertices"], 4)
         self.assertEqual(self.k1().outline, POLYGON)
-        event = AuditEvent.objects.filter(event_type=int(EventType.BEAT_OUTLINE_SAVED)).latest(
-            "seq"
-        )
+        event = AuditEvent.objects.filter(event_type=int(EventType.BEAT_OUTLINE_SAVED)).latest("id")
         self.assertEqual(event.actor_id, self.officer("kacho").id)
         self.assertEqual(event.object_id, str(self.k1().id))
         self.assertEqual(event.details["source"], "API")
@@ -370,9 +368,7 @@ class OutlinePageTests(MapTestCase):
         response = client.post(self.url(), {"form": "clear"})
         self.assertEqual(response.status_code, 302)
         self.assertIsNone(self.k1().outline)
-        event = AuditEvent.objects.filter(event_type=int(EventType.BEAT_OUTLINE_SAVED)).latest(
-            "seq"
-        )
+        event = AuditEvent.objects.filter(event_type=int(EventType.BEAT_OUTLINE_SAVED)).latest("id")
         self.assertTrue(event.details["cleared"])
 
     def test_officers_get_403_in_scope_and_404_out_of_it(self) -> None:

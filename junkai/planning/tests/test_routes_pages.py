@@ -20,10 +20,10 @@ class RoutePageTests(RouteTestCase):
         self.client = self.client_for("officer1a")
 
     def events(self, before: int, kind: EventType) -> list[AuditEvent]:
-        return list(AuditEvent.objects.filter(seq__gt=before, event_type=kind).order_by("seq"))
+        return list(AuditEvent.objects.filter(id__gt=before, event_type=kind).order_by("id"))
 
-    def last_seq(self) -> int:
-        return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    def last_id(self) -> int:
+        return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
     def test_the_work_list_links_to_the_route_page(self) -> None:
         page = self.client.get("/worklist/").content.decode()
@@ -31,7 +31,7 @@ class RoutePageTests(RouteTestCase):
         self.assertIn("巡回経路を作る", page)
 
     def test_the_form_lists_the_work_list_with_checkboxes_and_records_the_read(self) -> None:
-        before = self.last_seq()
+        before = self.last_id()
         response = self.client.get("/routes/")
         self.assertEqual(response.status_code, 200)
         page = response.content.decode()
@@ -45,7 +45,7 @@ class RoutePageTests(RouteTestCase):
         self.assertNotIn(self.other["household"].address, page)
 
     def test_choosing_households_shows_the_route_in_order_with_times_and_map(self) -> None:
-        before = self.last_seq()
+        before = self.last_id()
         chosen = [*self.high, self.night_only]
         response = self.client.post(
             "/routes/",
@@ -77,7 +77,7 @@ class RoutePageTests(RouteTestCase):
     def test_each_household_shown_on_the_route_is_on_its_own_access_log(self) -> None:
         from junkai.households.access import household_access_log
 
-        before = self.last_seq()
+        before = self.last_id()
         chosen = [*self.high, self.night_only]
         response = self.client.post(
             "/routes/",
@@ -85,7 +85,7 @@ class RoutePageTests(RouteTestCase):
         )
         self.assertEqual(response.status_code, 200)
         for household in chosen:  # the stops and the one left out, all named on the page
-            log = household_access_log(household).filter(seq__gt=before)
+            log = household_access_log(household).filter(id__gt=before)
             self.assertEqual(
                 [(e.event_type, e.purpose) for e in log],
                 [(EventType.READ_HOUSEHOLD, "巡回経路の作成")],
@@ -104,7 +104,7 @@ class RoutePageTests(RouteTestCase):
         self.assertNotIn(self.night_only.address, page)
 
     def test_auto_pick_records_a_read_of_each_household_shown_and_no_other(self) -> None:
-        before = self.last_seq()
+        before = self.last_id()
         response = self.client.post(
             "/routes/", {"auto": "1", "start_time": "10:00", "hours": "4", "mode": "drive"}
         )
@@ -114,7 +114,7 @@ class RoutePageTests(RouteTestCase):
         self.assertEqual(
             [int(e.object_id) for e in reads], planned.details["order"] + planned.details["skipped"]
         )
-        self.assertTrue(all(e.seq > planned.seq for e in reads))
+        self.assertTrue(all(e.id > planned.id for e in reads))
         self.assertEqual({e.purpose for e in reads}, {"巡回経路の作成"})
         self.assertNotIn(self.night_only.id, [int(e.object_id) for e in reads])
 
@@ -141,7 +141,7 @@ class RoutePageTests(RouteTestCase):
         ]
         for data, message in cases:
             with self.subTest(message=message):
-                before = self.last_seq()
+                before = self.last_id()
                 response = self.client.post("/routes/", data)
                 self.assertEqual(response.status_code, 422)
                 self.assertIn(message, response.content.decode())
@@ -165,7 +165,7 @@ class RoutePageTests(RouteTestCase):
 
     def test_the_route_sheet_prints_the_order_and_records_each_household(self) -> None:
         order = [self.high[2].id, self.high[0].id, self.high[1].id]
-        before = self.last_seq()
+        before = self.last_id()
         response = self.client.post(
             "/routes/sheet.pdf",
             {
@@ -230,7 +230,7 @@ class RoutePageTests(RouteTestCase):
     def test_the_sheet_bounds_the_left_out_list_and_checks_the_start(self) -> None:
         # The left-out list is printed (and each household recorded as printed): it may not be
         # longer than a route, or one POST prints any number of the post's doors.
-        before = self.last_seq()
+        before = self.last_id()
         response = self.client.post(
             "/routes/sheet.pdf",
             {
