@@ -25,6 +25,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.hashers import make_password
+
 from junkai.households import actions as household_actions
 from junkai.households.models import Household
 from junkai.org import actions as org_actions
@@ -52,13 +54,16 @@ def build_known_station() -> dict[str, Any]:
     kita = org_actions.do_create_beat(koban, acting_officer=None, code="D1-1", name="北一区")
     yama = org_actions.do_create_beat(chuzai, acting_officer=None, code="D2-1", name="山辺区")
 
+    # One hash for all, as the demo does: these personas skip the first password change.
+    password_hash = make_password(PASSWORD)
+
     def officer(username: str, name: str, role: Role, **unit: Any) -> Officer:
         o = org_actions.do_create_officer(
             acting_officer=None,
             username=username,
             full_name=name,
             rank=Rank.JUNSA,
-            password=PASSWORD,
+            password_hash=password_hash,
         )
         org_actions.do_assign(o, acting_officer=None, role=role, end_current=False, **unit)
         return o
