@@ -105,7 +105,7 @@ class BackupRestoreTests(JunkaiTransactionTestCase):
         self.addCleanup(_set_purpose, event.id, event.purpose)
         self.backup(build=False)
         with self.assertRaisesMessage(
-            CommandError, f"監査記録のチェーンが不正です: NG: 監査記録 連番 {event.seq}"
+            CommandError, f"(id {event.id}) が不正です: 記録の内容がハッシュと一致しません"
         ):
             self.restore_check()
 
