@@ -1,8 +1,8 @@
 """Printing the forms: scope, the data, the PDF, and the audit events — one function per form.
 
 Every print goes through a junkai.access function (404 alike for absent and out of scope) and
-is recorded (EventType.PRINT_FORM, details naming the form) on every household whose personal
-data it shows, so it appears in that household's 閲覧記録, and on the post, building or station
+is recorded (EventType.PRINT_FORM, details naming the form) as one event naming every household
+whose personal data it shows, so it appears in that household's 閲覧記録, and on the post, building or station
 printed for. The events are written only once the PDF has been built, in one transaction.
 """
 
@@ -70,17 +70,25 @@ def _when(moment: dt.datetime | None, sep: str = "\n") -> str:
 def record_household_prints(
     officer: Officer, households: Iterable[Household], form: str, **details: Any
 ) -> None:
-    """One PRINT_FORM per household a print shows (so each household's 閲覧記録 lists it);
-    every printed form and sheet records its prints through here."""
-    for h in households:
-        record(
-            EventType.PRINT_FORM,
-            actor=officer,
-            obj=h,
-            station_id=h.station_id,
-            purpose=f"{form}の印刷",
-            details={"form": form, **details},
-        )
+    """One PRINT_FORM naming every household a print shows (their ids in the audit log's
+    (event, household) rows, their digest in the event), so each household's 閲覧記録 lists it
+    while a 交番's 索引簿 stays one row, not 1,500. Every printed form and sheet records its
+    prints through here."""
+    shown = list(households)
+    if not shown:
+        return
+    stations = {h.station_id for h in shown}
+    record(
+        EventType.PRINT_FORM,
+        actor=officer,
+        obj=shown[0] if len(shown) == 1 else None,
+        object_type="" if len(shown) == 1 else "households",
+        object_id="" if len(shown) == 1 else str(len(shown)),
+        station_id=stations.pop() if len(stations) == 1 else None,
+        purpose=f"{form}の印刷",
+        details={"form": form, **details},
+        household_ids=[h.id for h in shown],
+    )
 
 
 def _record_unit(

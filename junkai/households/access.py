@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from junkai.access.records import deny
 from junkai.access.roles import can_write_post, may_view_access_log, register_scope, unit_scope
 from junkai.audit.chain import record
-from junkai.audit.models import AuditEvent, EventType
+from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
 from junkai.households.models import Building, Household
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer
@@ -154,6 +154,12 @@ def household_access_log(household: Household) -> QuerySet[AuditEvent]:
         AuditEvent.objects.filter(
             Q(object_type="households.household", object_id=str(household.id))
             | Q(object_type="households.contactcard", object_id__in=card_ids)
+            # Prints and lists that showed it among others (one event naming many).
+            | Q(
+                id__in=AuditEventHousehold.objects.filter(household_id=household.id).values(
+                    "event_id"
+                )
+            )
         )
         .select_related("actor")
         .order_by("-id")

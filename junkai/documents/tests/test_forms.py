@@ -58,8 +58,7 @@ class FormsTestCase(PersonaTestCase):
         return list(
             AuditEvent.objects.filter(
                 event_type=EventType.PRINT_FORM,
-                object_type="households.household",
-                object_id=str(household.id),
+                household_rows__household_id=household.id,
                 details__form=form,
             )
         )

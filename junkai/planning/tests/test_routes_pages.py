@@ -192,10 +192,13 @@ class RoutePageTests(RouteTestCase):
         self.assertEqual(positions, sorted(positions))
         self.assertIn("経路に入らなかった世帯（1件）", squashed)
         printed = self.events(before, EventType.PRINT_FORM)
+        # One event naming every household on the sheet.
+        (event,) = printed
         self.assertEqual(
-            sorted(int(e.object_id) for e in printed), sorted([*order, self.night_only.id])
+            sorted(event.household_rows.values_list("household_id", flat=True)),
+            sorted([*order, self.night_only.id]),
         )
-        self.assertTrue(all(e.details == {"form": "巡回経路表"} for e in printed))
+        self.assertEqual(event.details["form"], "巡回経路表")
         self.assertEqual(self.events(before, EventType.READ_HOUSEHOLD), [])  # a print, not a read
         # Kept for a look (pdftoppm), as the browser tests keep their screenshots.
         out = Path(settings.VAR_DIR) / "screenshots" / "route-sheet.pdf"
