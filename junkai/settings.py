@@ -239,9 +239,11 @@ JUNKAI_PREFECTURE = os.environ.get("JUNKAI_PREFECTURE", "大分県")
 JUNKAI_AGENCY_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 # A binder taken out must be back (return confirmed) by this local time the same day.
 JUNKAI_CHECKOUT_RETURN_BY = os.environ.get("JUNKAI_CHECKOUT_RETURN_BY", "22:00")
-# Misuse signals (`junkai misuse-scan`, hourly): a read with no work context within ± hours,
-# bulk reads, reads outside duty hours.
+# Misuse signals (`junkai misuse-scan`, every 5 minutes): a read outside the officer's beats
+# with no work on that household from the context hours before it to the settle minutes after
+# it, bulk reads, reads outside duty hours.
 JUNKAI_MISUSE_CONTEXT_HOURS = 2
+JUNKAI_MISUSE_SETTLE_MINUTES = 3
 JUNKAI_MISUSE_UNEXPLAINED_MIN_READS = 1
 JUNKAI_MISUSE_GROUP_MINUTES = 60
 JUNKAI_MISUSE_BULK_READS = 30

@@ -308,7 +308,13 @@ def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, A
                 "preferred_days": extra.preferred_days,
             }
         )
-    record_list_read(officer, beat=beat, count=len(items), purpose="作業リスト")
+    record_list_read(
+        officer,
+        beat=beat,
+        count=len(items),
+        purpose="作業リスト",
+        household_ids=[item["household_id"] for item in items],
+    )
     return {"items": items, "count": len(items)}
 
 

@@ -66,7 +66,9 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     if household_ids is not None:
-        with transaction.atomic():
+        # The event and its rows stand or fall together; inside the caller's transaction (the
+        # usual case) no savepoint of its own, which would cost two queries a list.
+        with transaction.atomic(savepoint=False):
             ids = sorted({int(i) for i in household_ids})
             event = record(
                 event_type,

@@ -3,10 +3,14 @@
 A real case behind them: an officer used a card to find a child's name. Three signals, each a
 MisuseFlag for the manager with the audit events behind it:
 
-UNEXPLAINED  a household read (READ_HOUSEHOLD) with no work around it: no visit recorded, no
-             card created or corrected, no data-use or agency release, no work list or monthly
-             plan (LIST_HOUSEHOLDS 作業リスト・月間計画) by the same officer on that household or
-             its beat within ±JUNKAI_MISUSE_CONTEXT_HOURS.
+UNEXPLAINED  a read (READ_HOUSEHOLD) of a household outside the officer's own beats with no
+             work on that household: no visit recorded, no card created or corrected, no
+             data-use or agency release, and it was not among the rows of a work list or
+             monthly plan (LIST_HOUSEHOLDS 作業リスト・月間計画, its (event, household) rows) he
+             opened — from JUNKAI_MISUSE_CONTEXT_HOURS before the read to
+             JUNKAI_MISUSE_SETTLE_MINUTES after it. A list never explains a whole scope. Judged
+             once the settle minutes have passed, so a scan every 5 minutes flags it within
+             minutes (the 地域課長 and the 署長 see the flag at once).
 BULK         more than JUNKAI_MISUSE_BULK_READS distinct households read within
              JUNKAI_MISUSE_BULK_MINUTES.
 OFF_HOURS    reads outside JUNKAI_MISUSE_DUTY_START–JUNKAI_MISUSE_DUTY_END (local time).
@@ -29,11 +33,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from junkai.access.roles import POST_ROLES
-from junkai.audit.models import AuditEvent, EventType
+from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
 from junkai.disclosures.actions import do_raise_misuse_flag
 from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households.models import Household
-from junkai.org.models import Officer
+from junkai.org.models import Assignment, Officer
 
 #: LIST_HOUSEHOLDS purposes that are work (the lists an officer visits from).
 WORK_LIST_PURPOSES = ("作業リスト", "月間計画")
@@ -51,6 +55,7 @@ CONTEXT_EVENTS = (
 @dataclass(frozen=True)
 class Thresholds:
     context_hours: float = 2.0
+    settle_minutes: float = 3.0
     unexplained_min_reads: int = 1
     group_minutes: int = 60
     bulk_reads: int = 30
@@ -79,6 +84,7 @@ def thresholds() -> Thresholds:
     d = Thresholds()
     return Thresholds(
         context_hours=float(getattr(settings, "JUNKAI_MISUSE_CONTEXT_HOURS", d.context_hours)),
+        settle_minutes=float(getattr(settings, "JUNKAI_MISUSE_SETTLE_MINUTES", d.settle_minutes)),
         unexplained_min_reads=int(
             getattr(settings, "JUNKAI_MISUSE_UNEXPLAINED_MIN_READS", d.unexplained_min_reads)
         ),
@@ -106,13 +112,10 @@ class Context:
     at: dt.datetime
     household_id: int | None = None
     beat_id: int | None = None
-    everywhere: bool = False  # a work list over all the officer's beats
 
     def covers(self, read: Read) -> bool:
-        return (
-            self.everywhere
-            or (self.household_id is not None and self.household_id == read.household_id)
-            or (self.beat_id is not None and self.beat_id == read.beat_id)
+        return (self.household_id is not None and self.household_id == read.household_id) or (
+            self.beat_id is not None and self.beat_id == read.beat_id
         )
 
 
@@ -170,7 +173,9 @@ def _contexts(
             | Q(event_type=EventType.LIST_HOUSEHOLDS, purpose__in=WORK_LIST_PURPOSES)
         )
         .order_by("created_at")
-        .values_list("actor_id", "created_at", "event_type", "object_type", "object_id", "details")
+        .values_list(
+            "actor_id", "created_at", "event_type", "object_type", "object_id", "details", "id"
+        )
     )
 
     def household_of(object_type: str, object_id: str, details: Any) -> int | None:
@@ -184,25 +189,36 @@ def _contexts(
     beat_of = dict(
         Household.objects.filter(id__in={i for i in ids if i}).values_list("id", "beat_id")
     )
+    # A list explains the rows it showed, no more (lists recorded before rows were kept: their
+    # beat, or nothing when they spanned a scope).
+    shown: dict[int, list[int]] = defaultdict(list)
+    for event_id, household_id in AuditEventHousehold.objects.filter(
+        event_id__in=[r[6] for r in rows if r[2] == EventType.LIST_HOUSEHOLDS]
+    ).values_list("event_id", "household_id"):
+        shown[event_id].append(household_id)
     found: dict[int, list[Context]] = defaultdict(list)
-    for actor_id, at, event_type, object_type, object_id, details in rows:
+    for actor_id, at, event_type, object_type, object_id, details, event_id in rows:
         if event_type == EventType.LIST_HOUSEHOLDS:
-            if object_type == "org.beat" and object_id.isdigit():
+            if event_id in shown:
+                found[actor_id].extend(Context(at, household_id=h) for h in shown[event_id])
+            elif object_type == "org.beat" and object_id.isdigit():
                 found[actor_id].append(Context(at, beat_id=int(object_id)))
-            else:
-                found[actor_id].append(Context(at, everywhere=True))
             continue
-        household_id = household_of(object_type, object_id, details)
-        if household_id is not None:
-            found[actor_id].append(Context(at, household_id, beat_of.get(household_id)))
+        task_household = household_of(object_type, object_id, details)
+        if task_household is not None:
+            found[actor_id].append(Context(at, task_household, beat_of.get(task_household)))
     return found
 
 
 def _explained(
-    read: Read, contexts: list[Context], times: list[dt.datetime], h: dt.timedelta
+    read: Read,
+    contexts: list[Context],
+    times: list[dt.datetime],
+    before: dt.timedelta,
+    after: dt.timedelta,
 ) -> bool:
-    lo = bisect.bisect_left(times, read.at - h)
-    hi = bisect.bisect_right(times, read.at + h)
+    lo = bisect.bisect_left(times, read.at - before)
+    hi = bisect.bisect_right(times, read.at + after)
     return any(c.covers(read) for c in contexts[lo:hi])
 
 
@@ -239,6 +255,18 @@ def _bursts(reads: list[Read], more_than: int, minutes: int) -> Iterator[list[Re
             i += 1
 
 
+def _own_beats(officer_ids: set[int]) -> dict[int, set[int]]:
+    """The beats each officer walks (受持区), by his assignments valid today."""
+    beats: dict[int, set[int]] = defaultdict(set)
+    for officer_id, beat_id in (
+        Assignment.objects.current()
+        .filter(officer_id__in=officer_ids, beats__isnull=False)
+        .values_list("officer_id", "beats")
+    ):
+        beats[officer_id].add(beat_id)
+    return beats
+
+
 def _post_of(officer_id: int, station_id: int) -> int | None:
     officer = Officer.objects.filter(id=officer_id).first()
     if officer is None:
@@ -258,20 +286,23 @@ def scan(
     """Find the signals between `since` and `until` (default: the last JUNKAI_MISUSE_SCAN_HOURS)
     and raise a flag for each new one.
 
-    A read younger than the context window is not judged unexplained yet (the visit it belongs
-    to may still be recorded), unless `judge_recent` (the demo).
+    A read is judged once JUNKAI_MISUSE_SETTLE_MINUTES have passed (the task it belongs to may
+    be recorded just after it), or at once with `judge_recent` (the demo). Reads of a household
+    in one of the officer's own beats are his work and never unexplained.
     """
     t = thresholds()
     now = timezone.now()
     until = until or now
     since = since or until - dt.timedelta(hours=t.scan_hours)
     h = dt.timedelta(hours=t.context_hours)
+    settle = dt.timedelta(minutes=t.settle_minutes)
     reads = _reads(since, until)
     result = ScanResult(reads=len(reads))
     if not reads:
         return result
     actors = {r.actor_id for r in reads}
-    contexts = _contexts(actors, since - h, until + h)
+    contexts = _contexts(actors, since - h, until + settle)
+    own_beats = _own_beats(actors)
     covered: dict[tuple[int, str], set[int]] = defaultdict(set)
     for officer_id, kind, event_ids in MisuseFlag.objects.filter(
         officer_id__in=actors, window_end__gte=since - dt.timedelta(days=1)
@@ -281,8 +312,7 @@ def scan(
     by_officer: dict[tuple[int, int], list[Read]] = defaultdict(list)
     for r in reads:
         by_officer[(r.actor_id, r.station_id)].append(r)
-    # A read is judged unexplained only once the context window after it has passed.
-    settled = now if judge_recent else now - h
+    settled = now if judge_recent else now - settle
     for (officer_id, station_id), mine in sorted(by_officer.items()):
         ctx = contexts.get(officer_id, [])
         times = [c.at for c in ctx]
@@ -292,7 +322,13 @@ def scan(
                 (
                     g
                     for g in _groups(
-                        [r for r in mine if r.at <= settled and not _explained(r, ctx, times, h)],
+                        [
+                            r
+                            for r in mine
+                            if r.at <= settled
+                            and r.beat_id not in own_beats[officer_id]
+                            and not _explained(r, ctx, times, h, settle)
+                        ],
                         t.group_minutes,
                     )
                     if len({r.household_id for r in g}) >= t.unexplained_min_reads

@@ -3,7 +3,7 @@ read recorded in the household's 閲覧記録."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -129,11 +129,18 @@ def access_building(officer: Officer, building_id: int) -> Building:
 
 
 def record_list_read(
-    officer: Officer, *, beat: Beat | None, count: int, purpose: str = "一覧"
+    officer: Officer,
+    *,
+    beat: Beat | None,
+    count: int,
+    purpose: str = "一覧",
+    household_ids: Iterable[int] | None = None,
 ) -> None:
     """A list of households (names, addresses) is personal data too: one event per list.
 
-    Without a beat the list spans the officer's whole scope.
+    `household_ids`: the rows the list showed (the audit log's (event, household) rows). Only
+    these can explain a later read of a household as work from that list (misuse.py); a list
+    recorded without them explains nothing beyond its beat.
     """
     record(
         EventType.LIST_HOUSEHOLDS,
@@ -143,6 +150,7 @@ def record_list_read(
         station_id=beat.post.station_id if beat else None,
         purpose=purpose,
         details={"count": count},
+        household_ids=household_ids,
     )
 
 

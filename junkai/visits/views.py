@@ -80,7 +80,13 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         h.due_text = format_wareki(h.next_due)  # type: ignore[attr-defined]
         h.category_label = categories.get(h.category, "")  # type: ignore[attr-defined]
         h.category_class = h.category.lower()  # type: ignore[attr-defined]
-    record_list_read(officer, beat=beat, count=len(rows), purpose="作業リスト")
+    record_list_read(
+        officer,
+        beat=beat,
+        count=len(rows),
+        purpose="作業リスト",
+        household_ids=[h.id for h in rows],
+    )
     towns = sorted(
         set(Household.objects.filter(beat__in=beats).values_list("town", flat=True).distinct())
     )

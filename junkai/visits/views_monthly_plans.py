@@ -160,6 +160,7 @@ def _plan_page(request: AuthenticatedHttpRequest, year: int, month: int) -> Http
         beat=beats[0] if len(beats) == 1 else None,
         count=len(choices),
         purpose="月間計画",
+        household_ids=[h.id for h in choices],
     )
 
     if request.method == "POST":

@@ -518,7 +518,9 @@ class WorklistTests(VisitsApiTestCase):
         self.assertEqual(event.actor_id, self.officer("officer1a").id)
         self.assertEqual(event.object_type, "scope")
         self.assertEqual(event.purpose, "作業リスト")
-        self.assertEqual(event.details, {"count": 4})
+        self.assertEqual(event.details["count"], 4)
+        # The rows it showed, by id: only they are explained by this list (misuse.py).
+        self.assertEqual(event.household_rows.count(), 4)
         beat = self.beat("K1-2")
         self.worklist(query=f"?beat={beat.id}")
         event = AuditEvent.objects.filter(event_type=EventType.LIST_HOUSEHOLDS).last()
@@ -531,8 +533,9 @@ class WorklistTests(VisitsApiTestCase):
             first = client.get("/api/v1/worklist")
         # Token, assignments (+ their beats), the policy, the households with their open
         # concerns and card as subqueries, and the audit append (PostgreSQL: one insert,
-        # sealed after commit; SQLite: savepoint, insert, seal head, pending, seal, release).
-        expected = 6 if connection.vendor == "postgresql" else 11
+        # sealed after commit; SQLite: savepoint, insert, seal head, pending, seal, release) with
+        # one insert of the rows the list showed (the (event, household) rows).
+        expected = 7 if connection.vendor == "postgresql" else 12
         self.assertEqual(len(small.captured_queries), expected, small.captured_queries)
         self.assertEqual(len(first.json()["items"]), 4)
         beat = self.beat("K1-1")

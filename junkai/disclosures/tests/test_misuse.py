@@ -19,7 +19,7 @@ from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures.misuse import scan
 from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households import actions as household_actions
-from junkai.households.access import access_household
+from junkai.households.access import access_household, record_list_read
 from junkai.households.models import Household
 from junkai.testing import PersonaTestCase
 from junkai.visits import actions as visit_actions
@@ -100,10 +100,38 @@ class MisuseScanTests(PersonaTestCase):
             ).exists()
         )
 
-    def test_recent_reads_wait_for_their_context(self) -> None:
+    def test_an_unexplained_read_is_flagged_within_five_minutes(self) -> None:
         self.read("officer1b", self.aoki, at(14))
-        self.assertEqual(self.scan_at(at(15)), [])  # the visit may still be recorded
-        self.assertEqual(len(self.scan_at(at(16, 30))), 1)
+        self.assertEqual(self.scan_at(at(14, 2)), [])  # the task may be recorded just after
+        self.assertEqual(len(self.scan_at(at(14, 5))), 1)
+
+    def test_a_list_explains_only_the_households_it_showed(self) -> None:
+        # His own work list (his beat K1-2) shows none of K1-1: it explains no read there.
+        client = self.client_for("officer1b")
+        with time_machine.travel(at(10), tick=False):
+            self.assertEqual(client.get("/worklist/").status_code, 200)
+        self.read("officer1b", self.aoki, at(10, 30))
+        [flag] = self.scan_at(at(11))
+        self.assertEqual(flag.kind, MisuseKind.UNEXPLAINED)
+        # A list that showed the household explains it (the 地域課長's list of K1-1 rows).
+        with time_machine.travel(at(12), tick=False):
+            record_list_read(
+                self.officer("officer1b"),
+                beat=None,
+                count=1,
+                purpose="作業リスト",
+                household_ids=[self.extra[0].id],
+            )
+        self.read("officer1b", self.extra[0], at(12, 5))
+        self.read("officer1b", self.extra[1], at(12, 6))
+        flags = self.scan_at(at(13), since=at(11, 30))
+        self.assertEqual(len(flags), 1)
+        event = AuditEvent.objects.get(id=flags[0].event_ids[0])
+        self.assertEqual(event.object_id, str(self.extra[1].id))
+
+    def test_reads_in_his_own_beat_are_his_work(self) -> None:
+        self.read("officer1a", self.aoki, at(3, 0) + dt.timedelta(hours=11))
+        self.assertEqual([f for f in self.scan_at(EVENING) if f.kind == MisuseKind.UNEXPLAINED], [])
 
     @override_settings(JUNKAI_MISUSE_BULK_READS=4, JUNKAI_MISUSE_BULK_MINUTES=10)
     def test_a_burst_of_reads_is_flagged(self) -> None:
