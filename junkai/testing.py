@@ -197,6 +197,13 @@ class PersonaMixin:
     def beat(self, code: str) -> Beat:
         return Beat.objects.get(post__station=self.station, code=code)
 
+    def state_read_purpose(
+        self, client: Client, household: Household, purpose: str = "SUPERVISION"
+    ) -> None:
+        """State why a household outside one's own beats is read (remembered for its beat)."""
+        response = client.post(f"/households/{household.id}/", {"purpose": purpose})
+        assert response.status_code == 302, response.content[:500]
+
     def client_for(self, username: str, **client_options: Any) -> Client:
         client = Client(**client_options)
         client.force_login(self.officer(username))

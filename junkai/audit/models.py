@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class EventType(models.IntegerChoices):
@@ -229,3 +230,20 @@ class AuditEventHousehold(models.Model):
 
     def __str__(self) -> str:
         return f"記録 {self.event_id} 世帯 {self.household_id}"
+
+
+class AuditNote(models.Model):
+    """Free text that explains an audited act (the note of a read's その他 purpose): kept apart
+    from the append-only events, which carry only its id and SHA-256 — so a name or a birth
+    date typed into a note does not stay in the audit log for good, while the chain still
+    proves the note was not changed."""
+
+    text = models.TextField("記述")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "監査記録の記述"
+
+    def __str__(self) -> str:
+        return f"記述 {self.id}"

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from junkai.access.purposes import StatedPurpose
 from junkai.access.records import deny
 from junkai.access.roles import can_write_post, may_view_access_log, register_scope, unit_scope
 from junkai.audit.chain import record
@@ -201,3 +202,42 @@ def record_households_out_of_scope(officer: Officer, household_ids: Sequence[obj
     visible = set(households_visible_to(officer).filter(id__in=ids).values_list("id", flat=True))
     for household_id in sorted(ids - visible):
         deny(officer, "households.household", household_id)
+
+
+class PurposeRequired(Exception):
+    """A household outside the officer's own beats, read without a stated purpose: the page
+    asks for one (nothing of the household shown), the API answers 422."""
+
+    def __init__(self, household: Household) -> None:
+        super().__init__("受持区外の世帯の閲覧には目的が必要です")
+        self.household = household
+
+
+def own_beat_ids(officer: Officer) -> set[int]:
+    """The beats the officer walks today (his assignments' beats, loaded with them)."""
+    return {b.id for a in officer.current_assignments() for b in a.beats.all()}
+
+
+def needs_stated_purpose(officer: Officer, household: Household) -> bool:
+    """A read outside his own beats states why (DESIGN.md "A read states why")."""
+    return household.beat_id not in own_beat_ids(officer)
+
+
+def access_household_to_read(
+    officer: Officer, household_id: int, *, stated: StatedPurpose | None, purpose: str
+) -> Household:
+    """The household page's and the API's read of one household: in his own beat with the
+    page's purpose; outside it only with a stated purpose (PurposeRequired otherwise), whose
+    label is the event's purpose and whose note (その他) is in the event by id and digest."""
+    household = access_household(officer, household_id, record_read=False)
+    if stated is None and needs_stated_purpose(officer, household):
+        raise PurposeRequired(household)
+    record(
+        EventType.READ_HOUSEHOLD,
+        actor=officer,
+        obj=household,
+        station_id=household.station_id,
+        purpose=stated.label if stated is not None else purpose,
+        details=stated.details() if stated is not None else {},
+    )
+    return household

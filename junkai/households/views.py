@@ -4,14 +4,16 @@ search, disposal and export. Every read of personal data goes through junkai.acc
 from __future__ import annotations
 
 import json
+import time
 from collections import OrderedDict
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,13 +21,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.purposes import NOTE_MAX, ReadPurpose, StatedPurpose, state_purpose
 from junkai.access.roles import beats_visible_to, can_write_post, own_beats
 from junkai.access.units import access_beat
 from junkai.accounts.actions import second_factor_required, verify_second_factor
 from junkai.households import actions, cards
 from junkai.households.access import (
+    PurposeRequired,
     access_household,
     access_household_for_write,
+    access_household_to_read,
     read_access_log,
     record_list_read,
 )
@@ -113,9 +118,20 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
 
 @declare_access("scoped")
 @signed_in_view
+@require_http_methods(["GET", "POST"])
 def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     officer = request.user
-    household = access_household(officer, household_id, purpose="世帯ページの閲覧")
+    if request.method == "POST":
+        return _state_purpose(request, household_id)
+    try:
+        household = access_household_to_read(
+            officer,
+            household_id,
+            stated=_remembered_purpose(request, household_id),
+            purpose="世帯ページの閲覧",
+        )
+    except PurposeRequired as required:
+        return _ask_purpose(request, required.household, PurposeForm())
     card = (
         household.cards.filter(status=CardStatus.ACTIVE)
         .prefetch_related("residents", "contacts", "vehicles")
@@ -413,3 +429,58 @@ def beat_export(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse
         response["Content-Disposition"] = f'attachment; filename="cards-beat{beat.id}-{stamp}.xlsx"'
         return response
     return render(request, "households/export.html", {"beat": beat, "form": form})
+
+
+# --- the stated purpose of a read outside the officer's own beats (要領 第5-4, DESIGN.md) ---
+
+#: Remembered per beat for a shift (the session's absolute limit is 12 hours too).
+PURPOSES_KEY = "junkai_read_purposes"
+PURPOSE_HOURS = 12
+
+
+class PurposeForm(forms.Form):
+    purpose = forms.ChoiceField(
+        label="閲覧の目的", choices=ReadPurpose.choices, widget=forms.RadioSelect
+    )
+    purpose_note = forms.CharField(
+        label="目的（「その他」のとき）", required=False, max_length=NOTE_MAX
+    )
+
+
+def _remembered_purpose(request: HttpRequest, household_id: int) -> StatedPurpose | None:
+    beat_id = Household.objects.filter(id=household_id).values_list("beat_id", flat=True).first()
+    kept = request.session.get(PURPOSES_KEY, {}).get(str(beat_id))
+    if not kept or kept[3] < time.time():
+        return None
+    return StatedPurpose(ReadPurpose(kept[0]), kept[1], kept[2])
+
+
+def _ask_purpose(request: HttpRequest, household: Household, form: PurposeForm) -> HttpResponse:
+    """Nothing of the household is shown until the purpose is stated: only its beat."""
+    return render(
+        request,
+        "households/purpose.html",
+        {"form": form, "household_id": household.id, "beat": household.beat},
+        status=422 if form.errors else 200,
+    )
+
+
+def _state_purpose(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    household = access_household(request.user, household_id, record_read=False)
+    form = PurposeForm(request.POST)
+    if not form.is_valid():
+        return _ask_purpose(request, household, form)
+    try:
+        stated = state_purpose(form.cleaned_data["purpose"], form.cleaned_data["purpose_note"])
+    except ValidationError as error:
+        apply_errors(form, error)
+        return _ask_purpose(request, household, form)
+    kept = dict(request.session.get(PURPOSES_KEY, {}))
+    kept[str(household.beat_id)] = [
+        stated.purpose.value,
+        stated.note_id,
+        stated.note_sha256,
+        time.time() + PURPOSE_HOURS * 3600,
+    ]
+    request.session[PURPOSES_KEY] = kept
+    return redirect("household", household_id=household.id)

@@ -315,7 +315,7 @@ class DetailTests(HouseholdsApiTestCase):
         self.assertEqual(body["card"]["vehicles"], [])
 
     def test_household_without_a_card(self) -> None:
-        body = self.get("officer1b", f"/api/v1/households/{self.empty.id}").json()
+        body = self.get("officer1b", f"/api/v1/households/{self.empty.id}?purpose=PATROL").json()
         self.assertIsNone(body["card"])
         self.assertIsNone(body["community_leader"])
         self.assertIsNone(body["latitude"])

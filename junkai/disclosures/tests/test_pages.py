@@ -180,7 +180,9 @@ class DataUsePageTests(DisclosurePagesTestCase):
             entry.released_items, [{"household": self.aoki.id, "groups": ["names", "phones"]}]
         )
         # The household's access log (for its manager) shows the release.
-        household = self.client_for("kacho").get(f"/households/{self.aoki.id}/")
+        kacho = self.client_for("kacho")
+        self.state_read_purpose(kacho, self.aoki, "INQUIRY")
+        household = kacho.get(f"/households/{self.aoki.id}/")
         self.assertContains(household, "巡回連絡個人情報の提供")
 
     def test_release_without_any_group_is_refused(self) -> None:

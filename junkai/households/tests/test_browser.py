@@ -30,6 +30,12 @@ class HouseholdBrowserTests(BrowserTestCase):
         self.assertNotIn("/search/", page.url.replace(f"{self.live_server_url}/search/", ""))
         page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
         page.get_by_role("link", name="駅前町1丁目2番3号").click()
+        # 青木 lives in K1-1, outside officer1b's beat: the purpose first, nothing of the card.
+        self.assertIn("閲覧の目的", page.inner_text("main"))
+        self.assertNotIn("090-1111-2222", page.inner_text("main"))
+        page.screenshot(path=str(SCREENSHOTS / "read-purpose.png"), full_page=True)
+        page.get_by_label("巡回連絡").check()
+        page.get_by_role("button", name="目的を記録して開く").click()
         self.assertIn("090-1111-2222", page.inner_text("main"))
         page.screenshot(path=str(SCREENSHOTS / "household.png"), full_page=True)
 

@@ -127,22 +127,25 @@ class ListAndDetailTests(PersonaTestCase):
         self.assertEqual(client.get(f"/beats/{self.beat('K1-1').id}/households/").status_code, 404)
 
     def test_household_page_shows_card_and_records_the_read(self) -> None:
-        page = self.client_for("officer1b").get(f"/households/{self.aoki.id}/")
+        page = self.client_for("officer1a").get(f"/households/{self.aoki.id}/")
         self.assertContains(page, "青木 一郎")
         self.assertContains(page, "090-1111-2222")
         self.assertContains(page, "昭和45年3月1日")
         self.assertNotContains(page, "閲覧記録")  # only for managers
         read = AuditEvent.objects.get(
-            event_type=EventType.READ_HOUSEHOLD, actor=self.officer("officer1b")
+            event_type=EventType.READ_HOUSEHOLD, actor=self.officer("officer1a")
         )
         self.assertEqual(read.object_id, str(self.aoki.id))
         self.assertEqual(read.purpose, "世帯ページの閲覧")
 
     def test_manager_sees_who_viewed(self) -> None:
-        self.client_for("officer1b").get(f"/households/{self.aoki.id}/")
-        page = self.client_for("kacho").get(f"/households/{self.aoki.id}/")
+        self.client_for("officer1a").get(f"/households/{self.aoki.id}/")
+        kacho = self.client_for("kacho")
+        self.state_read_purpose(kacho, self.aoki)
+        page = kacho.get(f"/households/{self.aoki.id}/")
         self.assertContains(page, "閲覧記録")
-        self.assertContains(page, "officer1b")
+        self.assertContains(page, "officer1a")
+        self.assertContains(page, "監督・点検")  # the 地域課長's own stated purpose
 
 
 class CardEntryTests(PersonaTestCase):

@@ -1,0 +1,67 @@
+"""Why a household outside the officer's own beats is read (DESIGN.md "A read states why").
+
+A short list, asked once on the page before the card opens (remembered for the beat for the
+shift) and required as `purpose` on the API. Its label is the audit event's purpose; the note
+that その他 needs is free text, kept apart from the append-only event (AuditNote, its digest in
+the event)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from junkai.audit.models import AuditNote
+from junkai.lib.text import text_problem
+
+NOTE_MAX = 200
+
+
+class ReadPurpose(models.TextChoices):
+    PATROL = "PATROL", "巡回連絡"
+    INCIDENT = "INCIDENT", "事件・事故"
+    CONSULTATION = "CONSULTATION", "相談"
+    WELFARE = "WELFARE", "安否確認"
+    SUPERVISION = "SUPERVISION", "監督・点検"
+    INQUIRY = "INQUIRY", "照会対応"
+    OTHER = "OTHER", "その他"
+
+
+@dataclass(frozen=True)
+class StatedPurpose:
+    purpose: ReadPurpose
+    note_id: int | None = None
+    note_sha256: str = ""
+
+    @property
+    def label(self) -> str:
+        return str(self.purpose.label)
+
+    def details(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"stated": self.purpose.value}
+        if self.note_id is not None:
+            out["note"] = {"id": self.note_id, "sha256": self.note_sha256}
+        return out
+
+
+def state_purpose(value: str, note: str = "") -> StatedPurpose:
+    """Check a stated purpose (ValidationError naming the field, in Japanese); a note for その他
+    is stored apart (AuditNote) and only its id and digest travel on."""
+    if value not in ReadPurpose.values:
+        raise ValidationError({"purpose": "閲覧の目的を一覧から選んでください"})
+    purpose = ReadPurpose(value)
+    note = note.strip()
+    if purpose != ReadPurpose.OTHER:
+        return StatedPurpose(purpose)
+    if not note:
+        raise ValidationError({"purpose_note": "「その他」を選んだときは目的を記入してください"})
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"purpose_note": f"目的は{NOTE_MAX}文字以内で記入してください"})
+    if (problem := text_problem(note)) is not None:
+        raise ValidationError({"purpose_note": f"目的に{problem}"})
+    digest = hashlib.sha256(note.encode()).hexdigest()
+    stored = AuditNote.objects.create(text=note, sha256=digest)
+    return StatedPurpose(purpose, stored.id, digest)

@@ -1,0 +1,80 @@
+"""A read outside the officer's own beats states why (issue 16): asked once on the page before
+the card opens, required on the API; the 閲覧記録 shows it; a free-text note stays out of the
+append-only audit row (its digest in it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.test import Client
+
+from junkai.accounts.actions import do_issue_api_token
+from junkai.audit.models import AuditEvent, AuditNote, EventType
+from junkai.households import actions as household_actions
+from junkai.households.models import Household
+from junkai.testing import PersonaTestCase
+
+
+class StatedPurposeTests(PersonaTestCase):
+    def reads(self, username: str) -> list[AuditEvent]:
+        return list(
+            AuditEvent.objects.filter(
+                event_type=EventType.READ_HOUSEHOLD,
+                actor=self.officer(username),
+                object_id=str(self.aoki.id),
+            ).order_by("id")
+        )
+
+    def test_own_beat_opens_at_once(self) -> None:
+        page = self.client_for("officer1a").get(f"/households/{self.aoki.id}/")
+        self.assertContains(page, "青木 一郎")
+        self.assertEqual(len(self.reads("officer1a")), 1)
+
+    def test_outside_his_beat_the_page_asks_first_and_remembers_the_beat(self) -> None:
+        client = self.client_for("officer1b")  # walks K1-2; 青木 lives in K1-1
+        asked = client.get(f"/households/{self.aoki.id}/")
+        self.assertContains(asked, "閲覧の目的")
+        self.assertNotContains(asked, "青木 一郎")
+        self.assertEqual(self.reads("officer1b"), [])
+        missing = client.post(f"/households/{self.aoki.id}/", {"purpose": "OTHER"})
+        self.assertContains(missing, "目的を記入してください", status_code=422)
+        stated = client.post(f"/households/{self.aoki.id}/", {"purpose": "INCIDENT"})
+        self.assertRedirects(stated, f"/households/{self.aoki.id}/", fetch_redirect_response=False)
+        self.assertContains(client.get(f"/households/{self.aoki.id}/"), "青木 一郎")
+        # Remembered for the beat: the next read does not ask again.
+        self.assertContains(client.get(f"/households/{self.aoki.id}/"), "青木 一郎")
+        reads = self.reads("officer1b")
+        self.assertEqual([r.purpose for r in reads], ["事件・事故", "事件・事故"])
+        # The 閲覧記録 (the 地域課長's view of the household) shows why.
+        self.assertContains(
+            self.client_for("kacho").get(f"/households/{self.aoki.id}/"), "事件・事故"
+        )
+
+    def test_the_api_requires_a_purpose_and_keeps_the_note_apart(self) -> None:
+        token, _ = do_issue_api_token(self.officer("officer1b"))
+        api = Client(headers={"Authorization": f"Bearer {token}"})
+        url = f"/api/v1/households/{self.aoki.id}"
+        refused = api.get(url)
+        self.assertEqual(refused.status_code, 422)
+        self.assertIn("purpose", refused.json()["errors"])
+        self.assertEqual(self.reads("officer1b"), [])
+        note = "山田太郎（昭和50年1月1日生）の所在確認"
+        answered = Client(
+            headers={"Authorization": f"Bearer {token}", "X-Junkai-Purpose-Note": note}
+        ).get(url, {"purpose": "OTHER"})
+        self.assertEqual(answered.status_code, 200, answered.content)
+        [read] = self.reads("officer1b")
+        self.assertEqual(read.purpose, "その他")
+        digest = hashlib.sha256(note.encode()).hexdigest()
+        self.assertEqual(read.details["note"]["sha256"], digest)
+        self.assertNotIn("山田", json.dumps(read.details, ensure_ascii=False) + read.purpose)
+        self.assertEqual(AuditNote.objects.get(id=read.details["note"]["id"]).text, note)
+        # His own beat needs none.
+        own = api.get(f"/api/v1/households/{self.extra_k1_2().id}")
+        self.assertEqual(own.status_code, 200)
+
+    def extra_k1_2(self) -> Household:
+        return household_actions.do_create_household(
+            self.beat("K1-2"), acting_officer=None, kind="RESIDENCE", town="駅前町", banchi="9"
+        )
