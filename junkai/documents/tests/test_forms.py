@@ -109,7 +109,9 @@ class CardTests(FormsTestCase):
 
     def test_print_appears_in_the_managers_access_log(self) -> None:
         self.get("officer1b", self.url(self.aoki))
-        page = self.get("kacho", f"/households/{self.aoki.id}/").content.decode()
+        kacho = self.client_for("kacho")
+        self.state_read_purpose(kacho, self.aoki)
+        page = kacho.get(f"/households/{self.aoki.id}/").content.decode()
         log = page[page.index("閲覧記録") :]
         self.assertIn("様式の印刷", log)
         self.assertIn("第1号様式の印刷", log)
