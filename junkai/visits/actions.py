@@ -148,7 +148,7 @@ def _visit_revision(
             revised_at__gte=start_of_day(day),
             revised_at__lt=start_of_day(day + dt.timedelta(days=1)),
         )
-        .order_by("-revised_at")
+        .order_by("-revised_at", "-id")
         .first()
     )
 

@@ -208,7 +208,7 @@ class VisitLinksTheDaysCorrectionTests(PersonaTestCase):
             acting_officer=self.officer("officer1a"),
             expected_version=card.version,
         )
-        revision = CardRevision.objects.filter(card__household=self.aoki).latest("revised_at")
+        revision = CardRevision.objects.filter(card__household=self.aoki).latest("id")
         return revision.id
 
     def test_page_and_api_link_the_officers_correction_of_that_day(self) -> None:
