@@ -33,6 +33,13 @@ class VerifiedSession(SessionAuth):
     """The browser session, once past the second factor where one is needed (CSRF-checked)."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        if request.user.is_authenticated and not request.session.get(MFA_PENDING):
-            return request.user
+        user = request.user
+        # Not before the steps a sign-in owes: the second factor, and the change of a password
+        # someone else issued (the pages' middleware holds them to the same).
+        if (
+            user.is_authenticated
+            and not request.session.get(MFA_PENDING)
+            and not getattr(user, "password_change_required", False)
+        ):
+            return user
         return None

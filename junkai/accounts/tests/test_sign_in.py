@@ -190,6 +190,8 @@ class PasswordChangeTests(PersonaTestCase):
             self.client.get("/"), "/account/password/", fetch_redirect_response=False
         )
         self.assertFalse(TOTPDevice.objects.filter(user__username="newcomer").exists())
+        # Nor the API through the session.
+        self.assertEqual(self.client.get("/api/v1/me").status_code, 401)
         api = self.client.post(
             "/api/v1/auth/token",
             '{"username": "newcomer", "password": "Issued-By-Kacho-2026"}',
@@ -207,6 +209,17 @@ class PasswordChangeTests(PersonaTestCase):
                 event_type=EventType.PASSWORD_CHANGED, actor__username="newcomer"
             ).exists()
         )
+
+    def test_an_issued_password_opens_neither_pages_nor_the_api_until_changed(self) -> None:
+        self.issue()
+        signed = self.client.post(
+            "/login/", {"username": "newcomer", "password": "Issued-By-Kacho-2026"}
+        )
+        self.assertEqual(signed.status_code, 302)
+        self.assertRedirects(
+            self.client.get("/"), "/account/password/", fetch_redirect_response=False
+        )
+        self.assertEqual(self.client.get("/api/v1/me").status_code, 401)
 
     def test_wrong_current_weak_or_breached_new_are_refused_in_japanese(self) -> None:
         client = self.client_for("officer1a")
