@@ -91,10 +91,14 @@ def beats_visible_to(officer: Officer | Any) -> QuerySet[Beat]:
     )
 
 
+def own_beat_ids(officer: Officer) -> set[int]:
+    """The beats an officer walks today (受持区), from the assignments already loaded."""
+    return {b.id for a in officer.current_assignments() for b in a.beats.all()}
+
+
 def own_beats(officer: Officer) -> QuerySet[Beat]:
     """The beats an officer is assigned to walk (受持区), for work lists — not a scope."""
-    ids = [b.id for a in officer.current_assignments() for b in a.beats.all()]
-    return Beat.objects.filter(id__in=ids)
+    return Beat.objects.filter(id__in=own_beat_ids(officer))
 
 
 def section_chief_stations(officer: Officer) -> set[int]:

@@ -3,7 +3,7 @@ read recorded in the household's 閲覧記録."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +11,13 @@ from django.db.models import Q, QuerySet
 
 from junkai.access.purposes import StatedPurpose
 from junkai.access.records import deny
-from junkai.access.roles import can_write_post, may_view_access_log, register_scope, unit_scope
+from junkai.access.roles import (
+    can_write_post,
+    may_view_access_log,
+    own_beat_ids,
+    register_scope,
+    unit_scope,
+)
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
 from junkai.households.models import Building, Household
@@ -213,23 +219,24 @@ class PurposeRequired(Exception):
         self.household = household
 
 
-def own_beat_ids(officer: Officer) -> set[int]:
-    """The beats the officer walks today (his assignments' beats, loaded with them)."""
-    return {b.id for a in officer.current_assignments() for b in a.beats.all()}
-
-
 def needs_stated_purpose(officer: Officer, household: Household) -> bool:
     """A read outside his own beats states why (DESIGN.md "A read states why")."""
     return household.beat_id not in own_beat_ids(officer)
 
 
 def access_household_to_read(
-    officer: Officer, household_id: int, *, stated: StatedPurpose | None, purpose: str
+    officer: Officer,
+    household_id: int,
+    *,
+    stated: StatedPurpose | Mapping[int, StatedPurpose] | None,
+    purpose: str,
 ) -> Household:
     """The household page's and the API's read of one household: in his own beat with the
     page's purpose; outside it only with a stated purpose (PurposeRequired otherwise), whose
     label is the event's purpose and whose note (その他) is in the event by id and digest."""
     household = access_household(officer, household_id, record_read=False)
+    if isinstance(stated, Mapping):  # purposes the page remembers, by beat
+        stated = stated.get(household.beat_id)
     if stated is None and needs_stated_purpose(officer, household):
         raise PurposeRequired(household)
     record(

@@ -127,7 +127,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         household = access_household_to_read(
             officer,
             household_id,
-            stated=_remembered_purpose(request, household_id),
+            stated=_remembered_purposes(request),
             purpose="世帯ページの閲覧",
         )
     except PurposeRequired as required:
@@ -447,12 +447,14 @@ class PurposeForm(forms.Form):
     )
 
 
-def _remembered_purpose(request: HttpRequest, household_id: int) -> StatedPurpose | None:
-    beat_id = Household.objects.filter(id=household_id).values_list("beat_id", flat=True).first()
-    kept = request.session.get(PURPOSES_KEY, {}).get(str(beat_id))
-    if not kept or kept[3] < time.time():
-        return None
-    return StatedPurpose(ReadPurpose(kept[0]), kept[1], kept[2])
+def _remembered_purposes(request: HttpRequest) -> dict[int, StatedPurpose]:
+    """The purposes stated this shift, by beat (expired ones left out)."""
+    now = time.time()
+    return {
+        int(beat_id): StatedPurpose(ReadPurpose(kept[0]), kept[1], kept[2])
+        for beat_id, kept in request.session.get(PURPOSES_KEY, {}).items()
+        if kept[3] >= now
+    }
 
 
 def _ask_purpose(request: HttpRequest, household: Household, form: PurposeForm) -> HttpResponse:
