@@ -187,6 +187,13 @@ def may_view_access_log(officer: Officer, household: HeldByUnit) -> bool:
     )
 
 
+def may_account_disclosures(officer: Officer, household: HeldByUnit) -> bool:
+    """Who hands a resident the list of every release of his household's data (the disclosure
+    accounting): whoever keeps its 閲覧記録 — its 管理責任者 (地域課長; at a 幹部交番 its 所長)
+    and the 署長 (統括管理責任者), who answer for the cards (要領 第5-2 (1)(2))."""
+    return may_view_access_log(officer, household)
+
+
 def is_section_chief(officer: Officer, station_id: int) -> bool:
     """警察署地域課長 (the station's 管理責任者): approves night visits, receives reports."""
     return station_id in section_chief_stations(officer)

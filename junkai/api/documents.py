@@ -70,6 +70,18 @@ def card_pdf(request: HttpRequest, household_id: int) -> HttpResponse:
     return _pdf(printing.print_card(request_officer(request), household_id))
 
 
+@router.get(
+    "/households/{household_id}/disclosures.pdf",
+    response={403: Message, 404: Message},
+    url_name="disclosure_accounting_pdf",
+)
+@declare_access("scoped")
+def disclosure_accounting_pdf(request: HttpRequest, household_id: int) -> HttpResponse:
+    """提供の記録: 世帯の情報の提供（利用確認簿・照会）と印刷のすべて. 世帯の管理責任者と
+    警察署長のみ（ほかは 403）. 本人に交付するためのもの."""
+    return _pdf(printing.print_disclosure_accounting(request_officer(request), household_id))
+
+
 @router.get("/forms/blank-card.pdf", url_name="blank_card_pdf")
 @declare_access("signed_in")
 def blank_card_pdf(request: HttpRequest) -> HttpResponse:

@@ -39,6 +39,11 @@ urlpatterns = [
         views.agency_request_release,
         name="agency_request_release",
     ),
+    path(
+        "households/<int:household_id>/disclosures/",
+        views.disclosure_accounting,
+        name="disclosure_accounting",
+    ),
     path("misuse/", views.misuse_flags, name="misuse_flags"),
     path("misuse/<int:misuse_flag_id>/", views.misuse_flag_detail, name="misuse_flag"),
     path(

@@ -42,6 +42,7 @@ from junkai.disclosures.access import (
     may_review_flag,
     misuse_flags_visible_to,
 )
+from junkai.disclosures.accounting import access_accounting, releases_of
 from junkai.disclosures.forms import (
     AgencyRequestForm,
     DataUseForm,
@@ -688,3 +689,19 @@ def misuse_flag_review(request: AuthenticatedHttpRequest, misuse_flag_id: int) -
         return redirect("misuse_flag", flag.id)
     messages.success(request, "確認結果を記録しました。")
     return redirect("misuse_flags")
+
+
+# --- the disclosure accounting (for a resident who asks who received his data) ------------
+
+
+@declare_access("scoped")
+@signed_in_view
+def disclosure_accounting(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    """Every release and print of one household's data, for its 管理責任者 or the 署長 to hand
+    to the resident (printed through the API's PDF)."""
+    household = access_accounting(request.user, household_id)
+    return render(
+        request,
+        "disclosures/accounting.html",
+        {"household": household, "releases": releases_of(household)},
+    )

@@ -23,6 +23,7 @@ from junkai.access.units import access_beat, access_data_use_station, access_reg
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
 from junkai.disclosures.access import data_uses_visible_to
+from junkai.disclosures.accounting import access_accounting, releases_of
 from junkai.disclosures.models import filter_register
 from junkai.documents import card as card_form
 from junkai.documents.ledger import Column, Ledger, Section, render_ledger
@@ -664,3 +665,54 @@ def print_data_uses(
             count=len(entries),
         )
     return Printed(pdf, f"data-uses-{station.id}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+# --- 提供の記録 (disclosure accounting, for the resident) -----------------------------------
+
+ACCOUNTING_FORM = "提供の記録"
+
+
+def print_disclosure_accounting(officer: Officer, household_id: int) -> Printed:
+    """Every release and print of one household's data, for its 管理責任者 or the 署長 to hand
+    to the resident. The print is itself a print of the household (it lists itself next time)."""
+    household = access_accounting(officer, household_id)
+    rows = [
+        [
+            _when(r.at),
+            r.kind,
+            r.recipient,
+            r.purpose,
+            r.content,
+            r.by,
+            r.reference,
+        ]
+        for r in releases_of(household)
+    ]
+    ledger = Ledger(
+        "巡回連絡個人情報の提供の記録",
+        "",
+        [
+            ("所在地", household.address, 70 * MM),
+            ("世帯主・事業所名", household.name or "―", 46 * MM),
+            ("作成日", format_wareki(timezone.localdate()), 36 * MM),
+        ],
+        [
+            Column("日時", 1.1, size=7.5),
+            Column("種別", 1.7, size=7.5),
+            Column("提供先・請求者", 2.2, size=7.5),
+            Column("目的", 2.0, size=7.5),
+            Column("内容", 1.9, size=7.5),
+            Column("取扱者", 1.5, size=7.5),
+            Column("記録", 1.2, size=7.5),
+        ],
+        [Section("", rows)],
+        closing=[
+            "この世帯の巡回連絡個人情報の利用確認簿（第7号様式）による提供、",
+            "他の行政機関からの照会に対する提供及びこの世帯を記載した様式の印刷・出力のすべてです。",
+        ],
+        empty_text="提供・印刷した記録はありません",
+    )
+    pdf = render_ledger(ledger, footer_text(officer))
+    with transaction.atomic():
+        record_household_prints(officer, [household], ACCOUNTING_FORM)
+    return Printed(pdf, f"disclosures-{household.id}.pdf")

@@ -22,7 +22,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.access.purposes import NOTE_MAX, ReadPurpose, StatedPurpose, state_purpose
-from junkai.access.roles import beats_visible_to, can_write_post, own_beats
+from junkai.access.roles import (
+    beats_visible_to,
+    can_write_post,
+    may_account_disclosures,
+    own_beats,
+)
 from junkai.access.units import access_beat
 from junkai.accounts.actions import second_factor_required, verify_second_factor
 from junkai.households import actions, cards
@@ -152,6 +157,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
             "revisions": revisions,
             "access_log": access_log,
             "can_write": can_write_post(officer, household.post_id),
+            "can_account": may_account_disclosures(officer, household),
         },
     )
 
