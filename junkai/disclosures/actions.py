@@ -697,6 +697,34 @@ def do_raise_misuse_flag(
     return flag
 
 
+#: The note of a flag settled by the scan (no acting officer: the system).
+SETTLED_NOTE = (
+    "閲覧の前後の同じ勤務中に、この職員がこの世帯についての業務を記録しました（監査記録 {events}）。"
+    "業務上の閲覧として自動で確認済みとしました。"
+)
+
+
+@transaction.atomic
+def do_settle_misuse_flag(flag: MisuseFlag, *, explained_by: Sequence[int]) -> MisuseFlag:
+    """The scan found the task that explains every read of an UNEXPLAINED flag (a visit or
+    other work on the household recorded later in the shift). The flag is kept, marked
+    reviewed by nobody with a note naming the audit records that explain it, so the manager
+    still sees that it was raised and why it closed."""
+    flag = MisuseFlag.objects.select_for_update().get(id=flag.id)
+    if flag.reviewed_at is not None:
+        return flag
+    flag.reviewed_at = timezone.now()
+    flag.note = SETTLED_NOTE.format(events="・".join(f"#{i}" for i in explained_by))
+    flag.save(update_fields=["reviewed_at", "note"])
+    record(
+        EventType.MISUSE_REVIEWED,
+        obj=flag,
+        station_id=flag.station_id,
+        details={"kind": flag.kind, "officer": flag.officer_id, "explained_by": list(explained_by)},
+    )
+    return flag
+
+
 @transaction.atomic
 def do_review_misuse_flag(flag: MisuseFlag, *, acting_officer: Officer, note: str) -> MisuseFlag:
     """The manager's review: what he found (asked the officer, checked the context)."""

@@ -4,13 +4,19 @@ A real case behind them: an officer used a card to find a child's name. Three si
 MisuseFlag for the manager with the audit events behind it:
 
 UNEXPLAINED  a read (READ_HOUSEHOLD) of a household outside the officer's own beats with no
-             work on that household: no visit recorded, no card created or corrected, no
-             data-use or agency release, and it was not among the rows of a work list or
-             monthly plan (LIST_HOUSEHOLDS 作業リスト・月間計画, its (event, household) rows) he
-             opened — from JUNKAI_MISUSE_CONTEXT_HOURS before the read to
-             JUNKAI_MISUSE_SETTLE_MINUTES after it. A list never explains a whole scope. Judged
-             once the settle minutes have passed, so a scan every 5 minutes flags it within
-             minutes (the 地域課長 and the 署長 see the flag at once).
+             work on that household. Work is a task of his on that household within
+             JUNKAI_MISUSE_TASK_HOURS (a shift, 12) before or after the read — a visit
+             recorded, a card created or corrected, the household's details or move-out, a
+             night-visit approval, a refusal or info report acknowledged, a concern followed
+             up, a 利用確認簿 entry or agency request naming it (any step: recorded, verified,
+             approved, decided, released), an inspection of its post — or its being among the
+             rows of a work list or monthly plan (LIST_HOUSEHOLDS 作業リスト・月間計画, its
+             (event, household) rows) he opened from JUNKAI_MISUSE_CONTEXT_HOURS before the read
+             to JUNKAI_MISUSE_SETTLE_MINUTES after it. A list never explains a whole scope.
+             Judged once the settle minutes have passed, so a scan every 5 minutes flags it
+             within minutes (the 地域課長 and the 署長 see the flag at once); a task recorded
+             later in the shift settles the flag (`do_settle_misuse_flag`: kept, marked as
+             explained by that task's audit record, for the manager to see).
 BULK         more than JUNKAI_MISUSE_BULK_READS distinct households read within
              JUNKAI_MISUSE_BULK_MINUTES.
 OFF_HOURS    reads outside JUNKAI_MISUSE_DUTY_START–JUNKAI_MISUSE_DUTY_END (local time).
@@ -34,27 +40,49 @@ from django.utils import timezone
 
 from junkai.access.roles import POST_ROLES
 from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
-from junkai.disclosures.actions import do_raise_misuse_flag
-from junkai.disclosures.models import MisuseFlag, MisuseKind
+from junkai.disclosures.actions import do_raise_misuse_flag, do_settle_misuse_flag
+from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag, MisuseKind
 from junkai.households.models import Household
 from junkai.org.models import Assignment, Officer
 
 #: LIST_HOUSEHOLDS purposes that are work (the lists an officer visits from).
 WORK_LIST_PURPOSES = ("作業リスト", "月間計画")
 
-#: Events that put reads of a household (or its beat) in a work context.
-CONTEXT_EVENTS = (
+#: Tasks on one household (the event's object, or `details["household"]`).
+HOUSEHOLD_TASKS = (
     EventType.VISIT_RECORDED,
     EventType.CARD_CREATED,
     EventType.CARD_CORRECTED,
+    EventType.CARD_DISPOSED,
+    EventType.HOUSEHOLD_UPDATED,
+    EventType.HOUSEHOLD_MOVED_OUT,
+    EventType.NIGHT_APPROVAL_REQUESTED,
+    EventType.NIGHT_APPROVAL_APPROVED,
+    EventType.NIGHT_APPROVAL_REJECTED,
+    EventType.REFUSAL_ACKNOWLEDGED,
+    EventType.INFO_REPORT_ACKNOWLEDGED,
+    EventType.CONCERN_UPDATED,
     EventType.DATA_USE_RELEASED,
     EventType.AGENCY_REQUEST_RELEASED,
 )
+#: Steps of a 利用確認簿 entry or an agency request: tasks on each household it names.
+ENTRY_TASKS: dict[int, str] = {
+    EventType.DATA_USE_REQUESTED: "disclosures.datause",
+    EventType.DATA_USE_IDENTITY_VERIFIED: "disclosures.datause",
+    EventType.DATA_USE_APPROVED: "disclosures.datause",
+    EventType.DATA_USE_REFUSED: "disclosures.datause",
+    EventType.AGENCY_REQUEST_RECEIVED: "disclosures.agencyrequest",
+    EventType.AGENCY_REQUEST_DOCUMENT_ATTACHED: "disclosures.agencyrequest",
+    EventType.AGENCY_REQUEST_DECIDED: "disclosures.agencyrequest",
+}
+#: An inspection (巡視・点検) of a post: a task on the households of that post.
+POST_TASKS = (EventType.INSPECTION_RECORDED, EventType.INSPECTION_FOLLOWED_UP)
 
 
 @dataclass(frozen=True)
 class Thresholds:
     context_hours: float = 2.0
+    task_hours: float = 12.0
     settle_minutes: float = 3.0
     unexplained_min_reads: int = 1
     group_minutes: int = 60
@@ -84,6 +112,7 @@ def thresholds() -> Thresholds:
     d = Thresholds()
     return Thresholds(
         context_hours=float(getattr(settings, "JUNKAI_MISUSE_CONTEXT_HOURS", d.context_hours)),
+        task_hours=float(getattr(settings, "JUNKAI_MISUSE_TASK_HOURS", d.task_hours)),
         settle_minutes=float(getattr(settings, "JUNKAI_MISUSE_SETTLE_MINUTES", d.settle_minutes)),
         unexplained_min_reads=int(
             getattr(settings, "JUNKAI_MISUSE_UNEXPLAINED_MIN_READS", d.unexplained_min_reads)
@@ -105,17 +134,58 @@ class Read:
     household_id: int
     station_id: int
     beat_id: int | None
+    post_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Context:
+    """Work that explains reads: a task on a household (or, an inspection, on a post) or a
+    list's rows; `event_id` is its audit record."""
+
     at: dt.datetime
     household_id: int | None = None
     beat_id: int | None = None
+    post_id: int | None = None
+    event_id: int = 0
 
     def covers(self, read: Read) -> bool:
-        return (self.household_id is not None and self.household_id == read.household_id) or (
-            self.beat_id is not None and self.beat_id == read.beat_id
+        return (
+            (self.household_id is not None and self.household_id == read.household_id)
+            or (self.beat_id is not None and self.beat_id == read.beat_id)
+            or (self.post_id is not None and self.post_id == read.post_id)
+        )
+
+
+@dataclass
+class Timeline:
+    """One officer's contexts in time order, with their times for bisecting."""
+
+    contexts: list[Context] = field(default_factory=list)
+    times: list[dt.datetime] = field(default_factory=list)
+
+    def add(self, context: Context) -> None:
+        self.contexts.append(context)
+        self.times.append(context.at)
+
+    def find(self, read: Read, before: dt.timedelta, after: dt.timedelta) -> Context | None:
+        lo = bisect.bisect_left(self.times, read.at - before)
+        hi = bisect.bisect_right(self.times, read.at + after)
+        return next((c for c in self.contexts[lo:hi] if c.covers(read)), None)
+
+
+@dataclass
+class Work:
+    """An officer's work around the reads: lists he opened (a short window) and tasks (a
+    shift either side)."""
+
+    lists: Timeline = field(default_factory=Timeline)
+    tasks: Timeline = field(default_factory=Timeline)
+
+    def explanation(self, read: Read, t: Thresholds) -> Context | None:
+        settle = dt.timedelta(minutes=t.settle_minutes)
+        shift = dt.timedelta(hours=t.task_hours)
+        return self.tasks.find(read, shift, shift) or self.lists.find(
+            read, dt.timedelta(hours=t.context_hours), settle
         )
 
 
@@ -123,6 +193,7 @@ class Context:
 class ScanResult:
     reads: int = 0
     flags: list[MisuseFlag] = field(default_factory=list)
+    settled: list[MisuseFlag] = field(default_factory=list)
 
 
 def _reads(since: dt.datetime, until: dt.datetime) -> list[Read]:
@@ -139,16 +210,16 @@ def _reads(since: dt.datetime, until: dt.datetime) -> list[Read]:
     )
     ids = {int(r[3]) for r in rows if r[3].isdigit()}
     households = {
-        h: (beat, station)
-        for h, beat, station in Household.objects.filter(id__in=ids).values_list(
-            "id", "beat_id", "station_id"
+        h: (beat, post, station)
+        for h, beat, post, station in Household.objects.filter(id__in=ids).values_list(
+            "id", "beat_id", "post_id", "station_id"
         )
     }
     reads = []
     for event_id, at, actor_id, object_id, station_id in rows:
         if not object_id.isdigit() or int(object_id) not in households:
             continue
-        beat_id, household_station = households[int(object_id)]
+        beat_id, post_id, household_station = households[int(object_id)]
         reads.append(
             Read(
                 event_id=event_id,
@@ -157,38 +228,55 @@ def _reads(since: dt.datetime, until: dt.datetime) -> list[Read]:
                 household_id=int(object_id),
                 station_id=station_id or household_station,
                 beat_id=beat_id,
+                post_id=post_id,
             )
         )
     return reads
 
 
-def _contexts(
-    actor_ids: set[int], since: dt.datetime, until: dt.datetime
-) -> dict[int, list[Context]]:
+def _household_of(object_type: str, object_id: str, details: Any) -> int | None:
+    if object_type == "households.household" and object_id.isdigit():
+        return int(object_id)
+    if isinstance(details, dict) and isinstance(details.get("household"), int):
+        return int(details["household"])
+    return None
+
+
+def _entry_households(rows: list[tuple[Any, ...]]) -> dict[tuple[str, int], list[int]]:
+    """The households each 利用確認簿 entry or agency request among the rows names."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        if row[2] in ENTRY_TASKS and row[4].isdigit():
+            wanted[ENTRY_TASKS[row[2]]].add(int(row[4]))
+    named: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for label, through, key in (
+        ("disclosures.datause", DataUse.households.through, "datause_id"),
+        ("disclosures.agencyrequest", AgencyRequest.households.through, "agencyrequest_id"),
+    ):
+        if wanted[label]:
+            for entry_id, household_id in through.objects.filter(
+                **{f"{key}__in": wanted[label]}
+            ).values_list(key, "household_id"):
+                named[(label, entry_id)].append(household_id)
+    return named
+
+
+def _work(actor_ids: set[int], since: dt.datetime, until: dt.datetime) -> dict[int, Work]:
+    """The officers' lists and tasks between `since` and `until` (one query for the events,
+    one for a list's rows, one per kind of register entry named)."""
     rows = list(
         AuditEvent.objects.filter(actor_id__in=actor_ids, created_at__gte=since)
         .filter(created_at__lte=until)
         .filter(
-            Q(event_type__in=CONTEXT_EVENTS)
+            Q(event_type__in=(*HOUSEHOLD_TASKS, *ENTRY_TASKS, *POST_TASKS))
             | Q(event_type=EventType.LIST_HOUSEHOLDS, purpose__in=WORK_LIST_PURPOSES)
         )
-        .order_by("created_at")
+        .order_by("created_at", "id")
         .values_list(
             "actor_id", "created_at", "event_type", "object_type", "object_id", "details", "id"
         )
     )
-
-    def household_of(object_type: str, object_id: str, details: Any) -> int | None:
-        if object_type == "households.household" and object_id.isdigit():
-            return int(object_id)
-        if isinstance(details, dict) and isinstance(details.get("household"), int):
-            return int(details["household"])
-        return None
-
-    ids = {household_of(r[3], r[4], r[5]) for r in rows if r[2] != EventType.LIST_HOUSEHOLDS}
-    beat_of = dict(
-        Household.objects.filter(id__in={i for i in ids if i}).values_list("id", "beat_id")
-    )
+    named = _entry_households(rows)
     # A list explains the rows it showed, no more (lists recorded before rows were kept: their
     # beat, or nothing when they spanned a scope).
     shown: dict[int, list[int]] = defaultdict(list)
@@ -196,30 +284,26 @@ def _contexts(
         event_id__in=[r[6] for r in rows if r[2] == EventType.LIST_HOUSEHOLDS]
     ).values_list("event_id", "household_id"):
         shown[event_id].append(household_id)
-    found: dict[int, list[Context]] = defaultdict(list)
+    found: dict[int, Work] = defaultdict(Work)
     for actor_id, at, event_type, object_type, object_id, details, event_id in rows:
+        work = found[actor_id]
         if event_type == EventType.LIST_HOUSEHOLDS:
             if event_id in shown:
-                found[actor_id].extend(Context(at, household_id=h) for h in shown[event_id])
+                for h in shown[event_id]:
+                    work.lists.add(Context(at, household_id=h, event_id=event_id))
             elif object_type == "org.beat" and object_id.isdigit():
-                found[actor_id].append(Context(at, beat_id=int(object_id)))
-            continue
-        task_household = household_of(object_type, object_id, details)
-        if task_household is not None:
-            found[actor_id].append(Context(at, task_household, beat_of.get(task_household)))
+                work.lists.add(Context(at, beat_id=int(object_id), event_id=event_id))
+        elif event_type in ENTRY_TASKS:
+            entry = (ENTRY_TASKS[event_type], int(object_id) if object_id.isdigit() else 0)
+            for h in named.get(entry, []):
+                work.tasks.add(Context(at, household_id=h, event_id=event_id))
+        elif event_type in POST_TASKS:
+            post = details.get("post") if isinstance(details, dict) else None
+            if isinstance(post, int):
+                work.tasks.add(Context(at, post_id=post, event_id=event_id))
+        elif (household := _household_of(object_type, object_id, details)) is not None:
+            work.tasks.add(Context(at, household_id=household, event_id=event_id))
     return found
-
-
-def _explained(
-    read: Read,
-    contexts: list[Context],
-    times: list[dt.datetime],
-    before: dt.timedelta,
-    after: dt.timedelta,
-) -> bool:
-    lo = bisect.bisect_left(times, read.at - before)
-    hi = bisect.bisect_right(times, read.at + after)
-    return any(c.covers(read) for c in contexts[lo:hi])
 
 
 def _groups(reads: list[Read], minutes: int) -> Iterator[list[Read]]:
@@ -288,20 +372,22 @@ def scan(
 
     A read is judged once JUNKAI_MISUSE_SETTLE_MINUTES have passed (the task it belongs to may
     be recorded just after it), or at once with `judge_recent` (the demo). Reads of a household
-    in one of the officer's own beats are his work and never unexplained.
+    in one of the officer's own beats are his work and never unexplained. An open UNEXPLAINED
+    flag whose every read a task recorded since explains (within JUNKAI_MISUSE_TASK_HOURS of
+    it) is settled: kept, marked as explained by that task.
     """
     t = thresholds()
     now = timezone.now()
     until = until or now
     since = since or until - dt.timedelta(hours=t.scan_hours)
-    h = dt.timedelta(hours=t.context_hours)
     settle = dt.timedelta(minutes=t.settle_minutes)
+    reach = max(dt.timedelta(hours=t.context_hours), dt.timedelta(hours=t.task_hours), settle)
     reads = _reads(since, until)
     result = ScanResult(reads=len(reads))
     if not reads:
         return result
     actors = {r.actor_id for r in reads}
-    contexts = _contexts(actors, since - h, until + settle)
+    work = _work(actors, since - reach, until + reach)
     own_beats = _own_beats(actors)
     covered: dict[tuple[int, str], set[int]] = defaultdict(set)
     for officer_id, kind, event_ids in MisuseFlag.objects.filter(
@@ -314,8 +400,7 @@ def scan(
         by_officer[(r.actor_id, r.station_id)].append(r)
     settled = now if judge_recent else now - settle
     for (officer_id, station_id), mine in sorted(by_officer.items()):
-        ctx = contexts.get(officer_id, [])
-        times = [c.at for c in ctx]
+        theirs = work.get(officer_id, Work())
         candidates: list[tuple[str, Iterable[list[Read]]]] = [
             (
                 MisuseKind.UNEXPLAINED,
@@ -327,7 +412,7 @@ def scan(
                             for r in mine
                             if r.at <= settled
                             and r.beat_id not in own_beats[officer_id]
-                            and not _explained(r, ctx, times, h, settle)
+                            and theirs.explanation(r, t) is None
                         ],
                         t.group_minutes,
                     )
@@ -364,4 +449,26 @@ def scan(
                 )
                 done.update(r.event_id for r in fresh)
                 result.flags.append(flag)
+    result.settled = _settle(reads, work, t, since)
     return result
+
+
+def _settle(
+    reads: list[Read], work: dict[int, Work], t: Thresholds, since: dt.datetime
+) -> list[MisuseFlag]:
+    """Open UNEXPLAINED flags whose every read is now explained by work recorded since."""
+    by_event = {r.event_id: r for r in reads}
+    settled = []
+    for flag in MisuseFlag.objects.filter(
+        officer_id__in={r.actor_id for r in reads},
+        kind=MisuseKind.UNEXPLAINED,
+        reviewed_at__isnull=True,
+        window_start__gte=since,
+    ):
+        flagged = [by_event.get(int(i)) for i in flag.event_ids]
+        theirs = work.get(flag.officer_id, Work())
+        found = [theirs.explanation(r, t) if r is not None else None for r in flagged]
+        if flagged and all(c is not None for c in found):
+            explained_by = sorted({c.event_id for c in found if c is not None})
+            settled.append(do_settle_misuse_flag(flag, explained_by=explained_by))
+    return settled

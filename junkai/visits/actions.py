@@ -386,7 +386,7 @@ def do_approve_night_visit(
         actor=acting_officer,
         obj=approval,
         station_id=approval.station_id,
-        details={"as": roles, "complete": complete},
+        details={"as": roles, "complete": complete, "household": approval.household_id},
     )
     return approval
 
@@ -410,6 +410,7 @@ def do_reject_night_visit(
         actor=acting_officer,
         obj=approval,
         station_id=approval.station_id,
+        details={"household": approval.household_id},
     )
     return approval
 
@@ -440,6 +441,7 @@ def do_acknowledge_refusal(report: RefusalReport, *, acting_officer: Officer) ->
         actor=acting_officer,
         obj=report,
         station_id=report.station_id,
+        details={"household": report.visit.household_id},
     )
     return report
 
@@ -457,6 +459,7 @@ def do_acknowledge_info_report(report: InfoReport, *, acting_officer: Officer) -
         actor=acting_officer,
         obj=report,
         station_id=report.station_id,
+        details={"household": report.visit.household_id},
     )
     return report
 
@@ -480,7 +483,7 @@ def do_update_concern(
         actor=acting_officer,
         obj=concern,
         station_id=concern.household.station_id,
-        details={"status": status},
+        details={"status": status, "household": concern.household_id},
     )
     return concern
 

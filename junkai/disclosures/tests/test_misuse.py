@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from junkai.audit.models import AuditEvent, EventType
+from junkai.disclosures import actions
 from junkai.disclosures.misuse import scan
 from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households import actions as household_actions
@@ -104,6 +105,82 @@ class MisuseScanTests(PersonaTestCase):
         self.read("officer1b", self.aoki, at(14))
         self.assertEqual(self.scan_at(at(14, 2)), [])  # the task may be recorded just after
         self.assertEqual(len(self.scan_at(at(14, 5))), 1)
+
+    def visit(self, username: str, household: Household, moment: dt.datetime) -> int:
+        with time_machine.travel(moment, tick=False):
+            visit_actions.do_record_visit(
+                household,
+                acting_officer=self.officer(username),
+                started_at=moment - dt.timedelta(minutes=10),
+                outcome="MET",
+            )
+        return AuditEvent.objects.filter(event_type=EventType.VISIT_RECORDED).latest("id").id
+
+    def test_a_task_on_the_household_later_in_the_shift_explains_the_read(self) -> None:
+        # officer1b walks K1-2; 青木 is in K1-1. Read, flagged within 5 minutes…
+        self.read("officer1b", self.aoki, at(14))
+        [flag] = self.scan_at(at(14, 5))
+        self.assertIsNone(flag.reviewed_at)
+        # …then his visit to 青木 at 15:30 explains it: the flag is settled, not deleted.
+        visit_event = self.visit("officer1b", self.aoki, at(15, 30))
+        with time_machine.travel(at(15, 35), tick=False):
+            result = scan(since=MIDNIGHT)
+        self.assertEqual((result.flags, [f.id for f in result.settled]), ([], [flag.id]))
+        flag.refresh_from_db()
+        self.assertIsNotNone(flag.reviewed_at)
+        self.assertIsNone(flag.reviewed_by)
+        self.assertIn(f"#{visit_event}", flag.note)
+        review = AuditEvent.objects.get(
+            event_type=EventType.MISUSE_REVIEWED, object_id=str(flag.id)
+        )
+        self.assertEqual(review.details["explained_by"], [visit_event])
+        # The manager still sees that it was raised, and why it closed.
+        page = self.client_for("kacho").get(f"/misuse/{flag.id}/")
+        self.assertContains(page, "自動（業務の記録による）")
+        self.assertContains(page, f"#{visit_event}")
+        self.assertEqual(self.scan_at(EVENING), [])
+
+    def test_a_visit_recorded_minutes_after_the_read_raises_no_flag(self) -> None:
+        self.read("officer1b", self.aoki, at(14))
+        self.visit("officer1b", self.aoki, at(14, 4))  # more than the 3 settle minutes later
+        self.assertEqual(self.scan_at(at(14, 10)), [])
+
+    def test_work_on_another_household_or_another_shift_explains_nothing(self) -> None:
+        self.read("officer1b", self.aoki, at(6))
+        self.visit("officer1b", self.no_card, at(8))  # his neighbour, not 青木
+        [flag] = self.scan_at(at(8, 5))
+        with time_machine.travel(at(18, 35), tick=False):
+            self.visit("officer1b", self.aoki, at(18, 30))  # 12½ hours on: another shift
+            result = scan(since=MIDNIGHT)
+        self.assertEqual(result.settled, [])
+        flag.refresh_from_db()
+        self.assertIsNone(flag.reviewed_at)
+
+    def test_a_data_use_and_its_approval_explain_reads_of_the_households_it_names(self) -> None:
+        self.read("officer1b", self.aoki, at(10))
+        self.read("kacho", self.aoki, at(10, 30))
+        with time_machine.travel(at(10, 20), tick=False):
+            entry = actions.do_record_data_use(
+                acting_officer=self.officer("officer1b"),
+                requester_name="巡査部長 岸本 誠",
+                requester_unit="刑事課",
+                requester_prefecture="福岡県",
+                police_phone="7-2231",
+                purpose="所在確認",
+                household_ids=[self.aoki.id],
+            )
+            actions.do_verify_identity(
+                entry, acting_officer=self.officer("officer1b"), callback_number="7-2231"
+            )
+        with time_machine.travel(at(11), tick=False):
+            actions.do_approve_data_use(entry, acting_officer=self.officer("kacho"))
+        self.read("officer1b", self.no_card, at(10, 40))  # not named in the entry
+        flags = self.scan_at(at(12))
+        self.assertEqual(
+            [(f.officer.username, f.household_count) for f in flags], [("officer1b", 1)]
+        )
+        event = AuditEvent.objects.get(id=flags[0].event_ids[0])
+        self.assertEqual(event.object_id, str(self.no_card.id))
 
     def test_a_list_explains_only_the_households_it_showed(self) -> None:
         # His own work list (his beat K1-2) shows none of K1-1: it explains no read there.
