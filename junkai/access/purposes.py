@@ -3,16 +3,19 @@
 A short list, asked once on the page before the card opens (remembered for the beat for the
 shift) and required as `purpose` on the API. Its label is the audit event's purpose; the note
 that その他 needs is free text, kept apart from the append-only event (AuditNote, its digest in
-the event)."""
+the event). What the page asked is remembered in the session by beat for a shift, and every
+read of a card in that session (the page, its print, the API from the browser) uses it."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpRequest
 
 from junkai.audit.models import AuditNote
 from junkai.lib.text import text_problem
@@ -65,3 +68,29 @@ def state_purpose(value: str, note: str = "") -> StatedPurpose:
     digest = hashlib.sha256(note.encode()).hexdigest()
     stored = AuditNote.objects.create(text=note, sha256=digest)
     return StatedPurpose(purpose, stored.id, digest)
+
+
+#: Remembered per beat for a shift (the session's absolute limit is 12 hours too).
+PURPOSES_KEY = "junkai_read_purposes"
+PURPOSE_HOURS = 12
+
+
+def remembered_purposes(request: HttpRequest) -> dict[int, StatedPurpose]:
+    """The purposes stated this shift in this session, by beat (expired ones left out)."""
+    now = time.time()
+    return {
+        int(beat_id): StatedPurpose(ReadPurpose(kept[0]), kept[1], kept[2])
+        for beat_id, kept in request.session.get(PURPOSES_KEY, {}).items()
+        if kept[3] >= now
+    }
+
+
+def remember_purpose(request: HttpRequest, beat_id: int, stated: StatedPurpose) -> None:
+    kept = dict(request.session.get(PURPOSES_KEY, {}))
+    kept[str(beat_id)] = [
+        stated.purpose.value,
+        stated.note_id,
+        stated.note_sha256,
+        time.time() + PURPOSE_HOURS * 3600,
+    ]
+    request.session[PURPOSES_KEY] = kept

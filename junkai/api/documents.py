@@ -13,8 +13,10 @@ from ninja import Field, Query, Router, Schema
 
 from junkai.access.declare import declare_access
 from junkai.api.auth import request_officer
+from junkai.api.purposes import ReadParams, purpose_missing, stated_purpose
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.documents import printing
+from junkai.households.access import PurposeRequired
 
 router = Router(tags=["documents"])
 
@@ -63,11 +65,18 @@ def _pdf(printed: printing.Printed) -> HttpResponse:
     return response
 
 
-@router.get("/households/{household_id}/card.pdf", response=PDF_RESPONSES, url_name="card_pdf")
+@router.get("/households/{household_id}/card.pdf", response=PDF_RESPONSES_422, url_name="card_pdf")
 @declare_access("scoped")
-def card_pdf(request: HttpRequest, household_id: int) -> HttpResponse:
-    """巡回連絡カード（第1号様式）: 世帯のカードを記入済みで印刷."""
-    return _pdf(printing.print_card(request_officer(request), household_id))
+def card_pdf(request: HttpRequest, household_id: int, params: Query[ReadParams]) -> HttpResponse:
+    """巡回連絡カード（第1号様式）: 世帯のカードを記入済みで印刷. 自分の受持区の外の世帯では
+    `purpose` が必要です（ないと 422。ブラウザーでは世帯ページで答えた目的を使います）。"""
+    try:
+        printed = printing.print_card(
+            request_officer(request), household_id, stated=stated_purpose(request, params)
+        )
+    except PurposeRequired as required:
+        raise purpose_missing() from required
+    return _pdf(printed)
 
 
 @router.get(

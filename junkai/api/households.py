@@ -11,18 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from junkai.access.declare import declare_access
-from junkai.access.purposes import ReadPurpose, state_purpose
 from junkai.access.records import record_refusal
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
 from junkai.api.errors import error_body
+from junkai.api.purposes import ReadParams, purpose_missing, stated_purpose
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.models import EventType
 from junkai.households import actions, cards
@@ -361,16 +360,6 @@ def search(request: HttpRequest, payload: SearchIn) -> tuple[int, dict[str, Any]
     return 200, {"items": items}
 
 
-class ReadParams(Schema):
-    purpose: ReadPurpose | None = Field(
-        None,
-        description=(
-            "閲覧の目的（受持区外の世帯では必須）。OTHER（その他）の記述は URL ではなく "
-            "X-Junkai-Purpose-Note ヘッダーで送ります"
-        ),
-    )
-
-
 @router.get("/households/{household_id}", response={200: HouseholdOut, 404: Message})
 @declare_access("scoped")
 def household_detail(
@@ -379,19 +368,12 @@ def household_detail(
     """世帯と作成済の巡回連絡カード（閲覧記録に残ります）. 自分の受持区の外の世帯では
     `purpose` が必要です（ないと 422）。"""
     officer = request_officer(request)
-    stated = None
-    if params.purpose is not None:
-        stated = state_purpose(
-            params.purpose.value, request.headers.get("X-Junkai-Purpose-Note", "")
-        )
     try:
         household = access_household_to_read(
-            officer, household_id, stated=stated, purpose="API閲覧"
+            officer, household_id, stated=stated_purpose(request, params), purpose="API閲覧"
         )
     except PurposeRequired as required:
-        raise ValidationError(
-            {"purpose": "受持区外の世帯の閲覧には目的（purpose）を指定してください"}
-        ) from required
+        raise purpose_missing() from required
     card = _active_card(household)
     return {
         # The list item's fields (card_status aside: HouseholdOut carries the card itself).
@@ -466,9 +448,20 @@ def save_card(
     response={200: list[RevisionOut], 404: Message},
 )
 @declare_access("scoped")
-def card_revisions(request: HttpRequest, household_id: int) -> list[dict[str, Any]]:
-    """補正履歴（廃棄したカードの分も含む）, newest first."""
-    household = access_household(request_officer(request), household_id, purpose="補正履歴の閲覧")
+def card_revisions(
+    request: HttpRequest, household_id: int, params: Query[ReadParams]
+) -> list[dict[str, Any]]:
+    """補正履歴（廃棄したカードの分も含む）, newest first. 自分の受持区の外の世帯では
+    `purpose` が必要です（ないと 422）。"""
+    try:
+        household = access_household_to_read(
+            request_officer(request),
+            household_id,
+            stated=stated_purpose(request, params),
+            purpose="補正履歴の閲覧",
+        )
+    except PurposeRequired as required:
+        raise purpose_missing() from required
     revisions = (
         CardRevision.objects.filter(card__household=household)
         .select_related("revised_by")

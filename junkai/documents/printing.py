@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from junkai.access.purposes import StatedPurpose
 from junkai.access.units import access_beat, access_data_use_station, access_register_post
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
@@ -35,7 +36,7 @@ from junkai.documents.maps import (
     street_key,
 )
 from junkai.documents.pdf import MM, footer_text
-from junkai.households.access import access_building, access_household
+from junkai.households.access import access_building, access_household, purpose_of_read
 from junkai.households.models import (
     Building,
     CardStatus,
@@ -69,7 +70,12 @@ def _when(moment: dt.datetime | None, sep: str = "\n") -> str:
 
 
 def record_household_prints(
-    officer: Officer, households: Iterable[Household], form: str, **details: Any
+    officer: Officer,
+    households: Iterable[Household],
+    form: str,
+    *,
+    stated: StatedPurpose | None = None,
+    **details: Any,
 ) -> None:
     """One PRINT_FORM naming every household a print shows (their ids in the audit log's
     (event, household) rows, their digest in the event), so each household's 閲覧記録 lists it
@@ -86,8 +92,9 @@ def record_household_prints(
         object_type="" if len(shown) == 1 else "households",
         object_id="" if len(shown) == 1 else str(len(shown)),
         station_id=stations.pop() if len(stations) == 1 else None,
-        purpose=f"{form}の印刷",
-        details={"form": form, **details},
+        # A card printed outside his beats carries the purpose he stated (its note by digest).
+        purpose=stated.label if stated is not None else f"{form}の印刷",
+        details={"form": form, **details, **(stated.details() if stated is not None else {})},
         household_ids=[h.id for h in shown],
     )
 
@@ -110,9 +117,16 @@ def _record_unit(
 # --- 第1号様式 ---------------------------------------------------------------------------
 
 
-def print_card(officer: Officer, household_id: int) -> Printed:
-    """The household's 巡回連絡カード as held (a household without a card: its address part)."""
+def print_card(
+    officer: Officer,
+    household_id: int,
+    *,
+    stated: StatedPurpose | Mapping[int, StatedPurpose] | None = None,
+) -> Printed:
+    """The household's 巡回連絡カード as held (a household without a card: its address part).
+    Outside his own beats only with a stated purpose (PurposeRequired), as any read of a card."""
     household = access_household(officer, household_id, record_read=False)
+    purpose = purpose_of_read(officer, household, stated)
     card = (
         ContactCard.objects.filter(household=household, status=CardStatus.ACTIVE)
         .select_related("accepted_by")
@@ -122,7 +136,11 @@ def print_card(officer: Officer, household_id: int) -> Printed:
     pdf = card_form.render_card(card_form.content_of(household, card), footer_text(officer))
     with transaction.atomic():
         record_household_prints(
-            officer, [household], card_form.FORM, card=card.id if card else None
+            officer,
+            [household],
+            card_form.FORM,
+            stated=purpose,
+            card=card.id if card else None,
         )
     return Printed(pdf, f"card-{household.id}.pdf")
 

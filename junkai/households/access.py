@@ -224,6 +224,22 @@ def needs_stated_purpose(officer: Officer, household: Household) -> bool:
     return household.beat_id not in own_beat_ids(officer)
 
 
+def purpose_of_read(
+    officer: Officer,
+    household: Household,
+    stated: StatedPurpose | Mapping[int, StatedPurpose] | None,
+) -> StatedPurpose | None:
+    """The stated purpose that covers a read of the household's card (a Mapping: what the
+    session remembers, by beat); None in his own beats; PurposeRequired outside them without
+    one. Every read of a card — the page, its print, the API's card, revisions and print —
+    asks this."""
+    if isinstance(stated, Mapping):
+        stated = stated.get(household.beat_id)
+    if stated is None and needs_stated_purpose(officer, household):
+        raise PurposeRequired(household)
+    return stated
+
+
 def access_household_to_read(
     officer: Officer,
     household_id: int,
@@ -231,14 +247,11 @@ def access_household_to_read(
     stated: StatedPurpose | Mapping[int, StatedPurpose] | None,
     purpose: str,
 ) -> Household:
-    """The household page's and the API's read of one household: in his own beat with the
-    page's purpose; outside it only with a stated purpose (PurposeRequired otherwise), whose
-    label is the event's purpose and whose note (その他) is in the event by id and digest."""
+    """A read of one household's card: in his own beat with the caller's purpose; outside it
+    only with a stated purpose (PurposeRequired otherwise), whose label is the event's purpose
+    and whose note (その他) is in the event by id and digest."""
     household = access_household(officer, household_id, record_read=False)
-    if isinstance(stated, Mapping):  # purposes the page remembers, by beat
-        stated = stated.get(household.beat_id)
-    if stated is None and needs_stated_purpose(officer, household):
-        raise PurposeRequired(household)
+    stated = purpose_of_read(officer, household, stated)
     record(
         EventType.READ_HOUSEHOLD,
         actor=officer,

@@ -4,7 +4,6 @@ search, disposal and export. Every read of personal data goes through junkai.acc
 from __future__ import annotations
 
 import json
-import time
 from collections import OrderedDict
 from typing import Any
 
@@ -21,7 +20,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
-from junkai.access.purposes import NOTE_MAX, ReadPurpose, StatedPurpose, state_purpose
+from junkai.access.purposes import (
+    NOTE_MAX,
+    ReadPurpose,
+    remember_purpose,
+    remembered_purposes,
+    state_purpose,
+)
 from junkai.access.roles import (
     beats_visible_to,
     can_write_post,
@@ -132,11 +137,13 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         household = access_household_to_read(
             officer,
             household_id,
-            stated=_remembered_purposes(request),
+            stated=remembered_purposes(request),
             purpose="世帯ページの閲覧",
         )
     except PurposeRequired as required:
-        return _ask_purpose(request, required.household, PurposeForm())
+        # Arriving from a record button (a visit, a route, a plan): 巡回連絡 is preselected.
+        arriving = {"purpose": ReadPurpose.PATROL} if request.GET.get("via") == "visit" else None
+        return _ask_purpose(request, required.household, PurposeForm(initial=arriving))
     card = (
         household.cards.filter(status=CardStatus.ACTIVE)
         .prefetch_related("residents", "contacts", "vehicles")
@@ -439,10 +446,6 @@ def beat_export(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse
 
 # --- the stated purpose of a read outside the officer's own beats (要領 第5-4, DESIGN.md) ---
 
-#: Remembered per beat for a shift (the session's absolute limit is 12 hours too).
-PURPOSES_KEY = "junkai_read_purposes"
-PURPOSE_HOURS = 12
-
 
 class PurposeForm(forms.Form):
     purpose = forms.ChoiceField(
@@ -451,16 +454,6 @@ class PurposeForm(forms.Form):
     purpose_note = forms.CharField(
         label="目的（「その他」のとき）", required=False, max_length=NOTE_MAX
     )
-
-
-def _remembered_purposes(request: HttpRequest) -> dict[int, StatedPurpose]:
-    """The purposes stated this shift, by beat (expired ones left out)."""
-    now = time.time()
-    return {
-        int(beat_id): StatedPurpose(ReadPurpose(kept[0]), kept[1], kept[2])
-        for beat_id, kept in request.session.get(PURPOSES_KEY, {}).items()
-        if kept[3] >= now
-    }
 
 
 def _ask_purpose(request: HttpRequest, household: Household, form: PurposeForm) -> HttpResponse:
@@ -483,12 +476,5 @@ def _state_purpose(request: AuthenticatedHttpRequest, household_id: int) -> Http
     except ValidationError as error:
         apply_errors(form, error)
         return _ask_purpose(request, household, form)
-    kept = dict(request.session.get(PURPOSES_KEY, {}))
-    kept[str(household.beat_id)] = [
-        stated.purpose.value,
-        stated.note_id,
-        stated.note_sha256,
-        time.time() + PURPOSE_HOURS * 3600,
-    ]
-    request.session[PURPOSES_KEY] = kept
+    remember_purpose(request, household.beat_id, stated)
     return redirect("household", household_id=household.id)

@@ -522,7 +522,9 @@ class RevisionsTests(HouseholdsApiTestCase):
         card = self.get("officer1a", f"/api/v1/households/{self.yajima.id}").json()["card"]
         card["residents"][1]["workplace"] = "青葉小学校"
         self.assertEqual(self.put_card("officer1a", self.yajima, card).status_code, 200)
-        response = self.get("kobancho1", f"/api/v1/households/{self.yajima.id}/card/revisions")
+        response = self.get(
+            "kobancho1", f"/api/v1/households/{self.yajima.id}/card/revisions?purpose=SUPERVISION"
+        )
         self.assertEqual(response.status_code, 200)
         revisions = response.json()
         self.assertEqual([r["version"] for r in revisions], [2, 1])
@@ -538,7 +540,7 @@ class RevisionsTests(HouseholdsApiTestCase):
         self.assertEqual(revisions[1]["basis"], "NEW")
         event = AuditEvent.objects.filter(event_type=EventType.READ_HOUSEHOLD).last()
         assert event is not None
-        self.assertEqual(event.purpose, "補正履歴の閲覧")
+        self.assertEqual(event.purpose, "監督・点検")  # the 交番所長 walks no beat
 
     def test_basis_is_kept(self) -> None:
         card = self.get("officer1a", f"/api/v1/households/{self.yajima.id}").json()["card"]

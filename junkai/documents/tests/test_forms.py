@@ -108,12 +108,14 @@ class CardTests(FormsTestCase):
         self.assertEqual(event.purpose, "第1号様式の印刷")
 
     def test_print_appears_in_the_managers_access_log(self) -> None:
-        self.get("officer1b", self.url(self.aoki))
+        # officer1b walks another beat of the post: he prints 青木's card for a stated purpose.
+        self.get("officer1b", self.url(self.aoki) + "?purpose=INCIDENT")
+        self.get("officer1a", self.url(self.aoki))
         kacho = self.client_for("kacho")
         self.state_read_purpose(kacho, self.aoki)
         page = kacho.get(f"/households/{self.aoki.id}/").content.decode()
         log = page[page.index("閲覧記録") :]
-        self.assertIn("様式の印刷", log)
+        self.assertIn("様式の印刷</td><td>事件・事故", log)
         self.assertIn("第1号様式の印刷", log)
         self.assertIn("（officer1b）", log)
 

@@ -78,3 +78,51 @@ class StatedPurposeTests(PersonaTestCase):
         return household_actions.do_create_household(
             self.beat("K1-2"), acting_officer=None, kind="RESIDENCE", town="駅前町", banchi="9"
         )
+
+    def test_the_card_print_and_revisions_ask_the_same_on_the_api(self) -> None:
+        token, _ = do_issue_api_token(self.officer("officer1b"))
+        api = Client(headers={"Authorization": f"Bearer {token}"})
+        for url in (
+            f"/api/v1/households/{self.aoki.id}/card.pdf",
+            f"/api/v1/households/{self.aoki.id}/card/revisions",
+        ):
+            with self.subTest(url=url):
+                refused = api.get(url)
+                self.assertEqual(refused.status_code, 422)
+                self.assertIn("purpose", refused.json()["errors"])
+                self.assertEqual(api.get(url, {"purpose": "INCIDENT"}).status_code, 200)
+        printed = AuditEvent.objects.filter(
+            event_type=EventType.PRINT_FORM, actor=self.officer("officer1b")
+        ).get()
+        self.assertEqual((printed.purpose, printed.details["stated"]), ("事件・事故", "INCIDENT"))
+        [revisions] = self.reads("officer1b")
+        self.assertEqual(revisions.purpose, "事件・事故")
+        # In his own beat, and for the officer of 青木's beat, nothing is asked.
+        own = self.extra_k1_2()
+        self.assertEqual(api.get(f"/api/v1/households/{own.id}/card.pdf").status_code, 200)
+        self.assertEqual(api.get(f"/api/v1/households/{own.id}/card/revisions").status_code, 200)
+        beat_officer = self.client_for("officer1a")
+        self.assertEqual(
+            beat_officer.get(f"/api/v1/households/{self.aoki.id}/card.pdf").status_code, 200
+        )
+
+    def test_the_page_print_uses_the_purpose_the_page_asked(self) -> None:
+        client = self.client_for("officer1b")
+        url = f"/api/v1/households/{self.aoki.id}/card.pdf"
+        self.assertEqual(client.get(url).status_code, 422)
+        self.state_read_purpose(client, self.aoki, "WELFARE")
+        self.assertContains(client.get(f"/households/{self.aoki.id}/"), url)
+        printed = client.get(url)
+        self.assertEqual(printed.status_code, 200)
+        self.assertEqual(printed["Content-Type"], "application/pdf")
+        event = AuditEvent.objects.filter(event_type=EventType.PRINT_FORM).latest("id")
+        self.assertEqual((event.actor, event.purpose), (self.officer("officer1b"), "安否確認"))
+
+    def test_arriving_from_a_record_button_preselects_patrol(self) -> None:
+        client = self.client_for("officer1b")
+        checked = r'value="PATROL"[^>]*checked'
+        arriving = client.get(f"/households/{self.aoki.id}/?via=visit")
+        self.assertRegex(arriving.content.decode(), checked)
+        self.assertNotRegex(client.get(f"/households/{self.aoki.id}/").content.decode(), checked)
+        # Still a question: nothing of the card before it is answered.
+        self.assertNotContains(arriving, "青木 一郎")
