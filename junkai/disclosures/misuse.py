@@ -148,29 +148,47 @@ class Context:
     post_id: int | None = None
     event_id: int = 0
 
-    def covers(self, read: Read) -> bool:
-        return (
-            (self.household_id is not None and self.household_id == read.household_id)
-            or (self.beat_id is not None and self.beat_id == read.beat_id)
-            or (self.post_id is not None and self.post_id == read.post_id)
-        )
+    def covered(self) -> list[tuple[str, int]]:
+        return [
+            (kind, key)
+            for kind, key in (
+                ("household", self.household_id),
+                ("beat", self.beat_id),
+                ("post", self.post_id),
+            )
+            if key is not None
+        ]
 
 
 @dataclass
 class Timeline:
-    """One officer's contexts in time order, with their times for bisecting."""
+    """One officer's contexts by what they cover (a household, a beat, a post), each in time
+    order: finding the work around a read is a dictionary look-up and a bisection, however
+    much work the officer did that day."""
 
-    contexts: list[Context] = field(default_factory=list)
-    times: list[dt.datetime] = field(default_factory=list)
+    by_key: dict[tuple[str, int], tuple[list[dt.datetime], list[Context]]] = field(
+        default_factory=dict
+    )
 
-    def add(self, context: Context) -> None:
-        self.contexts.append(context)
-        self.times.append(context.at)
+    def add(self, context: Context) -> None:  # in time order
+        for key in context.covered():
+            times, contexts = self.by_key.setdefault(key, ([], []))
+            times.append(context.at)
+            contexts.append(context)
 
     def find(self, read: Read, before: dt.timedelta, after: dt.timedelta) -> Context | None:
-        lo = bisect.bisect_left(self.times, read.at - before)
-        hi = bisect.bisect_right(self.times, read.at + after)
-        return next((c for c in self.contexts[lo:hi] if c.covers(read)), None)
+        for kind, key in (
+            ("household", read.household_id),
+            ("beat", read.beat_id),
+            ("post", read.post_id),
+        ):
+            if key is None or (found := self.by_key.get((kind, key))) is None:
+                continue
+            times, contexts = found
+            i = bisect.bisect_left(times, read.at - before)
+            if i < len(times) and times[i] <= read.at + after:
+                return contexts[i]
+        return None
 
 
 @dataclass
