@@ -23,6 +23,7 @@ def main(per_day: int) -> None:
         from django.utils import timezone
 
         from junkai.audit.models import AuditEvent, EventType
+        from junkai.audit.seal import seal_pending
         from junkai.demo.households import build_demo_households
         from junkai.demo.organisation import build_demo
         from junkai.disclosures.misuse import scan
@@ -65,6 +66,8 @@ def main(per_day: int) -> None:
                 AuditEvent.objects.bulk_create(rows)
                 rows = []
         AuditEvent.objects.bulk_create(rows)
+        # Seal them now: the scan's first flag would otherwise seal the whole backlog.
+        seal_pending()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")

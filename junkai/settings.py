@@ -240,9 +240,13 @@ JUNKAI_AGENCY_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 # A binder taken out must be back (return confirmed) by this local time the same day.
 JUNKAI_CHECKOUT_RETURN_BY = os.environ.get("JUNKAI_CHECKOUT_RETURN_BY", "22:00")
 # Misuse signals (`junkai misuse-scan`, every 5 minutes): a read outside the officer's beats
-# with no work on that household from the context hours before it to the settle minutes after
-# it, bulk reads, reads outside duty hours.
+# with no work on that household (a list showing it from the context hours before it to the
+# settle minutes after it; a task on it within the task hours either side), bulk reads, reads
+# outside duty hours.
 JUNKAI_MISUSE_CONTEXT_HOURS = 2
+# A task on the household (a visit, an approval, a data use…) this long before or after a read
+# explains it: a shift.
+JUNKAI_MISUSE_TASK_HOURS = 12
 JUNKAI_MISUSE_SETTLE_MINUTES = 3
 JUNKAI_MISUSE_UNEXPLAINED_MIN_READS = 1
 JUNKAI_MISUSE_GROUP_MINUTES = 60
