@@ -9,7 +9,10 @@ flags) and the steady state every 5 minutes brings (a rescan with nothing new).
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
+import os
+import pstats
 import random
 import sys
 import time
@@ -73,9 +76,15 @@ def main(per_day: int) -> None:
                 cursor.execute("ANALYZE")
         print(f"backend: {backend}; {2 * per_day:,} events over two days, {len(officers)} officers")
         for label in ("first scan (raises the flags)", "rescan (every 5 minutes)"):
+            profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
             t0 = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             result = scan()
             elapsed = time.perf_counter() - t0
+            if profiler is not None:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
             print(
                 f"{label}: {result.reads:,} reads judged in {elapsed:.2f} s, "
                 f"{len(result.flags)} flags raised, {len(result.settled)} settled"

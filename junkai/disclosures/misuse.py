@@ -282,13 +282,12 @@ def _entry_households(rows: list[tuple[Any, ...]]) -> dict[tuple[str, int], list
 def _work(actor_ids: set[int], since: dt.datetime, until: dt.datetime) -> dict[int, Work]:
     """The officers' lists and tasks between `since` and `until` (one query for the events,
     one for a list's rows, one per kind of register entry named)."""
+    theirs = AuditEvent.objects.filter(
+        actor_id__in=actor_ids, created_at__gte=since, created_at__lte=until
+    )
+    work_lists = Q(event_type=EventType.LIST_HOUSEHOLDS, purpose__in=WORK_LIST_PURPOSES)
     rows = list(
-        AuditEvent.objects.filter(actor_id__in=actor_ids, created_at__gte=since)
-        .filter(created_at__lte=until)
-        .filter(
-            Q(event_type__in=(*HOUSEHOLD_TASKS, *ENTRY_TASKS, *POST_TASKS))
-            | Q(event_type=EventType.LIST_HOUSEHOLDS, purpose__in=WORK_LIST_PURPOSES)
-        )
+        theirs.filter(Q(event_type__in=(*HOUSEHOLD_TASKS, *ENTRY_TASKS, *POST_TASKS)) | work_lists)
         .order_by("created_at", "id")
         .values_list(
             "actor_id", "created_at", "event_type", "object_type", "object_id", "details", "id"
@@ -298,8 +297,9 @@ def _work(actor_ids: set[int], since: dt.datetime, until: dt.datetime) -> dict[i
     # A list explains the rows it showed, no more (lists recorded before rows were kept: their
     # beat, or nothing when they spanned a scope).
     shown: dict[int, list[int]] = defaultdict(list)
+    # A subquery, not a list of ids (a day's lists may number more than SQLite's variables).
     for event_id, household_id in AuditEventHousehold.objects.filter(
-        event_id__in=[r[6] for r in rows if r[2] == EventType.LIST_HOUSEHOLDS]
+        event__in=theirs.filter(work_lists).values("id")
     ).values_list("event_id", "household_id"):
         shown[event_id].append(household_id)
     found: dict[int, Work] = defaultdict(Work)
@@ -417,6 +417,7 @@ def scan(
     for r in reads:
         by_officer[(r.actor_id, r.station_id)].append(r)
     settled = now if judge_recent else now - settle
+    posts: dict[tuple[int, int], int | None] = {}  # his post at the station, looked up once
     for (officer_id, station_id), mine in sorted(by_officer.items()):
         theirs = work.get(officer_id, Work())
         candidates: list[tuple[str, Iterable[list[Read]]]] = [
@@ -455,9 +456,11 @@ def scan(
                     officer_id=officer_id, kind=kind, window_start=fresh[0].at
                 ).exists():
                     continue
+                if (officer_id, station_id) not in posts:
+                    posts[(officer_id, station_id)] = _post_of(officer_id, station_id)
                 flag = do_raise_misuse_flag(
                     station_id=station_id,
-                    post_id=_post_of(officer_id, station_id),
+                    post_id=posts[(officer_id, station_id)],
                     officer_id=officer_id,
                     kind=kind,
                     window_start=fresh[0].at,

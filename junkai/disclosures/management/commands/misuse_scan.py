@@ -48,7 +48,8 @@ class Command(BaseCommand):
         result = scan(since=since, until=until)
         t = thresholds()
         self.stdout.write(
-            f"閲覧 {result.reads} 件を調べました（文脈 ±{t.context_hours:g} 時間、大量閲覧 "
+            f"閲覧 {result.reads} 件を調べました（一覧 {t.context_hours:g} 時間前から、業務 "
+            f"±{t.task_hours:g} 時間、大量閲覧 "
             f"{t.bulk_minutes} 分に {t.bulk_reads} 世帯超、勤務時間 {t.duty_start:%H:%M}〜"
             f"{t.duty_end:%H:%M}）"
         )
@@ -61,3 +62,7 @@ class Command(BaseCommand):
             )
         style = self.style.WARNING if result.flags else self.style.SUCCESS
         self.stdout.write(style(f"不適正利用の兆候 {len(result.flags)} 件を新たに検出しました。"))
+        if result.settled:
+            self.stdout.write(
+                f"その後の業務の記録で説明された兆候 {len(result.settled)} 件を確認済みにしました。"
+            )
