@@ -90,7 +90,7 @@ class Thresholds:
     bulk_minutes: int = 10
     duty_start: dt.time = dt.time(6, 0)
     duty_end: dt.time = dt.time(22, 0)
-    scan_hours: int = 24
+    scan_hours: int = 2
 
     def off_duty(self, moment: dt.datetime) -> bool:
         local = timezone.localtime(moment).time()
@@ -214,14 +214,14 @@ class ScanResult:
     settled: list[MisuseFlag] = field(default_factory=list)
 
 
-def _reads(since: dt.datetime, until: dt.datetime) -> list[Read]:
+def _reads(**which: Any) -> list[Read]:
+    """Reads of one household each, narrowed by `which` (a time range, or event ids)."""
     rows = list(
         AuditEvent.objects.filter(
             event_type=EventType.READ_HOUSEHOLD,
             object_type="households.household",
             actor_id__isnull=False,
-            created_at__gte=since,
-            created_at__lt=until,
+            **which,
         )
         .order_by("created_at", "id")
         .values_list("id", "created_at", "actor_id", "object_id", "station_id")
@@ -400,12 +400,23 @@ def scan(
     since = since or until - dt.timedelta(hours=t.scan_hours)
     settle = dt.timedelta(minutes=t.settle_minutes)
     reach = max(dt.timedelta(hours=t.context_hours), dt.timedelta(hours=t.task_hours), settle)
-    reads = _reads(since, until)
+    reads = _reads(created_at__gte=since, created_at__lt=until)
     result = ScanResult(reads=len(reads))
-    if not reads:
+    # Open UNEXPLAINED flags a task recorded since may explain: their reads, wherever they lie.
+    open_flags = list(
+        MisuseFlag.objects.filter(
+            kind=MisuseKind.UNEXPLAINED,
+            reviewed_at__isnull=True,
+            window_end__gte=since - dt.timedelta(hours=t.task_hours),
+        )
+    )
+    flagged_ids = {int(i) for f in open_flags for i in f.event_ids}
+    flagged = {r.event_id: r for r in _reads(id__in=flagged_ids)} if flagged_ids else {}
+    if not reads and not flagged:
         return result
-    actors = {r.actor_id for r in reads}
-    work = _work(actors, since - reach, until + reach)
+    actors = {r.actor_id for r in reads} | {f.officer_id for f in open_flags}
+    earliest = min([since, *(r.at for r in flagged.values())])
+    work = _work(actors, earliest - reach, until + reach)
     own_beats = _own_beats(actors)
     covered: dict[tuple[int, str], set[int]] = defaultdict(set)
     for officer_id, kind, event_ids in MisuseFlag.objects.filter(
@@ -470,26 +481,22 @@ def scan(
                 )
                 done.update(r.event_id for r in fresh)
                 result.flags.append(flag)
-    result.settled = _settle(reads, work, t, since)
+    result.settled = _settle(open_flags, flagged, work, t)
     return result
 
 
 def _settle(
-    reads: list[Read], work: dict[int, Work], t: Thresholds, since: dt.datetime
+    flags: list[MisuseFlag], reads: dict[int, Read], work: dict[int, Work], t: Thresholds
 ) -> list[MisuseFlag]:
-    """Open UNEXPLAINED flags whose every read is now explained by work recorded since."""
-    by_event = {r.event_id: r for r in reads}
+    """The open UNEXPLAINED flags whose every read is now explained by work recorded since."""
     settled = []
-    for flag in MisuseFlag.objects.filter(
-        officer_id__in={r.actor_id for r in reads},
-        kind=MisuseKind.UNEXPLAINED,
-        reviewed_at__isnull=True,
-        window_start__gte=since,
-    ):
-        flagged = [by_event.get(int(i)) for i in flag.event_ids]
+    for flag in flags:
         theirs = work.get(flag.officer_id, Work())
-        found = [theirs.explanation(r, t) if r is not None else None for r in flagged]
-        if flagged and all(c is not None for c in found):
+        found = [
+            theirs.explanation(reads[int(i)], t) if int(i) in reads else None
+            for i in flag.event_ids
+        ]
+        if found and all(c is not None for c in found):
             explained_by = sorted({c.event_id for c in found if c is not None})
             settled.append(do_settle_misuse_flag(flag, explained_by=explained_by))
     return settled
