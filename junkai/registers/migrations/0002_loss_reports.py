@@ -6,91 +6,271 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0012_schedule_policy_moved_here'),
-        ('org', '0004_officer_password_change_required'),
-        ('registers', '0001_registers'),
+        ("households", "0012_schedule_policy_moved_here"),
+        ("org", "0004_officer_password_change_required"),
+        ("registers", "0001_registers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bindercheckout',
-            name='lost_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='亡失により終了した日時'),
+            model_name="bindercheckout",
+            name="lost_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="亡失により終了した日時"
+            ),
         ),
         migrations.CreateModel(
-            name='LossReport',
+            name="LossReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('LOST', '亡失（紛失）'), ('STOLEN', '盗難')], max_length=8, verbose_name='区分')),
-                ('occurred_at', models.DateTimeField(verbose_name='発生日時（判明した日時）')),
-                ('place', models.CharField(max_length=200, verbose_name='発生場所')),
-                ('circumstances', models.TextField(verbose_name='状況')),
-                ('measures', models.TextField(verbose_name='措置（遺失届・被害届の届出先、捜索の状況）')),
-                ('reported_at', models.DateTimeField(verbose_name='報告日時')),
-                ('found_at', models.DateTimeField(blank=True, null=True, verbose_name='発見日時')),
-                ('found_place', models.CharField(blank=True, max_length=200, verbose_name='発見場所')),
-                ('found_note', models.TextField(blank=True, verbose_name='発見時の状況')),
-                ('status', models.CharField(choices=[('OPEN', '対応中'), ('CLOSED', '完了')], default='OPEN', max_length=8, verbose_name='状態')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='完了日時')),
-                ('binder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='loss_reports', to='registers.binder', verbose_name='簿冊')),
-                ('checkout', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='loss_reports', to='registers.bindercheckout', verbose_name='持出確認簿の記載（持出中の亡失）')),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('found_recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='loss_reports', to='org.post', verbose_name='交番等')),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='報告者')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("LOST", "亡失（紛失）"), ("STOLEN", "盗難")],
+                        max_length=8,
+                        verbose_name="区分",
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(verbose_name="発生日時（判明した日時）")),
+                ("place", models.CharField(max_length=200, verbose_name="発生場所")),
+                ("circumstances", models.TextField(verbose_name="状況")),
+                (
+                    "measures",
+                    models.TextField(verbose_name="措置（遺失届・被害届の届出先、捜索の状況）"),
+                ),
+                ("reported_at", models.DateTimeField(verbose_name="報告日時")),
+                ("found_at", models.DateTimeField(blank=True, null=True, verbose_name="発見日時")),
+                (
+                    "found_place",
+                    models.CharField(blank=True, max_length=200, verbose_name="発見場所"),
+                ),
+                ("found_note", models.TextField(blank=True, verbose_name="発見時の状況")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("OPEN", "対応中"), ("CLOSED", "完了")],
+                        default="OPEN",
+                        max_length=8,
+                        verbose_name="状態",
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="完了日時")),
+                (
+                    "binder",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="loss_reports",
+                        to="registers.binder",
+                        verbose_name="簿冊",
+                    ),
+                ),
+                (
+                    "checkout",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="loss_reports",
+                        to="registers.bindercheckout",
+                        verbose_name="持出確認簿の記載（持出中の亡失）",
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "found_recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="loss_reports",
+                        to="org.post",
+                        verbose_name="交番等",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="報告者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '亡失・盗難の報告',
-                'verbose_name_plural': '亡失・盗難の報告',
-                'ordering': ['-reported_at', '-id'],
+                "verbose_name": "亡失・盗難の報告",
+                "verbose_name_plural": "亡失・盗難の報告",
+                "ordering": ["-reported_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='checkoutbinder',
-            name='loss_report',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='registers.lossreport'),
+            model_name="checkoutbinder",
+            name="loss_report",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="lines",
+                to="registers.lossreport",
+            ),
         ),
         migrations.CreateModel(
-            name='LossReportHousehold',
+            name="LossReportHousehold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('card_version', models.PositiveIntegerField(verbose_name='カードの版（亡失時）')),
-                ('index_number', models.PositiveIntegerField(blank=True, null=True, verbose_name='索引番号（亡失時）')),
-                ('informed_at', models.DateTimeField(blank=True, null=True, verbose_name='住民等への連絡日時')),
-                ('informed_method', models.CharField(blank=True, choices=[('IN_PERSON', '面接'), ('PHONE', '電話'), ('LETTER', '文書'), ('OTHER', 'その他')], max_length=16, verbose_name='連絡の方法')),
-                ('informed_note', models.CharField(blank=True, max_length=200, verbose_name='連絡の内容・相手方')),
-                ('card_recreated_at', models.DateTimeField(blank=True, null=True, verbose_name='カード再作成日時')),
-                ('card_recreated_note', models.CharField(blank=True, max_length=200, verbose_name='再作成の備考')),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.contactcard')),
-                ('card_recreated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('card_revision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.cardrevision', verbose_name='再作成した補正')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.household')),
-                ('informed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='registers.lossreport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("card_version", models.PositiveIntegerField(verbose_name="カードの版（亡失時）")),
+                (
+                    "index_number",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="索引番号（亡失時）"
+                    ),
+                ),
+                (
+                    "informed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="住民等への連絡日時"),
+                ),
+                (
+                    "informed_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("IN_PERSON", "面接"),
+                            ("PHONE", "電話"),
+                            ("LETTER", "文書"),
+                            ("OTHER", "その他"),
+                        ],
+                        max_length=16,
+                        verbose_name="連絡の方法",
+                    ),
+                ),
+                (
+                    "informed_note",
+                    models.CharField(blank=True, max_length=200, verbose_name="連絡の内容・相手方"),
+                ),
+                (
+                    "card_recreated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="カード再作成日時"),
+                ),
+                (
+                    "card_recreated_note",
+                    models.CharField(blank=True, max_length=200, verbose_name="再作成の備考"),
+                ),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="households.contactcard",
+                    ),
+                ),
+                (
+                    "card_recreated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "card_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="households.cardrevision",
+                        verbose_name="再作成した補正",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="households.household",
+                    ),
+                ),
+                (
+                    "informed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="registers.lossreport",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '亡失・盗難の対象世帯',
-                'verbose_name_plural': '亡失・盗難の対象世帯',
-                'ordering': ['report', 'index_number', 'household_id'],
+                "verbose_name": "亡失・盗難の対象世帯",
+                "verbose_name_plural": "亡失・盗難の対象世帯",
+                "ordering": ["report", "index_number", "household_id"],
             },
         ),
         migrations.AddIndex(
-            model_name='lossreport',
-            index=models.Index(fields=['post', 'status'], name='registers_l_post_id_f26afe_idx'),
+            model_name="lossreport",
+            index=models.Index(fields=["post", "status"], name="registers_l_post_id_f26afe_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lossreport',
-            constraint=models.CheckConstraint(condition=models.Q(('binder__isnull', False)), name='loss_report_names_what'),
+            model_name="lossreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("binder__isnull", False)), name="loss_report_names_what"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lossreport',
-            constraint=models.CheckConstraint(condition=models.Q(('closed_at__isnull', True), ('status', 'CLOSED'), _connector='OR'), name='loss_report_closed_status'),
+            model_name="lossreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("closed_at__isnull", True), ("status", "CLOSED"), _connector="OR"
+                ),
+                name="loss_report_closed_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lossreporthousehold',
-            constraint=models.UniqueConstraint(fields=('report', 'household'), name='loss_household_once'),
+            model_name="lossreporthousehold",
+            constraint=models.UniqueConstraint(
+                fields=("report", "household"), name="loss_household_once"
+            ),
         ),
     ]
