@@ -139,14 +139,14 @@ def _refusal_recorded(
         raise
 
 
-def _report(request: HttpRequest, report_id: int) -> tuple[Officer, LossReport]:
+def _report(request: HttpRequest, loss_report_id: int) -> tuple[Officer, LossReport]:
     officer = request_officer(request)
-    return officer, access_loss_report(officer, report_id, record_read=False)
+    return officer, access_loss_report(officer, loss_report_id, record_read=False)
 
 
-def _fresh(officer: Officer, report_id: int) -> dict[str, Any]:
+def _fresh(officer: Officer, loss_report_id: int) -> dict[str, Any]:
     """The report after a change, as the caller now sees it (the read recorded)."""
-    return _out(access_loss_report(officer, report_id))
+    return _out(access_loss_report(officer, loss_report_id))
 
 
 @router.post("/binders/{binder_id}/loss-reports", response={201: LossOut, **WRITE_RESPONSES})
@@ -177,24 +177,24 @@ def report_loss(
     return 201, _fresh(officer, report.id)
 
 
-@router.get("/loss-reports/{report_id}", response={200: LossOut, 404: Message})
+@router.get("/loss-reports/{loss_report_id}", response={200: LossOut, 404: Message})
 @declare_access("scoped")
-def loss_report(request: HttpRequest, report_id: int) -> dict[str, Any]:
+def loss_report(request: HttpRequest, loss_report_id: int) -> dict[str, Any]:
     """亡失・盗難の報告と対象世帯（報告時に綴られていたカードの世帯）の対応状況."""
     officer = request_officer(request)
-    return _out(access_loss_report(officer, report_id))
+    return _out(access_loss_report(officer, loss_report_id))
 
 
 @router.post(
-    "/loss-reports/{report_id}/households/{household_id}/informed",
+    "/loss-reports/{loss_report_id}/households/{household_id}/informed",
     response={200: LossOut, **WRITE_RESPONSES},
 )
 @declare_access("scoped")
 def household_informed(
-    request: HttpRequest, report_id: int, household_id: int, payload: InformedIn
+    request: HttpRequest, loss_report_id: int, household_id: int, payload: InformedIn
 ) -> dict[str, Any]:
     """住民等への連絡（いつ・どの方法で）. この交番等の警察官または地域課長."""
-    officer, report = _report(request, report_id)
+    officer, report = _report(request, loss_report_id)
     _refusal_recorded(
         officer,
         report,
@@ -208,15 +208,15 @@ def household_informed(
 
 
 @router.post(
-    "/loss-reports/{report_id}/households/{household_id}/card-recreated",
+    "/loss-reports/{loss_report_id}/households/{household_id}/card-recreated",
     response={200: LossOut, **WRITE_RESPONSES},
 )
 @declare_access("scoped")
 def card_recreated(
-    request: HttpRequest, report_id: int, household_id: int, payload: RecreatedIn
+    request: HttpRequest, loss_report_id: int, household_id: int, payload: RecreatedIn
 ) -> dict[str, Any]:
     """カードの再作成. 亡失後にその世帯のカードの補正があれば、最新のものに結び付けます."""
-    officer, report = _report(request, report_id)
+    officer, report = _report(request, loss_report_id)
     _refusal_recorded(
         officer,
         report,
@@ -229,11 +229,11 @@ def card_recreated(
     return _fresh(officer, report.id)
 
 
-@router.post("/loss-reports/{report_id}/found", response={200: LossOut, **WRITE_RESPONSES})
+@router.post("/loss-reports/{loss_report_id}/found", response={200: LossOut, **WRITE_RESPONSES})
 @declare_access("scoped")
-def found(request: HttpRequest, report_id: int, payload: FoundIn) -> dict[str, Any]:
+def found(request: HttpRequest, loss_report_id: int, payload: FoundIn) -> dict[str, Any]:
     """発見の記録. 簿冊は再び使用でき、カードの再作成は不要になります（住民等への連絡は必要）."""
-    officer, report = _report(request, report_id)
+    officer, report = _report(request, loss_report_id)
     _refusal_recorded(
         officer,
         report,
@@ -246,11 +246,11 @@ def found(request: HttpRequest, report_id: int, payload: FoundIn) -> dict[str, A
     return _fresh(officer, report.id)
 
 
-@router.post("/loss-reports/{report_id}/close", response={200: LossOut, **WRITE_RESPONSES})
+@router.post("/loss-reports/{loss_report_id}/close", response={200: LossOut, **WRITE_RESPONSES})
 @declare_access("scoped")
-def close(request: HttpRequest, report_id: int) -> dict[str, Any]:
+def close(request: HttpRequest, loss_report_id: int) -> dict[str, Any]:
     """報告の完了（地域課長）. 対応が済んでいない世帯があれば 422."""
-    officer, report = _report(request, report_id)
+    officer, report = _report(request, loss_report_id)
     _refusal_recorded(
         officer,
         report,

@@ -21,6 +21,7 @@ from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.access.records import record_refusal
 from junkai.access.roles import can_write_post, is_hq, is_section_chief, register_scope
+from junkai.access.units import record_register_read
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
 from junkai.org.models import Officer
@@ -66,6 +67,8 @@ def loss_new(request: AuthenticatedHttpRequest, binder_id: int) -> HttpResponse:
     if refusal is not None:
         record_refusal(officer, binder, station_id=post.station_id, purpose="亡失・盗難の報告")
         raise PermissionDeniedError(refusal)
+    if request.method == "GET":
+        record_register_read(officer, post=post, purpose="亡失・盗難の報告", obj=binder)
     earlier = actions.lost_binder_report(binder)
     form = LossReportForm(request.POST or None)
     status = 200
@@ -90,7 +93,7 @@ def loss_new(request: AuthenticatedHttpRequest, binder_id: int) -> HttpResponse:
                     request,
                     f"簿冊 {binder.number} の亡失・盗難を報告しました。地域課長・署長・本部に通知されます。",
                 )
-                return redirect("loss_report", report_id=report.id)
+                return redirect("loss_report", loss_report_id=report.id)
     return render(
         request,
         "registers/loss_form.html",
@@ -135,10 +138,10 @@ def loss_reports(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @declare_access("scoped")
 @signed_in_view
-def loss_report(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
+def loss_report(request: AuthenticatedHttpRequest, loss_report_id: int) -> HttpResponse:
     """The report, the households whose cards the binder held, and each one's follow-up."""
     officer = request.user
-    report = access_loss_report(officer, report_id)
+    report = access_loss_report(officer, loss_report_id)
     return _detail(request, report)
 
 
@@ -182,10 +185,10 @@ def _detail(
 @signed_in_view
 @require_POST
 def loss_household_informed(
-    request: AuthenticatedHttpRequest, report_id: int, household_id: int
+    request: AuthenticatedHttpRequest, loss_report_id: int, household_id: int
 ) -> HttpResponse:
     officer = request.user
-    report = access_loss_report(officer, report_id, record_read=False)
+    report = access_loss_report(officer, loss_report_id, record_read=False)
     form = InformedForm(request.POST)
     if form.is_valid():
         try:
@@ -208,17 +211,17 @@ def loss_household_informed(
             messages.success(request, "住民等への連絡を記録しました。")
     else:
         messages.error(request, "、".join(str(m) for ms in form.errors.values() for m in ms))
-    return redirect("loss_report", report_id=report.id)
+    return redirect("loss_report", loss_report_id=report.id)
 
 
 @declare_access("scoped")
 @signed_in_view
 @require_POST
 def loss_card_recreated(
-    request: AuthenticatedHttpRequest, report_id: int, household_id: int
+    request: AuthenticatedHttpRequest, loss_report_id: int, household_id: int
 ) -> HttpResponse:
     officer = request.user
-    report = access_loss_report(officer, report_id, record_read=False)
+    report = access_loss_report(officer, loss_report_id, record_read=False)
     form = RecreatedForm(request.POST)
     if form.is_valid():
         try:
@@ -237,15 +240,15 @@ def loss_card_recreated(
             messages.success(request, "カードの再作成を記録しました。")
     else:
         messages.error(request, "、".join(str(m) for ms in form.errors.values() for m in ms))
-    return redirect("loss_report", report_id=report.id)
+    return redirect("loss_report", loss_report_id=report.id)
 
 
 @declare_access("scoped")
 @signed_in_view
 @require_POST
-def loss_found(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
+def loss_found(request: AuthenticatedHttpRequest, loss_report_id: int) -> HttpResponse:
     officer = request.user
-    report = access_loss_report(officer, report_id, record_read=False)
+    report = access_loss_report(officer, loss_report_id, record_read=False)
     form = FoundForm(request.POST)
     if form.is_valid():
         try:
@@ -265,17 +268,17 @@ def loss_found(request: AuthenticatedHttpRequest, report_id: int) -> HttpRespons
             apply_errors(form, error)
         else:
             messages.success(request, "発見を記録しました。簿冊は再び使用できます。")
-            return redirect("loss_report", report_id=report.id)
-    report = access_loss_report(officer, report_id)
+            return redirect("loss_report", loss_report_id=report.id)
+    report = access_loss_report(officer, loss_report_id)
     return _detail(request, report, status=422, forms={"found": form})
 
 
 @declare_access("scoped")
 @signed_in_view
 @require_POST
-def loss_close(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
+def loss_close(request: AuthenticatedHttpRequest, loss_report_id: int) -> HttpResponse:
     officer = request.user
-    report = access_loss_report(officer, report_id, record_read=False)
+    report = access_loss_report(officer, loss_report_id, record_read=False)
     try:
         refusal_recorded(
             officer,
@@ -288,4 +291,4 @@ def loss_close(request: AuthenticatedHttpRequest, report_id: int) -> HttpRespons
         messages.error(request, "、".join(error.messages))
     else:
         messages.success(request, "亡失・盗難の報告を完了にしました。")
-    return redirect("loss_report", report_id=report.id)
+    return redirect("loss_report", loss_report_id=report.id)
