@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from io import BytesIO
+from pathlib import Path
 from typing import Any, ClassVar
 
 import time_machine
+from django.conf import settings
 from django.test import Client
 from pypdf import PdfReader
 
@@ -31,6 +33,7 @@ FORM = {
     "circumstances": "巡回連絡中、バイクを離れた間に荷台ボックスごと持ち去られた",
     "measures": "駅前警察署に被害届。周辺を捜索中",
 }
+SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 API_BODY = {**FORM, "occurred_at": "2026-06-10T08:30:00+09:00"}
 
 
@@ -253,6 +256,8 @@ class LossPageTests(LossTestCase):
         report = self.report_by_page()
         response = self.client_for("kacho").get(f"/api/v1/loss-reports/{report.id}/report.pdf")
         self.assertEqual(response["Content-Type"], "application/pdf")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "loss-report.pdf").write_bytes(response.content)
         text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(response.content)).pages)
         self.assertIn("亡失・盗難事故報告書", text)
         self.assertIn("令和8年6月10日", text)
