@@ -742,6 +742,7 @@ def do_report_loss(
     place: str,
     circumstances: str,
     measures: str,
+    at: dt.datetime | None = None,
 ) -> LossReport:
     """亡失・盗難の報告. The binder leaves service (it cannot be taken out until found); an open
     line of the 持出確認簿 is closed as lost (the entry itself once nothing of it is left out);
@@ -761,8 +762,6 @@ def do_report_loss(
         errors["occurred_at"] = "日時は時差付きで指定してください"
     elif occurred_at > timezone.now() + CLOCK_SKEW:
         errors["occurred_at"] = "発生日時が未来になっています"
-    elif occurred_at < binder.created_at - dt.timedelta(days=1):
-        errors["occurred_at"] = "発生日時が簿冊の登録より前になっています"
     earlier = lost_binder_report(binder)
     if earlier is not None:
         errors["binder"] = (
@@ -770,7 +769,13 @@ def do_report_loss(
         )
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = _moment(at, "reported_at")
+    if now < occurred_at:
+        raise ValidationError({"occurred_at": "発生日時が報告より後になっています"})
+    if occurred_at < now - dt.timedelta(days=366):
+        raise ValidationError(
+            {"occurred_at": "発生日時が1年以上前になっています。日付を確かめてください"}
+        )
     line = (
         CheckoutBinder.objects.select_for_update()
         .filter(binder=binder, open=True)

@@ -14,9 +14,11 @@ from junkai.registers.models import (
     BinderCheckout,
     Cabinet,
     CheckoutMonthReview,
+    CheckoutStatus,
     FollowUpStatus,
     InspectionFollowUp,
     KeyCustody,
+    LossReport,
 )
 from junkai.registers.reviews import overdue_months
 from junkai.registers.testing import DAY
@@ -47,6 +49,12 @@ class DemoRegistersTests(PersonaTestCase):
             AuditEvent.objects.filter(event_type=EventType.CHECKOUT_OVERDUE_ALERT).count(), 1
         )
         self.assertTrue(InspectionFollowUp.objects.filter(status=FollowUpStatus.OPEN).exists())
+        # 港町交番: a binder stolen three days ago, one of its households told so far.
+        self.assertEqual(result.loss_reports, 1)
+        loss = LossReport.objects.get()
+        self.assertEqual(loss.post.code, "K3")
+        self.assertEqual(loss.checkout.status, CheckoutStatus.LOST)  # type: ignore[union-attr]
+        self.assertEqual(loss.entries.filter(informed_at__isnull=False).count(), 1)
         self.assertTrue(verify().ok)
         # Once only.
         self.assertIsNone(build_demo_registers(self.station))
