@@ -236,6 +236,9 @@ class LossPageTests(LossTestCase):
                 list(open_loss_reports_for(self.officer(username))), [report], username
             )
         self.assertEqual(list(open_loss_reports_for(self.officer("officer2a"))), [])
+        for username in ("kacho", "chief", "hq"):
+            self.assertContains(self.client_for(username).get("/"), "対応中の亡失・盗難の報告が1件")
+        self.assertNotContains(self.client_for("officer2a").get("/"), "亡失・盗難の報告")
         event = AuditEvent.objects.get(event_type=EventType.LOSS_REPORTED)
         self.assertEqual(event.details["section_chiefs"], [self.officer("kacho").id])
         self.assertEqual(event.details["station_chiefs"], [self.officer("chief").id])
