@@ -474,8 +474,13 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
         note = []
         if e.self_confirmed:
             note.append("本人確認（一人勤務の駐在所）")
-        if e.return_confirmed_at is None and e.is_overdue():
+        if e.is_overdue():
             note.append("返却期限超過")
+        for line in e.lines.all():
+            if line.loss_report_id is not None:
+                note.append(f"簿冊 {line.binder.number} 亡失・盗難（報告 #{line.loss_report_id}）")
+        if e.lost_at is not None:
+            note.append("亡失により終了")
         rows.append(
             [
                 str(i),

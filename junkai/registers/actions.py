@@ -85,6 +85,10 @@ def _locked(checkout: BinderCheckout) -> BinderCheckout:
     """The entry re-read under a row lock: two confirmers pressing at once confirm once."""
     fresh = BinderCheckout.objects.select_for_update().get(id=checkout.id)
     fresh.post = checkout.post
+    if fresh.lost_at is not None:
+        raise ValidationError(
+            {"status": "この記載の簿冊はすべて亡失・盗難が報告されています（亡失により終了）"}
+        )
     return fresh
 
 

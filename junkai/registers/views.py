@@ -330,7 +330,11 @@ def checkout_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
     # A binder reported lost or stolen (and not found) is out of service: not offered.
     binders = (
         Binder.objects.filter(post=post)
-        .exclude(id__in=LossReport.objects.filter(found_at__isnull=True).values("binder_id"))
+        .exclude(
+            id__in=LossReport.objects.filter(found_at__isnull=True, binder__isnull=False).values(
+                "binder_id"
+            )
+        )
         .select_related("cabinet")
         .order_by("number")
     )

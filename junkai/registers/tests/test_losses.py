@@ -156,6 +156,9 @@ class LossPageTests(LossTestCase):
         self.assertEqual(checkout.status, CheckoutStatus.OUT)
         register = self.client_for("officer1b").get(f"/registers/posts/{self.k1.id}/checkouts/")
         self.assertContains(register, f"簿冊 1 亡失・盗難（報告 #{report.id}）")
+        printed = self.client_for("kacho").get(f"/api/v1/posts/{self.k1.id}/checkouts.pdf")
+        text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(printed.content)).pages)
+        self.assertIn(f"亡失・盗難（報告 #{report.id}）", text)
         binders = self.client_for("officer1b").get(f"/registers/posts/{self.k1.id}/")
         self.assertContains(binders, "盗難・使用停止")
         # It cannot be taken out again: not offered on the page, refused by the API.
@@ -197,6 +200,9 @@ class LossPageTests(LossTestCase):
         self.assertEqual(checkout.status, CheckoutStatus.LOST)
         register = self.client_for("kacho").get(f"/registers/posts/{self.k1.id}/checkouts/")
         self.assertContains(register, "亡失により終了")
+        refused = self.send("officer1a", f"/checkouts/{checkout.id}/return")
+        self.assertEqual(refused.status_code, 422)
+        self.assertIn("亡失により終了", refused.json()["errors"]["status"][0])
         with time_machine.travel(DAY.replace(hour=23), tick=False):
             self.assertEqual(actions.do_alert_overdue_checkouts(), [])
 
