@@ -347,6 +347,47 @@ def custodians_of(post: Post) -> QuerySet[Officer]:
     return Officer.objects.filter(id__in=current.values("officer_id"), is_active=True)
 
 
+def section_chiefs_of(station: Station) -> QuerySet[Officer]:
+    """The station's 地域課長 today (MANAGER at the station, no post)."""
+    current = Assignment.objects.current().filter(
+        station=station, post__isnull=True, role=Role.MANAGER
+    )
+    return Officer.objects.filter(id__in=current.values("officer_id"), is_active=True)
+
+
+def station_chiefs_of(station: Station) -> QuerySet[Officer]:
+    """The station's 署長 (統括管理責任者) today."""
+    current = Assignment.objects.current().filter(station=station, role=Role.STATION_CHIEF)
+    return Officer.objects.filter(id__in=current.values("officer_id"), is_active=True)
+
+
+def hq_officers() -> QuerySet[Officer]:
+    """本部地域課 today."""
+    current = Assignment.objects.current().filter(role=Role.HQ)
+    return Officer.objects.filter(id__in=current.values("officer_id"), is_active=True)
+
+
+def loss_report_units(officer: Officer | Any) -> tuple[Scope, bool]:
+    """Whose 亡失・盗難の報告 reach the officer to act on: the stations where he is 署長 or
+    地域課長, the posts where he is 取扱責任者 or 交番所長 (幹部交番所長), and every station for HQ
+    (the bool). From the assignments already loaded."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return Scope(), False
+    stations = {
+        a.station_id
+        for a in officer.current_assignments()
+        if a.role in (Role.STATION_CHIEF, Role.MANAGER)
+        and a.post_id is None
+        and a.station_id is not None
+    }
+    posts = {
+        a.post_id
+        for a in officer.current_assignments()
+        if a.role in (Role.CUSTODIAN, Role.INSPECTOR, Role.MANAGER) and a.post_id is not None
+    }
+    return Scope(frozenset(stations), frozenset(posts)), is_hq(officer)
+
+
 def is_custodian(officer: Officer, post_id: int) -> bool:
     return any(
         a.role == Role.CUSTODIAN and a.post_id == post_id for a in officer.current_assignments()

@@ -33,6 +33,7 @@ from junkai.api.errors import (
     schema_errors_body,
 )
 from junkai.api.households import router as households_router
+from junkai.api.losses import router as losses_router
 from junkai.api.planning import router as planning_router
 from junkai.api.registers import router as registers_router
 from junkai.api.routes import router as routes_router
@@ -93,6 +94,7 @@ api = JunkaiAPI(
 api.add_router("/", households_router)
 api.add_router("/", visits_router)
 api.add_router("/", registers_router)
+api.add_router("/", losses_router)
 api.add_router("/", disclosures_router)
 api.add_router("/", documents_router)
 api.add_router("/", planning_router)

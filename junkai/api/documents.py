@@ -165,6 +165,15 @@ def checkouts_pdf(request: HttpRequest, post_id: int, params: Query[MonthParams]
 
 
 @router.get(
+    "/loss-reports/{loss_report_id}/report.pdf", response=PDF_RESPONSES, url_name="loss_report_pdf"
+)
+@declare_access("scoped")
+def loss_report_pdf(request: HttpRequest, loss_report_id: int) -> HttpResponse:
+    """亡失・盗難事故報告書: 事案の概要、通知先、報告時に簿冊に綴られていたカードの世帯と対応状況."""
+    return _pdf(printing.print_loss_report(request_officer(request), loss_report_id))
+
+
+@router.get(
     "/stations/{station_id}/data-uses.pdf", response=PDF_RESPONSES_422, url_name="data_uses_pdf"
 )
 @declare_access("scoped")

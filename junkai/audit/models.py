@@ -78,6 +78,11 @@ class EventType(models.IntegerChoices):
     INSPECTION_RECORDED = 630, "巡視・点検の記録"
     INSPECTION_FOLLOWED_UP = 631, "点検指摘事項の措置"
     INSPECTION_CLOSED = 632, "点検の完了"
+    LOSS_REPORTED = 640, "亡失・盗難の報告"
+    LOSS_HOUSEHOLD_INFORMED = 641, "亡失・盗難の住民等への連絡"
+    LOSS_CARD_RECREATED = 642, "亡失・盗難によるカードの再作成"
+    LOSS_FOUND = 643, "亡失・盗難の簿冊等の発見"
+    LOSS_REPORT_CLOSED = 644, "亡失・盗難の報告の完了"
     # 700 disclosures (第5-4): the 利用確認簿 and requests from other agencies
     DATA_USE_REQUESTED = 701, "利用の申出"
     DATA_USE_IDENTITY_VERIFIED = 702, "警察職員であることの確認（折り返し電話）"

@@ -67,7 +67,13 @@ from junkai.lib.dates import add_months
 from junkai.lib.months import month_bounds, month_start, next_month
 from junkai.lib.wareki import era_of
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
-from junkai.registers.models import BinderCheckout, CheckoutBinder, Inspection, InspectionStatus
+from junkai.registers.models import (
+    OPEN_CHECKOUT,
+    BinderCheckout,
+    CheckoutBinder,
+    Inspection,
+    InspectionStatus,
+)
 from junkai.registers.reviews import overdue_months
 from junkai.visits.models import (
     Concern,
@@ -362,9 +368,7 @@ def register_figures(posts: list[Post]) -> dict[int, RegisterFigures]:
     ):
         figures[row["checkout__post_id"]].binders_out = row["n"]
     for row in (
-        BinderCheckout.objects.filter(
-            post_id__in=ids, return_confirmed_at__isnull=True, due_at__lt=now
-        )
+        BinderCheckout.objects.filter(OPEN_CHECKOUT, post_id__in=ids, due_at__lt=now)
         .order_by()
         .values("post_id")
         .annotate(n=Count("id"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from junkai.access.roles import managers_of, may_inspect
+from junkai.access.roles import custodians_of, managers_of, may_inspect
 from junkai.households.models import CardStatus, ContactCard
 from junkai.lib.months import current_month, month_start
 from junkai.org import actions as org_actions
@@ -39,6 +39,7 @@ class DemoRegisters:
     checkouts: int
     reviews: int
     inspections: int
+    loss_reports: int = 0
 
 
 def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -273,6 +274,7 @@ def build_demo_registers(station: Station) -> DemoRegisters | None:
         # 駅前交番 and the 駐在所 are up to date; the others have last month to sign.
         reviews += _sign_months(post, leave_last_unsigned=post.code not in ("K1", "C1"))
     checkouts += _current(posts, now)
+    losses = _loss(posts, now)
     actions.do_alert_overdue_checkouts(now=now)
     return DemoRegisters(
         cabinets=cabinets,
@@ -281,6 +283,7 @@ def build_demo_registers(station: Station) -> DemoRegisters | None:
         checkouts=checkouts,
         reviews=reviews,
         inspections=_inspections(posts, now),
+        loss_reports=losses,
     )
 
 
@@ -316,3 +319,48 @@ def _current(posts: dict[str, Post], now: dt.datetime) -> int:
             actions.do_confirm_checkout_out(checkout, acting_officer=d, at=_local(yesterday, 10, 5))
             count += 1
     return count
+
+
+def _loss(posts: dict[str, Post], now: dt.datetime) -> int:
+    """三日前: a binder of 港町交番 (K3) stolen from a motorbike while out; one household told."""
+    post = posts.get("K3")
+    keeper = custodians_of(post).first() if post is not None else None
+    if post is None or keeper is None:
+        return 0
+    binder = Binder.objects.filter(post=post).order_by("number").first()
+    borrower = (
+        Officer.objects.filter(
+            id__in=Assignment.objects.current().filter(post=post).values("officer_id")
+        )
+        .exclude(id=keeper.id)
+        .order_by("username")
+        .first()
+    )
+    if binder is None or borrower is None:
+        return 0
+    day = now.date() - dt.timedelta(days=3)
+    checkout = actions.do_declare_checkout(
+        [binder], acting_officer=borrower, purpose="巡回連絡", at=_local(day, 9, 0)
+    )
+    actions.do_confirm_checkout_out(checkout, acting_officer=keeper, at=_local(day, 9, 5))
+    report = actions.do_report_loss(
+        binder,
+        acting_officer=borrower,
+        kind="STOLEN",
+        occurred_at=_local(day, 11, 20),
+        place="受持区内の路上（バイクの荷台ボックス）",
+        circumstances="巡回連絡中、バイクを離れた約10分の間に荷台ボックスごと持ち去られた",
+        measures="管轄署に被害届。立ち回り先と周辺を捜索中",
+        at=_local(day, 11, 50),
+    )
+    first = report.entries.order_by("index_number", "household_id").first()
+    if first is not None:
+        actions.do_record_household_informed(
+            report,
+            first.household_id,
+            acting_officer=keeper,
+            method="IN_PERSON",
+            note="世帯主に説明し謝罪",
+            at=_local(day, 16, 0),
+        )
+    return 1

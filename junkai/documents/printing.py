@@ -50,7 +50,15 @@ from junkai.lib.kana import fold
 from junkai.lib.months import current_month, month_bounds, month_label, parse_month
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer, Post, Station
-from junkai.registers.models import BinderCheckout, CheckoutBinder, CheckoutMonthReview
+from junkai.registers.access import access_loss_report
+from junkai.registers.actions import loss_recipients
+from junkai.registers.models import (
+    BinderCheckout,
+    CheckoutBinder,
+    CheckoutMonthReview,
+    LossReportHousehold,
+    LossReportStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -485,8 +493,13 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
         note = []
         if e.self_confirmed:
             note.append("本人確認（一人勤務の駐在所）")
-        if e.return_confirmed_at is None and e.is_overdue():
+        if e.is_overdue():
             note.append("返却期限超過")
+        for line in e.lines.all():
+            if line.loss_report_id is not None:
+                note.append(f"簿冊 {line.binder.number} 亡失・盗難（報告 #{line.loss_report_id}）")
+        if e.lost_at is not None:
+            note.append("亡失により終了")
         rows.append(
             [
                 str(i),
@@ -543,6 +556,116 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
     pdf = render_ledger(ledger, footer_text(officer))
     _record_unit(officer, post, post.station_id, "第6号様式", month=f"{first:%Y-%m}")
     return Printed(pdf, f"checkouts-{post.id}-{first:%Y-%m}.pdf")
+
+
+# --- 亡失・盗難の事故報告書 ----------------------------------------------------------------
+
+
+def print_loss_report(officer: Officer, report_id: int) -> Printed:
+    """亡失・盗難事故報告書: the facts, who it went to, and the households whose cards the
+    binder held when it was lost, each with its follow-up."""
+    report = access_loss_report(officer, report_id, record_read=False)
+    entries = list(
+        LossReportHousehold.objects.filter(report=report)
+        .select_related("household", "household__building")
+        .order_by("index_number", "household_id")
+    )
+    post = report.post
+    recipients = loss_recipients(post)
+    names = {
+        o.id: str(o)
+        for o in Officer.objects.filter(id__in=[i for ids in recipients.values() for i in ids])
+    }
+
+    def named(ids: list[int]) -> str:
+        return "、".join(names[i] for i in ids) or "（配置なし）"
+
+    checkout = report.checkout
+    facts = [
+        ["区分", report.get_kind_display()],
+        ["亡失したもの", f"{report.subject}（{post.name}）"],
+        ["発生日時", _when(report.occurred_at, " ")],
+        ["発生場所", report.place],
+        ["状況", report.circumstances],
+        ["措置（届出・捜索）", report.measures],
+        [
+            "持出確認簿",
+            f"持出中の亡失（{_when(checkout.declared_at, ' ')} 申告、持出警察官 {checkout.borrower}）"
+            if checkout is not None
+            else "持出中ではない（保管中の亡失・盗難）",
+        ],
+        ["報告者・報告日時", f"{report.reported_by}　{_when(report.reported_at, ' ')}"],
+        ["対象世帯", f"{len(entries)}世帯（報告時に簿冊に綴られていたカード）"],
+        [
+            "発見",
+            f"{_when(report.found_at, ' ')}　{report.found_place}" if report.found_at else "未発見",
+        ],
+        ["通知先（地域課長）", named(recipients["section_chiefs"])],
+        ["通知先（署長）", named(recipients["station_chiefs"])],
+        ["通知先（本部地域課）", named(recipients["hq"])],
+    ]
+    rows = []
+    for i, e in enumerate(entries, start=1):
+        h = e.household
+        recreated = _when(e.card_recreated_at, " ")
+        if not recreated and report.found_at:
+            recreated = "不要（発見済）"
+        rows.append(
+            [
+                str(i),
+                str(e.index_number or ""),
+                h.address,
+                h.name,
+                f"第{e.card_version}版",
+                " ".join(
+                    x for x in (_when(e.informed_at, " "), e.get_informed_method_display()) if x
+                ),
+                recreated,
+                "済" if e.is_done(report) else "未了",
+            ]
+        )
+    status = (
+        f"完了（{_when(report.closed_at, ' ')} {report.closed_by}）"
+        if report.status == LossReportStatus.CLOSED
+        else "対応中"
+    )
+    ledger = Ledger(
+        "巡回連絡カード亡失・盗難事故報告書",
+        f"報告 #{report.id}",
+        [("交番等", post.name, 38 * MM), ("状態", status, 60 * MM)],
+        [Column("項目", 1.2), Column("内容", 5.0, size=9.0)],
+        [
+            Section("事案の概要", facts),
+            Section(
+                "カードが綴られていた世帯と対応状況",
+                rows,
+                columns=[
+                    Column("番号", 0.4, "right"),
+                    Column("索引番号", 0.6, "right"),
+                    Column("所在地", 2.6),
+                    Column("世帯主・事業所名", 1.4),
+                    Column("カード", 0.6),
+                    Column("住民等への連絡", 1.6),
+                    Column("カード再作成", 1.3),
+                    Column("対応", 0.5),
+                ],
+            ),
+        ],
+        landscape=True,
+        closing=[
+            "管理責任者（地域課長）確認　　　　　　　　　　統括管理責任者（署長）確認",
+        ],
+        empty_text="綴られていたカードはありません",
+    )
+    pdf = render_ledger(ledger, footer_text(officer))
+    with transaction.atomic():
+        if entries:
+            record_household_prints(
+                officer, [e.household for e in entries], "亡失・盗難事故報告書", report=report.id
+            )
+        else:
+            _record_unit(officer, report, post.station_id, "亡失・盗難事故報告書")
+    return Printed(pdf, f"loss-report-{report.id}.pdf")
 
 
 # --- 第7号様式 ---------------------------------------------------------------------------

@@ -7,10 +7,12 @@ from typing import Any
 from django.db.models import QuerySet
 
 from junkai.access.records import deny
-from junkai.access.roles import register_scope
+from junkai.access.roles import is_hq, register_scope
 from junkai.access.units import record_register_read
+from junkai.audit.chain import record
+from junkai.audit.models import EventType
 from junkai.org.models import Officer
-from junkai.registers.models import Binder, BinderCheckout, Inspection
+from junkai.registers.models import Binder, BinderCheckout, Inspection, LossReport
 
 # --- registers: binders, the checkout register, keys, inspections (第5-3) ------------
 
@@ -68,3 +70,44 @@ def access_inspection(
     if record_read:
         record_register_read(officer, post=inspection.post, purpose="巡視・点検", obj=inspection)
     return inspection
+
+
+# --- 亡失・盗難の報告 ----------------------------------------------------------------------
+
+
+def loss_reports_visible_to(officer: Officer | Any) -> QuerySet[LossReport]:
+    """Reports of the posts in the officer's scope, with their households."""
+    where = register_scope(officer)
+    return LossReport.objects.none() if where is None else LossReport.objects.filter(where)
+
+
+def loss_reports_listed_for(officer: Officer | Any) -> QuerySet[LossReport]:
+    """The list of reports: those in scope, and for HQ (本部地域課) every station's — as a list
+    of stations, binders and progress only; HQ opens no report (its households are the
+    station's personal data, DESIGN.md: HQ aggregates)."""
+    if getattr(officer, "is_authenticated", False) and officer.is_active and is_hq(officer):
+        return LossReport.objects.all()
+    return loss_reports_visible_to(officer)
+
+
+def access_loss_report(officer: Officer, report_id: int, *, record_read: bool = True) -> LossReport:
+    """A loss report of a post in the officer's scope; 404 alike otherwise. A read names the
+    households it shows in the audit log (each household's 閲覧記録 lists it)."""
+    report = (
+        loss_reports_visible_to(officer)
+        .select_related("post", "post__station", "binder", "reported_by", "checkout")
+        .filter(id=report_id)
+        .first()
+    )
+    if report is None:
+        raise deny(officer, "registers.lossreport", report_id)
+    if record_read:
+        record(
+            EventType.READ_REGISTER,
+            actor=officer,
+            obj=report,
+            station_id=report.post.station_id,
+            purpose="亡失・盗難の報告",
+            household_ids=list(report.entries.values_list("household_id", flat=True)),
+        )
+    return report

@@ -14,27 +14,34 @@ from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from junkai.access.roles import (
     can_write_post,
     custodians_of,
+    hq_officers,
     is_custodian,
     is_post_manager,
+    is_section_chief,
     keeps_post,
     managers_of,
     may_confirm_checkout,
     may_hold_key,
     may_inspect,
+    section_chiefs_of,
     serves_at_post,
+    station_chiefs_of,
 )
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.households.models import CardRevision
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.months import current_month, due_for, month_bounds, month_label
 from junkai.org.models import Officer, Post, today
 from junkai.registers.models import (
     CHECKLIST,
+    OPEN_CHECKOUT,
     Binder,
     BinderCheckout,
     Cabinet,
@@ -42,10 +49,15 @@ from junkai.registers.models import (
     CheckoutMonthReview,
     CheckoutStatus,
     FollowUpStatus,
+    InformMethod,
     Inspection,
     InspectionFollowUp,
     InspectionStatus,
     KeyCustody,
+    LossKind,
+    LossReport,
+    LossReportHousehold,
+    LossReportStatus,
     number_key,
 )
 
@@ -73,6 +85,10 @@ def _locked(checkout: BinderCheckout) -> BinderCheckout:
     """The entry re-read under a row lock: two confirmers pressing at once confirm once."""
     fresh = BinderCheckout.objects.select_for_update().get(id=checkout.id)
     fresh.post = checkout.post
+    if fresh.lost_at is not None:
+        raise ValidationError(
+            {"status": "この記載の簿冊はすべて亡失・盗難が報告されています（亡失により終了）"}
+        )
     return fresh
 
 
@@ -226,6 +242,19 @@ def do_declare_checkout(
     if out:
         raise ValidationError(
             {"binder_ids": f"簿冊 {'、'.join(out)} は持出中です（返却の確認が済んでいません）"}
+        )
+    lost = sorted(
+        LossReport.objects.filter(binder_id__in=ids, found_at__isnull=True).values_list(
+            "binder__number", flat=True
+        ),
+        key=lambda n: number_key(n),
+    )
+    if lost:
+        raise ValidationError(
+            {
+                "binder_ids": f"簿冊 {'、'.join(lost)} は亡失・盗難の報告があり、使用を停止しています"
+                "（発見の記録があるまで持ち出せません）"
+            }
         )
     manager = managers_of(post).order_by("id").first()
     checkout = BinderCheckout.objects.create(
@@ -384,7 +413,7 @@ def do_alert_overdue_checkouts(*, now: dt.datetime | None = None) -> list[Binder
     now = now or timezone.now()
     overdue = list(
         BinderCheckout.objects.select_for_update()
-        .filter(return_confirmed_at__isnull=True, due_at__lt=now, overdue_alerted_at__isnull=True)
+        .filter(OPEN_CHECKOUT, due_at__lt=now, overdue_alerted_at__isnull=True)
         .prefetch_related("lines")
         .order_by("due_at", "id")
     )
@@ -439,7 +468,7 @@ def do_sign_checkout_month(
                 reviewed_by=acting_officer,
                 reviewed_at=timezone.now(),
                 entry_count=entries.count(),
-                open_count=entries.filter(return_confirmed_at__isnull=True).count(),
+                open_count=entries.filter(OPEN_CHECKOUT).count(),
             )
     except IntegrityError as exc:
         raise ValidationError({"month": f"{month_label(month)}分は既に確認済みです"}) from exc
@@ -661,3 +690,353 @@ def do_close_inspection(inspection: Inspection, *, acting_officer: Officer) -> I
         station_id=post.station_id,
     )
     return inspection
+
+
+# --- 亡失・盗難 (a binder lost or stolen) ----------------------------------------------------
+
+MAX_PLACE = 200
+MAX_TEXT = 2000
+MAX_NOTE = 200
+
+
+def lost_binder_report(binder: Binder) -> LossReport | None:
+    """The report that keeps a binder out of service: lost or stolen and not found since."""
+    return LossReport.objects.filter(binder=binder, found_at__isnull=True).first()
+
+
+def loss_reporter_refusal(officer: Officer, binder: Binder) -> str | None:
+    """Why `officer` may not report `binder` lost; None when he may: the officer who has it out
+    (an open line of the 持出確認簿), or the binder's keepers (取扱責任者, 交番所長, 管理責任者)."""
+    if officer.is_superuser or keeps_post(officer, binder.post):
+        return None
+    if CheckoutBinder.objects.filter(binder=binder, open=True, checkout__borrower=officer).exists():
+        return None
+    return (
+        "亡失・盗難の報告は、簿冊を持ち出している警察官または取扱責任者・交番所長・"
+        "管理責任者が行います"
+    )
+
+
+def loss_recipients(post: Post) -> dict[str, list[int]]:
+    """Who the report reaches at once: the station's 地域課長 and 署長, and HQ (本部地域課)."""
+    station = post.station
+    return {
+        "section_chiefs": list(section_chiefs_of(station).values_list("id", flat=True)),
+        "station_chiefs": list(station_chiefs_of(station).values_list("id", flat=True)),
+        "hq": list(hq_officers().values_list("id", flat=True)),
+    }
+
+
+def _text(errors: dict[str, str], field: str, value: str, label: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        errors[field] = f"{label}を入力してください"
+    elif len(value) > limit:
+        errors[field] = f"{label}は{limit}文字以内で入力してください"
+    return value
+
+
+@transaction.atomic
+def do_report_loss(
+    binder: Binder,
+    *,
+    acting_officer: Officer,
+    kind: str,
+    occurred_at: dt.datetime,
+    place: str,
+    circumstances: str,
+    measures: str,
+    at: dt.datetime | None = None,
+) -> LossReport:
+    """亡失・盗難の報告. The binder leaves service (it cannot be taken out until found); an open
+    line of the 持出確認簿 is closed as lost (the entry itself once nothing of it is left out);
+    the households whose cards the binder holds now are kept with the report as they are."""
+    binder = Binder.objects.select_for_update().select_related("post__station").get(id=binder.id)
+    post = binder.post
+    refusal = loss_reporter_refusal(acting_officer, binder)
+    if refusal is not None:
+        raise PermissionDeniedError(refusal)
+    errors: dict[str, str] = {}
+    if kind not in LossKind.values:
+        errors["kind"] = "区分は亡失（紛失）か盗難を選んでください"
+    place = _text(errors, "place", place, "発生場所", MAX_PLACE)
+    circumstances = _text(errors, "circumstances", circumstances, "状況", MAX_TEXT)
+    measures = _text(errors, "measures", measures, "措置（届出・捜索）", MAX_TEXT)
+    if timezone.is_naive(occurred_at):
+        errors["occurred_at"] = "日時は時差付きで指定してください"
+    elif occurred_at > timezone.now() + CLOCK_SKEW:
+        errors["occurred_at"] = "発生日時が未来になっています"
+    earlier = lost_binder_report(binder)
+    if earlier is not None:
+        errors["binder"] = (
+            f"簿冊 {binder.number} は既に亡失・盗難を報告済みです（報告 #{earlier.id}）"
+        )
+    if errors:
+        raise ValidationError(errors)
+    now = _moment(at, "reported_at")
+    if now < occurred_at:
+        raise ValidationError({"occurred_at": "発生日時が報告より後になっています"})
+    if occurred_at < now - dt.timedelta(days=366):
+        raise ValidationError(
+            {"occurred_at": "発生日時が1年以上前になっています。日付を確かめてください"}
+        )
+    line = (
+        CheckoutBinder.objects.select_for_update()
+        .filter(binder=binder, open=True)
+        .select_related("checkout")
+        .first()
+    )
+    report = LossReport.objects.create(
+        post=post,
+        binder=binder,
+        checkout=line.checkout if line else None,
+        kind=kind,
+        occurred_at=occurred_at,
+        place=place,
+        circumstances=circumstances,
+        measures=measures,
+        reported_by=acting_officer,
+        reported_at=now,
+    )
+    # What the binder held at this moment: its cards now, kept as they were.
+    cards = list(binder.cards().order_by("index_number", "household_id"))
+    LossReportHousehold.objects.bulk_create(
+        [
+            LossReportHousehold(
+                report=report,
+                household_id=card.household_id,
+                card=card,
+                card_version=card.version,
+                index_number=card.index_number,
+            )
+            for card in cards
+        ]
+    )
+    if line is not None:
+        line.open = False
+        line.loss_report = report
+        line.save(update_fields=["open", "loss_report"])
+        checkout = BinderCheckout.objects.select_for_update().get(id=line.checkout_id)
+        if not CheckoutBinder.objects.filter(checkout=checkout, open=True).exists():
+            checkout.lost_at = now
+            checkout.save(update_fields=["lost_at"])
+    record(
+        EventType.LOSS_REPORTED,
+        actor=acting_officer,
+        obj=report,
+        station_id=post.station_id,
+        details={
+            "post": post.id,
+            "binder": binder.id,
+            "number": binder.number,
+            "kind": kind,
+            "checkout": line.checkout_id if line else None,
+            **loss_recipients(post),
+        },
+        household_ids=[card.household_id for card in cards],
+    )
+    return report
+
+
+def _open_report(report: LossReport) -> LossReport:
+    fresh = LossReport.objects.select_for_update().select_related("post__station").get(id=report.id)
+    if fresh.status == LossReportStatus.CLOSED:
+        raise ValidationError({"status": "この報告は既に完了しています"})
+    return fresh
+
+
+def _require_follow_up(officer: Officer, report: LossReport, what: str) -> None:
+    if not (officer.is_superuser or can_write_post(officer, report.post_id)):
+        raise PermissionDeniedError(f"{what}は{report.post}の警察官または地域課長が記録します")
+
+
+def _entry(report: LossReport, household_id: int) -> LossReportHousehold:
+    entry = (
+        LossReportHousehold.objects.select_for_update()
+        .filter(report=report, household_id=household_id)
+        .first()
+    )
+    if entry is None:
+        raise ValidationError({"household_id": "この世帯は報告の対象ではありません"})
+    return entry
+
+
+def _when(at: dt.datetime | None, field: str, report: LossReport) -> dt.datetime:
+    moment = _moment(at, field)
+    if moment < report.occurred_at:
+        raise ValidationError({field: "日時が亡失・盗難の発生より前になっています"})
+    return moment
+
+
+@transaction.atomic
+def do_record_household_informed(
+    report: LossReport,
+    household_id: int,
+    *,
+    acting_officer: Officer,
+    method: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> LossReportHousehold:
+    """住民等への連絡: the resident was told that his card was in the lost binder (and how)."""
+    report = _open_report(report)
+    _require_follow_up(acting_officer, report, "住民等への連絡")
+    entry = _entry(report, household_id)
+    errors: dict[str, str] = {}
+    if entry.informed_at is not None:
+        errors["household_id"] = "この世帯への連絡は既に記録されています"
+    if method not in InformMethod.values:
+        errors["method"] = "連絡の方法は面接・電話・文書・その他から選んでください"
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        errors["note"] = f"連絡の内容は{MAX_NOTE}文字以内で入力してください"
+    elif method == InformMethod.OTHER and not note:
+        errors["note"] = "その他の方法のときは、連絡の内容を入力してください"
+    if errors:
+        raise ValidationError(errors)
+    entry.informed_at = _when(at, "informed_at", report)
+    entry.informed_method = method
+    entry.informed_note = note
+    entry.informed_by = acting_officer
+    entry.save(update_fields=["informed_at", "informed_method", "informed_note", "informed_by"])
+    record(
+        EventType.LOSS_HOUSEHOLD_INFORMED,
+        actor=acting_officer,
+        obj=report,
+        station_id=report.post.station_id,
+        details={"method": method},
+        household_ids=[household_id],
+    )
+    return entry
+
+
+@transaction.atomic
+def do_record_card_recreated(
+    report: LossReport,
+    household_id: int,
+    *,
+    acting_officer: Officer,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> LossReportHousehold:
+    """カードの再作成: a new card in place of the lost one. Linked to the household's newest
+    correction since the loss (the re-created card's 補正), when there is one."""
+    report = _open_report(report)
+    _require_follow_up(acting_officer, report, "カードの再作成")
+    entry = _entry(report, household_id)
+    errors: dict[str, str] = {}
+    if entry.card_recreated_at is not None:
+        errors["household_id"] = "この世帯のカードの再作成は既に記録されています"
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        errors["note"] = f"備考は{MAX_NOTE}文字以内で入力してください"
+    if errors:
+        raise ValidationError(errors)
+    moment = _when(at, "card_recreated_at", report)
+    revision = (
+        CardRevision.objects.filter(
+            card__household_id=household_id,
+            revised_at__gte=report.occurred_at,
+            revised_at__lte=moment + CLOCK_SKEW,
+        )
+        .order_by("-revised_at", "-id")
+        .first()
+    )
+    entry.card_recreated_at = moment
+    entry.card_revision = revision
+    entry.card_recreated_note = note
+    entry.card_recreated_by = acting_officer
+    entry.save(
+        update_fields=[
+            "card_recreated_at",
+            "card_revision",
+            "card_recreated_note",
+            "card_recreated_by",
+        ]
+    )
+    record(
+        EventType.LOSS_CARD_RECREATED,
+        actor=acting_officer,
+        obj=report,
+        station_id=report.post.station_id,
+        details={"revision": revision.id if revision else None},
+        household_ids=[household_id],
+    )
+    return entry
+
+
+@transaction.atomic
+def do_record_loss_found(
+    report: LossReport,
+    *,
+    acting_officer: Officer,
+    place: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> LossReport:
+    """発見の記録: the binder was found. It returns to service; the residents are still told
+    (their cards were out of police hands), but no card need be re-created."""
+    report = _open_report(report)
+    _require_follow_up(acting_officer, report, "発見の記録")
+    errors: dict[str, str] = {}
+    if report.found_at is not None:
+        errors["found_at"] = "発見は既に記録されています"
+    place = _text(errors, "place", place, "発見場所", MAX_PLACE)
+    note = note.strip()
+    if len(note) > MAX_TEXT:
+        errors["note"] = f"発見時の状況は{MAX_TEXT}文字以内で入力してください"
+    if errors:
+        raise ValidationError(errors)
+    report.found_at = _when(at, "found_at", report)
+    report.found_place = place
+    report.found_note = note
+    report.found_recorded_by = acting_officer
+    report.save(update_fields=["found_at", "found_place", "found_note", "found_recorded_by"])
+    record(
+        EventType.LOSS_FOUND,
+        actor=acting_officer,
+        obj=report,
+        station_id=report.post.station_id,
+        details={"binder": report.binder_id, **loss_recipients(report.post)},
+    )
+    return report
+
+
+def loss_pending(report: LossReport) -> int:
+    """Households not yet done (informed, and the card re-created unless the binder was found)."""
+    pending = report.entries.filter(informed_at__isnull=True)
+    if report.found_at is None:
+        pending = report.entries.filter(
+            Q(informed_at__isnull=True) | Q(card_recreated_at__isnull=True)
+        )
+    return pending.count()
+
+
+@transaction.atomic
+def do_close_loss_report(report: LossReport, *, acting_officer: Officer) -> LossReport:
+    """報告の完了: by the 地域課長, once every household is done."""
+    report = _open_report(report)
+    if not (
+        acting_officer.is_superuser or is_section_chief(acting_officer, report.post.station_id)
+    ):
+        raise PermissionDeniedError("亡失・盗難の報告を完了にできるのは地域課長（管理責任者）です")
+    pending = loss_pending(report)
+    if pending:
+        need = "住民等への連絡" if report.found_at else "住民等への連絡とカードの再作成"
+        raise ValidationError(
+            {
+                "households": f"{need}が済んでいない世帯が{pending}世帯あります。すべて済んでから完了にしてください"
+            }
+        )
+    report.status = LossReportStatus.CLOSED
+    report.closed_by = acting_officer
+    report.closed_at = timezone.now()
+    report.save(update_fields=["status", "closed_by", "closed_at"])
+    record(
+        EventType.LOSS_REPORT_CLOSED,
+        actor=acting_officer,
+        obj=report,
+        station_id=report.post.station_id,
+        details={"found": report.found_at is not None},
+    )
+    return report

@@ -9,7 +9,15 @@ from django.db.models import QuerySet
 from django.forms.boundfield import BoundWidget
 
 from junkai.org.models import Officer, today
-from junkai.registers.models import CHECKLIST, Binder, Cabinet, InspectionFollowUp, number_key
+from junkai.registers.models import (
+    CHECKLIST,
+    Binder,
+    Cabinet,
+    InformMethod,
+    InspectionFollowUp,
+    LossKind,
+    number_key,
+)
 
 
 class OfficerChoiceField(forms.ModelChoiceField[Officer]):
@@ -190,3 +198,99 @@ class FollowUpForm(forms.Form):
         field = self.fields["item"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = items
+
+
+LOSS_DATETIME_ERRORS = {
+    "required": "発生日時を入力してください",
+    "invalid": "発生日時は 2026-06-10 09:30 の形で入力してください",
+}
+
+
+class LossReportForm(forms.Form):
+    """亡失・盗難の報告: when, where, how, and what was done."""
+
+    kind = forms.ChoiceField(
+        label="区分",
+        choices=LossKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "亡失（紛失）か盗難かを選んでください",
+            "invalid_choice": "区分は亡失（紛失）か盗難を選んでください",
+        },
+    )
+    occurred_at = forms.DateTimeField(
+        label="発生日時（判明した日時）",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages=LOSS_DATETIME_ERRORS,
+    )
+    place = forms.CharField(
+        label="発生場所",
+        max_length=200,
+        error_messages={
+            "required": "発生場所を入力してください",
+            "max_length": "発生場所は200文字以内で入力してください",
+        },
+    )
+    circumstances = forms.CharField(
+        label="状況（どのように亡失・盗難に遭ったか）",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={
+            "required": "状況を入力してください",
+            "max_length": "状況は2000文字以内で入力してください",
+        },
+    )
+    measures = forms.CharField(
+        label="措置（遺失届・被害届の届出先、捜索の状況）",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={
+            "required": "措置（届出・捜索）を入力してください",
+            "max_length": "措置は2000文字以内で入力してください",
+        },
+    )
+
+
+class InformedForm(forms.Form):
+    method = forms.ChoiceField(
+        label="連絡の方法",
+        choices=InformMethod.choices,
+        error_messages={
+            "required": "連絡の方法を選んでください",
+            "invalid_choice": "連絡の方法は面接・電話・文書・その他から選んでください",
+        },
+    )
+    note = forms.CharField(
+        label="連絡の内容・相手方",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "連絡の内容は200文字以内で入力してください"},
+    )
+
+
+class RecreatedForm(forms.Form):
+    note = forms.CharField(
+        label="備考",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "備考は200文字以内で入力してください"},
+    )
+
+
+class FoundForm(forms.Form):
+    place = forms.CharField(
+        label="発見場所",
+        max_length=200,
+        error_messages={
+            "required": "発見場所を入力してください",
+            "max_length": "発見場所は200文字以内で入力してください",
+        },
+    )
+    note = forms.CharField(
+        label="発見時の状況",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        error_messages={"max_length": "発見時の状況は2000文字以内で入力してください"},
+    )

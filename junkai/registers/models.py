@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from junkai.households.models import CardStatus, ContactCard
+from junkai.households.models import CardRevision, CardStatus, ContactCard, Household
 from junkai.org.models import Officer, Post
 
 User = Officer  # AUTH_USER_MODEL
@@ -82,6 +82,7 @@ class CheckoutStatus(models.TextChoices):
     OUT = "OUT", "持出中"
     RETURNED = "RETURNED", "返却確認待ち"
     CLOSED = "CLOSED", "返却確認済"
+    LOST = "LOST", "亡失により終了"
 
 
 class BinderCheckout(models.Model):
@@ -123,6 +124,9 @@ class BinderCheckout(models.Model):
     return_confirmed_at = models.DateTimeField("返却確認日時", null=True, blank=True)
     self_confirmed = models.BooleanField("本人確認（一人勤務の駐在所）", default=False)
     overdue_alerted_at = models.DateTimeField("未返却の警告日時", null=True, blank=True)
+    # Every binder of the entry was reported lost or stolen while out: nothing is left to
+    # return, and the entry is closed by the loss report rather than by a return.
+    lost_at = models.DateTimeField("亡失により終了した日時", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "持出確認簿"
@@ -148,6 +152,8 @@ class BinderCheckout(models.Model):
 
     @property
     def status(self) -> CheckoutStatus:
+        if self.lost_at is not None:
+            return CheckoutStatus.LOST
         if self.return_confirmed_at is not None:
             return CheckoutStatus.CLOSED
         if self.returned_at is not None:
@@ -156,8 +162,16 @@ class BinderCheckout(models.Model):
             return CheckoutStatus.OUT
         return CheckoutStatus.DECLARED
 
+    @property
+    def is_open(self) -> bool:
+        return self.return_confirmed_at is None and self.lost_at is None
+
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
-        return self.return_confirmed_at is None and self.due_at < (now or timezone.now())
+        return self.is_open and self.due_at < (now or timezone.now())
+
+
+#: Entries still open: neither confirmed back nor closed by a loss.
+OPEN_CHECKOUT = Q(return_confirmed_at__isnull=True, lost_at__isnull=True)
 
 
 class CheckoutBinder(models.Model):
@@ -170,6 +184,10 @@ class CheckoutBinder(models.Model):
     checkout = models.ForeignKey(BinderCheckout, on_delete=models.PROTECT, related_name="lines")
     binder = models.ForeignKey(Binder, on_delete=models.PROTECT, related_name="checkout_lines")
     open = models.BooleanField(default=True)
+    # Set when the binder was reported lost or stolen while out on this entry.
+    loss_report = models.ForeignKey(
+        "LossReport", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "持出簿冊"
@@ -324,3 +342,149 @@ class InspectionFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"措置事項 #{self.pk}"
+
+
+# --- 亡失・盗難 (a binder, later a device, lost or stolen) ------------------------------------
+
+
+class LossKind(models.TextChoices):
+    LOST = "LOST", "亡失（紛失）"
+    STOLEN = "STOLEN", "盗難"
+
+
+class LossReportStatus(models.TextChoices):
+    OPEN = "OPEN", "対応中"
+    CLOSED = "CLOSED", "完了"
+
+
+class InformMethod(models.TextChoices):
+    IN_PERSON = "IN_PERSON", "面接"
+    PHONE = "PHONE", "電話"
+    LETTER = "LETTER", "文書"
+    OTHER = "OTHER", "その他"
+
+
+class LossReport(models.Model):
+    """亡失・盗難の報告: what was lost (a binder now; a device once devices exist, as a second
+    nullable key), when, where and how, what was done, and the households whose cards it held
+    at that moment (LossReportHousehold, a snapshot kept as it was).
+
+    Open until the 地域課長 closes it, which he may only once every household is done.
+    """
+
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="loss_reports", verbose_name="交番等"
+    )
+    binder = models.ForeignKey(
+        Binder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loss_reports",
+        verbose_name="簿冊",
+    )
+    checkout = models.ForeignKey(
+        BinderCheckout,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loss_reports",
+        verbose_name="持出確認簿の記載（持出中の亡失）",
+    )
+    kind = models.CharField("区分", max_length=8, choices=LossKind.choices)
+    occurred_at = models.DateTimeField("発生日時（判明した日時）")
+    place = models.CharField("発生場所", max_length=200)
+    circumstances = models.TextField("状況")
+    measures = models.TextField("措置（遺失届・被害届の届出先、捜索の状況）")
+    reported_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name="報告者"
+    )
+    reported_at = models.DateTimeField("報告日時")
+    found_at = models.DateTimeField("発見日時", null=True, blank=True)
+    found_place = models.CharField("発見場所", max_length=200, blank=True)
+    found_note = models.TextField("発見時の状況", blank=True)
+    found_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        "状態", max_length=8, choices=LossReportStatus.choices, default=LossReportStatus.OPEN
+    )
+    closed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField("完了日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "亡失・盗難の報告"
+        ordering = ["-reported_at", "-id"]
+        indexes = [models.Index(fields=["post", "status"])]
+        constraints = [
+            # What was lost: a binder (a device joins this condition when devices exist).
+            models.CheckConstraint(
+                condition=Q(binder__isnull=False), name="loss_report_names_what"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(status="CLOSED"),
+                name="loss_report_closed_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"亡失・盗難の報告 #{self.pk}"
+
+    @property
+    def subject(self) -> str:
+        return str(self.binder) if self.binder_id is not None else "―"
+
+    @property
+    def found(self) -> bool:
+        return self.found_at is not None
+
+
+class LossReportHousehold(models.Model):
+    """A household whose card the lost binder held when it was lost, and its follow-up:
+    the resident informed (when, how), the card re-created (when; the revision if there is one).
+    Done when informed and re-created — or, once the binder is found, when informed."""
+
+    report = models.ForeignKey(LossReport, on_delete=models.PROTECT, related_name="entries")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    # The card as it was in the binder (its version then; it may be corrected or disposed since).
+    card = models.ForeignKey(ContactCard, on_delete=models.PROTECT, related_name="+")
+    card_version = models.PositiveIntegerField("カードの版（亡失時）")
+    index_number = models.PositiveIntegerField("索引番号（亡失時）", null=True, blank=True)
+    informed_at = models.DateTimeField("住民等への連絡日時", null=True, blank=True)
+    informed_method = models.CharField(
+        "連絡の方法", max_length=16, choices=InformMethod.choices, blank=True
+    )
+    informed_note = models.CharField("連絡の内容・相手方", max_length=200, blank=True)
+    informed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    card_recreated_at = models.DateTimeField("カード再作成日時", null=True, blank=True)
+    card_revision = models.ForeignKey(
+        CardRevision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="再作成した補正",
+    )
+    card_recreated_note = models.CharField("再作成の備考", max_length=200, blank=True)
+    card_recreated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "亡失・盗難の対象世帯"
+        ordering = ["report", "index_number", "household_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "household"], name="loss_household_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"亡失・盗難の対象世帯 #{self.pk}"
+
+    def is_done(self, report: LossReport) -> bool:
+        return self.informed_at is not None and (
+            self.card_recreated_at is not None or report.found_at is not None
+        )

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.utils import timezone
 
 from junkai.access.roles import custodians_of, may_inspect
 from junkai.org import actions as org_actions
@@ -43,9 +44,19 @@ def register_walk_ids(post: Post, borrower: Officer) -> dict[str, int]:
     The checkout is declared (not yet confirmed); the inspection, with one open follow-up item,
     is recorded by an inspector of the post's station (one is assigned if it has none).
     """
-    made = build_post_registers(post)
+    made = build_post_registers(post, ("1", "L1"))
     checkout = actions.do_declare_checkout(
         made["binders"], acting_officer=borrower, purpose="巡回連絡"
+    )
+    # Binder L1 of the entry reported lost by its borrower (binder 1 stays on the entry).
+    loss = actions.do_report_loss(
+        made["binders"][1],
+        acting_officer=borrower,
+        kind="LOST",
+        occurred_at=timezone.now(),
+        place="受持区内",
+        circumstances="巡回連絡中に紛失",
+        measures="遺失届",
     )
     inspector = next(
         (
@@ -81,7 +92,12 @@ def register_walk_ids(post: Post, borrower: Officer) -> dict[str, int]:
         findings="記載漏れ",
         follow_ups=["是正"],
     )
-    return {"checkout_id": checkout.id, "inspection_id": inspection.id}
+    return {
+        "checkout_id": checkout.id,
+        "inspection_id": inspection.id,
+        "loss_report_id": loss.id,
+        "binder_id": made["binders"][0].id,
+    }
 
 
 class RegistersTestCase(PersonaTestCase):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from junkai.registers import views
+from junkai.registers import views, views_losses
 
 urlpatterns = [
     path("registers/", views.registers_index, name="registers_index"),
@@ -63,5 +63,27 @@ urlpatterns = [
         "registers/inspections/<int:inspection_id>/close/",
         views.inspection_close,
         name="inspection_close",
+    ),
+]
+
+urlpatterns += [
+    path("registers/binders/<int:binder_id>/loss/", views_losses.loss_new, name="loss_new"),
+    path("registers/losses/", views_losses.loss_reports, name="loss_reports"),
+    path("registers/losses/<int:loss_report_id>/", views_losses.loss_report, name="loss_report"),
+    path(
+        "registers/losses/<int:loss_report_id>/households/<int:household_id>/informed/",
+        views_losses.loss_household_informed,
+        name="loss_household_informed",
+    ),
+    path(
+        "registers/losses/<int:loss_report_id>/households/<int:household_id>/card-recreated/",
+        views_losses.loss_card_recreated,
+        name="loss_card_recreated",
+    ),
+    path(
+        "registers/losses/<int:loss_report_id>/found/", views_losses.loss_found, name="loss_found"
+    ),
+    path(
+        "registers/losses/<int:loss_report_id>/close/", views_losses.loss_close, name="loss_close"
     ),
 ]

@@ -59,6 +59,7 @@ from junkai.registers.forms import (
     KeyHandoverForm,
 )
 from junkai.registers.models import (
+    OPEN_CHECKOUT,
     Binder,
     BinderCheckout,
     Cabinet,
@@ -69,6 +70,7 @@ from junkai.registers.models import (
     Inspection,
     InspectionStatus,
     KeyCustody,
+    LossReport,
     number_key,
 )
 from junkai.registers.reviews import MonthState, month_grid, overdue_months
@@ -117,9 +119,7 @@ def _mark_steps(officer: Officer, post: Post, entries: list[BinderCheckout]) -> 
 def registers_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The posts in the officer's scope with their binders out and overdue."""
     now = timezone.now()
-    open_entries = BinderCheckout.objects.filter(
-        post=OuterRef("pk"), return_confirmed_at__isnull=True
-    )
+    open_entries = BinderCheckout.objects.filter(OPEN_CHECKOUT, post=OuterRef("pk"))
     posts = (
         posts_visible_to(request.user)
         .select_related("station")
@@ -170,9 +170,13 @@ def register_post(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespon
             "checkout", "checkout__borrower"
         )
     }
+    lost = {
+        r.binder_id: r for r in LossReport.objects.filter(binder__post=post, found_at__isnull=True)
+    }
     for b in binders:
         b.card_info = cards.pop(b.number, None)  # type: ignore[attr-defined]
         b.out_entry = out.get(b.id)  # type: ignore[attr-defined]
+        b.loss = lost.get(b.id)  # type: ignore[attr-defined]
     no_number = cards.pop("", None)
     unregistered = sorted(cards.values(), key=lambda r: number_key(r["binder_number"]))
     cabinets = list(Cabinet.objects.filter(post=post).order_by("name"))
@@ -279,7 +283,7 @@ def checkout_register(
     entries = list(_entries(post).filter(declared_at__gte=start, declared_at__lt=end))
     # Entries of earlier months still open belong on today's page too: they are still out.
     earlier = (
-        list(_entries(post).filter(declared_at__lt=start, return_confirmed_at__isnull=True))
+        list(_entries(post).filter(OPEN_CHECKOUT, declared_at__lt=start))
         if first == current_month()
         else []
     )
@@ -323,7 +327,17 @@ def checkout_new(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
             f"{post}の簿冊を持ち出す権限がありません（持ち出せるのはこの交番等の警察官です）"
         )
     record_register_read(officer, post=post, purpose="持出しの申告")
-    binders = Binder.objects.filter(post=post).select_related("cabinet").order_by("number")
+    # A binder reported lost or stolen (and not found) is out of service: not offered.
+    binders = (
+        Binder.objects.filter(post=post)
+        .exclude(
+            id__in=LossReport.objects.filter(found_at__isnull=True, binder__isnull=False).values(
+                "binder_id"
+            )
+        )
+        .select_related("cabinet")
+        .order_by("number")
+    )
     form = CheckoutForm(request.POST or None, binders=binders)
     status = 200
     if request.method == "POST":
@@ -433,7 +447,7 @@ def register_alerts(request: AuthenticatedHttpRequest) -> HttpResponse:
     watch = list(review_watch_posts(officer).select_related("station").order_by("code"))
     overdue = list(
         BinderCheckout.objects.filter(
-            post__in=chased_posts, return_confirmed_at__isnull=True, due_at__lt=timezone.now()
+            OPEN_CHECKOUT, post__in=chased_posts, due_at__lt=timezone.now()
         )
         .select_related("post", "borrower", "out_confirmed_by")
         .prefetch_related(
@@ -517,7 +531,7 @@ def checkout_review_month(
             "review": review,
             "can_sign": review is None and first <= current_month(),
             "is_current": first == current_month(),
-            "incomplete": [e for e in entries if e.status != CheckoutStatus.CLOSED],
+            "incomplete": [e for e in entries if e.is_open],
             "self_confirmed": [e for e in entries if e.self_confirmed],
         },
     )
@@ -632,7 +646,7 @@ def inspections(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _post_facts(post: Post) -> dict[str, Any]:
     """What the registers say about a post, beside the inspector's own checklist."""
     last_month = previous_month(current_month())
-    open_entries = BinderCheckout.objects.filter(post=post, return_confirmed_at__isnull=True)
+    open_entries = BinderCheckout.objects.filter(OPEN_CHECKOUT, post=post)
     holder = None
     cabinet = Cabinet.objects.filter(post=post).order_by("name").first()
     if cabinet is not None:

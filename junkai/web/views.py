@@ -13,6 +13,7 @@ from junkai.access.roles import administered_stations, managed_posts, own_beats,
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
 from junkai.dashboards.figures import own_figures
+from junkai.registers.losses import open_loss_reports_for
 
 
 @declare_access("signed_in")
@@ -33,6 +34,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             # My beats' coverage and overdue, my month against plan, my open concerns: counts
             # only, nothing of a resident (junkai.dashboards.figures.own_figures).
             "own_progress": own_figures(officer),
+            # 亡失・盗難: open reports that reach this officer (地域課長, 署長, 本部, the post).
+            "open_losses": open_loss_reports_for(officer).count(),
         },
     )
 
