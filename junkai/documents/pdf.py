@@ -127,7 +127,7 @@ def draw_fitted(
 
 
 #: Runs never broken across lines: a phone number (097-123-4567), a code, a Latin word.
-_UNBROKEN = re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ()（）+＋#＃.\-‐－―ー]+|.", re.DOTALL)
+_UNBROKEN = re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ()+＋#＃.\-‐－]+|.", re.DOTALL)
 
 
 def wrap_text(canvas: Canvas, text: str, width: float, size: float) -> list[str]:

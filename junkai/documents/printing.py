@@ -44,6 +44,7 @@ from junkai.households.models import (
     Resident,
 )
 from junkai.lib.dates import DateFormatError, parse_date
+from junkai.lib.geometry import polygons
 from junkai.lib.kana import fold
 from junkai.lib.months import current_month, month_bounds, month_label, parse_month
 from junkai.lib.wareki import format_wareki
@@ -166,8 +167,19 @@ def print_household_map(
     groups: dict[tuple[str, str], list[Household]] = {}
     for h in rows:
         groups.setdefault((h.town, h.block_group), []).append(h)
+    # To orient by: the beat's outline and its post (DESIGN: use what the outline and the
+    # addresses give; the addresses label the streets on the page).
+    outline = (
+        [ring for polygon in polygons(beat.outline) for ring in polygon] if beat.outline else []
+    )
+    post = beat.post
+    landmarks = (
+        [(post.name, float(post.longitude), float(post.latitude))]
+        if post.latitude is not None and post.longitude is not None
+        else []
+    )
     pages = [
-        MapPage(t, g, sorted(hs, key=street_key))
+        MapPage(t, g, sorted(hs, key=street_key), outline, landmarks)
         for (t, g), hs in sorted(groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1])))
     ]
     unit = f"{beat.post.name}　{beat.name}"
@@ -707,9 +719,9 @@ def print_data_uses(
     columns = [
         Column("番号・受付日時・受付者", 1.9, size=7.5),
         Column("利用者の所属・氏名", 1.7, size=7.5),
-        Column("警察電話番号", 1.0, size=7.5, wrap=False),
+        Column("警察電話番号", 1.3, size=7.5),
         Column("利用目的", 1.6, size=7.5),
-        Column("対象の世帯（所在地）", 2.2, size=7.5),
+        Column("対象の世帯（所在地）", 1.9, size=7.5),
         Column("警察職員であることの確認（折り返し）", 1.6, size=7.5),
         Column("承認（管理責任者）", 1.5, size=7.5),
         Column("提供した内容", 1.9, size=7.5),

@@ -213,6 +213,8 @@ class HouseholdMapTests(FormsTestCase):
         self.assertIn("メゾン駅前（2戸）", page)
         self.assertIn("11～12", page)
         self.assertIn("位置の登録がないため番地順に配置", page)
+        # Streets to orient by: the 丁目 where a street of doors begins, then each 番地.
+        self.assertIn("1丁目2番", page)
         self.assert_footer(response, "officer1a")
         for household in (self.aoki, self.no_card, *self.residents):
             self.assertEqual(len(self.prints(household, "第2号様式")), 1)
@@ -230,6 +232,8 @@ class HouseholdMapTests(FormsTestCase):
         self.assertNotIn("番地順に配置", text)
         self.assertRegex(text, r"\d+ m\n")  # the scale bar
         self.assertIn("青木", text)
+        # Each 丁目・番地 block labelled where its doors stand, to orient by.
+        self.assertIn("駅前町1丁目2番", text)
 
     def test_one_page_per_group_and_filters(self) -> None:
         household_actions.do_create_household(
