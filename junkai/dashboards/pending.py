@@ -273,9 +273,10 @@ def _data_use_row(e: DataUse) -> PendingRow:
 
 
 def _agency_row(e: AgencyRequest) -> PendingRow:
+    missing = "・文書未添付" if e.status == DecisionStatus.PENDING and not e.has_document else ""
     return PendingRow(
         _when(e.recorded_at),
-        f"照会 {e.label}（{e.agency_name}）",
+        f"照会 {e.label}（{e.agency_name}{missing}）",
         _unit(e),
         str(e.recorded_by),
         reverse("agency_request_detail", args=[e.id]),
@@ -413,9 +414,9 @@ KINDS: list[PendingKind] = [
         basis="第5-4(2)イ",
         actor="管理責任者",
         waiting_on=_disclosure_manager,
-        base=lambda: AgencyRequest.objects.filter(status=DecisionStatus.PENDING).exclude(
-            document_sha256=""
-        ),
+        # Without its written request he cannot decide yet, but it waits for his decision all
+        # the same (the row says the document is missing).
+        base=lambda: AgencyRequest.objects.filter(status=DecisionStatus.PENDING),
         row=_agency_row,
         order=("recorded_at", "id"),
         related=("station", "post", "recorded_by"),

@@ -28,7 +28,7 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 EXPECTED: dict[str, dict[str, int]] = {
     "kacho": {
         "data_use_approval": 1,
-        "agency_decision": 1,
+        "agency_decision": 2,  # one still without its written request
         "checkout_review": 3,  # May, at each of the three posts that keep a register
         "misuse_flag": 1,
         "overdue_return": 1,
@@ -211,8 +211,11 @@ class TodoInboxTests(RegistersTestCase):
         _, html = self.todo("kacho")
         other = DataUse.objects.filter(other_prefecture=True).get()
         decided = AgencyRequest.objects.exclude(document_sha256="").get()
+        undocumented = AgencyRequest.objects.filter(document_sha256="").get()
         self.assertIn(f'href="/data-uses/{other.id}/"', html)
         self.assertIn(f'href="/agency-requests/{decided.id}/"', html)
+        self.assertIn(f'href="/agency-requests/{undocumented.id}/"', html)
+        self.assertIn("市役所・文書未添付", html)
         self.assertIn(f'href="/registers/reviews/{self.k1.id}/2026/5/"', html)
         self.assertIn('href="/inbox/"', html)
         self.assertIn("令和8年", html)
