@@ -33,6 +33,7 @@ def main(base: str) -> None:
                 "/": "home-manager.png",
                 "/org/": "org-station.png",
                 "/inbox/": "inbox.png",
+                "/todo/": "todo.png",
                 "/registers/": "registers.png",
                 "/data-uses/": "data-uses.png",
             },

@@ -208,7 +208,7 @@ def me(request: HttpRequest) -> MeOut:
     assignments = [
         AssignmentOut(
             role=a.role,
-            role_label=a.get_role_display(),
+            role_label=a.role_label,
             unit=UnitOut(
                 kind=a.unit_kind,
                 id=a.post_id if a.post_id is not None else a.station_id,

@@ -552,7 +552,7 @@ def _officer_rows(
         row = rows.get(a.officer_id)
         if row is None:
             row = rows[a.officer_id] = OfficerRow(a.officer, a.post, [], [], Tally(), None)
-        row.roles.append(a.get_role_display())
+        row.roles.append(a.role_label)
         for b in a.beats.all():
             if b.id in beat_ids and b not in row.beats:
                 row.beats.append(b)

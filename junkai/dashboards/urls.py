@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from junkai.dashboards import views
+from junkai.dashboards import views, views_pending
 
 urlpatterns = [
+    path("todo/", views_pending.todo, name="todo"),
+    path("todo/count/", views_pending.todo_count, name="todo_count"),
     path("dashboard/", views.dashboard_index, name="dashboard"),
     path("dashboard/hq/", views.hq_dashboard, name="dashboard_hq"),
     path("dashboard/stations/<int:station_id>/", views.station_dashboard, name="dashboard_station"),

@@ -23,7 +23,7 @@ from junkai.access.units import (
     access_dashboard_station,
     access_hq_dashboard,
 )
-from junkai.dashboards import figures
+from junkai.dashboards import figures, pending
 from junkai.dashboards.figures import Board, Tally
 from junkai.dashboards.report import report_pdf, report_workbook
 from junkai.households.models import Category
@@ -91,6 +91,7 @@ def _render_board(
 ) -> HttpResponse:
     station = board.station
     months = months_back(timezone.localdate(), 12)
+    todo_counts = pending.counts(request.user)
     return render(
         request,
         "dashboards/board.html",
@@ -108,6 +109,8 @@ def _render_board(
             or dashboard_stations(request.user).filter(id=station.id).exists(),
             "inspection_due_days": figures.INSPECTION_DUE_DAYS,
             "policy": current_policy(),
+            "todo_counts": todo_counts,
+            "todo_total": sum(n for _, n in todo_counts),
         },
     )
 

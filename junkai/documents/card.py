@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from django.utils import timezone
 from reportlab.pdfgen.canvas import Canvas
 
 from junkai.documents.pdf import (
@@ -22,8 +23,8 @@ from junkai.documents.pdf import (
     new_canvas,
     wrap_text,
 )
-from junkai.households.models import ContactCard, Household
-from junkai.lib.wareki import format_wareki
+from junkai.households.models import CardRevision, ContactCard, Household, RevisionBasis
+from junkai.lib.wareki import format_wareki, format_wareki_short
 
 FORM = "第1号様式"
 TITLE = "巡回連絡カード"
@@ -57,6 +58,8 @@ class CardContent:
     accepted: str = ""
     source: str = ""
     version: str = ""
+    # 異動・補正: the dates of the card's corrections (令8.5.1), newest last.
+    revisions: list[str] = field(default_factory=list)
 
 
 def content_of(household: Household, card: ContactCard | None) -> CardContent:
@@ -71,6 +74,24 @@ def content_of(household: Household, card: ContactCard | None) -> CardContent:
         return content
     content.binder_number = card.binder_number
     content.index_number = str(card.index_number or "")
+    # 異動・補正 (第5-3(2)): each correction's date, on the card and beside the residents it
+    # touched (a revision's changes name residents by position: "residents.2.phone").
+    revisions = list(
+        CardRevision.objects.filter(card=card)
+        .exclude(basis=RevisionBasis.NEW)
+        .order_by("revised_at", "id")
+        .values_list("revised_at", "changes")
+    )
+    touched: dict[int, list[str]] = {}
+    for revised_at, changes in revisions:
+        day = format_wareki_short(timezone.localtime(revised_at))
+        positions = {_resident_of(c) for c in changes or []}
+        for i in sorted(p for p in positions if p is not None):
+            if day not in touched.setdefault(i, []):
+                touched[i].append(day)
+    content.revisions = list(
+        dict.fromkeys(format_wareki_short(timezone.localtime(r)) for r, _ in revisions)
+    )
     content.residents = [
         [
             r.kana,
@@ -80,8 +101,9 @@ def content_of(household: Household, card: ContactCard | None) -> CardContent:
             r.get_sex_display() if r.sex else "",
             r.workplace,
             r.phone,
+            "・".join(touched.get(i, [])[-2:]),
         ]
-        for r in card.residents.all()
+        for i, r in enumerate(card.residents.all())
     ]
     content.contacts = [[c.name, c.relation, c.phone] for c in card.contacts.all()]
     content.vehicles = [[v.description, v.plate] for v in card.vehicles.all()]
@@ -93,6 +115,27 @@ def content_of(household: Household, card: ContactCard | None) -> CardContent:
     content.source = card.get_source_display()
     content.version = f"第{card.version}版"
     return content
+
+
+def _resident_of(change: dict[str, object]) -> int | None:
+    path = str(change.get("field", "") if isinstance(change, dict) else "")
+    parts = path.split(".")
+    if len(parts) >= 2 and parts[0] == "residents" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+ERAS = "明・大・昭・平・令"
+
+
+def _era_boxes(canvas: Canvas, x: float, top: float, width: float, height: float) -> None:
+    """A blank birth date as on the paper card: the eras to circle, then 年 月 日."""
+    canvas.setFont(FONT, 6.5)
+    canvas.drawString(x + 1.2 * MM, top - height * 0.36, ERAS)
+    canvas.setFont(FONT, 7.5)
+    step = (width - 2.4 * MM) / 3
+    for i, unit in enumerate("年月日"):
+        canvas.drawRightString(x + 1.2 * MM + step * (i + 1), top - height + 1.8 * MM, unit)
 
 
 def _cell(
@@ -168,8 +211,8 @@ def _table(
 def _residents(canvas: Canvas, top: float, rows: list[list[str]], minimum: int) -> float:
     """世帯員: ふりがな over 氏名 in one cell, as on the paper card."""
     width = canvas._pagesize[0] - 2 * MARGIN
-    labels = ["ふりがな／氏名", "続柄", "生年月日", "性別", "勤務先・学校", "電話"]
-    weights = [3.4, 1.1, 2.0, 0.7, 2.6, 2.2]
+    labels = ["ふりがな／氏名", "続柄", "生年月日", "性別", "勤務先・学校", "電話", "異動・補正"]
+    weights = [3.2, 0.9, 2.0, 0.6, 2.3, 2.1, 1.5]
     total = sum(weights)
     widths = [width * w / total for w in weights]
     canvas.setFont(FONT, 10)
@@ -182,7 +225,7 @@ def _residents(canvas: Canvas, top: float, rows: list[list[str]], minimum: int) 
     y -= 6 * MM
     count = max(minimum, len(rows))
     row_height = 10 * MM if count <= 8 else max(6 * MM, 80 * MM / count)
-    for row in rows + [[""] * 7] * (count - len(rows)):
+    for row in rows + [[""] * 8] * (count - len(rows)):
         kana, name, *rest = row
         x = MARGIN
         canvas.rect(x, y - row_height, widths[0], row_height, stroke=1, fill=0)
@@ -198,8 +241,11 @@ def _residents(canvas: Canvas, top: float, rows: list[list[str]], minimum: int) 
             canvas, name, x + 1.5 * MM, y - row_height + 1.8 * MM, widths[0] - 3 * MM, size=11
         )
         x += widths[0]
-        for text, w in zip(rest, widths[1:], strict=True):
-            _cell(canvas, x, y, w, row_height, text, size=9)
+        for column, (text, w) in enumerate(zip(rest, widths[1:], strict=True), start=1):
+            size = 7 if column == 6 else 9
+            _cell(canvas, x, y, w, row_height, text, size=size)
+            if column == 2 and not text:
+                _era_boxes(canvas, x, y, w, row_height)
             x += w
         y -= row_height
     return y
@@ -313,8 +359,20 @@ def render_card(content: CardContent, footer: str, *, blank: bool = False) -> by
         ("版", content.version, 14 * MM),
     ]
     draw_boxes(canvas, cells, x=MARGIN, top=y, height=7 * MM)
+    # 異動・補正の年月日 (第5-3(2)), the newest that fit; blank lines to write in on paper.
+    shown = "、".join(content.revisions[-8:])
+    if len(content.revisions) > 8:
+        shown = f"ほか{len(content.revisions) - 8}回、" + shown
+    draw_boxes(
+        canvas, [("異動・補正の年月日", shown, width - 30 * MM)], x=MARGIN, top=y - 7 * MM,
+        height=7 * MM, label_width=30 * MM,
+    )  # fmt: skip
     canvas.setLineWidth(0.8)
-    draw_footer(canvas, footer, page=1, pages=1)
+    # The blank card goes to residents: no printer's ID, no 取扱注意 (nothing is on it yet).
+    if blank:
+        draw_footer(canvas, "", confidential=False)
+    else:
+        draw_footer(canvas, footer, page=1, pages=1)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -1,13 +1,21 @@
 """Ruled registers (第4〜7号様式): a title, header boxes, a ruled table that runs over as many
 A4 pages as it needs (its heading repeated), blank ruled lines to the foot of the last page as
-on the paper book, and the print footer on every page (「1 / 3 頁」)."""
+on the paper book, and the print footer on every page (「1 / 3 頁」).
+
+A section may be printed dense (`Ledger.line`, `min_row`) and in blocks side by side
+(`Section.blocks`), as the paper 索引簿 is. Cost: a 交番's 索引簿 is thousands of rows, so each
+cell is measured once (when it is wrapped) and drawn from one text object per page; the rules are
+one line per row and one per column, not a rectangle per cell.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from junkai.documents.pdf import (
     FONT,
@@ -27,6 +35,7 @@ PAD = 1.6 * MM
 MIN_ROW = 7 * MM
 HEAD_ROW = 9 * MM
 MAX_LINES = 6
+BLOCK_GAP = 4 * MM
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class Column:
     weight: float
     align: str = "left"
     size: float = 8.0
+    wrap: bool = True  # False: one line, shrunk to fit (a phone number is never broken)
 
 
 @dataclass
@@ -44,6 +54,7 @@ class Section:
     heading: str
     rows: list[list[str]]
     columns: list[Column] | None = None  # the ledger's when None
+    blocks: int = 1  # tables side by side on a page (a list of short rows, as the 索引簿)
 
 
 @dataclass
@@ -56,6 +67,8 @@ class Ledger:
     landscape: bool = True
     closing: list[str] = field(default_factory=list)
     empty_text: str = "記載はありません"
+    line: float = LINE  # a text line in a cell
+    min_row: float = MIN_ROW
 
 
 @dataclass
@@ -69,7 +82,8 @@ class _Row:
 class _Page:
     heading: str
     columns: list[Column]
-    rows: list[_Row] = field(default_factory=list)
+    blocks: int = 1
+    rows: list[list[_Row]] = field(default_factory=lambda: [[]])
     last: bool = False
 
 
@@ -78,36 +92,60 @@ def _widths(columns: list[Column], table_width: float) -> list[float]:
     return [table_width * c.weight / total for c in columns]
 
 
+def _block_width(table_width: float, blocks: int) -> float:
+    return (table_width - (blocks - 1) * BLOCK_GAP) / blocks
+
+
+def _pad(ledger: Ledger) -> float:
+    return min(PAD, (ledger.min_row - ledger.line) / 2)
+
+
+def _cell_lines(canvas: Canvas, text: str, width: float, column: Column) -> list[str]:
+    if not text:
+        return []
+    if not column.wrap:
+        return [text]
+    return wrap_text(canvas, text, width - 2 * PAD, column.size)[:MAX_LINES]
+
+
 def _layout(canvas: Canvas, ledger: Ledger, table_width: float, room: float) -> list[_Page]:
     pages: list[_Page] = []
+    pad = _pad(ledger)
     closing_height = (len(ledger.closing) * LINE + 2 * PAD) if ledger.closing else 0.0
     for section in ledger.sections:
         columns = section.columns or ledger.columns
-        widths = _widths(columns, table_width)
-        page = _Page(section.heading, columns)
+        blocks = max(1, section.blocks)
+        widths = _widths(columns, _block_width(table_width, blocks))
+        page = _Page(section.heading, columns, blocks)
         pages.append(page)
         used = 0.0
         if not section.rows:
-            page.rows.append(_Row([[ledger.empty_text]], MIN_ROW, span=True))
-            used += MIN_ROW
+            page.rows[0].append(_Row([[ledger.empty_text]], ledger.min_row, span=True))
+            used += ledger.min_row
         for cells in section.rows:
             lines = [
-                wrap_text(canvas, text, width - 2 * PAD, column.size)[:MAX_LINES]
+                _cell_lines(canvas, text, width, column)
                 for text, width, column in zip(cells, widths, columns, strict=True)
             ]
-            height = max(MIN_ROW, max(len(cell) for cell in lines) * LINE + 2 * PAD)
-            if used + height > room and page.rows:
-                page = _Page(section.heading, columns)
-                pages.append(page)
+            tallest = max((len(cell) for cell in lines), default=0)
+            height = max(ledger.min_row, tallest * ledger.line + 2 * pad)
+            if used + height > room and (page.rows[-1] or len(page.rows) > 1):
+                if len(page.rows) < blocks:
+                    page.rows.append([])
+                else:
+                    page = _Page(section.heading, columns, blocks)
+                    pages.append(page)
                 used = 0.0
-            page.rows.append(_Row(lines, height))
+            page.rows[-1].append(_Row(lines, height))
             used += height
     if pages:
         pages[-1].last = True
         if ledger.closing:
-            used = sum(r.height for r in pages[-1].rows)
+            used = sum(r.height for r in pages[-1].rows[-1])
             if used + closing_height + 4 * MM > room:
-                pages.append(_Page(pages[-1].heading, pages[-1].columns, last=True))
+                pages.append(
+                    _Page(pages[-1].heading, pages[-1].columns, pages[-1].blocks, last=True)
+                )
                 pages[-2].last = False
     return pages
 
@@ -123,7 +161,8 @@ def render_ledger(ledger: Ledger, footer: str) -> bytes:
     room = table_top - HEAD_ROW - 6 * MM - bottom
     pages = _layout(canvas, ledger, table_width, room)
     for number, page in enumerate(pages, start=1):
-        widths = _widths(page.columns, table_width)
+        block_width = _block_width(table_width, page.blocks)
+        widths = _widths(page.columns, block_width)
         draw_title(canvas, ledger.title, ledger.form_number, top=top)
         header_width = boxes_width(canvas, ledger.header)
         draw_boxes(canvas, ledger.header, x=page_width - MARGIN - header_width, top=top - 11 * MM)
@@ -132,25 +171,33 @@ def render_ledger(ledger: Ledger, footer: str) -> bytes:
             canvas.setFont(FONT, 10)
             canvas.drawString(MARGIN, y - 4 * MM, f"【{page.heading}】")
         y -= 6 * MM
-        y = _draw_head(canvas, page.columns, widths, y)
-        for row in page.rows:
-            y = _draw_row(canvas, page.columns, widths, y, row)
-        if page.last:
-            closing_height = (len(ledger.closing) * LINE + 2 * PAD) if ledger.closing else 0.0
-            # Blank ruled lines to the foot of the page, as in the paper book.
-            while y - MIN_ROW - closing_height - (4 * MM if closing_height else 0) >= bottom:
-                y = _draw_row(canvas, page.columns, widths, y, _Row([[] for _ in widths], MIN_ROW))
-            if ledger.closing:
-                _draw_closing(canvas, ledger.closing, y - 3 * MM, table_width)
+        body_top = y - HEAD_ROW
+        closing_height = (len(ledger.closing) * LINE + 2 * PAD) if ledger.closing else 0.0
+        ends = []
+        for block in range(page.blocks):
+            x0 = MARGIN + block * (block_width + BLOCK_GAP)
+            _draw_head(canvas, page.columns, widths, x0, y)
+            rows = page.rows[block] if block < len(page.rows) else []
+            end = _draw_rows(canvas, ledger, page.columns, widths, x0, body_top, rows)
+            if (page.last and block == len(page.rows) - 1) or block >= len(page.rows):
+                # Blank ruled lines to the foot of the page, as in the paper book.
+                reserve = closing_height + (4 * MM if closing_height else 0)
+                count = int((end - bottom - reserve) // ledger.min_row)
+                blanks = [_Row([[] for _ in widths], ledger.min_row)] * max(0, count)
+                end = _draw_rows(canvas, ledger, page.columns, widths, x0, end, blanks)
+            ends.append(end)
+        if page.last and ledger.closing:
+            _draw_closing(canvas, ledger.closing, min(ends) - 3 * MM, table_width)
         draw_footer(canvas, footer, page=number, pages=len(pages))
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_head(canvas: Canvas, columns: list[Column], widths: list[float], y: float) -> float:
+def _draw_head(
+    canvas: Canvas, columns: list[Column], widths: list[float], x: float, y: float
+) -> None:
     """Column headings, on two lines where a heading is longer than its column."""
-    x = MARGIN
     canvas.setLineWidth(0.8)
     for column, width in zip(columns, widths, strict=True):
         canvas.setFillGray(0.9)
@@ -163,34 +210,86 @@ def _draw_head(canvas: Canvas, columns: list[Column], widths: list[float], y: fl
                 canvas, line, x + PAD, first - i * 9, width - 2 * PAD, size=8, align="center"
             )
         x += width
-    return y - HEAD_ROW
 
 
-def _draw_row(
-    canvas: Canvas, columns: list[Column], widths: list[float], y: float, row: _Row
+def _draw_rows(
+    canvas: Canvas,
+    ledger: Ledger,
+    columns: list[Column],
+    widths: list[float],
+    x0: float,
+    y: float,
+    rows: list[_Row],
 ) -> float:
-    x = MARGIN
+    """The rows from `y` down: their text from one text object, then the rules (a line under
+    each row, a line between the columns). Returns the y under the last row."""
+    if not rows:
+        return y
+    total = sum(widths)
+    top = y
+    text = canvas.beginText()
+    pad = _pad(ledger)
+    size_now = 0.0
+    for row in rows:
+        if row.span:
+            canvas.setFont(FONT, 9)
+            canvas.drawCentredString(x0 + total / 2, y - pad - ledger.line + 1, row.lines[0][0])
+            y -= row.height
+            continue
+        x = x0
+        for column, width, lines in zip(columns, widths, row.lines, strict=True):
+            for i, line in enumerate(lines):
+                baseline = y - pad - (i + 1) * ledger.line + 1
+                if not column.wrap:
+                    # One line shrunk to fit: measured here (few columns are).
+                    canvas.drawText(text)
+                    draw_fitted(
+                        canvas, line, x + PAD, baseline, width - 2 * PAD, size=column.size,
+                        align=column.align,
+                    )  # fmt: skip
+                    text = canvas.beginText()
+                    size_now = 0.0
+                    continue
+                if column.size != size_now:
+                    text.setFont(FONT, column.size)
+                    size_now = column.size
+                _place(text, line, x, baseline, width, column)
+            x += width
+        y -= row.height
+    canvas.drawText(text)
+    # The rules.
     canvas.setLineWidth(0.5)
-    if row.span:
-        canvas.rect(x, y - row.height, sum(widths), row.height, stroke=1, fill=0)
-        draw_fitted(
-            canvas, row.lines[0][0], x, y - PAD - LINE + 1, sum(widths), size=9, align="center"
-        )
-        return y - row.height
-    for column, width, lines in zip(columns, widths, row.lines, strict=True):
-        canvas.rect(x, y - row.height, width, row.height, stroke=1, fill=0)
-        for i, line in enumerate(lines):
-            draw_fitted(
-                canvas,
-                line,
-                x + PAD,
-                y - PAD - (i + 1) * LINE + 1,
-                width - 2 * PAD,
-                size=column.size,
-                align=column.align,
-            )
+    path = canvas.beginPath()
+    path.moveTo(x0, top)
+    path.lineTo(x0 + total, top)
+    edge = top
+    for row in rows:
+        edge -= row.height
+        path.moveTo(x0, edge)
+        path.lineTo(x0 + total, edge)
+    x = x0
+    spans = [] if not any(r.span for r in rows) else [r for r in rows if r.span]
+    for width in [0.0, *widths]:
         x += width
-    return y - row.height
+        if spans and 0 < x - x0 < total - 0.01:
+            continue  # a spanning row (「記載はありません」) has no column rules
+        path.moveTo(x, top)
+        path.lineTo(x, edge)
+    canvas.drawPath(path, stroke=1, fill=0)
+    return y
+
+
+def _place(
+    text: PDFTextObject, line: str, x: float, baseline: float, width: float, column: Column
+) -> None:
+    if column.align == "left":
+        left = x + PAD
+    else:
+        measured = stringWidth(line, FONT, column.size)
+        right = column.align == "right"
+        left = x + width - PAD - measured if right else x + (width - measured) / 2
+    text.setTextOrigin(left, baseline)
+    text.textOut(line)
 
 
 def _draw_closing(canvas: Canvas, lines: list[str], top: float, width: float) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -93,6 +93,7 @@ class Mark:
     x: float = 0.0  # label centre after pushing apart
     y: float = 0.0
     banchi: str = ""
+    chome: str = ""
     zoom: float = 1.0
 
     @property
@@ -110,7 +111,10 @@ def marks_for(households: Sequence[Household]) -> list[Mark]:
         if h.building_id is not None and h.building is not None:
             mark = by_building.get(h.building_id)
             if mark is None:
-                mark = Mark("", h.building.name, False, True, [], lat, lon, banchi=h.banchi)
+                mark = Mark(
+                    "", h.building.name, False, True, [], lat, lon, banchi=h.banchi,
+                    chome=h.chome,
+                )  # fmt: skip
                 by_building[h.building_id] = mark
                 marks.append(mark)
             mark.households.append(h)
@@ -122,7 +126,9 @@ def marks_for(households: Sequence[Household]) -> list[Mark]:
         if h.status == HouseholdStatus.VACANT:
             name = f"{name}（空）" if name else "（空き家）"
         business = h.kind == HouseholdKind.BUSINESS
-        marks.append(Mark(number, name, business, False, [h], lat, lon, banchi=h.banchi))
+        marks.append(
+            Mark(number, name, business, False, [h], lat, lon, banchi=h.banchi, chome=h.chome)
+        )
     for mark in by_building.values():
         mark.number = number_range(h.map_number for h in mark.households) or "―"
         mark.name = f"{mark.name}（{len(mark.households)}戸）"
@@ -206,8 +212,14 @@ def _draw_mark(canvas: Canvas, mark: Mark) -> None:
     draw_fitted(canvas, mark.name, left, base - 7 * z, mark.width, size=6 * z, align="center")
 
 
-def _project(marks: list[Mark], frame: tuple[float, float, float, float]) -> float:
-    """Place located marks by lat/lon (equirectangular about their centre); points per metre."""
+Projector = Callable[[float, float], tuple[float, float]]
+
+
+def _project(
+    marks: list[Mark], frame: tuple[float, float, float, float]
+) -> tuple[float, Projector]:
+    """Place located marks by lat/lon (equirectangular about their centre); points per metre,
+    and the projection (lon, lat) → page for the outline and the landmarks."""
     left, bottom, right, top = frame
     lat0 = sum(m.lat or 0 for m in marks) / len(marks)
     k = math.cos(math.radians(lat0)) * METRES_PER_DEGREE
@@ -221,10 +233,64 @@ def _project(marks: list[Mark], frame: tuple[float, float, float, float]) -> flo
     )
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     mid_x, mid_y = (left + right) / 2, (bottom + top) / 2
-    for m, mx, my in zip(marks, xs, ys, strict=True):
-        m.ax = m.x = mid_x + (mx - cx) * scale
-        m.ay = m.y = mid_y + (my - cy) * scale
-    return scale
+
+    def to_page(lon: float, lat: float) -> tuple[float, float]:
+        return mid_x + (lon * k - cx) * scale, mid_y + (lat * METRES_PER_DEGREE - cy) * scale
+
+    for m in marks:
+        m.ax, m.ay = to_page(m.lon or 0, m.lat or 0)
+        m.x, m.y = m.ax, m.ay
+    return scale, to_page
+
+
+def _orientation(
+    canvas: Canvas,
+    page: MapPage,
+    located: list[Mark],
+    to_page: Projector,
+    frame: tuple[float, float, float, float],
+) -> None:
+    """What to orient by, under the doors: the beat's outline (受持区の境界), the post as a
+    landmark, and each 丁目・番地 block labelled where its doors stand."""
+    left, bottom, right, top = frame
+    canvas.saveState()
+    path = canvas.beginPath()
+    path.rect(left, bottom, right - left, top - bottom)
+    canvas.clipPath(path, stroke=0, fill=0)
+    canvas.setStrokeGray(0.45)
+    canvas.setLineWidth(1.6)
+    canvas.setDash(6, 3)
+    for ring in page.outline:
+        points = [to_page(float(lon), float(lat)) for lon, lat, *_ in ring]
+        if len(points) > 1:
+            outline = canvas.beginPath()
+            outline.moveTo(*points[0])
+            for point in points[1:]:
+                outline.lineTo(*point)
+            canvas.drawPath(outline, stroke=1, fill=0)
+    canvas.setDash()
+    canvas.setStrokeGray(0)
+    blocks: dict[tuple[str, str], list[Mark]] = {}
+    for m in located:
+        blocks.setdefault((m.chome, m.banchi), []).append(m)
+    canvas.setFillGray(0.45)
+    canvas.setFont(FONT, 7.5)
+    for (chome, banchi), members in blocks.items():
+        if not banchi:
+            continue
+        x = sum(m.ax for m in members) / len(members)
+        y = min(m.ay - m.height / 2 for m in members) - 9  # under the doors' own labels
+        label = f"{page.town}{chome + '丁目' if chome else ''}{banchi}番"
+        canvas.drawCentredString(x, y, label)
+    canvas.setFillGray(0)
+    for name, lon, lat in page.landmarks:
+        x, y = to_page(lon, lat)
+        if left < x < right and bottom < y < top:
+            canvas.setLineWidth(1)
+            canvas.rect(x - 4, y - 4, 8, 8, stroke=1, fill=1)
+            canvas.setFont(FONT, 8)
+            canvas.drawString(x + 6, y - 3, name)
+    canvas.restoreState()
 
 
 def _street_zoom(
@@ -257,6 +323,7 @@ def _street_order(
     x = left + 8
     street_y = top - 12 - 20.0 * zoom
     previous = None
+    chome: str | None = None
     canvas.setFont(FONT, 6.5)
     rows: list[float] = [street_y]
     for m in marks:
@@ -270,9 +337,14 @@ def _street_order(
         m.y = m.ay = street_y + 4 + m.height / 2
         if m.banchi != previous or x == left + 8:
             canvas.setFillGray(0.35)
-            canvas.drawString(x, street_y - 8, f"{m.banchi}番" if m.banchi else "")
+            # The 丁目 where it changes (or a street begins), then the 番地: the addresses
+            # are what there is to orient by when no position was recorded.
+            new_chome = m.chome != chome or x == left + 8
+            where_label = f"{m.chome}丁目" if m.chome and new_chome else ""
+            canvas.drawString(x, street_y - 8, f"{where_label}{m.banchi}番" if m.banchi else "")
             canvas.setFillGray(0)
         previous = m.banchi
+        chome = m.chome
         x += m.width + 4
     canvas.setStrokeGray(0.5)
     canvas.setLineWidth(2.2)
@@ -312,6 +384,9 @@ class MapPage:
     town: str
     block_group: str
     households: list[Household] = field(default_factory=list)
+    # To orient by: the beat's outline rings ([lon, lat] points) and named points (the post).
+    outline: list[list[list[float]]] = field(default_factory=list)
+    landmarks: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> bytes:
@@ -347,7 +422,8 @@ def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> byt
         if located:
             strip = 0.0 if not unlocated else 60.0
             projected = (inner[0], inner[1] + strip, inner[2], inner[3])
-            scale = _project(located, projected)
+            scale, to_page = _project(located, projected)
+            _orientation(canvas, page, located, to_page, projected)
             _push_apart(located, projected)
         if unlocated:
             if located:

@@ -8,6 +8,7 @@ Every page carries who printed it and when (要領: prints are accounted for lik
 from __future__ import annotations
 
 import datetime as dt
+import re
 from io import BytesIO
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer
 
 FONT = "IPAexGothic"
@@ -42,22 +44,28 @@ def new_canvas(buffer: BytesIO, *, title: str, landscape: bool = False) -> Canva
 
 
 def footer_text(officer: Officer, printed_at: dt.datetime | None = None) -> str:
-    """「印刷者 巡査 山田 太郎（yamada） 2026年11月27日 14:05」 — on every page of every print."""
+    """「印刷者 巡査 山田 太郎（yamada） 令和8年11月27日 14:05」 — on every page of every print."""
     when = timezone.localtime(printed_at or timezone.now())
     return (
         f"印刷者 {officer.get_rank_display()} {officer.full_name}（{officer.username}）"
-        f"　{when:%Y年%m月%d日 %H:%M}"
+        f"　{format_wareki(when)} {when:%H:%M}"
     )
 
 
 def draw_footer(
-    canvas: Canvas, text: str, *, page: int | None = None, pages: int | None = None
+    canvas: Canvas,
+    text: str,
+    *,
+    page: int | None = None,
+    pages: int | None = None,
+    confidential: bool = True,
 ) -> None:
     width, _ = canvas._pagesize
     canvas.saveState()
     canvas.setFont(FONT, 7.5)
-    canvas.drawString(28, 18, text)
-    numbering = "取扱注意（巡回連絡個人情報）"
+    if text:
+        canvas.drawString(28, 18, text)
+    numbering = "取扱注意（巡回連絡個人情報）" if confidential else ""
     if page is not None:
         numbering += f"　{page} / {pages} 頁" if pages else f"　{page} 頁"
     canvas.drawRightString(width - 28, 18, numbering)
@@ -118,20 +126,33 @@ def draw_fitted(
         canvas.drawString(x, y, text)
 
 
+#: Runs never broken across lines: a phone number (097-123-4567), a code, a Latin word.
+_UNBROKEN = re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ()+＋#＃.\-‐－]+|.", re.DOTALL)
+
+
 def wrap_text(canvas: Canvas, text: str, width: float, size: float) -> list[str]:
-    """Lines of `text` (Japanese has no spaces: break anywhere) no wider than `width`."""
+    """Lines of `text` no wider than `width`. Japanese has no spaces, so a line breaks between
+    any two characters — but never inside a run of digits and Latin letters (a phone number,
+    a plate, a code), unless the run alone is wider than the line."""
     lines: list[str] = []
     for paragraph in (text or "").split("\n"):
         if canvas.stringWidth(paragraph, FONT, size) <= width:
-            lines.append(paragraph)  # the usual case: no need to measure char by char
+            lines.append(paragraph)  # the usual case: no need to measure piece by piece
             continue
         line = ""
-        for char in paragraph:
-            if canvas.stringWidth(line + char, FONT, size) > width and line:
-                lines.append(line)
-                line = char
+        for piece in _UNBROKEN.findall(paragraph):
+            if canvas.stringWidth(line + piece, FONT, size) <= width or not line:
+                line += piece
             else:
-                line += char
+                lines.append(line)
+                line = piece
+            # A run wider than a whole line is broken after all, character by character.
+            while len(line) > 1 and canvas.stringWidth(line, FONT, size) > width:
+                cut = len(line) - 1
+                while cut > 1 and canvas.stringWidth(line[:cut], FONT, size) > width:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
         lines.append(line)
     return lines
 

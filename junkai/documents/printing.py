@@ -46,10 +46,11 @@ from junkai.households.models import (
     Resident,
 )
 from junkai.lib.dates import DateFormatError, parse_date
+from junkai.lib.geometry import polygons
 from junkai.lib.kana import fold
 from junkai.lib.months import current_month, month_bounds, month_label, parse_month
 from junkai.lib.wareki import format_wareki
-from junkai.org.models import Officer, Post, Station
+from junkai.org.models import Assignment, Officer, Post, PostKind, Role, Station
 from junkai.registers.access import access_loss_report
 from junkai.registers.actions import loss_recipients
 from junkai.registers.models import (
@@ -154,7 +155,9 @@ def print_card(
 
 
 def print_blank_card(officer: Officer) -> Printed:
-    pdf = card_form.render_card(card_form.CardContent(), footer_text(officer), blank=True)
+    # Handed to residents to fill in: no printer's name or login ID on it (the print is still
+    # recorded below).
+    pdf = card_form.render_card(card_form.CardContent(), "", blank=True)
     _record_unit(officer, None, None, "第1号様式（記入用）")
     return Printed(pdf, "blank-card.pdf")
 
@@ -191,8 +194,19 @@ def print_household_map(
     groups: dict[tuple[str, str], list[Household]] = {}
     for h in rows:
         groups.setdefault((h.town, h.block_group), []).append(h)
+    # To orient by: the beat's outline and its post (DESIGN: use what the outline and the
+    # addresses give; the addresses label the streets on the page).
+    outline = (
+        [ring for polygon in polygons(beat.outline) for ring in polygon] if beat.outline else []
+    )
+    post = beat.post
+    landmarks = (
+        [(post.name, float(post.longitude), float(post.latitude))]
+        if post.latitude is not None and post.longitude is not None
+        else []
+    )
     pages = [
-        MapPage(t, g, sorted(hs, key=street_key))
+        MapPage(t, g, sorted(hs, key=street_key), outline, landmarks)
         for (t, g), hs in sorted(groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1])))
     ]
     unit = f"{beat.post.name}　{beat.name}"
@@ -355,14 +369,30 @@ class IndexEntry:
     household: Household
     name: str
     kana: str
+    # Every resident (name, kana, relation) for the 50音順 part; the household's own name for
+    # a business with none.
+    people: list[tuple[str, str, str]]
 
 
 def _index_entries(post: Post) -> list[IndexEntry]:
     cards = (
         ContactCard.objects.filter(post=post, status=CardStatus.ACTIVE)
-        .select_related("household", "household__beat", "household__building")
-        .prefetch_related(Prefetch("residents", queryset=Resident.objects.order_by("position")))
-    )
+        .select_related("household", "household__beat")
+        .only(
+            "id", "index_number", "binder_number", "household__id", "household__station_id",
+            "household__name", "household__town", "household__chome", "household__banchi",
+            "household__go", "household__block_group", "household__map_number",
+            "household__beat__name",
+        )
+        .prefetch_related(
+            Prefetch(
+                "residents",
+                queryset=Resident.objects.order_by("position").only(
+                    "id", "card_id", "name", "kana", "relation", "position"
+                ),
+            )
+        )
+    )  # fmt: skip
     entries = []
     for c in cards:
         residents = list(c.residents.all())
@@ -371,12 +401,23 @@ def _index_entries(post: Post) -> list[IndexEntry]:
         )
         name = head.name if head else c.household.name
         kana = head.kana if head and head.kana else ""
-        entries.append(IndexEntry(c, c.household, name or "（氏名未記入）", kana))
+        people = [(r.name or "（氏名未記入）", r.kana, r.relation) for r in residents] or [
+            (c.household.name or "（氏名未記入）", "", "")
+        ]
+        entries.append(IndexEntry(c, c.household, name or "（氏名未記入）", kana, people))
     return entries
 
 
+#: The 索引簿 is a book of thousands of lines: small type, tight lines (about 35 a page, two
+#: lists side by side in the 50音順 part), not the 20 of the other registers.
+INDEX_SIZE = 6.8
+INDEX_LINE = 3.0 * MM
+INDEX_ROW = 3.9 * MM
+
+
 def print_card_index(officer: Officer, post_id: int) -> Printed:
-    """巡回連絡カード索引簿 (第5号様式): by index number, then in 50音 order."""
+    """巡回連絡カード索引簿 (第5号様式): by index number, then every resident in 50音 order with
+    his card's index number and 受持区."""
     post = access_register_post(officer, post_id, purpose="", record_read=False)
     entries = _index_entries(post)
     by_number = sorted(
@@ -400,56 +441,62 @@ def print_card_index(officer: Officer, post_id: int) -> Printed:
         ]
         for e in by_number
     ]
-    by_kana = sorted(
-        entries, key=lambda e: (not e.kana, fold(e.kana), e.name, e.card.index_number or 0)
-    )
+    people = [
+        (fold(kana), name, kana, relation, e) for e in entries for name, kana, relation in e.people
+    ]
+    people.sort(key=lambda p: (not p[2], p[0], p[1], p[4].card.index_number or 0))
     rows_by_kana = []
     previous = ""
-    for e in by_kana:
-        row = gojuon_row(e.kana)
+    for _, name, kana, relation, e in people:
+        row = gojuon_row(kana)
         rows_by_kana.append(
             [
                 row if row != previous else "",
-                e.name,
-                e.kana,
+                name,
+                kana,
+                relation,
                 str(e.card.index_number or "―"),
                 e.card.binder_number,
-                e.household.address,
-                e.household.block_group,
-                str(e.household.map_number or ""),
+                e.household.beat.name,
             ]
         )
         previous = row
+    size = INDEX_SIZE
     number_columns = [
-        Column("索引番号", 0.8, "right"),
-        Column("簿冊番号", 0.8, "center"),
-        Column("世帯主・事業所名", 2.0),
-        Column("ふりがな", 2.0),
-        Column("住所（所在地）", 4.0),
-        Column("組・班", 0.8),
-        Column("整理番号", 0.8, "right"),
-        Column("受持区", 1.2),
+        Column("索引番号", 0.8, "right", size),
+        Column("簿冊番号", 0.7, "center", size),
+        Column("世帯主・事業所名", 2.0, size=size),
+        Column("ふりがな", 2.0, size=size),
+        Column("住所（所在地）", 4.4, size=size),
+        Column("組・班", 0.8, size=size),
+        Column("整理番号", 0.7, "right", size),
+        Column("受持区", 1.2, size=size),
     ]
     kana_columns = [
-        Column("行", 0.5, "center"),
-        Column("世帯主・事業所名", 2.0),
-        Column("ふりがな", 2.0),
-        Column("索引番号", 0.8, "right"),
-        Column("簿冊番号", 0.8, "center"),
-        Column("住所（所在地）", 4.0),
-        Column("組・班", 0.8),
-        Column("整理番号", 0.8, "right"),
+        Column("行", 0.6, "center", size, wrap=False),
+        Column("氏名", 1.9, size=size),
+        Column("ふりがな", 2.0, size=size),
+        Column("続柄", 0.8, size=size),
+        Column("索引番号", 0.95, "right", size),
+        Column("簿冊", 0.55, "center", size),
+        Column("受持区", 1.3, size=size),
     ]
     ledger = Ledger(
         "巡回連絡カード索引簿",
         "第5号様式",
-        [*_today_header(post), ("カード", f"{len(entries)}枚", 18 * MM)],
+        [
+            *_today_header(post),
+            ("カード", f"{len(entries)}枚", 18 * MM),
+            ("世帯員", f"{len(people)}人", 18 * MM),
+        ],
         number_columns,
         [
             Section("索引番号順", rows_by_number, number_columns),
-            Section("50音順", rows_by_kana, kana_columns),
+            Section("50音順（世帯員全員）", rows_by_kana, kana_columns, blocks=2),
         ],
         empty_text="作成済のカードはありません",
+        line=INDEX_LINE,
+        min_row=INDEX_ROW,
     )
     pdf = render_ledger(ledger, footer_text(officer))
     with transaction.atomic():
@@ -487,6 +534,7 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
         )
         .order_by("declared_at", "id")
     )
+    returned_to = _return_managers(post, entries)
     rows = []
     for i, e in enumerate(entries, start=1):
         numbers = sorted((line.binder.number for line in e.lines.all()), key=lambda n: (len(n), n))
@@ -512,6 +560,7 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
                     x for x in (str(e.out_confirmed_by or ""), _when(e.out_confirmed_at)) if x
                 ),
                 _when(e.returned_at),
+                returned_to.get(e.id, ""),
                 "\n".join(
                     x for x in (str(e.return_confirmed_by or ""), _when(e.return_confirmed_at)) if x
                 ),
@@ -523,14 +572,22 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
         .select_related("reviewed_by")
         .first()
     )
+    # The monthly review (第5-3(3)エ): filled when signed in Junkai; else the line the
+    # 管理責任者 signs on paper, with room for his name and the date.
     closing = [
         "管理責任者の確認（要領 第5-3(3)エ・毎月1回）　"
         + (
-            f"確認者 {review.reviewed_by}　確認日時 {_when(review.reviewed_at, ' ')}"
-            f"　確認した記載 {review.entry_count}件（うち返却未確認 {review.open_count}件）"
+            f"確認した記載 {review.entry_count}件（うち返却未確認 {review.open_count}件）"
             if review
             else "未確認"
-        )
+        ),
+        (
+            f"確認者（管理責任者）氏名　{review.reviewed_by}　　"
+            f"確認年月日　{_when(review.reviewed_at, ' ')}"
+            if review
+            else "確認者（管理責任者）氏名　＿＿＿＿＿＿＿＿＿＿＿＿　　"
+            "確認年月日　令和　　年　　月　　日　　　印"
+        ),
     ]
     columns = [
         Column("番号", 0.5, "right"),
@@ -541,8 +598,9 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
         Column("申告先（管理責任者）", 1.4),
         Column("持出確認者・日時", 1.6),
         Column("返却日時", 1.5),
+        Column("返却時の申告先（管理責任者）", 1.4),
         Column("返却確認者・日時", 1.6),
-        Column("備考", 1.3),
+        Column("備考", 1.1),
     ]
     ledger = Ledger(
         "巡回連絡カード持出確認簿",
@@ -556,6 +614,31 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
     pdf = render_ledger(ledger, footer_text(officer))
     _record_unit(officer, post, post.station_id, "第6号様式", month=f"{first:%Y-%m}")
     return Printed(pdf, f"checkouts-{post.id}-{first:%Y-%m}.pdf")
+
+
+def _return_managers(post: Post, entries: list[BinderCheckout]) -> dict[int, str]:
+    """返却時の申告先 (第5-3(3)イ): the post's 管理責任者 on the day of each return — whom the
+    return was declared to, as the declaration names the 管理責任者 of its day (`declared_to`).
+    From the dated assignments, in one query for the month."""
+    returned = [e for e in entries if e.returned_at is not None]
+    if not returned:
+        return {}
+    if post.kind == PostKind.KANBU_KOBAN:
+        where = Q(post=post)
+    else:
+        where = Q(station_id=post.station_id, post__isnull=True)
+    assignments = list(
+        Assignment.objects.filter(where, role=Role.MANAGER, cancelled=False)
+        .select_related("officer")
+        .order_by("officer_id")
+    )
+    found = {}
+    for e in returned:
+        assert e.returned_at is not None
+        day = timezone.localtime(e.returned_at).date()
+        manager = next((a.officer for a in assignments if a.is_valid_on(day)), None)
+        found[e.id] = str(manager) if manager is not None else ""
+    return found
 
 
 # --- 亡失・盗難の事故報告書 ----------------------------------------------------------------
@@ -666,8 +749,6 @@ def print_loss_report(officer: Officer, report_id: int) -> Printed:
         else:
             _record_unit(officer, report, post.station_id, "亡失・盗難事故報告書")
     return Printed(pdf, f"loss-report-{report.id}.pdf")
-
-
 # --- 第7号様式 ---------------------------------------------------------------------------
 
 
@@ -778,9 +859,9 @@ def print_data_uses(
     columns = [
         Column("番号・受付日時・受付者", 1.9, size=7.5),
         Column("利用者の所属・氏名", 1.7, size=7.5),
-        Column("警察電話番号", 1.0, size=7.5),
+        Column("警察電話番号", 1.3, size=7.5),
         Column("利用目的", 1.6, size=7.5),
-        Column("対象の世帯（所在地）", 2.2, size=7.5),
+        Column("対象の世帯（所在地）", 1.9, size=7.5),
         Column("警察職員であることの確認（折り返し）", 1.6, size=7.5),
         Column("承認（管理責任者）", 1.5, size=7.5),
         Column("提供した内容", 1.9, size=7.5),

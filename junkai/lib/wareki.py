@@ -31,3 +31,13 @@ def format_wareki(day: dt.date | dt.datetime | None) -> str:
     name, year = era_of(day)
     year_text = "元" if year == 1 else str(year)
     return f"{name}{year_text}年{day.month}月{day.day}日"
+
+
+def format_wareki_short(day: dt.date | dt.datetime | None) -> str:
+    """令8.5.1: a narrow column's date (the 補正 dates of a card)."""
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    name, year = era_of(day)
+    return f"{name[0]}{year}.{day.month}.{day.day}"

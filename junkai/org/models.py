@@ -274,7 +274,7 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.officer} {self.get_role_display()} {self.unit_label}"
+        return f"{self.officer} {self.role_label} {self.unit_label}"
 
     @property
     def unit_kind(self) -> str:
@@ -288,9 +288,23 @@ class Assignment(models.Model):
     def unit_label(self) -> str:
         if self.post is not None:
             return self.post.name
+        if self.station is not None and self.role == Role.STATION_CHIEF:
+            # The chief heads the station, not its 地域課.
+            return self.station.name
         if self.station is not None:
             return f"{self.station.name}{self.unit_name or '地域課'}"
         return self.unit_name
+
+    @property
+    def role_label(self) -> str:
+        """The role as the unit names it: an INSPECTOR at a post is its 交番所長, at the station
+        the 地域課長代理; the station's MANAGER is the 地域課長, a 幹部交番's its 所長 (第5-2)."""
+        if self.role == Role.INSPECTOR:
+            return "交番所長" if self.post_id is not None else "地域課長代理"
+        if self.role == Role.MANAGER:
+            where = "幹部交番所長" if self.post_id is not None else "地域課長"
+            return f"管理責任者（{where}）"
+        return str(self.get_role_display())
 
     def is_valid_on(self, day: dt.date) -> bool:
         return (

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
@@ -36,6 +38,7 @@ from junkai.access.roles import (
     review_watch_posts,
 )
 from junkai.access.units import access_managed_post, access_register_post, record_register_read
+from junkai.accounts.cosign import CoSignRefused, co_signer
 from junkai.households.models import CardStatus, ContactCard
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
@@ -100,6 +103,7 @@ def _mark_steps(officer: Officer, post: Post, entries: list[BinderCheckout]) -> 
     # The rule depends only on whether he is the borrower: ask it once for each case.
     self_ok = actions.confirmation_refusal(officer, post=post, borrower_id=officer.id) is None
     may_confirm = actions.confirmation_refusal(officer, post=post, borrower_id=None) is None
+    mfa_on = bool(settings.JUNKAI_REQUIRE_MFA)
     now = timezone.now()
     for e in entries:
         own = e.borrower_id == officer.id
@@ -108,6 +112,10 @@ def _mark_steps(officer: Officer, post: Post, entries: list[BinderCheckout]) -> 
         e.can_confirm_out = status == CheckoutStatus.DECLARED and confirms  # type: ignore[attr-defined]
         e.can_return = status == CheckoutStatus.OUT and own  # type: ignore[attr-defined]
         e.can_confirm_return = status == CheckoutStatus.RETURNED and confirms  # type: ignore[attr-defined]
+        # Who cannot confirm (the borrower on the 交番's shared tablet) may hand the device to
+        # a second officer, who confirms with his own ID and password (accounts.cosign).
+        e.co_sign = not confirms and status in (CheckoutStatus.DECLARED, CheckoutStatus.RETURNED)  # type: ignore[attr-defined]
+        e.mfa = mfa_on  # type: ignore[attr-defined]
         e.overdue = e.is_overdue(now)  # type: ignore[attr-defined]
 
 
@@ -388,10 +396,29 @@ def _checkout_step(request: AuthenticatedHttpRequest, checkout_id: int, step: st
         "return": actions.do_record_return,
         "confirm_return": actions.do_confirm_return,
     }[step]
+    acting = officer
+    if step != "return" and "co_username" in request.POST:
+        # The second officer on this device, by his own credentials (accounts.cosign): the
+        # step is his, the session stays the first officer's.
+        try:
+            acting = co_signer(
+                request,
+                username=request.POST.get("co_username", ""),
+                password=request.POST.get("co_password", ""),
+                otp_token=request.POST.get("co_otp", ""),
+            )
+        except CoSignRefused as refused:
+            messages.error(request, str(refused))
+            return _back_to_register(checkout)
     try:
-        checkout = do(checkout, acting_officer=officer)
+        checkout = do(checkout, acting_officer=acting)
     except ValidationError as error:
         messages.error(request, "、".join(error.messages))
+    except PermissionDeniedError as refused:
+        if acting is officer:
+            raise
+        messages.error(request, f"{acting.full_name}さん: {refused}")
+        return _back_to_register(checkout)
     else:
         numbers = "、".join(line.binder.number for line in checkout.lines.select_related("binder"))
         done = {
@@ -404,7 +431,12 @@ def _checkout_step(request: AuthenticatedHttpRequest, checkout_id: int, step: st
             if checkout.self_confirmed and step != "return"
             else ""
         )
-        messages.success(request, f"簿冊 {numbers} {done}{note}。")
+        who = f"（確認者 {acting}）" if acting is not officer else ""
+        messages.success(request, f"簿冊 {numbers} {done}{note}{who}。")
+    return _back_to_register(checkout)
+
+
+def _back_to_register(checkout: BinderCheckout) -> HttpResponse:
     local = timezone.localtime(checkout.declared_at)
     if (local.year, local.month) == (current_month().year, current_month().month):
         return redirect("checkout_register", post_id=checkout.post_id)
@@ -415,6 +447,7 @@ def _checkout_step(request: AuthenticatedHttpRequest, checkout_id: int, step: st
 
 @declare_access("scoped")
 @signed_in_view
+@sensitive_post_parameters("co_password", "co_otp")
 @require_POST
 def checkout_confirm_out(request: AuthenticatedHttpRequest, checkout_id: int) -> HttpResponse:
     return _checkout_step(request, checkout_id, "confirm_out")
@@ -429,6 +462,7 @@ def checkout_return(request: AuthenticatedHttpRequest, checkout_id: int) -> Http
 
 @declare_access("scoped")
 @signed_in_view
+@sensitive_post_parameters("co_password", "co_otp")
 @require_POST
 def checkout_confirm_return(request: AuthenticatedHttpRequest, checkout_id: int) -> HttpResponse:
     return _checkout_step(request, checkout_id, "confirm_return")

@@ -335,7 +335,7 @@ def dedicated_days_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         row = rows.setdefault(a.officer_id, {"officer": a.officer, "posts": [], "roles": []})
         if a.post not in row["posts"]:
             row["posts"].append(a.post)
-        row["roles"].append(a.get_role_display())
+        row["roles"].append(a.role_label)
         row["days"] = upcoming.get(a.officer_id, [])
     return render(
         request,

@@ -13,6 +13,7 @@ from junkai.access.roles import (
     receives_reports,
     scope_of,
 )
+from junkai.dashboards import pending
 from junkai.org.models import Officer
 
 
@@ -28,6 +29,8 @@ def junkai(request: HttpRequest) -> dict[str, Any]:
         "nav_has_scope": officer is not None and not scope_of(officer).empty,
         "nav_has_own_beats": any(a.beats.all() for a in assignments),
         "nav_has_inbox": receives_reports(officer),
+        # The link only (no query); its count comes after the page (dashboards.views_pending).
+        "nav_has_todo": pending.reaches_any(officer),
         "nav_manages_posts": manages_a_post(officer),
         "nav_sees_misuse": officer is not None and may_see_misuse_flags(officer),
         "nav_can_admin_org": administers_a_station(user),

@@ -12,6 +12,7 @@ from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.access.roles import administered_stations, managed_posts, own_beats, posts_visible_to
 from junkai.accounts import actions as account_actions
 from junkai.accounts.models import ApiToken
+from junkai.dashboards import pending
 from junkai.dashboards.figures import own_figures
 from junkai.registers.losses import open_loss_reports_for
 
@@ -22,6 +23,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     officer = request.user
     assignments = officer.current_assignments()
     posts = posts_visible_to(officer).select_related("station").order_by("station", "code")
+    todo_counts = pending.counts(officer)
     return render(
         request,
         "web/home.html",
@@ -36,6 +38,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "own_progress": own_figures(officer),
             # 亡失・盗難: open reports that reach this officer (地域課長, 署長, 本部, the post).
             "open_losses": open_loss_reports_for(officer).count(),
+            # What waits on me (junkai.dashboards.pending): a count a kind, no resident read.
+            "todo_counts": todo_counts,
+            "todo_total": sum(n for _, n in todo_counts),
+            "todo_reaches": pending.reaches_any(officer),
         },
     )
 

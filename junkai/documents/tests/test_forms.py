@@ -8,6 +8,7 @@ the manager's 閲覧記録), out of scope answers 404, and bad parameters 422 in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from io import BytesIO
 from typing import Any, ClassVar
 
@@ -17,8 +18,11 @@ from pypdf import PdfReader
 
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions as disclosure_actions
+from junkai.documents.ledger import Column, Ledger, Section, render_ledger
+from junkai.documents.printing import INDEX_LINE, INDEX_ROW
 from junkai.documents.testing import build_building
 from junkai.households import actions as household_actions
+from junkai.households.cards import snapshot
 from junkai.households.models import Building, Household
 from junkai.lib.months import current_month, month_label
 from junkai.registers import actions as register_actions
@@ -70,6 +74,8 @@ class FormsTestCase(PersonaTestCase):
         for text in pages:
             self.assertIn("印刷者", text)
             self.assertIn(f"{officer.full_name}（{username}）", text)
+            # The moment of the print in 和暦, as every date the system shows.
+            self.assertRegex(text, rf"（{username}）\u3000令和\d+年\d+月\d+日 \d\d:\d\d")
         self.assertIn(f"1 / {len(pages)} 頁", pages[0])
 
     def assert_hidden(self, url: str, *usernames: str, **params: str) -> None:
@@ -106,6 +112,23 @@ class CardTests(FormsTestCase):
         [event] = self.prints(self.aoki, "第1号様式")
         self.assertEqual(event.actor, self.officer("officer1a"))
         self.assertEqual(event.purpose, "第1号様式の印刷")
+
+    def test_corrections_show_in_the_idou_hosei_column(self) -> None:
+        card = self.aoki.cards.get(status="ACTIVE")
+        data = snapshot(card)
+        data["residents"][1]["phone"] = "090-9999-0000"
+        household_actions.do_save_card(
+            self.aoki, data, acting_officer=self.officer("officer1a"),
+            expected_version=card.version, basis="VISIT",
+        )  # fmt: skip
+        text = pdf_text(self.get("officer1a", self.url(self.aoki)))
+        today = timezone.localdate()
+        short = f"令{today.year - 2018}.{today.month}.{today.day}"
+        self.assertIn("異動・補正", text)
+        self.assertIn("異動・補正の年月日", text)
+        # Beside the resident whose entry changed (青木 花), and in the card's list of dates.
+        self.assertRegex(text, rf"090-9999-0000\s*{re.escape(short)}")
+        self.assertIn(short, text[text.index("異動・補正の年月日") :])
 
     def test_print_appears_in_the_managers_access_log(self) -> None:
         # officer1b walks another beat of the post: he prints 青木's card for a stated purpose.
@@ -154,7 +177,13 @@ class CardTests(FormsTestCase):
             self.assertIn("ふりがな／氏名", text)
             self.assertIn("緊急連絡先", text)
             self.assertNotIn("青木", text)
-            self.assert_footer(response, username)
+            # Handed to residents: the eras to circle for each birth date, and nothing of
+            # the printing officer or 取扱注意 in its footer (the print is still recorded).
+            self.assertEqual(text.count("明・大・昭・平・令"), 8)
+            self.assertNotIn("印刷者", text)
+            self.assertNotIn(username, text)
+            self.assertNotIn(self.officer(username).full_name, text)
+            self.assertNotIn("取扱注意", text)
         self.assertTrue(
             AuditEvent.objects.filter(
                 event_type=EventType.PRINT_FORM, details__form="第1号様式（記入用）"
@@ -186,6 +215,8 @@ class HouseholdMapTests(FormsTestCase):
         self.assertIn("メゾン駅前（2戸）", page)
         self.assertIn("11～12", page)
         self.assertIn("位置の登録がないため番地順に配置", page)
+        # Streets to orient by: the 丁目 where a street of doors begins, then each 番地.
+        self.assertIn("1丁目2番", page)
         self.assert_footer(response, "officer1a")
         for household in (self.aoki, self.no_card, *self.residents):
             self.assertEqual(len(self.prints(household, "第2号様式")), 1)
@@ -203,6 +234,8 @@ class HouseholdMapTests(FormsTestCase):
         self.assertNotIn("番地順に配置", text)
         self.assertRegex(text, r"\d+ m\n")  # the scale bar
         self.assertIn("青木", text)
+        # Each 丁目・番地 block labelled where its doors stand, to orient by.
+        self.assertIn("駅前町1丁目2番", text)
 
     def test_one_page_per_group_and_filters(self) -> None:
         household_actions.do_create_household(
@@ -319,10 +352,14 @@ class CardIndexTests(FormsTestCase):
             "や行",
         ):
             self.assertIn(expected, text)
-        by_number, by_kana = text.split("【50音順】")
+        by_number, by_kana = text.split("【50音順（世帯員全員）】", 1)
         # 山田 has index number 1, 青木 none: 山田 first by number, 青木 first in 50音.
         self.assertLess(by_number.index("山田 太郎"), by_number.index("青木 一郎"))
         self.assertLess(by_kana.index("青木 一郎"), by_kana.index("山田 太郎"))
+        # Every resident, not only the head, each with his card's 受持区.
+        self.assertIn("青木 花 あおき はな 妻 ― 1 駅前一区", by_kana)
+        self.assertIn("山田 太郎 やまだ たろう 世帯主 1 2 駅前一区", by_kana)
+        self.assertNotIn("青木 花", by_number)
         self.assertNotIn("本町", text)  # another post's card
         self.assert_footer(response, "officer1b")
         self.assertEqual(len(self.prints(self.aoki, "第5号様式")), 1)
@@ -367,6 +404,22 @@ class CheckoutTests(FormsTestCase):
                 event_type=EventType.PRINT_FORM, details__form="第6号様式"
             ).exists()
         )
+
+    def test_return_declared_to_and_the_review_line(self) -> None:
+        made = build_post_registers(self.post("K1"), ("8",))
+        checkout = register_actions.do_declare_checkout(
+            made["binders"], acting_officer=self.officer("officer1a"), purpose="巡回連絡"
+        )
+        register_actions.do_confirm_checkout_out(checkout, acting_officer=self.officer("officer1b"))
+        register_actions.do_record_return(checkout, acting_officer=self.officer("officer1a"))
+        text = pdf_text(self.get("officer1b", self.url()))
+        self.assertIn("返却時の申告先", text)
+        kacho = self.officer("kacho")
+        # Declared to at the checkout and at the return: the 管理責任者 (地域課長) of the day.
+        self.assertEqual(text.count(kacho.full_name), 2)
+        # Not yet reviewed: the line the 管理責任者 signs, with his name and the date.
+        self.assertIn("確認者（管理責任者）氏名", text)
+        self.assertIn("確認年月日　令和　　年　　月　　日", text)
 
     def test_bad_month_is_422(self) -> None:
         for bad, message in (
@@ -444,6 +497,19 @@ class DataUseTests(FormsTestCase):
         self.assertIn("366日以内", response.json()["errors"]["to"][0])
         self.assertEqual(self.prints(self.aoki, "第7号様式"), [])
 
+    def test_a_phone_number_is_never_broken(self) -> None:
+        disclosure_actions.do_record_data_use(
+            acting_officer=self.officer("officer1a"),
+            requester_name="巡査 照会次郎",
+            requester_unit="生活安全課",
+            requester_prefecture="大分県",
+            police_phone="097-536-2131（内線 3456）",
+            purpose="安否確認",
+            household_ids=[self.aoki.id],
+        )
+        text = pdf_text(self.get("kacho", self.url()))
+        self.assertIn("097-536-2131", text.replace("\n", "|"))
+
     def test_a_post_officer_prints_his_posts_entries_only(self) -> None:
         text = pdf_text(self.get("officer2a", self.url()))
         self.assertNotIn("照会太郎", text)
@@ -475,3 +541,22 @@ class ClipTextTests(SimpleTestCase):
         clipped = clip_text(canvas, "あ" * 20_000, 100, 9)
         self.assertLess(time.perf_counter() - started, 1.0)
         self.assertLessEqual(canvas.stringWidth(clipped, FONT, 9), 100)
+
+
+class DenseIndexTests(SimpleTestCase):
+    """The 索引簿 is a book of thousands of lines: about 35 a page, and the 50音順 part two
+    lists side by side (issue 17: it held 20 a page, 138 pages for one 交番)."""
+
+    def test_rows_per_page(self) -> None:
+        columns = [Column("索引番号", 1, "right", 6.8), Column("氏名", 3, size=6.8)]
+        rows = [[str(i), "青木 一郎"] for i in range(700)]
+        ledger = Ledger(
+            "巡回連絡カード索引簿", "第5号様式", [], columns,
+            [Section("索引番号順", rows), Section("50音順", rows, blocks=2)],
+            line=INDEX_LINE, min_row=INDEX_ROW,
+        )  # fmt: skip
+        pages = PdfReader(BytesIO(render_ledger(ledger, "印刷者"))).pages
+        by_number = [p for p in pages if "索引番号順" in p.extract_text()]
+        by_kana = [p for p in pages if "50音順" in p.extract_text()]
+        self.assertLessEqual(len(by_number), 700 // 33 + 1)
+        self.assertLessEqual(len(by_kana), 700 // 66 + 1)

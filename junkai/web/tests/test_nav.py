@@ -22,6 +22,10 @@ def _dashboard_serves(response: Any) -> bool:
     )
 
 
+def _todo_serves(response: Any) -> bool:
+    return response.status_code == 200 and bool(response.context.get("reaches_any"))
+
+
 def _page_serves(response: Any) -> bool:
     return bool(response.status_code == 200)
 
@@ -29,6 +33,7 @@ def _page_serves(response: Any) -> bool:
 #: (link text, URL, whether the page's answer serves the officer)
 LINKS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("報告・承認", "/inbox/", _inbox_serves),
+    ("要対応", "/todo/", _todo_serves),
     ("進捗状況", "/dashboard/", _dashboard_serves),
     ("専従日", "/org/dedicated-days/", _page_serves),
 )
