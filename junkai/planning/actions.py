@@ -22,7 +22,7 @@ from junkai.org import actions as org_actions
 from junkai.org.models import Beat, Officer
 from junkai.planning import routing
 from junkai.planning.models import KeptRoute, KeptStop
-from junkai.planning.routing_plan import Route, RouteInput, plan_route
+from junkai.planning.routing_plan import Route, RouteInput, plan_route, record_route_planned
 
 #: Feature properties that name the beat, tried in this order.
 CODE_KEYS = ("code", "beat_code", "受持区コード")
@@ -138,11 +138,18 @@ def do_import_beat_outlines(data: object, *, acting_officer: Officer) -> Outline
     return OutlineImport(beats=saved)
 
 
-@transaction.atomic
 def do_plan_route(officer: Officer, data: RouteInput) -> tuple[Route, KeptRoute]:
     """Plan the day's route and keep it for the officer (his 今日の経路), in one transaction
-    with its audit event (ROUTE_PLANNED, recorded by plan_route: household ids only)."""
+    with its audit event (ROUTE_PLANNED: household ids only).
+
+    Planning checks the scope first, outside the transaction: a refusal stays on the record."""
     route = plan_route(officer, data)
+    with transaction.atomic():
+        record_route_planned(officer, route, purpose="巡回経路の作成")
+        return route, _keep(officer, route)
+
+
+def _keep(officer: Officer, route: Route) -> KeptRoute:
     kept = KeptRoute.objects.create(
         officer=officer,
         day=route.day,
@@ -170,4 +177,4 @@ def do_plan_route(officer: Officer, data: RouteInput) -> tuple[Route, KeptRoute]
         )
         for s in route.stops
     )
-    return route, kept
+    return kept
