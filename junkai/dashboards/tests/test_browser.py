@@ -55,7 +55,8 @@ class DashboardBrowserTests(BrowserTestCase):
         page = self.page
         self.sign_in("chief")
         page.wait_for_url(landing(self.live_server_url))
-        page.get_by_role("link", name="進捗状況").first.click()
+        self.open_menu()
+        page.locator("#site-nav").get_by_role("link", name="進捗状況").click()
         page.wait_for_url("**/dashboard/stations/*/")
         self.charts_drawn(["chart-trend", "chart-categories", "chart-officers"])
         self.assertIn("実施率", page.inner_text("main"))
@@ -74,7 +75,8 @@ class DashboardBrowserTests(BrowserTestCase):
         page = self.page
         self.sign_in("hq")
         page.wait_for_url(landing(self.live_server_url))
-        page.get_by_role("link", name="進捗状況").first.click()
+        self.open_menu()
+        page.locator("#site-nav").get_by_role("link", name="進捗状況").click()
         page.wait_for_url("**/dashboard/hq/")
         self.charts_drawn(["chart-stations", "chart-trend"])
         self.assertIn("みなと中央警察署", page.inner_text("main"))
