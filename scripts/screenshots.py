@@ -45,12 +45,30 @@ def main(base: str) -> None:
             page.fill("#id_username", username)
             page.fill("#id_password", "junkai-demo")
             page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/")
+            page.wait_for_load_state()  # a beat officer lands on 巡回予定, others on home
             for path, name in shots.items():
                 page.goto(f"{base}{path}")
                 page.wait_for_load_state("networkidle")
                 # The viewport, as an officer first sees the page (lists run long).
                 page.screenshot(path=str(out / name))
+        # The officer on a phone: the visit form (記録する above the fold), the household's
+        # 直近の巡回, and the menu behind the bottom bar.
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="ja-JP")
+        phone.goto(f"{base}/login/")
+        phone.fill("#id_username", "officer1a")
+        phone.fill("#id_password", "junkai-demo")
+        phone.click("button[type=submit]")
+        phone.wait_for_load_state()
+        phone.screenshot(path=str(out / "phone-worklist.png"))
+        phone.locator(".card.work .button.record").first.click()
+        phone.wait_for_load_state()
+        phone.screenshot(path=str(out / "phone-visit-form.png"))
+        phone.locator("a", has_text="戻る").click()
+        phone.locator(".card.work .addr").first.click()
+        phone.wait_for_load_state()
+        phone.screenshot(path=str(out / "phone-household.png"))
+        phone.locator(".bottom-bar button").click()
+        phone.screenshot(path=str(out / "phone-menu.png"))
         browser.close()
 
 

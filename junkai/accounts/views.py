@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -21,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import own_beat_ids
 from junkai.accounts import actions
 from junkai.accounts.middleware import LOGIN_AT, MFA_PENDING
 from junkai.accounts.throttle import THROTTLED, retry_after
@@ -47,11 +49,24 @@ class OtpForm(forms.Form):
     )
 
 
-def _safe_next(request: HttpRequest) -> str:
+def landing(user: object) -> str:
+    """Where sign-in lands: a beat officer on his work list (巡回予定), everyone else on home."""
+    if isinstance(user, Officer) and own_beat_ids(user):
+        return reverse("worklist")
+    return reverse("home")
+
+
+def _requested_next(request: HttpRequest) -> str:
+    """The page asked for before sign-in, if any and on this site. The bare address ("/") is
+    no particular page: it lands where the officer's day starts."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+    if target and target != "/" and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return target
-    return "/"
+    return ""
+
+
+def _safe_next(request: HttpRequest) -> str:
+    return _requested_next(request) or landing(request.user)
 
 
 @declare_access("public")
@@ -90,7 +105,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/sign_in.html",
-        {"form": form, "error": error, "next": _safe_next(request)},
+        {"form": form, "error": error, "next": _requested_next(request)},
         status=200 if not error else 401,
     )
 
@@ -124,7 +139,7 @@ def mfa(request: AuthenticatedHttpRequest) -> HttpResponse:
             # A new session id once both factors are proven (ASVS 7.2.4): an id seen before
             # the second factor is worth nothing after it.
             request.session.cycle_key()
-            return redirect("home")
+            return redirect(landing(officer))
         form.add_error(
             "token", "確認コードが正しくありません。時刻のずれがないか確認してください。"
         )

@@ -16,7 +16,8 @@ from ninja import Field, Router, Schema
 from junkai.access.declare import declare_access
 from junkai.api.auth import request_officer
 from junkai.planning import routing
-from junkai.planning.routing_plan import Route, clean_input, plan_route, speed_kmh
+from junkai.planning.actions import do_plan_route
+from junkai.planning.routing_plan import Route, clean_input, speed_kmh
 
 router = Router(tags=["routes"])
 
@@ -137,4 +138,5 @@ def create_route(request: HttpRequest, payload: RouteIn) -> RouteOut:
         day=payload.date,
         auto=payload.auto,
     )
-    return route_out(plan_route(officer, data))
+    route, _kept = do_plan_route(officer, data)  # kept as the officer's route of that day
+    return route_out(route)

@@ -46,7 +46,7 @@ from junkai.households.models import Household
 from junkai.org.models import Assignment, Officer
 
 #: LIST_HOUSEHOLDS purposes that are work (the lists an officer visits from).
-WORK_LIST_PURPOSES = ("作業リスト", "月間計画")
+WORK_LIST_PURPOSES = ("作業リスト", "月間計画", "巡回経路")
 
 #: Tasks on one household (the event's object, or `details["household"]`).
 HOUSEHOLD_TASKS = (

@@ -96,7 +96,10 @@ def beat_list_households(beat: Beat, *, town: str = "", block_group: str = "") -
     return rows
 
 
-def row_html(row: ListRow, url: str, last_visit: str) -> str:
+def row_html(
+    row: ListRow, url: str, last_visit: str, record: str = "", *, marked: bool = False
+) -> str:
+    """One row; `record` is the link of its 記録 button ("" for none), `marked` 次の世帯."""
     status = (
         ""
         if row.status == _ACTIVE
@@ -109,18 +112,29 @@ def row_html(row: ListRow, url: str, last_visit: str) -> str:
     )
     card = "作成済" if row.has_card else '<span class="badge warn">未作成</span>'
     category = row.category
+    button = f'<a class="button record" href="{escape(record)}">記録</a>' if record else ""
+    next_mark = '<span class="badge next">次の世帯</span> ' if marked else ""
+    row_class = ' class="is-next"' if marked else ""
     return (
-        f"<tr><td>{'' if row.map_number is None else row.map_number}</td>"
-        f'<td><a href="{escape(url)}">{escape(row.address)}</a>{status}</td>'
+        f'<tr id="h-{row.id}"{row_class}>'
+        f"<td>{'' if row.map_number is None else row.map_number}</td>"
+        f'<td>{next_mark}<a href="{escape(url)}">{escape(row.address)}</a>{status}</td>'
         f"<td>{escape(row.name)}{leader}</td>"
         f'<td><span class="cat cat-{escape(category.lower())}">'
         f"{escape(_CATEGORY.get(category, ''))}</span></td>"
         f"<td>{card}</td>"
-        f'<td class="muted">{last_visit}</td></tr>'
+        f'<td class="muted">{last_visit}</td>'
+        f'<td class="record-cell">{button}</td></tr>'
     )
 
 
-def rows_html(rows: Iterable[tuple[ListRow, str]]) -> SafeString:
+def rows_html(
+    rows: Iterable[tuple[ListRow, str]],
+    records: dict[int, str] | None = None,
+    marked: int | None = None,
+) -> SafeString:
+    """The rows; `records`: each household's 記録 link by id (none for a reader), `marked`:
+    the household shown as 次の世帯."""
     days: dict[dt.date, str] = {}  # 和暦 once per day: a beat's visits fall on few days
     tz = timezone.get_current_timezone()  # once: each lookup goes through a context-local
     parts = []
@@ -131,7 +145,8 @@ def rows_html(rows: Iterable[tuple[ListRow, str]]) -> SafeString:
         else:
             day = last.astimezone(tz).date()
             last_visit = days.get(day) or days.setdefault(day, format_wareki(day))
-        parts.append(row_html(row, url, last_visit))
+        record = records.get(row.id, "") if records else ""
+        parts.append(row_html(row, url, last_visit, record, marked=row.id == marked))
     # Safe: every value in row_html passes through escape().
     return mark_safe("".join(parts))  # noqa: S308
 
@@ -144,3 +159,6 @@ class RowGroup:
     block_group: str
     count: int
     rows: SafeString
+    number: int = 0
+    #: Shown open: the only group, or the one holding 次の世帯.
+    open: bool = False

@@ -32,6 +32,7 @@ from junkai.access.roles import (
     can_write_post,
     may_account_disclosures,
     own_beats,
+    posts_writable_by,
 )
 from junkai.access.units import access_beat
 from junkai.accounts.actions import second_factor_required, verify_second_factor
@@ -60,13 +61,21 @@ from junkai.households.models import (
     CardStatus,
     ContactCard,
     Household,
+    HouseholdStatus,
     RevisionBasis,
 )
 from junkai.households.rows import ListRow, RowGroup, beat_list_households, rows_html
 from junkai.households.search import search_households
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
-from junkai.org.models import Officer
+from junkai.lib.returns import NEXT_PARAM, list_path, local_path, record_url
+from junkai.lib.returns import household_id as household_id_param
+from junkai.org.models import Officer, today
+
+#: Visits shown in the household page's 直近の巡回.
+RECENT_VISITS = 5
+#: A beat list longer than this opens with its 町名・組 groups folded.
+FOLD_OVER = 60
 
 
 @declare_access("scoped")
@@ -105,9 +114,32 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
         by_group.setdefault((household.town, household.block_group), []).append(
             (household, f"{base}{household.id}/")
         )
+    can_write = can_write_post(officer, beat.post_id)
+    marked = household_id_param(request.GET.get(NEXT_PARAM))
+    records: dict[int, str] = {}
+    if can_write:
+        # 記録 on each household in residence; 次の世帯 is the next of those in the list.
+        back = list_path(request)
+        visit_base = reverse("visit_new", args=[0])
+        active = [h.id for h in households if h.status == HouseholdStatus.ACTIVE]
+        for index, hid in enumerate(active):
+            after = active[index + 1] if index + 1 < len(active) else None
+            records[hid] = record_url(
+                visit_base.replace("/0/", f"/{hid}/", 1), back=back, then=after
+            )
+    # A long list opens folded by 町名・組 (its counts in the headings); the group holding
+    # 次の世帯 opens, and so does a short list.
+    fold = len(households) > FOLD_OVER
     groups = [
-        RowGroup(town=key[0], block_group=key[1], count=len(rows), rows=rows_html(rows))
-        for key, rows in by_group.items()
+        RowGroup(
+            town=key[0],
+            block_group=key[1],
+            count=len(rows),
+            rows=rows_html(rows, records, marked),
+            number=number,
+            open=not fold or any(row.id == marked for row, _ in rows),
+        )
+        for number, (key, rows) in enumerate(by_group.items(), start=1)
     ]
     count = sum(g.count for g in groups)
     record_list_read(officer, beat=beat, count=count)
@@ -121,7 +153,8 @@ def beat_households(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResp
             "towns": all_towns,
             "town": town,
             "block_group": block_group,
-            "can_write": can_write_post(officer, beat.post_id),
+            "can_write": can_write,
+            "folded": fold,
         },
     )
 
@@ -143,7 +176,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     except PurposeRequired as required:
         # Arriving from a record button (a visit, a route, a plan): 巡回連絡 is preselected.
         arriving = {"purpose": ReadPurpose.PATROL} if request.GET.get("via") == "visit" else None
-        return _ask_purpose(request, required.household, PurposeForm(initial=arriving))
+        return ask_purpose(request, required.household, PurposeForm(initial=arriving))
     card = (
         household.cards.filter(status=CardStatus.ACTIVE)
         .prefetch_related("residents", "contacts", "vehicles")
@@ -154,17 +187,26 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     )
     revisions = card.revisions.select_related("revised_by").order_by("-version") if card else []
     access_log = read_access_log(officer, household, purpose="世帯ページの閲覧記録", limit=100)
+    can_write = can_write_post(officer, household.post_id)
     return render(
         request,
         "households/household.html",
         {
             "household": household,
+            # 直近の巡回: the last visits (the household's own record of them) and the next due.
+            "recent_visits": household.visits.select_related("officer").order_by("-started_at")[
+                :RECENT_VISITS
+            ],
+            "record_url": record_url(reverse("visit_new", args=[household.id]), back=request.path)
+            if can_write and household.status == HouseholdStatus.ACTIVE
+            else "",
             "card": card,
             "old_cards": old_cards,
             "revisions": revisions,
             "access_log": access_log,
-            "can_write": can_write_post(officer, household.post_id),
+            "can_write": can_write,
             "can_account": may_account_disclosures(officer, household),
+            "today": today(),
         },
     )
 
@@ -419,9 +461,22 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Search goes by POST: the query never appears in a URL or a server log."""
     form = SearchForm(request.POST or None)
     hits = None
+    records: dict[int, str] = {}
     if request.method == "POST" and form.is_valid():
         hits = search_households(request.user, form.cleaned_data["query"])
-    return render(request, "households/search.html", {"form": form, "hits": hits})
+        writable = set(posts_writable_by(request.user).values_list("id", flat=True))
+        visit_base = reverse("visit_new", args=[0])
+        # 記録 beside each household in residence at a post he records for; back to the
+        # search (the query itself never goes into a URL).
+        records = {
+            hit.household.id: record_url(
+                visit_base.replace("/0/", f"/{hit.household.id}/", 1), back=request.path
+            )
+            for hit in hits
+            if hit.household.post_id in writable and hit.household.status == HouseholdStatus.ACTIVE
+        }
+    rows = [(hit, records.get(hit.household.id, "")) for hit in hits] if hits is not None else None
+    return render(request, "households/search.html", {"form": form, "hits": hits, "rows": rows})
 
 
 @declare_access("scoped")
@@ -456,25 +511,45 @@ class PurposeForm(forms.Form):
     )
 
 
-def _ask_purpose(request: HttpRequest, household: Household, form: PurposeForm) -> HttpResponse:
-    """Nothing of the household is shown until the purpose is stated: only its beat."""
+def ask_purpose(
+    request: HttpRequest, household: Household, form: PurposeForm, *, continue_to: str = ""
+) -> HttpResponse:
+    """Nothing of the household is shown until the purpose is stated: only its beat.
+
+    `continue_to`: the page to open once it is stated (the visit form, from a record button)
+    instead of the household page."""
     return render(
         request,
         "households/purpose.html",
-        {"form": form, "household_id": household.id, "beat": household.beat},
+        {
+            "form": form,
+            "household_id": household.id,
+            "beat": household.beat,
+            "continue_to": continue_to,
+        },
         status=422 if form.errors else 200,
     )
+
+
+def _continue_to(request: HttpRequest, household: Household) -> str:
+    """Where the purpose form goes on: the household's visit form (a record button), else ""."""
+    target = local_path(request.POST.get("continue"))
+    visit_form = reverse("visit_new", args=[household.id])
+    return target if target.split("?", 1)[0] == visit_form else ""
 
 
 def _state_purpose(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = access_household(request.user, household_id, record_read=False)
     form = PurposeForm(request.POST)
+    continue_to = _continue_to(request, household)
     if not form.is_valid():
-        return _ask_purpose(request, household, form)
+        return ask_purpose(request, household, form, continue_to=continue_to)
     try:
         stated = state_purpose(form.cleaned_data["purpose"], form.cleaned_data["purpose_note"])
     except ValidationError as error:
         apply_errors(form, error)
-        return _ask_purpose(request, household, form)
+        return ask_purpose(request, household, form, continue_to=continue_to)
     remember_purpose(request, household.beat_id, stated)
+    if continue_to:
+        return redirect(continue_to)
     return redirect("household", household_id=household.id)

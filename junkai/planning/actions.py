@@ -1,4 +1,4 @@
-"""Writes of the beat map: importing many beats' outlines at once.
+"""Writes of the planning pages: keeping a day's route, and importing many beats' outlines.
 
 A single beat's outline is an org write (org.actions.do_save_beat_outline: Beat is an org model
 and every change to it lives there); importing a FeatureCollection is matching features to beats,
@@ -20,6 +20,9 @@ from junkai.lib import geometry
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org import actions as org_actions
 from junkai.org.models import Beat, Officer
+from junkai.planning import routing
+from junkai.planning.models import KeptRoute, KeptStop
+from junkai.planning.routing_plan import Route, RouteInput, plan_route, record_route_planned
 
 #: Feature properties that name the beat, tried in this order.
 CODE_KEYS = ("code", "beat_code", "受持区コード")
@@ -133,3 +136,45 @@ def do_import_beat_outlines(data: object, *, acting_officer: Officer) -> Outline
         for beat, geom in matched
     ]
     return OutlineImport(beats=saved)
+
+
+def do_plan_route(officer: Officer, data: RouteInput) -> tuple[Route, KeptRoute]:
+    """Plan the day's route and keep it for the officer (his 今日の経路), in one transaction
+    with its audit event (ROUTE_PLANNED: household ids only).
+
+    Planning checks the scope first, outside the transaction: a refusal stays on the record."""
+    route = plan_route(officer, data)
+    with transaction.atomic():
+        record_route_planned(officer, route, purpose="巡回経路の作成")
+        return route, _keep(officer, route)
+
+
+def _keep(officer: Officer, route: Route) -> KeptRoute:
+    kept = KeptRoute.objects.create(
+        officer=officer,
+        day=route.day,
+        mode=route.mode,
+        start_time=route.start_time,
+        end_time=route.end_time,
+        start_label=route.start_label[:200],
+        start_lat=route.start.lat,
+        start_lon=route.start.lon,
+        distance_m=route.plan.distance_m,
+        duration_s=route.plan.duration_s,
+        return_m=route.plan.return_m,
+    )
+    KeptStop.objects.bulk_create(
+        KeptStop(
+            route=kept,
+            number=s.number,
+            household=s.household,
+            arrival=routing.hhmm(s.visit.arrival_s),
+            start=routing.hhmm(s.visit.start_s),
+            wait_min=s.visit.wait_s // 60,
+            leg_m=s.visit.leg_m,
+            leg_min=(s.visit.leg_s + 59) // 60,
+            preferred=s.preferred[:200],
+        )
+        for s in route.stops
+    )
+    return kept

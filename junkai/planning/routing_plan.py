@@ -95,6 +95,8 @@ class Route:
     auto: bool = False
     #: Work-list households considered but left out (auto mode): a count, not a list.
     not_picked: int = 0
+    #: The households asked for (or picked, in auto mode), as the audit event names them.
+    considered: list[Household] = field(default_factory=list)
 
     @property
     def order(self) -> list[int]:
@@ -338,7 +340,8 @@ def _check_start(point: Point, stops: list[Stop]) -> None:
 
 
 def plan_route(officer: Officer, data: RouteInput) -> Route:
-    """Plan and record (ROUTE_PLANNED, household ids only). 404 if any id is out of scope."""
+    """Plan (nothing written but refusals: the caller, planning.actions.do_plan_route, keeps
+    the route with its ROUTE_PLANNED event). 404 if any id is out of scope."""
     weights: dict[int, float] = {}
     if data.auto:
         households, weights, prefs = _auto_candidates(officer, data)
@@ -367,7 +370,7 @@ def plan_route(officer: Officer, data: RouteInput) -> Route:
         # Left out of an automatic pick is not "skipped": it was never asked for.
         route.not_picked = max(0, len(households) - len(route.stops))
         route.skipped = []
-    _record(officer, route, households, purpose="巡回経路の作成")
+    route.considered = households
     return route
 
 
@@ -486,7 +489,9 @@ def _auto_candidates(
     return picked, weights, prefs
 
 
-def _record(officer: Officer, route: Route, households: list[Household], *, purpose: str) -> None:
+def record_route_planned(officer: Officer, route: Route, *, purpose: str) -> None:
+    """ROUTE_PLANNED: the households by id only (its stops in order, those left out)."""
+    households = route.considered
     record(
         EventType.ROUTE_PLANNED,
         actor=officer,

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_http_methods
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
-from junkai.access.roles import may_edit_beat_outline
+from junkai.access.roles import can_write_post, may_edit_beat_outline
 from junkai.access.units import access_beat_for_outline, access_beat_map, access_outline_beats
 from junkai.households.models import Category
 from junkai.lib.forms import apply_errors
+from junkai.lib.returns import record_url
 from junkai.org import actions as org_actions
 from junkai.org.models import Beat
 from junkai.planning import actions, maps
@@ -60,7 +61,15 @@ def beat_map(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
         {
             "beat": beat,
             "map_data": data,
-            "map_config": _config(beat),
+            "map_config": _config(
+                beat,
+                # 記録 in the popups for those who record visits at this post.
+                visit_url=record_url(
+                    reverse("visit_new", args=[0]).replace("/0/", "/{id}/"), back=request.path
+                )
+                if can_write_post(officer, beat.post_id)
+                else "",
+            ),
             "meta": meta,
             "categories": [(c.value, c.label, CATEGORY_COLOURS[c]) for c in Category],
             "due_choices": list(maps.Due.LABELS.items()),

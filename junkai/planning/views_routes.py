@@ -3,6 +3,7 @@ stops with times on a map, print the route sheet."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -10,16 +11,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.roles import posts_writable_by
 from junkai.documents.printing import record_household_prints
 from junkai.households.access import access_households, record_list_read
 from junkai.households.models import Household
 from junkai.households.schedule import current_policy
+from junkai.lib.returns import NEXT_PARAM, household_id, list_path, record_url
 from junkai.org.models import today
-from junkai.planning import maps, routing
+from junkai.planning import actions, maps, routing
+from junkai.planning.models import KeptRoute
 from junkai.planning.routing_plan import (
     MODES,
     Route,
@@ -28,11 +34,25 @@ from junkai.planning.routing_plan import (
     default_start_time,
     fixed_route,
     max_stops,
-    plan_route,
     speed_kmh,
     work_list,
 )
 from junkai.planning.routing_sheet import route_sheet_pdf
+from junkai.visits.models import Visit
+
+
+def done_households(household_ids: list[int], day: dt.date) -> set[int]:
+    """Households among these with a visit recorded on `day` (local): the stops done."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return set(
+        Visit.objects.filter(
+            household_id__in=household_ids,
+            started_at__gte=start,
+            started_at__lt=start + dt.timedelta(days=1),
+        ).values_list("household_id", flat=True)
+    )
+
 
 HOUR_CHOICES = ("0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "5", "6", "7", "8")
 
@@ -126,7 +146,7 @@ def route_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         auto = request.POST.get("auto") == "1"
         try:
             data = _input(request.POST, auto=auto)
-            route = plan_route(request.user, data)
+            route, kept = actions.do_plan_route(request.user, data)
         except ValidationError as error:
             context = _form_context(request)
             context["errors"] = {
@@ -137,8 +157,80 @@ def route_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         # a read of each, on each household's own 閲覧記録 (ROUTE_PLANNED names them only by id
         # in its details, which the access log does not search).
         access_households(request.user, [h.id for h in route.households], purpose="巡回経路の作成")
-        return _render_route(request, route, data)
+        return _render_route(request, route, data, kept)
     return render(request, "planning/route_form.html", _form_context(request))
+
+
+@declare_access("scoped")
+@signed_in_view
+def route_today(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """今日の経路: the officer's own route kept for today (or the next day he planned), each
+    stop ticked once a visit to it is recorded that day, each with its 記録 button."""
+    officer = request.user
+    kept = (
+        KeptRoute.objects.filter(officer=officer, day__gte=today())
+        .order_by("day", "-created_at")
+        .first()
+    )
+    if kept is None:
+        return render(request, "planning/route_kept.html", {"kept": None})
+    stops = list(kept.stops.select_related("household", "household__building"))
+    ids = [s.household_id for s in stops]
+    done = done_households(ids, kept.day)
+    back = list_path(request)
+    marked = household_id(request.GET.get(NEXT_PARAM))
+    visit_base = reverse("visit_new", args=[0])
+    writable = set(posts_writable_by(officer).values_list("id", flat=True))
+    rows = []
+    for index, stop in enumerate(stops):
+        # 次の世帯: the next stop of the route not yet done.
+        after = next(
+            (s.household_id for s in stops[index + 1 :] if s.household_id not in done), None
+        )
+        rows.append(
+            {
+                "stop": stop,
+                "done": stop.household_id in done,
+                "is_next": stop.household_id == marked,
+                "record_url": record_url(
+                    visit_base.replace("/0/", f"/{stop.household_id}/", 1), back=back, then=after
+                )
+                if stop.household.post_id in writable
+                else "",
+            }
+        )
+    # The page shows each stop's address, name and preferred times: one list read, its rows
+    # named (a route is work, like the work list it was made from).
+    record_list_read(officer, beat=None, count=len(ids), purpose="巡回経路", household_ids=ids)
+    tiles = maps.tiles()
+    return render(
+        request,
+        "planning/route_kept.html",
+        {
+            "kept": kept,
+            "rows": rows,
+            "done_count": len(done),
+            "distance_km": kept.distance_m / 1000,
+            "duration": "{}時間{:02d}分".format(*divmod(kept.duration_s // 60, 60)),
+            "mode_label": MODES.get(kept.mode, kept.mode),
+            "map_data": {
+                "tiles": tiles["url"] or "",
+                "attribution": tiles["attribution"] or "",
+                "start": [kept.start_lat, kept.start_lon],
+                "startLabel": kept.start_label,
+                "stops": [
+                    {
+                        "n": s.number,
+                        "lat": float(s.household.latitude or 0),
+                        "lon": float(s.household.longitude or 0),
+                        "label": f"{s.number}. {s.start} {s.household.address}",
+                        "done": s.household_id in done,
+                    }
+                    for s in stops
+                ],
+            },
+        },
+    )
 
 
 def map_data(route: Route) -> dict[str, Any]:
@@ -161,13 +253,16 @@ def map_data(route: Route) -> dict[str, Any]:
 
 
 def _render_route(
-    request: AuthenticatedHttpRequest, route: Route, data: RouteInput
+    request: AuthenticatedHttpRequest, route: Route, data: RouteInput, kept: KeptRoute
 ) -> HttpResponse:
+    writable = set(posts_writable_by(request.user).values_list("id", flat=True))
     return render(
         request,
         "planning/route.html",
         {
             "route": route,
+            "kept": kept,
+            "is_today": kept.day == today(),
             "data": data,
             "map_data": map_data(route),
             "distance_km": route.plan.distance_m / 1000,
@@ -183,8 +278,16 @@ def _render_route(
                     "leg_m": s.visit.leg_m,
                     "leg_min": (s.visit.leg_s + 59) // 60,
                     "preferred": s.preferred,
+                    # The route is kept: a visit recorded from here returns to 今日の経路.
+                    "record_url": record_url(
+                        reverse("visit_new", args=[s.household.id]),
+                        back=reverse("route_today"),
+                        then=route.stops[i + 1].household.id if i + 1 < len(route.stops) else None,
+                    )
+                    if kept.day == today() and s.household.post_id in writable
+                    else "",
                 }
-                for s in route.stops
+                for i, s in enumerate(route.stops)
             ],
             "order_ids": ",".join(str(i) for i in route.order),
             "skipped_ids": ",".join(str(s.household.id) for s in route.skipped),

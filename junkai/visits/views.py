@@ -4,6 +4,7 @@ manager's inbox of reports (refusals, observations, night requests)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.purposes import ReadPurpose
 from junkai.access.roles import (
     can_write_post,
     own_beats,
@@ -21,15 +23,23 @@ from junkai.access.roles import (
     reports_addressed_to,
 )
 from junkai.access.units import access_beat
-from junkai.households.access import access_household, record_list_read
+from junkai.households.access import (
+    PurposeRequired,
+    access_household,
+    access_household_to_read,
+    record_list_read,
+)
 from junkai.households.models import (
     CardStatus,
     Category,
     Household,
 )
 from junkai.households.schedule import current_policy
+from junkai.households.views import PurposeForm, ask_purpose
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
+from junkai.lib.returns import NEXT_PARAM, back_to_list, list_path, local_path, record_url
+from junkai.lib.returns import household_id as household_id_param
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Beat, today
 from junkai.visits import actions
@@ -43,6 +53,16 @@ from junkai.visits.models import (
     RefusalReport,
 )
 from junkai.visits.worklist import due_households
+
+
+@dataclass
+class WorkGroup:
+    """One 町名・組 of the work list, its households in work-list order."""
+
+    number: int
+    town: str
+    block_group: str
+    rows: list[Household]
 
 
 @declare_access("scoped")
@@ -68,18 +88,30 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     if block_group:
         households = households.filter(block_group=block_group)
     rows = list(households[:500])
+    # Grouped by 町名・組 (the order the officer walks them), each group in work-list order.
+    rows.sort(key=lambda h: (h.town, h.block_group))
     # Up to 500 cards: links, dates and labels are worked out here once rather than by
     # template tags per row ({% url %}, |wareki and an {% include %} each cost per row).
     household_base = reverse("household", args=[0]).removesuffix("0/")
     visit_base = reverse("visit_new", args=[0])
     categories = dict(Category.choices)
-    for h in rows:
+    back = list_path(request)
+    marked = household_id_param(request.GET.get(NEXT_PARAM))
+    groups: list[WorkGroup] = []
+    for index, h in enumerate(rows):
+        after = rows[index + 1].id if index + 1 < len(rows) else None
         h.days_overdue = max(0, (day - h.next_due).days) if h.next_due else 0  # type: ignore[attr-defined]
         h.url = f"{household_base}{h.id}/"  # type: ignore[attr-defined]
-        h.visit_url = visit_base.replace("/0/", f"/{h.id}/", 1)  # type: ignore[attr-defined]
+        h.visit_url = record_url(  # type: ignore[attr-defined]
+            visit_base.replace("/0/", f"/{h.id}/", 1), back=back, then=after
+        )
         h.due_text = format_wareki(h.next_due)  # type: ignore[attr-defined]
         h.category_label = categories.get(h.category, "")  # type: ignore[attr-defined]
         h.category_class = h.category.lower()  # type: ignore[attr-defined]
+        h.is_next = h.id == marked  # type: ignore[attr-defined]
+        if not groups or (groups[-1].town, groups[-1].block_group) != (h.town, h.block_group):
+            groups.append(WorkGroup(len(groups) + 1, h.town, h.block_group, []))
+        groups[-1].rows.append(h)
     record_list_read(
         officer,
         beat=beat,
@@ -95,6 +127,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         "visits/worklist.html",
         {
             "rows": rows,
+            "groups": groups,
             "beats": own_beats(officer),
             "beat": beat,
             "town": town,
@@ -117,7 +150,24 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
     """Record a visit: an ordinary one is the outcome (面接, preselected), the guidance given,
     and 記録する."""
     officer = request.user
-    household = access_household(officer, household_id, purpose="巡回連絡の記録")
+    back = local_path(request.GET.get("from"))
+    then = household_id_param(request.GET.get("then"))
+    try:
+        # Outside his own beats the read states why, as on the household page: arriving from a
+        # record button the question comes with 巡回連絡 already chosen (DESIGN.md ruling).
+        household = access_household_to_read(
+            officer,
+            household_id,
+            stated=remembered_purposes(request),
+            purpose="巡回連絡の記録",
+        )
+    except PurposeRequired as required:
+        return ask_purpose(
+            request,
+            required.household,
+            PurposeForm(initial={"purpose": ReadPurpose.PATROL}),
+            continue_to=request.get_full_path(),
+        )
     if not can_write_post(officer, household.post_id):
         raise PermissionDeniedError("この世帯の巡回連絡を記録する権限がありません")
     form = VisitForm(request.POST or None)
@@ -152,7 +202,8 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                     request,
                     f"{household.address} の巡回連絡を記録しました。次回予定日: {household.next_due:%Y-%m-%d}",
                 )
-                return redirect("worklist")
+                # Back to the same place of the same list, the next household marked (次の世帯).
+                return redirect(back_to_list(back, then=then) if back else "worklist")
     open_concerns = household.concerns.exclude(status=ConcernStatus.RESOLVED)
     card = household.cards.filter(status=CardStatus.ACTIVE).first()
     return render(
@@ -164,6 +215,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
             "card": card,
             "open_concerns": open_concerns,
             "night_blocked": night_blocked,
+            "back": back or reverse("worklist"),
         },
         status=status,
     )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
 from junkai.access.roles import (
     administers_a_station,
@@ -24,10 +25,13 @@ def junkai(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     officer = user if isinstance(user, Officer) and user.is_active else None
     assignments = officer.current_assignments() if officer is not None else []
+    own = sorted((b.code, b.id) for a in assignments for b in a.beats.all())
     return {
         "junkai_production": settings.PRODUCTION,
         "nav_has_scope": officer is not None and not scope_of(officer).empty,
-        "nav_has_own_beats": any(a.beats.all() for a in assignments),
+        "nav_has_own_beats": bool(own),
+        # The bottom bar's 地図: the map of his (first) own beat.
+        "nav_map_url": reverse("beat_map", args=[own[0][1]]) if own else "",
         "nav_has_inbox": receives_reports(officer),
         # The link only (no query); its count comes after the page (dashboards.views_pending).
         "nav_has_todo": pending.reaches_any(officer),

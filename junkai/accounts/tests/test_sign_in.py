@@ -28,6 +28,10 @@ def current_code(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
+#: Demo logins with beats of their own to walk: sign-in lands them on 巡回予定.
+BEAT_WALKERS = {"officer1a", "officer1b", "officer2a", "chuzai1"}
+
+
 class SignInTests(PersonaTestCase):
     def sign_in(self, username: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
         return self.client.post("/login/", {"username": username, "password": password})
@@ -42,7 +46,9 @@ class SignInTests(PersonaTestCase):
             with self.subTest(username=username):
                 self.client.logout()
                 response = self.sign_in(username)
-                self.assertRedirects(response, "/", fetch_redirect_response=False)
+                # A beat officer lands on his work list (巡回予定); everyone else on home.
+                landing = "/worklist/" if username in BEAT_WALKERS else "/"
+                self.assertRedirects(response, landing, fetch_redirect_response=False)
                 self.assertContains(self.client.get("/"), "現在の配置・指定")
 
     def test_passwords_are_argon2id(self) -> None:
@@ -90,7 +96,23 @@ class SignInTests(PersonaTestCase):
             "/login/",
             {"username": "officer1a", "password": DEMO_PASSWORD, "next": "https://evil.example/"},
         )
-        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertRedirects(response, "/worklist/", fetch_redirect_response=False)
+
+    def test_landing_a_page_asked_for_is_kept_the_bare_address_is_not(self) -> None:
+        asked = self.client.post(
+            "/login/", {"username": "officer1a", "password": DEMO_PASSWORD, "next": "/beats/"}
+        )
+        self.assertRedirects(asked, "/beats/", fetch_redirect_response=False)
+        self.client.logout()
+        bare = self.client.post(
+            "/login/", {"username": "officer1a", "password": DEMO_PASSWORD, "next": "/"}
+        )
+        self.assertRedirects(bare, "/worklist/", fetch_redirect_response=False)
+        self.client.logout()
+        manager = self.client.post(
+            "/login/", {"username": "kacho", "password": DEMO_PASSWORD, "next": "/"}
+        )
+        self.assertRedirects(manager, "/", fetch_redirect_response=False)
 
     def test_idle_timeout_thirty_minutes(self) -> None:
         with time_machine.travel(timezone.now(), tick=False) as clock:
@@ -142,7 +164,7 @@ class SecondFactorTests(PersonaTestCase):
         self.assertContains(wrong, "確認コードが正しくありません")
         with time_machine.travel(timezone.now() + dt.timedelta(seconds=60), tick=False):
             right = self.client.post("/mfa/", {"token": current_code(device)})
-            self.assertRedirects(right, "/", fetch_redirect_response=False)
+            self.assertRedirects(right, "/worklist/", fetch_redirect_response=False)
             self.assertEqual(self.client.get("/").status_code, 200)
         self.assertTrue(AuditEvent.objects.filter(event_type=EventType.OTP_VERIFIED).exists())
         self.assertTrue(AuditEvent.objects.filter(event_type=EventType.OTP_FAILED).exists())

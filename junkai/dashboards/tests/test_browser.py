@@ -8,7 +8,7 @@ from junkai.demo.organisation import DEMO_STATION_CODE
 from junkai.demo.visits import build_demo_visits
 from junkai.lib.months import current_month, previous_month
 from junkai.org.models import Station
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 
 class DashboardBrowserTests(BrowserTestCase):
@@ -54,8 +54,9 @@ class DashboardBrowserTests(BrowserTestCase):
     def test_chief_follows_the_station_down_to_a_beat(self) -> None:
         page = self.page
         self.sign_in("chief")
-        page.wait_for_url(f"{self.live_server_url}/")
-        page.get_by_role("link", name="進捗状況").first.click()
+        page.wait_for_url(landing(self.live_server_url))
+        self.open_menu()
+        page.locator("#site-nav").get_by_role("link", name="進捗状況").click()
         page.wait_for_url("**/dashboard/stations/*/")
         self.charts_drawn(["chart-trend", "chart-categories", "chart-officers"])
         self.assertIn("実施率", page.inner_text("main"))
@@ -73,8 +74,9 @@ class DashboardBrowserTests(BrowserTestCase):
     def test_hq_sees_the_stations_side_by_side(self) -> None:
         page = self.page
         self.sign_in("hq")
-        page.wait_for_url(f"{self.live_server_url}/")
-        page.get_by_role("link", name="進捗状況").first.click()
+        page.wait_for_url(landing(self.live_server_url))
+        self.open_menu()
+        page.locator("#site-nav").get_by_role("link", name="進捗状況").click()
         page.wait_for_url("**/dashboard/hq/")
         self.charts_drawn(["chart-stations", "chart-trend"])
         self.assertIn("みなと中央警察署", page.inner_text("main"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from junkai.households.models import CardStatus, ContactCard, Household
 from junkai.testing import build_sample_households
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 
 class HouseholdBrowserTests(BrowserTestCase):
@@ -19,7 +19,7 @@ class HouseholdBrowserTests(BrowserTestCase):
     def test_search_by_katakana_then_open(self) -> None:
         page = self.page
         self.sign_in("officer1b")
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         page.get_by_role("link", name="検索", exact=True).click()
         page.get_by_label("氏名（漢字・かな）、住所、電話番号").fill("アオキ")
         page.get_by_role("button", name="検索").click()
@@ -44,7 +44,7 @@ class HouseholdBrowserTests(BrowserTestCase):
         self.page.close()
         self.page = page
         self.sign_in("officer1a")
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         page.goto(f"{self.live_server_url}/households/{self.no_card.id}/")
         page.get_by_role("link", name="カードを作成").click()
         page.fill("#id_residents-0-name", "木村 健")
@@ -65,13 +65,13 @@ class HouseholdBrowserTests(BrowserTestCase):
     def test_correction_and_conflict(self) -> None:
         mine = self.page
         self.sign_in("officer1a")
-        mine.wait_for_url(f"{self.live_server_url}/")
+        mine.wait_for_url(landing(self.live_server_url))
         mine.goto(f"{self.live_server_url}/households/{self.aoki.id}/card/")
         # A colleague opens the same card on another tablet and saves first.
         theirs = self.browser.new_page(viewport={"width": 1024, "height": 768}, locale="ja-JP")
         self.page = theirs
         self.sign_in("officer1b")
-        theirs.wait_for_url(f"{self.live_server_url}/")
+        theirs.wait_for_url(landing(self.live_server_url))
         theirs.goto(f"{self.live_server_url}/households/{self.aoki.id}/card/")
         theirs.fill("#id_residents-0-workplace", "市役所")
         theirs.get_by_role("button", name="補正を保存").click()

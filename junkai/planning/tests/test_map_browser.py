@@ -14,7 +14,7 @@ from junkai.demo.organisation import DEMO_STATION_CODE
 from junkai.demo.outlines import build_demo_outlines
 from junkai.households.models import Household, HouseholdStatus
 from junkai.org.models import Beat, Station
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 
 def unused_port() -> int:
@@ -57,9 +57,9 @@ class BeatMapBrowserTests(BrowserTestCase):
 
     def open_map(self, username: str = "officer1a") -> None:
         self.sign_in(username)
-        self.page.wait_for_url(f"{self.live_server_url}/")
+        self.page.wait_for_url(landing(self.live_server_url))
         self.page.goto(f"{self.live_server_url}/beats/{self.beat.id}/households/")
-        self.page.get_by_role("link", name="地図", exact=True).click()
+        self.page.locator("main").get_by_role("link", name="地図", exact=True).click()
         self.page.wait_for_selector("#beat-map[data-ready]")
 
     def assert_markers(self) -> None:
@@ -93,10 +93,13 @@ class BeatMapBrowserTests(BrowserTestCase):
             page.locator(".leaflet-marker-icon.bldg-marker").first.click()
             self.assertGreater(page.locator(".leaflet-popup ul.bldg-rooms a").count(), 0)
             page.keyboard.press("Escape")
-        # Tapping a dot opens that household's (audited) page.
+        # Tapping a dot opens its popup: the household's (audited) page and 記録.
         point: Any = page.evaluate(TOPMOST_MARKER)
         self.assertIsNotNone(point)
         page.mouse.click(point[0], point[1])
+        popup = page.locator(".leaflet-popup .hh-popup")
+        self.assertEqual(popup.get_by_role("link", name="記録").count(), 1)
+        popup.locator("a").first.click()
         page.wait_for_url(re.compile(r".*/households/\d+/$"))
         household_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
         self.assertIn(household_id, self.ids)
@@ -118,7 +121,7 @@ class BeatMapBrowserTests(BrowserTestCase):
     def test_the_manager_draws_an_outline(self) -> None:
         page = self.page
         self.sign_in("kacho")
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         page.goto(f"{self.live_server_url}/beats/{self.beat.id}/map/")
         page.get_by_role("link", name="区域を設定").click()
         page.wait_for_selector("#beat-map[data-ready]")

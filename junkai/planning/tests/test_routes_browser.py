@@ -8,7 +8,7 @@ from django.test import override_settings
 from junkai.households.models import Household
 from junkai.org.models import Beat, Officer
 from junkai.planning.routing_testing import door
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 
 @override_settings(JUNKAI_MAP_TILES="")
@@ -30,7 +30,7 @@ class RouteBrowserTests(BrowserTestCase):
             lambda r: outside.append(r.url) if not r.url.startswith(self.live_server_url) else None,
         )
         self.sign_in("officer1a")
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         page.goto(f"{self.live_server_url}/worklist/")
         page.get_by_role("link", name="巡回経路を作る").click()
         page.wait_for_url(f"{self.live_server_url}/routes/")
@@ -68,7 +68,7 @@ class RouteBrowserTests(BrowserTestCase):
         )
         page = self.page
         self.sign_in("officer1a")
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         page.goto(f"{self.live_server_url}/routes/")
         page.check(f"#hh{hostile.id}")
         page.fill("#id_start_time", "10:00")

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, ViewportSize
 from junkai.org.models import Post
 from junkai.registers.models import BinderCheckout, CheckoutStatus
 from junkai.registers.testing import build_post_registers
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 DAY = dt.datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 TABLET: ViewportSize = {"width": 1024, "height": 768}
@@ -25,7 +25,7 @@ class CheckoutBrowserTests(BrowserTestCase):
         page.get_by_label("ログインID").fill(username)
         page.get_by_label("パスワード").fill("junkai-demo")
         page.get_by_role("button", name="サインイン").click()
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         return page
 
     def shot(self, page: Page, name: str) -> None:
@@ -97,7 +97,7 @@ class CheckoutBrowserTests(BrowserTestCase):
             self.page.close()
             self.page = page
             self.sign_in("officer1a")
-            page.wait_for_url(f"{self.live_server_url}/")
+            page.wait_for_url(landing(self.live_server_url))
             page.goto(f"{self.live_server_url}/registers/posts/{k1.id}/checkouts/new/")
             page.get_by_text("簿冊 1", exact=True).click()
             page.get_by_role("button", name="申告する").click()

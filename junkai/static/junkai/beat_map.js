@@ -149,6 +149,16 @@
     var url = function (id) {
       return config.household_url.replace("{id}", id);
     };
+    // 記録 (record a visit) for an officer who records at this post: the visit form, told to
+    // come back to this map.
+    var recordLink = function (p) {
+      if (!config.visit_url || p.due === "vacant") return "";
+      return (
+        " <a class=\"button record\" href=\"" +
+        config.visit_url.replace("{id}", p.id) +
+        "\">記録</a>"
+      );
+    };
 
     function draw(keep) {
       layer.clearLayers();
@@ -166,9 +176,16 @@
         marker.options.interactive = options.interactive;
         if (options.interactive) {
           marker.bindTooltip(describe(p, meta), { direction: "top" });
-          marker.on("click", function () {
-            window.location.href = url(p.id);
-          });
+          if (config.visit_url) {
+            marker.bindPopup(
+              "<div class=\"hh-popup\"><a href=\"" + url(p.id) + "\">" + describe(p, meta) + "</a>" + recordLink(p) + "</div>",
+              { minWidth: 220 }
+            );
+          } else {
+            marker.on("click", function () {
+              window.location.href = url(p.id);
+            });
+          }
         }
         marker.addTo(layer);
       });
@@ -202,7 +219,9 @@
                   (config.colours[p.category] || "#888") +
                   "\"></span>" +
                   describe(p, meta) +
-                  "</a></li>"
+                  "</a>" +
+                  recordLink(p) +
+                  "</li>"
                 );
               })
               .join("") +

@@ -38,7 +38,7 @@
   }).addTo(map);
   data.stops.forEach(function (stop) {
     L.marker([stop.lat, stop.lon], {
-      icon: L.divIcon({ className: "route-stop", html: String(stop.n), iconSize: [24, 24] }),
+      icon: L.divIcon({ className: "route-stop" + (stop.done ? " done" : ""), html: stop.done ? "✓" : String(stop.n), iconSize: [24, 24] }),
       title: stop.label,
       keyboard: false,
     })

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -10,7 +11,7 @@ import time_machine
 from junkai.org.models import Station
 from junkai.testing import build_sample_households
 from junkai.visits.models import Visit
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 DAY = dt.datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
@@ -25,7 +26,7 @@ class VisitBrowserTests(BrowserTestCase):
             self.page.close()
             self.page = page
             self.sign_in("officer1a")
-            page.wait_for_url(f"{self.live_server_url}/")
+            page.wait_for_url(landing(self.live_server_url))
             page.goto(f"{self.live_server_url}/worklist/")
             page.screenshot(path=str(SCREENSHOTS / "worklist.png"), full_page=True)
             row = page.locator(".card.work", has_text="駅前町1丁目2番3号")
@@ -36,10 +37,13 @@ class VisitBrowserTests(BrowserTestCase):
             page.get_by_text("(2) 身近な犯罪等の発生状況と被害防止").click()
             # 3: save.
             page.get_by_role("button", name="記録する").first.click()
-            page.wait_for_url(f"{self.live_server_url}/worklist/")
+            # Back to the same place of the list, the next household marked.
+            page.wait_for_url(re.compile(r".*/worklist/(\?next_household=\d+#h-\d+)?$"))
             self.assertIn("巡回連絡を記録しました", page.inner_text("main"))
             visit = Visit.objects.get(household=samples["aoki"])
             self.assertEqual(
                 (visit.outcome, visit.method, visit.guidance_topics), ("MET", "VISIT", [2])
             )
-            self.assertNotIn("駅前町1丁目2番3号", page.inner_text(".worklist"))
+            self.assertNotIn(
+                "駅前町1丁目2番3号", " ".join(page.locator(".card.work").all_inner_texts())
+            )

@@ -242,8 +242,11 @@ class VisitLinksTheDaysCorrectionTests(PersonaTestCase):
                 f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-11T09:30")
             )
             self.assertEqual(late.status_code, 302)
-        # Another officer's visit on the same day is not the corrector's.
-        other = self.client_for("officer1b").post(
+        # Another officer's visit on the same day is not the corrector's. (青木 is in his
+        # colleague's beat: he states why first, as from any record button.)
+        colleague = self.client_for("officer1b")
+        colleague.post(f"/households/{self.aoki.id}/", {"purpose": "PATROL"})
+        other = colleague.post(
             f"/households/{self.aoki.id}/visit/", visit_post(started_at="2026-06-10T09:00")
         )
         self.assertEqual(other.status_code, 302, other.content.decode()[-3000:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,11 @@ from junkai.testing import FLUSHABLE_APPS, allow_sync_db_in_browser_tests
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+
+
+def landing(live_server_url: str) -> re.Pattern[str]:
+    """Where sign-in lands: a beat officer's 巡回予定 (work list), anyone else's home."""
+    return re.compile(rf"^{re.escape(live_server_url)}/(worklist/)?$")
 
 
 @skipIf(shutil.which(CHROMIUM) is None and not settings.PRODUCTION, "chromium is not installed")
@@ -48,6 +54,12 @@ class BrowserTestCase(StaticLiveServerTestCase):
     def tearDown(self) -> None:
         self.page.close()
 
+    def open_menu(self, page: Page | None = None) -> None:
+        """The menu behind the compact header's (or the bottom bar's) メニュー."""
+        page = page or self.page
+        page.locator("[data-menu-toggle]:visible").first.click()
+        page.wait_for_selector("#site-nav a", state="visible")
+
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> None:
         self.page.goto(f"{self.live_server_url}/login/")
         self.page.get_by_label("ログインID").fill(username)
@@ -64,10 +76,15 @@ class SignInBrowserTests(BrowserTestCase):
         self.sign_in("officer1a", "wrong-password")
         self.assertIn("ログインIDまたはパスワードが正しくありません", page.content())
         self.sign_in("officer1a")
+        # A beat officer lands on his work list (巡回予定); home is in the menu.
+        page.wait_for_url(f"{self.live_server_url}/worklist/")
+        self.open_menu()
+        page.get_by_role("link", name="ホーム").click()
         page.wait_for_url(f"{self.live_server_url}/")
         self.assertIn("佐野 翔太 さん", page.content())
         self.assertIn("駅前一区", page.inner_text("main"))
         page.screenshot(path=str(SCREENSHOTS / "home-officer.png"), full_page=True)
+        self.open_menu()
         page.get_by_role("button", name="サインアウト").click()
         page.wait_for_url(f"{self.live_server_url}/login/")
         self.assertIn("サインアウトしました", page.content())
@@ -76,6 +93,7 @@ class SignInBrowserTests(BrowserTestCase):
         page = self.page
         self.sign_in("kacho")
         page.wait_for_url(f"{self.live_server_url}/")
+        self.open_menu()
         page.get_by_role("link", name="組織・配置").click()
         page.get_by_role("link", name="配置・異動を登録").click()
         page.get_by_label("職員番号").fill("D00010")  # officer2a
