@@ -110,13 +110,14 @@ def row_html(row: ListRow, url: str, last_visit: str) -> str:
     card = "作成済" if row.has_card else '<span class="badge warn">未作成</span>'
     category = row.category
     return (
-        f"<tr><td>{'' if row.map_number is None else row.map_number}</td>"
-        f'<td><a href="{escape(url)}">{escape(row.address)}</a>{status}</td>'
-        f"<td>{escape(row.name)}{leader}</td>"
-        f'<td><span class="cat cat-{escape(category.lower())}">'
+        # data-label: the stacked rows of a phone (junkai.css, "layout: tables")
+        f'<tr><td data-label="整理番号">{"" if row.map_number is None else row.map_number}</td>'
+        f'<td data-label="住所"><a href="{escape(url)}">{escape(row.address)}</a>{status}</td>'
+        f'<td data-label="世帯主・事業所名">{escape(row.name)}{leader}</td>'
+        f'<td data-label="区分"><span class="cat cat-{escape(category.lower())}">'
         f"{escape(_CATEGORY.get(category, ''))}</span></td>"
-        f"<td>{card}</td>"
-        f'<td class="muted">{last_visit}</td></tr>'
+        f'<td data-label="カード">{card}</td>'
+        f'<td class="muted" data-label="最終訪問">{last_visit}</td></tr>'
     )
 
 
