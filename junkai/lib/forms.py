@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import Form
@@ -36,3 +36,27 @@ def apply_errors(
             aside.setdefault(name, []).extend(messages)
         else:
             form.add_error(None, messages)
+
+
+def error_summary(forms: Iterable[Form]) -> list[tuple[str, str]]:
+    """(the id of the wrong field, or "" for a form-wide message; the message naming it) for
+    every error of the given forms, in page order: the summary at the top of a form
+    (templates/_error_summary.html) links each one to its field."""
+    out: list[tuple[str, str]] = []
+    for form in forms:
+        for name, messages in form.errors.items():
+            field = form.fields.get(name)
+            anchor = form[name].auto_id if field is not None else ""
+            label = str(field.label or "") if field is not None else ""
+            for message in messages:
+                text = str(message)
+                if label and not _names(text, label):
+                    text = f"{label}: {text}"
+                out.append((anchor or "", text))
+    return out
+
+
+def _names(message: str, label: str) -> bool:
+    """Whether a message already names its field: it shares two characters in a row with the
+    label (「日時を入力してください」 for 実施日時; Django's 「このフィールドは必須です。」 does not)."""
+    return any(label[i : i + 2] in message for i in range(len(label) - 1))

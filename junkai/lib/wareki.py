@@ -31,3 +31,13 @@ def format_wareki(day: dt.date | dt.datetime | None) -> str:
     name, year = era_of(day)
     year_text = "元" if year == 1 else str(year)
     return f"{name}{year_text}年{day.month}月{day.day}日"
+
+_ERA_LETTER = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T", "明治": "M"}
+
+
+def format_wareki_short(day: dt.date | None) -> str:
+    """S45.3.1: a date as an officer types it into a form (junkai.lib.dates reads it back)."""
+    if day is None:
+        return ""
+    name, year = era_of(day)
+    return f"{_ERA_LETTER[name]}{year}.{day.month}.{day.day}"

@@ -29,7 +29,7 @@ from junkai.households.models import (
 )
 from junkai.households.schedule import current_policy
 from junkai.lib.errors import PermissionDeniedError
-from junkai.lib.forms import apply_errors
+from junkai.lib.forms import apply_errors, error_summary
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Beat, today
 from junkai.visits import actions
@@ -150,7 +150,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                 household.refresh_from_db(fields=["next_due"])
                 messages.success(
                     request,
-                    f"{household.address} の巡回連絡を記録しました。次回予定日: {household.next_due:%Y-%m-%d}",
+                    f"{household.address} の巡回連絡を記録しました。次回予定日: {format_wareki(household.next_due)}",
                 )
                 return redirect("worklist")
     open_concerns = household.concerns.exclude(status=ConcernStatus.RESOLVED)
@@ -164,6 +164,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
             "card": card,
             "open_concerns": open_concerns,
             "night_blocked": night_blocked,
+            "error_summary": error_summary([form]),
         },
         status=status,
     )
