@@ -32,6 +32,7 @@ def format_wareki(day: dt.date | dt.datetime | None) -> str:
     year_text = "元" if year == 1 else str(year)
     return f"{name}{year_text}年{day.month}月{day.day}日"
 
+
 _ERA_LETTER = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T", "明治": "M"}
 
 
