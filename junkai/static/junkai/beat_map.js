@@ -52,6 +52,8 @@
       attributionControl: true,
       zoomSnap: 0.5,
       doubleClickZoom: !config.editing,
+      // With no tiles nothing else sets it, and the marker clusters need one.
+      maxZoom: 18,
     });
     map.attributionControl.setPrefix(false);
     L.control.scale({ imperial: false }).addTo(map);
