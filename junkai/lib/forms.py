@@ -72,9 +72,7 @@ class WarekiDateInput(forms.TextInput):
     """A date shown in 和暦 as officers type it (R8.4.1) rather than a 西暦 date picker."""
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(
-            {"placeholder": "例: R8.4.1（令和8年4月1日）", "autocomplete": "off", **(attrs or {})}
-        )
+        super().__init__({"placeholder": "例: R8.4.1", "autocomplete": "off", **(attrs or {})})
 
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, dt.date):
