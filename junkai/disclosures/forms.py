@@ -9,6 +9,7 @@ from django import forms
 
 from junkai.disclosures import prefectures
 from junkai.disclosures.models import DecisionStatus, ReleaseMethod
+from junkai.lib.forms import JapaneseDateField
 
 
 def _text(label: str, *, max_length: int = 200, **attrs: Any) -> forms.CharField:
@@ -94,9 +95,5 @@ class ReviewForm(forms.Form):
 
 
 class RegisterFilter(forms.Form):
-    since = forms.DateField(
-        label="期間（から）", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label="期間（まで）", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = JapaneseDateField(label="期間（から）", required=False)
+    until = JapaneseDateField(label="期間（まで）", required=False)

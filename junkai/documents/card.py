@@ -24,7 +24,7 @@ from junkai.documents.pdf import (
     wrap_text,
 )
 from junkai.households.models import CardRevision, ContactCard, Household, RevisionBasis
-from junkai.lib.wareki import format_wareki, format_wareki_short
+from junkai.lib.wareki import format_wareki, format_wareki_abbrev
 
 FORM = "第1号様式"
 TITLE = "巡回連絡カード"
@@ -84,13 +84,13 @@ def content_of(household: Household, card: ContactCard | None) -> CardContent:
     )
     touched: dict[int, list[str]] = {}
     for revised_at, changes in revisions:
-        day = format_wareki_short(timezone.localtime(revised_at))
+        day = format_wareki_abbrev(timezone.localtime(revised_at))
         positions = {_resident_of(c) for c in changes or []}
         for i in sorted(p for p in positions if p is not None):
             if day not in touched.setdefault(i, []):
                 touched[i].append(day)
     content.revisions = list(
-        dict.fromkeys(format_wareki_short(timezone.localtime(r)) for r, _ in revisions)
+        dict.fromkeys(format_wareki_abbrev(timezone.localtime(r)) for r, _ in revisions)
     )
     content.residents = [
         [

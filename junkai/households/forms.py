@@ -26,7 +26,7 @@ class CardForm(forms.Form):
     source = forms.ChoiceField(
         label="記入者", choices=CardSource.choices, initial=CardSource.OFFICER
     )
-    accepted_on = _text("受理日", placeholder="R7.4.1 / 2025-04-01")
+    accepted_on = _text("受理日", placeholder="例: R7.4.1（令和7年4月1日）")
     binder_number = _text("簿冊番号")
     index_number = _text("索引番号", inputmode="numeric")
     preferred_days = _text("訪問希望の曜日", placeholder="例: 土日")
@@ -52,7 +52,7 @@ class ResidentForm(forms.Form):
     name = _text("氏名", autocomplete="off")
     kana = _text("ふりがな", autocomplete="off", lang="ja")
     relation = _text("続柄", placeholder="世帯主・妻・長男…")
-    birth_date = _text("生年月日", placeholder="S45.3.1 / 1970-03-01")
+    birth_date = _text("生年月日", placeholder="例: S45.3.1（昭和45年3月1日）")
     sex = forms.ChoiceField(
         label="性別", choices=[("", "―"), (Sex.MALE, "男"), (Sex.FEMALE, "女")], required=False
     )
@@ -71,7 +71,8 @@ class VehicleForm(forms.Form):
     plate = _text("登録番号")
 
 
-ResidentFormSet = forms.formset_factory(ResidentForm, extra=2)
+# One blank row each: the page's 追加 button adds more (without script, save and add again).
+ResidentFormSet = forms.formset_factory(ResidentForm, extra=1)
 ContactFormSet = forms.formset_factory(ContactForm, extra=1)
 VehicleFormSet = forms.formset_factory(VehicleForm, extra=1)
 

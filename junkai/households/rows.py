@@ -116,14 +116,15 @@ def row_html(
     next_mark = '<span class="badge next">次の世帯</span> ' if marked else ""
     row_class = ' class="is-next"' if marked else ""
     return (
+        # data-label: the stacked rows of a phone (junkai.css, "layout: tables")
         f'<tr id="h-{row.id}"{row_class}>'
-        f"<td>{'' if row.map_number is None else row.map_number}</td>"
-        f'<td>{next_mark}<a href="{escape(url)}">{escape(row.address)}</a>{status}</td>'
-        f"<td>{escape(row.name)}{leader}</td>"
-        f'<td><span class="cat cat-{escape(category.lower())}">'
+        f'<td data-label="整理番号">{"" if row.map_number is None else row.map_number}</td>'
+        f'<td data-label="住所">{next_mark}<a href="{escape(url)}">{escape(row.address)}</a>{status}</td>'
+        f'<td data-label="世帯主・事業所名">{escape(row.name)}{leader}</td>'
+        f'<td data-label="区分"><span class="cat cat-{escape(category.lower())}">'
         f"{escape(_CATEGORY.get(category, ''))}</span></td>"
-        f"<td>{card}</td>"
-        f'<td class="muted">{last_visit}</td>'
+        f'<td data-label="カード">{card}</td>'
+        f'<td class="muted" data-label="最終訪問">{last_visit}</td>'
         f'<td class="record-cell">{button}</td></tr>'
     )
 

@@ -3,6 +3,7 @@ search, disposal and export. Every read of personal data goes through junkai.acc
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import OrderedDict
 from typing import Any
@@ -67,9 +68,10 @@ from junkai.households.models import (
 from junkai.households.rows import ListRow, RowGroup, beat_list_households, rows_html
 from junkai.households.search import search_households
 from junkai.lib.errors import PermissionDeniedError
-from junkai.lib.forms import apply_errors
+from junkai.lib.forms import apply_errors, error_summary
 from junkai.lib.returns import NEXT_PARAM, list_path, local_path, record_url
 from junkai.lib.returns import household_id as household_id_param
+from junkai.lib.wareki import format_wareki_short
 from junkai.org.models import Officer, today
 
 #: Visits shown in the household page's 直近の巡回.
@@ -211,8 +213,17 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     )
 
 
+def _wareki_input(iso: str | None) -> str:
+    """A stored date as the form shows it: 和暦 as officers type it (S45.3.1)."""
+    return format_wareki_short(dt.date.fromisoformat(iso)) if iso else ""
+
+
 def _card_initial(card: ContactCard | None) -> tuple[dict[str, Any], cards.CardData]:
     data = cards.snapshot(card) if card else {"residents": [], "contacts": [], "vehicles": []}
+    data["accepted_on"] = _wareki_input(data.get("accepted_on"))
+    data["residents"] = [
+        {**r, "birth_date": _wareki_input(r.get("birth_date"))} for r in data["residents"]
+    ]
     initial = {f: data.get(f) for f in cards.CARD_FIELDS}
     initial["version"] = card.version if card else None
     return initial, data
@@ -281,7 +292,15 @@ def card_edit(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
     return render(
         request,
         "households/card_form.html",
-        {"household": household, "card": card, "form": form, "formsets": formsets},
+        {
+            "household": household,
+            "card": card,
+            "form": form,
+            "formsets": formsets,
+            "error_summary": error_summary(
+                [form, *(f for fs in formsets.values() for f in fs.forms)]
+            ),
+        },
         status=status,
     )
 

@@ -33,7 +33,7 @@ def format_wareki(day: dt.date | dt.datetime | None) -> str:
     return f"{name}{year_text}年{day.month}月{day.day}日"
 
 
-def format_wareki_short(day: dt.date | dt.datetime | None) -> str:
+def format_wareki_abbrev(day: dt.date | dt.datetime | None) -> str:
     """令8.5.1: a narrow column's date (the 補正 dates of a card)."""
     if day is None:
         return ""
@@ -41,3 +41,14 @@ def format_wareki_short(day: dt.date | dt.datetime | None) -> str:
         day = day.date()
     name, year = era_of(day)
     return f"{name[0]}{year}.{day.month}.{day.day}"
+
+
+_ERA_LETTER = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T", "明治": "M"}
+
+
+def format_wareki_short(day: dt.date | None) -> str:
+    """S45.3.1: a date as an officer types it into a form (junkai.lib.dates reads it back)."""
+    if day is None:
+        return ""
+    name, year = era_of(day)
+    return f"{_ERA_LETTER[name]}{year}.{day.month}.{day.day}"

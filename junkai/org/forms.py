@@ -7,10 +7,10 @@ from typing import Any
 
 from django import forms
 
+from junkai.lib.forms import JapaneseDateField
 from junkai.org.models import Beat, Officer, Post, Role, Station, today
 
 DATE_ERRORS = {
-    "invalid": "日付は 2025-04-01 の形式で入力してください",
     "required": "日付を入力してください",
 }
 
@@ -53,10 +53,9 @@ class AssignmentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "受持区の選択が正しくありません"},
     )
-    valid_from = forms.DateField(
+    valid_from = JapaneseDateField(
         label="発令日（開始日）",
         initial=today,
-        widget=forms.DateInput(attrs={"type": "date"}),
         error_messages=DATE_ERRORS,
     )
     end_current = forms.BooleanField(
@@ -81,10 +80,9 @@ class DesignationForm(forms.Form):
             "invalid_choice": "職員の選択が正しくありません",
         },
     )
-    valid_from = forms.DateField(
+    valid_from = JapaneseDateField(
         label="開始日",
         initial=today,
-        widget=forms.DateInput(attrs={"type": "date"}),
         error_messages=DATE_ERRORS,
     )
 
@@ -94,18 +92,16 @@ class DesignationForm(forms.Form):
 
 
 class KeyDeputyForm(DesignationForm):
-    valid_to = forms.DateField(
+    valid_to = JapaneseDateField(
         label="終了日（不在の最終日）",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         error_messages=DATE_ERRORS,
     )
 
 
 class EndAssignmentForm(forms.Form):
-    valid_to = forms.DateField(
+    valid_to = JapaneseDateField(
         label="終了日",
         initial=lambda: today() - dt.timedelta(days=1),
-        widget=forms.DateInput(attrs={"type": "date"}),
         error_messages=DATE_ERRORS,
     )

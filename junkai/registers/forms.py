@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.forms.boundfield import BoundWidget
 
+from junkai.lib.forms import JapaneseDateField
 from junkai.org.models import Officer, today
 from junkai.registers.models import (
     CHECKLIST,
@@ -142,13 +143,11 @@ class KeyHandoverForm(forms.Form):
 
 
 class InspectionForm(forms.Form):
-    inspected_on = forms.DateField(
+    inspected_on = JapaneseDateField(
         label="点検日",
         initial=today,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
             "required": "点検日を入力してください",
-            "invalid": "点検日は 2026-05-01 の形式で入力してください",
         },
     )
     findings = forms.CharField(

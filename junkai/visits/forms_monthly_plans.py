@@ -3,14 +3,13 @@ field; the rules themselves live in junkai.visits.actions."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 
 from junkai.households.models import Household
-from junkai.lib.dates import DateFormatError, parse_date
+from junkai.lib.forms import JapaneseDateField
 from junkai.visits.models import ConcernStatus
 
 
@@ -102,25 +101,11 @@ class PlanForm(forms.Form):
         self.fields["households"].choices = [(h.id, h.address) for h in households]  # type: ignore[attr-defined]
 
 
-class JapaneseDateField(forms.CharField):
-    """A date as officers type it (2025-04-01, R7.4.1, 令和7年4月1日) or a date picker sends it."""
-
-    def clean(self, value: Any) -> dt.date | None:
-        text = super().clean(value)
-        if not text:
-            return None
-        try:
-            return parse_date(text)
-        except DateFormatError as error:
-            raise forms.ValidationError(f"{self.label}: {error}") from error
-
-
 class DedicatedDayForm(forms.Form):
     """The day only: which days may be set is do_set_dedicated_day's rule."""
 
     day = JapaneseDateField(
         label="専従日",
-        widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": "専従日を入力してください"},
     )
 

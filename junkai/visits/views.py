@@ -37,7 +37,7 @@ from junkai.households.models import (
 from junkai.households.schedule import current_policy
 from junkai.households.views import PurposeForm, ask_purpose
 from junkai.lib.errors import PermissionDeniedError
-from junkai.lib.forms import apply_errors
+from junkai.lib.forms import apply_errors, error_summary
 from junkai.lib.returns import NEXT_PARAM, back_to_list, list_path, local_path, record_url
 from junkai.lib.returns import household_id as household_id_param
 from junkai.lib.wareki import format_wareki
@@ -200,7 +200,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                 household.refresh_from_db(fields=["next_due"])
                 messages.success(
                     request,
-                    f"{household.address} の巡回連絡を記録しました。次回予定日: {household.next_due:%Y-%m-%d}",
+                    f"{household.address} の巡回連絡を記録しました。次回予定日: {format_wareki(household.next_due)}",
                 )
                 # Back to the same place of the same list, the next household marked (次の世帯).
                 return redirect(back_to_list(back, then=then) if back else "worklist")
@@ -216,6 +216,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
             "open_concerns": open_concerns,
             "night_blocked": night_blocked,
             "back": back or reverse("worklist"),
+            "error_summary": error_summary([form]),
         },
         status=status,
     )

@@ -37,4 +37,5 @@ def idx(value: float | None) -> str:
 
 @register.filter
 def one_decimal(value: float) -> str:
-    return f"{value:.1f}"
+    # 602件, not 602.0件; a fraction keeps its one decimal (60.5)
+    return f"{value:.1f}".removesuffix(".0")

@@ -77,7 +77,7 @@ class ListAndDetailTests(PersonaTestCase):
         self.assertIn('<span class="badge">班長</span>', html)
         self.assertIn(f'<a href="/households/{self.aoki.id}/">', html)
         self.assertIn(format_wareki(when.date()), html)
-        self.assertIn('<td class="muted">―</td>', html)  # never visited
+        self.assertIn('<td class="muted" data-label="最終訪問">―</td>', html)  # never visited
 
     def test_beat_list_shows_the_building_and_room_and_filters_by_town(self) -> None:
         from junkai.households import actions

@@ -127,7 +127,7 @@ class TransferTests(PersonaTestCase):
             },
         )
         self.assertContains(response, "職員番号「NO-SUCH」の職員は見つかりません")
-        self.assertContains(response, "日付は 2025-04-01 の形式で入力してください")
+        self.assertContains(response, "「2025-13-40」は存在しない日付です")
         self.assertEqual((Assignment.objects.count(), AuditEvent.objects.count()), before)
 
     def test_beat_of_another_post_is_refused(self) -> None:

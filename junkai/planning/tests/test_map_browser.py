@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import socket
-from typing import Any
 
 from django.test import override_settings
 
@@ -24,15 +23,14 @@ def unused_port() -> int:
     return port
 
 
-#: The centre of the first marker drawn on top at its own centre (no other marker over it).
-TOPMOST_MARKER = """() => {
-  const paths = Array.from(document.querySelectorAll('path.hh-marker')).reverse();
-  for (const p of paths) {
-    const r = p.getBoundingClientRect();
-    const x = r.left + r.width / 2, y = r.top + r.height / 2;
-    if (document.elementFromPoint(x, y) === p) return [x, y];
-  }
-  return null;
+#: Markers on the map, counted through the clusters: a cluster's number is how many markers
+#: (doors and buildings) it holds.
+MARKERS = """() => {
+  const count = (sel) => document.querySelectorAll(sel).length;
+  let clustered = 0;
+  for (const c of document.querySelectorAll('.marker-cluster span')) clustered += Number(c.textContent);
+  return {doors: count('.leaflet-marker-icon.hh-pin'), buildings: count('.leaflet-marker-icon.bldg-marker'),
+          clustered: clustered, clusters: count('.marker-cluster')};
 }"""
 
 
@@ -62,10 +60,14 @@ class BeatMapBrowserTests(BrowserTestCase):
         self.page.locator("main").get_by_role("link", name="地図", exact=True).click()
         self.page.wait_for_selector("#beat-map[data-ready]")
 
+    def markers_shown(self) -> int:
+        shown: dict[str, int] = self.page.evaluate(MARKERS)
+        return shown["doors"] + shown["buildings"] + shown["clustered"]
+
     def assert_markers(self) -> None:
         page = self.page
-        self.assertEqual(page.locator("path.hh-marker").count(), self.doors)
-        self.assertEqual(page.locator(".leaflet-marker-icon.bldg-marker").count(), self.buildings)
+        self.assertEqual(self.markers_shown(), self.doors + self.buildings)
+        self.assertGreater(page.evaluate(MARKERS)["clusters"], 0)
         self.assertEqual(page.locator("path.beat-outline").count(), 1)
         self.assertEqual(page.locator(".leaflet-marker-icon.post-marker").count(), 1)
 
@@ -85,18 +87,28 @@ class BeatMapBrowserTests(BrowserTestCase):
         page.screenshot(path=str(SCREENSHOTS / "beat-map.png"), full_page=True)
         # Client-side filter: without 未把握世帯 their dots go.
         page.get_by_label("未把握世帯").uncheck()
-        self.assertEqual(page.locator("path.hh-marker").count(), self.doors - self.unknown_doors)
+        self.assertEqual(self.markers_shown(), self.doors + self.buildings - self.unknown_doors)
         page.get_by_label("未把握世帯").check()
-        self.assertEqual(page.locator("path.hh-marker").count(), self.doors)
+        self.assertEqual(self.markers_shown(), self.doors + self.buildings)
+        # Every marker and cluster is a target of at least 32 px.
+        for box in page.locator(".hh-pin, .bldg-marker, .marker-cluster").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect()).map(r => [r.width, r.height])"
+        ):
+            self.assertGreaterEqual(min(box), 32)
+        # A tap on a cluster zooms in until single doors show.
+        for _ in range(6):
+            if page.locator(".leaflet-marker-icon.hh-pin").count():
+                break
+            page.locator(".marker-cluster").first.click()
+            page.wait_for_timeout(700)
+        page.screenshot(path=str(SCREENSHOTS / "beat-map-zoomed.png"))
         # A building's popup lists its rooms as links.
-        if self.buildings:
+        if page.locator(".leaflet-marker-icon.bldg-marker").count():
             page.locator(".leaflet-marker-icon.bldg-marker").first.click()
             self.assertGreater(page.locator(".leaflet-popup ul.bldg-rooms a").count(), 0)
             page.keyboard.press("Escape")
-        # Tapping a dot opens its popup: the household's (audited) page and 記録.
-        point: Any = page.evaluate(TOPMOST_MARKER)
-        self.assertIsNotNone(point)
-        page.mouse.click(point[0], point[1])
+        # Tapping a pin opens its popup: the household's (audited) page and 記録.
+        page.locator(".leaflet-marker-icon.hh-pin").first.click()
         popup = page.locator(".leaflet-popup .hh-popup")
         self.assertEqual(popup.get_by_role("link", name="記録").count(), 1)
         popup.locator("a").first.click()
@@ -140,3 +152,35 @@ class BeatMapBrowserTests(BrowserTestCase):
         self.beat.refresh_from_db()
         assert self.beat.outline is not None
         self.assertEqual(len(self.beat.outline["coordinates"][0]), 5)
+
+    @override_settings(JUNKAI_MAP_TILES="")
+    def test_current_position_granted_and_refused(self) -> None:
+        self.page.close()
+        for width, height in ((390, 844), (810, 1080), (1080, 810)):
+            for granted in (True, False):
+                context = self.browser.new_context(
+                    viewport={"width": width, "height": height},
+                    locale="ja-JP",
+                    geolocation={"latitude": 33.2382, "longitude": 131.6126},
+                    permissions=["geolocation"] if granted else [],
+                )
+                self.page = context.new_page()
+                self.open_map()
+                page = self.page
+                self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
+                button = page.get_by_role("button", name="現在地を表示")
+                box = button.bounding_box()
+                assert box is not None
+                self.assertGreaterEqual(min(box["width"], box["height"]), 44)
+                button.click()
+                if granted:
+                    page.locator("path.here-marker").wait_for()
+                    name = "here"
+                else:
+                    notice = page.locator("#map-notice")
+                    notice.wait_for(state="visible")
+                    self.assertIn("現在地の利用が許可されていません", notice.inner_text())
+                    name = "refused"
+                page.screenshot(path=str(SCREENSHOTS / f"beat-map-{name}-{width}x{height}.png"))
+                context.close()
+        self.page = self.browser.new_page()

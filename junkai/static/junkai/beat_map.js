@@ -52,6 +52,8 @@
       attributionControl: true,
       zoomSnap: 0.5,
       doubleClickZoom: !config.editing,
+      // With no tiles nothing else sets it, and the marker clusters need one.
+      maxZoom: 18,
     });
     map.attributionControl.setPrefix(false);
     L.control.scale({ imperial: false }).addTo(map);
@@ -124,6 +126,15 @@
     };
   }
 
+  /* A household as a 32 px target (the visible dot inside is smaller): a finger finds it. */
+  function householdIcon(props, colours) {
+    return L.divIcon({
+      className: "hh-pin hh-" + props.due,
+      html: '<span style="background:' + (colours[props.category] || "#888") + '"></span>',
+      iconSize: [32, 32],
+    });
+  }
+
   function describe(props, meta) {
     var text = props.label;
     if (props.map_number) text = "No." + props.map_number + " " + text;
@@ -140,7 +151,12 @@
   /* The households and buildings, redrawn whenever a filter changes. */
   function households(map, data, config, options) {
     var meta = data.junkai;
-    var layer = L.layerGroup().addTo(map);
+    // Clustered where the plugin is loaded (the beat map): the markers along a street merge
+    // into one numbered disc until zoomed in; the outline editor draws them plain.
+    var layer = (options.cluster && L.markerClusterGroup
+      ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false, spiderfyOnMaxZoom: true })
+      : L.layerGroup()
+    ).addTo(map);
     var buildings = {};
     byKind(data, "building").forEach(function (b) {
       buildings[b.properties.id] = b;
@@ -172,7 +188,9 @@
           (rooms[p.building_id] = rooms[p.building_id] || []).push(p);
           return;
         }
-        var marker = L.circleMarker(latLng(h), householdStyle(p, config.colours));
+        var marker = options.cluster
+          ? L.marker(latLng(h), { icon: householdIcon(p, config.colours), title: p.label, keyboard: true })
+          : L.circleMarker(latLng(h), householdStyle(p, config.colours));
         marker.options.interactive = options.interactive;
         if (options.interactive) {
           marker.bindTooltip(describe(p, meta), { direction: "top" });
@@ -199,7 +217,7 @@
           icon: L.divIcon({
             className: "bldg-marker" + (overdue ? " overdue" : ""),
             html: "<span>" + list.length + "</span>",
-            iconSize: [28, 28],
+            iconSize: [32, 32],
           }),
           title: b.properties.name,
           interactive: options.interactive,
@@ -250,6 +268,52 @@
     };
   }
 
+  /* 現在地: the officer's position from the device (Geolocation API), shown as a dot with its
+     accuracy; a clear message when the device or the officer refuses. */
+  function locateButton(map) {
+    var here = null;
+    var Control = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var button = L.DomUtil.create("button", "locate-button");
+        button.type = "button";
+        button.textContent = "現在地";
+        button.setAttribute("aria-label", "現在地を表示");
+        L.DomEvent.disableClickPropagation(button);
+        L.DomEvent.on(button, "click", function () {
+          if (!navigator.geolocation) {
+            notice("この端末では現在地を取得できません。");
+            return;
+          }
+          button.disabled = true;
+          navigator.geolocation.getCurrentPosition(
+            function (pos) {
+              button.disabled = false;
+              var at = L.latLng(pos.coords.latitude, pos.coords.longitude);
+              if (here) map.removeLayer(here);
+              here = L.layerGroup([
+                L.circle(at, { radius: pos.coords.accuracy, interactive: false, color: "#0b6bcb", weight: 1, fillOpacity: 0.1 }),
+                L.circleMarker(at, { radius: 8, color: "#fff", weight: 3, fillColor: "#0b6bcb", fillOpacity: 1, className: "here-marker" }),
+              ]).addTo(map);
+              map.setView(at, Math.max(map.getZoom(), 17));
+            },
+            function (error) {
+              button.disabled = false;
+              notice(
+                error.code === 1
+                  ? "現在地の利用が許可されていません。端末やブラウザーの設定で位置情報を許可すると、現在地を表示できます。"
+                  : "現在地を取得できませんでした。屋外で、しばらくしてからもう一度お試しください。"
+              );
+            },
+            { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 }
+          );
+        });
+        return button;
+      },
+    });
+    new Control().addTo(map);
+  }
+
   window.JunkaiBeatMap = { create: create, households: households, readJSON: readJSON, notice: notice };
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -258,7 +322,8 @@
     var config = readJSON("beat-map-config");
     if (!el || !data || !config || config.editing) return;
     var made = create(el, data, config);
-    var points = households(made.map, data, config, { interactive: true });
+    var points = households(made.map, data, config, { interactive: true, cluster: true });
+    locateButton(made.map);
     var form = document.getElementById("map-filters");
     var count = document.getElementById("map-count");
     var redraw = function () {

@@ -61,3 +61,82 @@ document.addEventListener("submit", (event) => {
   }
   window.addEventListener("hashchange", openTarget);
 })();
+// ===== layout (issue 17): error summary, fields shown for one choice, rows added and removed.
+// Each is an enhancement: without this script the summary still lists and links every wrong
+// field, the conditional field is simply always shown, and a form keeps its one blank row.
+document.addEventListener("DOMContentLoaded", () => {
+  // The summary of a refused form takes the focus, so a screen reader reads it and the page
+  // shows it first; each link then moves the focus to its field.
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary instanceof HTMLElement) {
+    summary.focus();
+  }
+  for (const hidden of document.querySelectorAll("[data-js-only]")) {
+    hidden.hidden = false;
+  }
+  for (const box of document.querySelectorAll("[data-shown-when]")) {
+    showWhenChosen(box);
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  const link = target?.closest("[data-error-summary] a[href^='#']");
+  if (link) {
+    const field = document.getElementById(link.getAttribute("href").slice(1));
+    if (field) {
+      event.preventDefault();
+      field.closest("details")?.setAttribute("open", "");
+      field.scrollIntoView({ block: "center" });
+      field.focus();
+    }
+    return;
+  }
+  const add = target?.closest("[data-formset-add]");
+  if (add) {
+    addFormsetRow(add.dataset.formsetAdd);
+    return;
+  }
+  const remove = target?.closest("[data-formset-remove]");
+  if (remove) {
+    // A row left blank is not saved (the card's rules skip empty rows): clearing it removes it.
+    const row = remove.closest("[data-formset-row]");
+    for (const field of row.querySelectorAll("input, select, textarea")) {
+      if (field.type === "checkbox" || field.type === "radio") field.checked = false;
+      else if (field.type !== "hidden") field.value = "";
+    }
+    row.hidden = true;
+    row.closest("[data-formset]")?.querySelector("[data-formset-add]")?.focus();
+  }
+});
+
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (!(field instanceof HTMLInputElement) || !field.name) return;
+  for (const box of document.querySelectorAll(`[data-shown-when^="${field.name}="]`)) {
+    showWhenChosen(box);
+  }
+});
+
+function showWhenChosen(box) {
+  // data-shown-when="outcome=REFUSED": shown while that choice is checked, or while it holds
+  // an error or a value the officer typed.
+  const [name, value] = box.dataset.shownWhen.split("=");
+  const chosen = document.querySelector(`input[name="${name}"]:checked`);
+  const filled = [...box.querySelectorAll("textarea, input")].some((f) => f.value.trim());
+  box.hidden = !(chosen?.value === value || filled || box.querySelector(".errorlist"));
+}
+
+function addFormsetRow(prefix) {
+  const total = document.getElementById(`id_${prefix}-TOTAL_FORMS`);
+  const template = document.getElementById(`${prefix}-empty`);
+  const rows = document.querySelector(`[data-formset="${prefix}"] [data-formset-rows]`);
+  if (!total || !template || !rows) return;
+  const index = Number(total.value);
+  const html = template.innerHTML.replaceAll("__prefix__", String(index)).replaceAll("__number__", String(index + 1));
+  rows.insertAdjacentHTML("beforeend", html);
+  total.value = String(index + 1);
+  const row = rows.lastElementChild;
+  for (const hidden of row.querySelectorAll("[data-js-only]")) hidden.hidden = false;
+  row.querySelector("input, select, textarea")?.focus();
+}

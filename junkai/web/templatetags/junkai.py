@@ -24,3 +24,15 @@ def wareki_time(value: dt.datetime | None) -> str:
         return ""
     local = timezone.localtime(value)
     return f"{format_wareki(local.date())} {local:%H:%M}"
+
+
+@register.filter
+def wareki_text(value: object) -> object:
+    """A value of a card's change (補正履歴, the conflict page): an ISO date (1970-03-01, as the
+    card keeps it) shown as 昭和45年3月1日; anything else as it is."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return format_wareki(dt.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
