@@ -37,6 +37,7 @@ from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
 from junkai.disclosures.actions import do_raise_misuse_flag
 from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households.models import Household
+from junkai.lib.replica import replica_reads
 from junkai.org.models import Assignment, Officer
 
 #: LIST_HOUSEHOLDS purposes that are work (the lists an officer visits from).
@@ -296,13 +297,16 @@ def scan(
     since = since or until - dt.timedelta(hours=t.scan_hours)
     h = dt.timedelta(hours=t.context_hours)
     settle = dt.timedelta(minutes=t.settle_minutes)
-    reads = _reads(since, until)
+    # The audit log's reads are the replica's work; the flags (what this scan and the last
+    # ones raised) are read and written on the primary below.
+    with replica_reads():
+        reads = _reads(since, until)
+        actors = {r.actor_id for r in reads}
+        contexts = _contexts(actors, since - h, until + settle) if reads else {}
+        own_beats = _own_beats(actors) if reads else {}
     result = ScanResult(reads=len(reads))
     if not reads:
         return result
-    actors = {r.actor_id for r in reads}
-    contexts = _contexts(actors, since - h, until + settle)
-    own_beats = _own_beats(actors)
     covered: dict[tuple[int, str], set[int]] = defaultdict(set)
     for officer_id, kind, event_ids in MisuseFlag.objects.filter(
         officer_id__in=actors, window_end__gte=since - dt.timedelta(days=1)
