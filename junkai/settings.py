@@ -157,6 +157,32 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# A streaming replica for read-heavy work (junkai/lib/replica.py; docs/deploy.md "Replica").
+# Without one the alias is the primary again (a second connection, never used for routing);
+# tests point it at the primary's test database (MIRROR).
+_replica_url = os.environ.get("DATABASE_REPLICA_URL", "")
+JUNKAI_READ_REPLICA = bool(_replica_url)
+DATABASES["replica"] = (
+    dj_database_url.parse(_replica_url) if _replica_url else DATABASES["default"].copy()
+)
+for _key in ("OPTIONS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+    if _key in DATABASES["default"]:
+        DATABASES["replica"][_key] = DATABASES["default"][_key]
+DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["junkai.lib.replica.ReplicaRouter"]
+
+# One cache shared by every app server: Django's database cache on the primary (no new
+# service). Its table is made by `junkai migrate` (dashboards migration 0003), so no separate
+# createcachetable step anywhere; the test runner makes it too.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "junkai_cache",
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.Officer"
 
@@ -213,7 +239,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # (the absolute limit is enforced by junkai.accounts.middleware).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle limit moves with use: SessionLimitsMiddleware writes the session at most once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True

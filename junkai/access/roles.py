@@ -118,17 +118,27 @@ def posts_writable_by(officer: Officer | Any) -> QuerySet[Post]:
     """
     if not getattr(officer, "is_authenticated", False) or not officer.is_active:
         return Post.objects.none()
-    post_ids = {
+    return Post.objects.filter(
+        Q(id__in=_own_post_ids(officer)) | Q(station_id__in=section_chief_stations(officer))
+    )
+
+
+def _own_post_ids(officer: Officer) -> set[int]:
+    return {
         a.post_id
         for a in officer.current_assignments()
         if a.post_id is not None and a.role in POST_ROLES
     }
-    return Post.objects.filter(
-        Q(id__in=post_ids) | Q(station_id__in=section_chief_stations(officer))
-    )
 
 
 def can_write_post(officer: Officer, post_id: int) -> bool:
+    # His own post is known from the assignments already loaded: no query on the hot path.
+    if (
+        getattr(officer, "is_authenticated", False)
+        and officer.is_active
+        and post_id in _own_post_ids(officer)
+    ):
+        return True
     return posts_writable_by(officer).filter(id=post_id).exists()
 
 

@@ -13,6 +13,11 @@ from django.shortcuts import redirect
 LOGIN_AT = "junkai_login_at"
 #: Set at sign-in when the officer must still pass TOTP; cleared by otp_login.
 MFA_PENDING = "junkai_mfa_pending"
+#: When the idle limit was last pushed back. The session is written (its expiry moved) at most
+#: once a minute, not on every request: three statements a page saved (savepoint, UPDATE,
+#: release), and the idle limit is 30 minutes give or take one.
+TOUCHED_AT = "junkai_touched_at"
+TOUCH_SECONDS = 60
 
 # Paths a signed-in officer may reach before the steps he owes (password change, second factor).
 _ALWAYS_OPEN = ("/logout/", "/static/", "/api/")
@@ -20,7 +25,8 @@ PASSWORD_CHANGE_PATH = "/account/password/"  # noqa: S105 (a URL path, not a pas
 
 
 class SessionLimitsMiddleware:
-    """Absolute session limit (12 hours) on top of the idle limit (SESSION_COOKIE_AGE)."""
+    """Absolute session limit (12 hours) on top of the idle limit (SESSION_COOKIE_AGE), which
+    a request pushes back when the last push is a minute old."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -31,6 +37,10 @@ class SessionLimitsMiddleware:
             if started is None or time.time() - float(started) > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
+            now = time.time()
+            touched = request.session.get(TOUCHED_AT, started)  # the sign-in wrote it last
+            if now - float(touched) >= TOUCH_SECONDS:
+                request.session[TOUCHED_AT] = now
         return self.get_response(request)
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
@@ -26,13 +26,15 @@ from junkai.access.roles import (
 )
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
-from junkai.api.schemas import ErrorsOut, Message
+from junkai.api.schemas import ErrorsOut, Message, render_json
 from junkai.audit.models import EventType
 from junkai.households.access import access_household, households_visible_to, record_list_read
 from junkai.households.models import (
     Household,
     HouseholdStatus,
+    Outcome,
     Priority,
+    format_full_address,
 )
 from junkai.households.schedule import current_policy
 from junkai.lib.errors import PermissionDeniedError
@@ -43,7 +45,7 @@ from junkai.visits.models import (
     RefusalReport,
     Visit,
 )
-from junkai.visits.worklist import due_households
+from junkai.visits.worklist import due_rows
 
 router = Router(tags=["visits"])
 
@@ -192,8 +194,23 @@ class RefusalAckOut(Schema):
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _visit_out(visit: Visit, household: Household) -> dict[str, Any]:
-    report = RefusalReport.objects.filter(visit=visit).values_list("id", flat=True).first()
+def _visit_out(
+    visit: Visit, household: Household, *, given: VisitIn | None = None
+) -> dict[str, Any]:
+    """`given`: the request that just recorded the visit. What the visit holds besides itself
+    is then known without asking where none was given (a refusal report only for a refusal),
+    so an ordinary visit's answer costs no query."""
+    report = (
+        RefusalReport.objects.filter(visit=visit).values_list("id", flat=True).first()
+        if given is None or visit.outcome == Outcome.REFUSED
+        else None
+    )
+    concerns = list(visit.concerns.order_by("id")) if given is None or given.concerns else []
+    observations = (
+        visit.info_reports.count()
+        if given is None or any(o.strip() for o in given.observations)
+        else 0
+    )
     return {
         "id": visit.id,
         "household_id": household.id,
@@ -205,9 +222,9 @@ def _visit_out(visit: Visit, household: Household) -> dict[str, Any]:
         "refusal_explanation": visit.refusal_explanation,
         "concerns": [
             {"id": c.id, "kind": c.kind, "text": c.text, "status": c.status, "owner_id": c.owner_id}
-            for c in visit.concerns.order_by("id")
+            for c in concerns
         ],
-        "observations": visit.info_reports.count(),
+        "observations": observations,
         "refusal_report_id": report,
         "night_approval_id": visit.night_approval_id,
         "next_due": household.next_due,
@@ -257,12 +274,12 @@ def record_visit(request: HttpRequest, payload: VisitIn) -> tuple[int, dict[str,
         observations=payload.observations,
         card_revision_id=payload.card_revision_id,
     )
-    return 201, _visit_out(visit, household)
+    return 201, _visit_out(visit, household, given=payload)
 
 
 @router.get("/worklist", response={200: Worklist, 404: Message})
 @declare_access("scoped")
-def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, Any]:
+def worklist(request: HttpRequest, params: Query[WorklistParams]) -> HttpResponse:
     """作業リスト: 自分の受持区（`beat` で範囲内の受持区）で期間内に予定日が来る世帯.
 
     実施の必要性（高→低）、予定日、ID の順。一覧の閲覧として記録されます。
@@ -283,29 +300,29 @@ def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, A
     horizon = policy.horizon_days if params.horizon_days is None else params.horizon_days
     today = timezone.localdate()
     until = today + dt.timedelta(days=horizon)
-    rows = list(due_households(households, until))
     items = []
-    for h in rows:
-        due = h.next_due
-        assert due is not None  # due_households filters on it
-        extra: Any = h  # the annotations of due_households
+    priorities = {p.value: p.name for p in Priority}
+    for h in due_rows(households, until):
+        due = h["next_due"]
         items.append(
             {
-                "household_id": h.id,
-                "address": h.address,
-                "town": h.town,
-                "block_group": h.block_group,
-                "map_number": h.map_number,
-                "beat_id": h.beat_id,
-                "priority": Priority(h.priority).name,
-                "category": h.category,
+                "household_id": h["id"],
+                "address": format_full_address(
+                    h["town"], h["chome"], h["banchi"], h["go"], h["building_name"], h["room"]
+                ),
+                "town": h["town"],
+                "block_group": h["block_group"],
+                "map_number": h["map_number"],
+                "beat_id": h["beat_id"],
+                "priority": priorities[h["priority"]],
+                "category": h["category"],
                 "due_date": due,
                 "days_overdue": max((today - due).days, 0),
-                "last_outcome": h.last_outcome or None,
-                "last_visit_at": h.last_visit_at,
-                "open_concerns": extra.open_concerns,
-                "preferred_times": extra.preferred_times,
-                "preferred_days": extra.preferred_days,
+                "last_outcome": h["last_outcome"] or None,
+                "last_visit_at": h["last_visit_at"],
+                "open_concerns": h["open_concerns"],
+                "preferred_times": h["preferred_times"],
+                "preferred_days": h["preferred_days"],
             }
         )
     record_list_read(
@@ -315,7 +332,9 @@ def worklist(request: HttpRequest, params: Query[WorklistParams]) -> dict[str, A
         purpose="作業リスト",
         household_ids=[item["household_id"] for item in items],
     )
-    return {"items": items, "count": len(items)}
+    # Rendered as the schema's renderer would, without validating hundreds of rows we built
+    # to the schema again (a quarter of the operation's time); a test holds the two equal.
+    return render_json(request, {"items": items, "count": len(items)})
 
 
 @router.post(

@@ -65,11 +65,15 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
+    ids: list[int] | None = None
     if household_ids is not None:
+        ids = sorted({int(i) for i in household_ids})
+        details = {**(details or {}), "households": households_digest(ids)}
+    if household_ids is not None and connection.vendor != "postgresql":
         # The event and its rows stand or fall together; inside the caller's transaction (the
         # usual case) no savepoint of its own, which would cost two queries a list.
         with transaction.atomic(savepoint=False):
-            ids = sorted({int(i) for i in household_ids})
+            assert ids is not None
             event = record(
                 event_type,
                 actor=actor,
@@ -78,7 +82,7 @@ def record(
                 object_id=object_id,
                 station_id=station_id,
                 purpose=purpose,
-                details={**(details or {}), "households": households_digest(ids)},
+                details=details,
             )
             AuditEventHousehold.objects.bulk_create(
                 (AuditEventHousehold(event_id=event.id, household_id=i) for i in ids),
@@ -97,12 +101,23 @@ def record(
         details=json.loads(text),
     )
     if connection.vendor == "postgresql":
-        # One plain INSERT (the hot path of every request): no lock, no ORM compilation.
+        # One plain INSERT (the hot path of every request): no lock, no ORM compilation. The
+        # households a list showed go in by the same statement (one round trip, one atomic
+        # statement: the event and its rows stand or fall together).
+        insert = (
+            "INSERT INTO audit_auditevent (created_at, actor_id, event_type, object_type,"
+            " object_id, station_id, purpose, details) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+            " %s::jsonb) RETURNING id"
+        )
+        if ids:
+            insert = (
+                f"WITH e AS ({insert}), h AS (INSERT INTO audit_auditeventhousehold"  # noqa: S608 (fixed text)
+                " (event_id, household_id) SELECT e.id, unnest(%s::bigint[]) FROM e)"
+                " SELECT id FROM e"
+            )
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO audit_auditevent (created_at, actor_id, event_type, object_type,"
-                " object_id, station_id, purpose, details) VALUES (%s, %s, %s, %s, %s, %s, %s,"
-                " %s::jsonb) RETURNING id",
+                insert,
                 [
                     event.created_at,
                     event.actor_id,
@@ -112,6 +127,7 @@ def record(
                     event.station_id,
                     event.purpose,
                     text,
+                    *([ids] if ids else []),
                 ],
             )
             event.id = cursor.fetchone()[0]
@@ -195,7 +211,16 @@ def _unsealed(now: datetime, overdue_after: timedelta) -> tuple[dict[str, Any], 
     if head is not None:
         event_id, xid = head
         if connection.vendor == "postgresql":
-            if xid is not None:
+            if xid is not None and xid >= seal.next_xid():
+                # The head came with a dump from another cluster (see seal._pending): only
+                # events of that cluster's ids can lie below it; this cluster's are all above.
+                floor = seal.next_xid()
+                below = (
+                    Q(xid__isnull=True)
+                    | Q(xid__gte=floor, xid__lt=xid)
+                    | Q(xid=xid, id__lt=event_id)
+                )
+            elif xid is not None:
                 below = Q(xid__isnull=True) | Q(xid__lt=xid) | Q(xid=xid, id__lt=event_id)
         else:
             below = Q(id__lt=event_id)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from junkai.audit.canonical import GENESIS, body, digest, keyed, reference_bytes
 from junkai.audit.models import AuditEvent, AuditSeal
@@ -39,8 +40,10 @@ COMMAND_LOCK = 0x4A554E4B4143  # "JUNKAC"
 HOOK_LIMIT = 500
 #: …and a process tries at most once in this many seconds: under load one pass seals what
 #: many requests wrote, and the others skip the round trips. At a quiet moment what a skipped
-#: hook left waits for the next request or the timer (the alarm is minutes away).
-HOOK_INTERVAL = 0.05
+#: hook left waits for the next request or the timer (the alarm is minutes away). A pass is
+#: five statements on the request's connection: at 0.05 s nearly every request of a busy
+#: worker paid them (bench/load.py); at 0.5 s events are still sealed within a second.
+HOOK_INTERVAL = 0.5
 _last_hook = [0.0]
 
 
@@ -77,13 +80,20 @@ def created_fixer() -> Callable[[Any], str] | None:
     return None if connection.vendor == "postgresql" else _sqlite_iso
 
 
-def _head() -> tuple[int, str, tuple[int, int]]:
-    """(last seq, its hash, the (xid, id) after which pending events lie)."""
-    seal = (
-        AuditSeal.objects.order_by("-seal_seq")
-        .values_list("seal_seq", "row_hash", "event_id", "event__xid", "event__seq")
-        .first()
-    )
+NEXT_XID = "pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+
+
+def _head() -> tuple[int, str, tuple[int, int], bool]:
+    """(last seq, its hash, the (xid, id) after which pending events lie, whether that xid is
+    another cluster's: see _pending)."""
+    seals = AuditSeal.objects.order_by("-seal_seq")
+    if connection.vendor == "postgresql":
+        # In the same round trip: the first transaction id this cluster has not given out.
+        seals = seals.annotate(next_xid=RawSQL(NEXT_XID, []))  # noqa: S611 (fixed text)
+    seal = seals.values_list(
+        "seal_seq", "row_hash", "event_id", "event__xid", "event__seq",
+        *(["next_xid"] if connection.vendor == "postgresql" else []),
+    ).first()  # fmt: skip
     if seal is None:
         legacy = (
             AuditEvent.objects.filter(seq__isnull=False)
@@ -92,16 +102,44 @@ def _head() -> tuple[int, str, tuple[int, int]]:
             .first()
         )
         seq, row_hash = legacy if legacy else (0, GENESIS)
-        return seq or 0, row_hash or "", (-1, -1)
-    seal_seq, row_hash, event_id, xid, _ = seal
+        return seq or 0, row_hash or "", (-1, -1), False
+    seal_seq, row_hash, event_id, xid, *rest = seal
     if connection.vendor == "postgresql" and xid is None:
         raise SealError(f"封印 {seal_seq} の監査記録 (id {event_id}) がありません")
-    return seal_seq, row_hash, (xid if xid is not None else -1, event_id)
+    # A committed event of this cluster has an id below what it has given out, always.
+    foreign = bool(rest) and xid is not None and xid >= rest[-1]
+    return seal_seq, row_hash, (xid if xid is not None else -1, event_id), foreign
 
 
-def _pending(after: tuple[int, int], limit: int) -> list[tuple[Any, ...]]:
+def next_xid() -> int:
+    """The first transaction id this cluster has not yet given out (xid8: 64 bits with its
+    epoch, so it never wraps around)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {NEXT_XID}")
+        return int(cursor.fetchone()[0])
+
+
+def _pending(after: tuple[int, int], limit: int, *, foreign: bool) -> list[tuple[Any, ...]]:
     columns = event_columns("e")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and foreign:
+            # The last seal's event was written by another cluster: this database was restored
+            # from a dump (pg_dump/pg_restore) into a cluster whose transaction ids are behind
+            # the old one's. No event of this cluster can compare with those ids. Every event
+            # whose id lies above what this cluster has given out came with the dump, committed:
+            # they are sealed first, in their old order. Then this cluster's own events, from
+            # the start of its ids (its first seal makes the head this cluster's again).
+            cursor.execute(
+                "WITH b AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax)"  # noqa: S608 (fixed columns)
+                f" SELECT {columns} FROM audit_auditevent e, b"
+                " WHERE e.seq IS NULL AND e.xid >= b.xmax AND (e.xid, e.id) > (%s, %s)"
+                " ORDER BY e.xid, e.id LIMIT %s",
+                [after[0], after[1], limit],
+            )
+            restored = list(cursor.fetchall())
+            if restored:
+                return restored
+            after = (-1, -1)
         if connection.vendor == "postgresql":
             # xmin counts this transaction too: its own events are sealable here only when it
             # is the oldest still open (they then commit, or roll back, with their seals).
@@ -173,8 +211,8 @@ def seal_pending(*, limit: int | None = None, batch: int = 1000) -> int:
         with transaction.atomic():
             if connection.vendor == "postgresql" and not _try_lock(SEAL_LOCK, xact=True):
                 return total
-            seq, prev_hash, after = _head()
-            rows = _pending(after, size)
+            seq, prev_hash, after, foreign = _head()
+            rows = _pending(after, size, foreign=foreign)
             if rows:
                 AuditSeal.objects.bulk_create(seal_rows(rows, seq, prev_hash))
         total += len(rows)
@@ -185,8 +223,8 @@ def seal_pending(*, limit: int | None = None, batch: int = 1000) -> int:
 
 def seal_inline() -> None:
     """SQLite: seal in the writer's own transaction, which already holds the write lock."""
-    seq, prev_hash, after = _head()
-    rows = _pending(after, 1000)
+    seq, prev_hash, after, foreign = _head()
+    rows = _pending(after, 1000, foreign=foreign)
     if rows:
         AuditSeal.objects.bulk_create(seal_rows(rows, seq, prev_hash))
 

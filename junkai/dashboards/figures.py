@@ -65,6 +65,7 @@ from junkai.households.models import (
 from junkai.households.schedule import covered_q, current_policy, within_interval_q
 from junkai.lib.dates import add_months
 from junkai.lib.months import month_bounds, month_start, next_month
+from junkai.lib.replica import replica_reads
 from junkai.lib.wareki import era_of
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
 from junkai.registers.models import (
@@ -610,7 +611,8 @@ def hq_board_cached() -> HqBoard:
     found = cache.get(key) if seconds > 0 else None
     if isinstance(found, HqBoard):
         return found
-    rows, total = hq_board()
+    with replica_reads():  # every station's households and visits: the replica's work
+        rows, total = hq_board()
     board = HqBoard(rows, total, timezone.now())
     if seconds > 0:
         cache.set(key, board, seconds)

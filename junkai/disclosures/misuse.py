@@ -43,6 +43,7 @@ from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
 from junkai.disclosures.actions import do_raise_misuse_flag, do_settle_misuse_flag
 from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag, MisuseKind
 from junkai.households.models import Household
+from junkai.lib.replica import replica_reads
 from junkai.org.models import Assignment, Officer
 
 #: LIST_HOUSEHOLDS purposes that are work (the lists an officer visits from).
@@ -400,7 +401,10 @@ def scan(
     since = since or until - dt.timedelta(hours=t.scan_hours)
     settle = dt.timedelta(minutes=t.settle_minutes)
     reach = max(dt.timedelta(hours=t.context_hours), dt.timedelta(hours=t.task_hours), settle)
-    reads = _reads(created_at__gte=since, created_at__lt=until)
+    # The audit log's reads are the replica's work; the flags (what this scan and the last
+    # ones raised) are read and written on the primary below.
+    with replica_reads():
+        reads = _reads(created_at__gte=since, created_at__lt=until)
     result = ScanResult(reads=len(reads))
     # Open UNEXPLAINED flags a task recorded since may explain: their reads, wherever they lie.
     open_flags = list(
@@ -416,8 +420,9 @@ def scan(
         return result
     actors = {r.actor_id for r in reads} | {f.officer_id for f in open_flags}
     earliest = min([since, *(r.at for r in flagged.values())])
-    work = _work(actors, earliest - reach, until + reach)
-    own_beats = _own_beats(actors)
+    with replica_reads():
+        work = _work(actors, earliest - reach, until + reach)
+        own_beats = _own_beats(actors)
     covered: dict[tuple[int, str], set[int]] = defaultdict(set)
     for officer_id, kind, event_ids in MisuseFlag.objects.filter(
         officer_id__in=actors, window_end__gte=since - dt.timedelta(days=1)

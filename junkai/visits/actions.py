@@ -29,7 +29,7 @@ from junkai.households.models import (
     Outcome,
     SchedulePolicy,
 )
-from junkai.households.schedule import current_policy, due_date, refresh_due
+from junkai.households.schedule import current_policy, due_date
 from junkai.lib.dates import start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, PostKind
@@ -165,8 +165,9 @@ def _advance_schedule(
         household.last_met_at is None or started_at > household.last_met_at
     ):
         household.last_met_at = started_at
-    household.save(update_fields=["last_visit_at", "last_outcome", "last_met_at"])
-    refresh_due(household, policy)
+    # next_due as refresh_due computes it, in the same UPDATE.
+    household.next_due = due_date(household, policy)
+    household.save(update_fields=["last_visit_at", "last_outcome", "last_met_at", "next_due"])
 
 
 def _night_approval_required(

@@ -4,11 +4,18 @@ HIGH priority first, then by due date, with open concerns and the card's preferr
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from junkai.households.models import CardStatus, ContactCard, Household, HouseholdStatus
+from junkai.households.models import (
+    Building,
+    CardStatus,
+    ContactCard,
+    Household,
+    HouseholdStatus,
+)
 from junkai.visits.models import Concern, ConcernStatus
 
 
@@ -38,4 +45,24 @@ def due_households(households: QuerySet[Household], until: dt.date) -> QuerySet[
         # buildings table for a few hundred rows (10 ms of 27 at 500,000 households).
         .prefetch_related("building")
         .order_by("priority", "next_due", "id")
+    )
+
+
+#: The fields of a work-list row as plain values (due_rows).
+ROW_FIELDS = (
+    "id", "town", "chome", "banchi", "go", "room", "block_group", "map_number", "beat_id",
+    "priority", "category", "next_due", "last_outcome", "last_visit_at",
+    "open_concerns", "preferred_times", "preferred_days", "building_name",
+)  # fmt: skip
+
+
+def due_rows(households: QuerySet[Household], until: dt.date) -> list[dict[str, Any]]:
+    """due_households() as plain values, the building's name by a subquery: one query and no
+    model instances (building ~200 Household objects was half of the API's time)."""
+    building = Building.objects.filter(pk=OuterRef("building_id")).order_by().values("name")[:1]
+    return list(
+        due_households(households, until)
+        .prefetch_related(None)
+        .annotate(building_name=Coalesce(Subquery(building), Value("")))
+        .values(*ROW_FIELDS)
     )

@@ -231,5 +231,5 @@ class DesignationTests(PersonaTestCase):
     def test_station_page_query_count_is_bounded(self) -> None:
         client = self.client_for("kacho")
         client.get(f"/org/stations/{self.station.id}/")
-        with self.assertNumQueries(14):  # the nav costs none (junkai.web.tests.test_nav)
+        with self.assertNumQueries(10):  # the nav costs none (junkai.web.tests.test_nav)
             client.get(f"/org/stations/{self.station.id}/")
