@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
@@ -179,6 +180,7 @@ class ChangeResult(Schema):
     visit_id: int | None = None
     card_version: int | None = None
     conflict_id: int | None = None
+    conflict_url: str | None = Field(None, description="競合の画面（両方の版を並べて選ぶ）")
     current_version: int | None = None
     submitted_version: int | None = None
     detail: str | None = None
@@ -375,12 +377,14 @@ def declare_device_checkout(
     return 201, _checkout_out(actions.reloaded(checkout))
 
 
-@router.get("/device-checkouts/{checkout_id}", response={200: DeviceCheckoutOut, 404: Message})
+@router.get(
+    "/device-checkouts/{device_checkout_id}", response={200: DeviceCheckoutOut, 404: Message}
+)
 @declare_access("scoped")
-def device_checkout(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
+def device_checkout(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
     """端末の持出し（持出確認簿の記載と、同期できるか）."""
     officer = request_officer(request)
-    checkout = access_device_checkout(officer, checkout_id)
+    checkout = access_device_checkout(officer, device_checkout_id)
     record_register_read(officer, post=checkout.entry.post, purpose="端末の持出し", obj=checkout)
     return _checkout_out(checkout)
 
@@ -392,9 +396,9 @@ STEPS = {
 }
 
 
-def _step(request: HttpRequest, checkout_id: int, step: str) -> dict[str, Any]:
+def _step(request: HttpRequest, device_checkout_id: int, step: str) -> dict[str, Any]:
     officer = request_officer(request)
-    checkout = access_device_checkout(officer, checkout_id)
+    checkout = access_device_checkout(officer, device_checkout_id)
     return _checkout_out(STEPS[step](checkout, acting_officer=officer))
 
 
@@ -406,38 +410,38 @@ STEP_RESPONSES: dict[int, Any] = {
 }
 
 
-@router.post("/device-checkouts/{checkout_id}/confirm-out", response=STEP_RESPONSES)
+@router.post("/device-checkouts/{device_checkout_id}/confirm-out", response=STEP_RESPONSES)
 @declare_access("scoped")
-def confirm_device_out(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
+def confirm_device_out(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
     """持出確認者の確認（持出警察官以外が自分の認証で。一人勤務の駐在所では本人）."""
-    return _step(request, checkout_id, "confirm_out")
+    return _step(request, device_checkout_id, "confirm_out")
 
 
-@router.post("/device-checkouts/{checkout_id}/return", response=STEP_RESPONSES)
+@router.post("/device-checkouts/{device_checkout_id}/return", response=STEP_RESPONSES)
 @declare_access("scoped")
-def record_device_return(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
+def record_device_return(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
     """返却の記録（持出警察官本人。端末は同期して消去してから）. 以後の同期は 410."""
-    return _step(request, checkout_id, "return")
+    return _step(request, device_checkout_id, "return")
 
 
-@router.post("/device-checkouts/{checkout_id}/confirm-return", response=STEP_RESPONSES)
+@router.post("/device-checkouts/{device_checkout_id}/confirm-return", response=STEP_RESPONSES)
 @declare_access("scoped")
-def confirm_device_return(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
+def confirm_device_return(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
     """返却確認者の確認. 確認が済むと端末は再び持ち出せます."""
-    return _step(request, checkout_id, "confirm_return")
+    return _step(request, device_checkout_id, "confirm_return")
 
 
 @router.post(
-    "/device-checkouts/{checkout_id}/lease",
+    "/device-checkouts/{device_checkout_id}/lease",
     response={201: LeaseOut, 403: Message, 404: Message, 410: GoneOut},
 )
 @declare_access("scoped")
-def issue_lease(request: HttpRequest, checkout_id: int) -> tuple[int, dict[str, Any]]:
+def issue_lease(request: HttpRequest, device_checkout_id: int) -> tuple[int, dict[str, Any]]:
     """データ鍵の貸与（この勤務の間、最長12時間）: 新しい貸与鍵と、それで包んだデータ鍵.
     同じ持出しには何度でも同じデータ鍵を包み直して渡します（再サインイン後も端末のデータを
     読める）. 持出警察官本人のみ、持出確認の後、返却・取消の前."""
     officer = request_officer(request)
-    checkout = _holder_checkout(officer, checkout_id)
+    checkout = _holder_checkout(officer, device_checkout_id)
     issued = actions.do_issue_lease(
         checkout, acting_officer=officer, not_after=_credential_end(request)
     )
@@ -510,6 +514,11 @@ def push(request: HttpRequest, payload: PushIn) -> dict[str, Any]:
     reads = [_read_entry(e, i) for i, e in enumerate(payload.read_log)]
     result = actions.do_push(checkout, acting_officer=officer, changes=changes, read_log=reads)
     merged = result.read_log
+    for item in result.results:
+        if item.get("conflict_id"):
+            item["conflict_url"] = reverse(
+                "device_card_conflict", kwargs={"conflict_id": item["conflict_id"]}
+            )
     return {
         "checkout_id": checkout.id,
         "results": result.results,

@@ -67,13 +67,16 @@ class CheckoutGone(Exception):
 # --- devices ---------------------------------------------------------------------------------
 
 
-def _require_keeper(acting_officer: Officer, post: Post, what: str) -> None:
-    if not (acting_officer.is_superuser or keeps_post(acting_officer, post)):
+def _require_keeper(acting_officer: Officer | None, post: Post, what: str) -> None:
+    """The post's 取扱責任者, 交番所長 or 管理責任者 (None: the command line and fixtures)."""
+    if acting_officer is None or acting_officer.is_superuser:
+        return
+    if not keeps_post(acting_officer, post):
         raise PermissionDeniedError(f"{what}は取扱責任者、交番所長または管理責任者が行います")
 
 
 @transaction.atomic
-def do_register_device(post: Post, *, acting_officer: Officer, label: str) -> Device:
+def do_register_device(post: Post, *, acting_officer: Officer | None, label: str) -> Device:
     """端末の登録: the post's 取扱責任者 registers a tablet that may carry its beats."""
     _require_keeper(acting_officer, post, "端末の登録")
     label = label.strip()

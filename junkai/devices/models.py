@@ -26,7 +26,12 @@ class Device(models.Model):
     )
     label = models.CharField("端末名", max_length=64)
     registered_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", verbose_name="登録者"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="登録者",
     )
     registered_at = models.DateTimeField("登録日時", default=timezone.now)
     revoked_at = models.DateTimeField("使用停止日時", null=True, blank=True)
