@@ -48,6 +48,9 @@ from junkai.visits.worklist import due_households
 #: transaction was still open at the last pull is not missed).
 OVERLAP = dt.timedelta(minutes=10)
 CURSOR_SALT = "junkai.devices.cursor"
+#: A device away longer than this gets the whole beat again (rather than a long scan of the
+#: audit log for what changed).
+FULL_AFTER = dt.timedelta(days=3)
 
 #: Events after which every household is sent again (the schedule or categories changed).
 FULL_AGAIN = {EventType.POLICY_CHANGED, EventType.CATEGORIES_REFRESHED}
@@ -171,7 +174,8 @@ def build_pull(checkout: DeviceCheckout, officer: Officer, cursor: str | None) -
     in_beat = households_visible_to(officer).filter(beat_id=beat.id, status=HouseholdStatus.ACTIVE)
     ids = sorted(in_beat.values_list("id", flat=True))
     since = read_cursor(checkout.id, cursor) - OVERLAP if cursor else None
-    changed = _changed_since(ids, since) if since is not None else None
+    recent = since is not None and now - since <= FULL_AFTER
+    changed = _changed_since(ids, since) if since is not None and recent else None
     full = changed is None
     chosen = in_beat if changed is None else in_beat.filter(id__in=changed)
     rows = list(chosen.order_by("id"))
