@@ -478,7 +478,9 @@ def _apply_card(
     }, None
 
 
-def _apply(checkout: DeviceCheckout, officer: Officer, change: Change) -> dict[str, Any]:
+def _apply(
+    checkout: DeviceCheckout, officer: Officer, change: Change
+) -> tuple[dict[str, Any], SyncChange]:
     household = _household_on_device(checkout, officer, change)
     conflict = None
     if isinstance(household, dict):
@@ -510,7 +512,7 @@ def _apply(checkout: DeviceCheckout, officer: Officer, change: Change) -> dict[s
         result["conflict_id"] = kept.id
         stored.result = result
         stored.save(update_fields=["result"])
-    return result
+    return result, stored
 
 
 @transaction.atomic
@@ -540,10 +542,7 @@ def do_push(
         if earlier is not None:
             results.append({**earlier.result, "replayed": True})
             continue
-        result = _apply(checkout, acting_officer, change)
-        seen[change.client_id] = SyncChange.objects.get(
-            checkout=checkout, client_id=change.client_id
-        )
+        result, seen[change.client_id] = _apply(checkout, acting_officer, change)
         applied += 1
         results.append({**result, "replayed": False})
     merged = _merge_read_log(checkout, acting_officer, read_log)

@@ -178,7 +178,7 @@ def build_pull(checkout: DeviceCheckout, officer: Officer, cursor: str | None) -
     changed = _changed_since(ids, since) if since is not None and recent else None
     full = changed is None
     chosen = in_beat if changed is None else in_beat.filter(id__in=changed)
-    rows = list(chosen.order_by("id"))
+    rows = list(chosen.select_related("building").order_by("id"))
     card_of = {
         c.household_id: c
         for c in ContactCard.objects.filter(

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from cryptography.exceptions import InvalidTag
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from junkai.accounts.actions import do_issue_api_token
@@ -24,6 +26,7 @@ from junkai.devices import keys, readlog
 from junkai.devices.actions import CheckoutGone, do_push
 from junkai.devices.models import CardConflict, DeviceCheckout, SyncChange
 from junkai.disclosures.models import MisuseFlag, MisuseKind
+from junkai.households import actions as household_actions
 from junkai.households import cards
 from junkai.households.models import CardRevision, CardStatus
 from junkai.registers.actions import do_alert_overdue_checkouts
@@ -311,6 +314,41 @@ class DeviceApiTests(PersonaTestCase):
         bad = self.pull(checkout_id, "nonsense")
         self.assertEqual(bad.status_code, 422)
         self.assertIn("cursor", bad.json()["errors"])
+
+    def test_pull_costs_the_same_queries_for_more_households(self) -> None:
+        checkout_id = self.out()
+        beat = self.beat("K1-1")
+        building = household_actions.do_create_building(
+            beat, acting_officer=None, name="駅前ハイツ", town="駅前町", chome="1", banchi="9"
+        )
+
+        def add(rooms: tuple[str, ...]) -> None:
+            for room in rooms:
+                household = household_actions.do_create_household(
+                    beat,
+                    acting_officer=None,
+                    kind="RESIDENCE",
+                    town="駅前町",
+                    building=building,
+                    room=room,
+                )
+                household_actions.do_save_card(
+                    household,
+                    {"residents": [{"name": f"住人 {room}", "kana": "じゅうにん"}]},
+                    acting_officer=self.officer("officer1a"),
+                    expected_version=None,
+                )
+
+        def queries() -> int:
+            with CaptureQueriesContext(connection) as captured:
+                self.assertEqual(self.pull(checkout_id).status_code, 200)
+            return len(captured)
+
+        add(("101",))
+        self.pull(checkout_id)  # the first request's own setup
+        before = queries()
+        add(("102", "201", "202", "301"))
+        self.assertEqual(queries(), before)
 
     def test_pull_is_the_borrowers_only(self) -> None:
         checkout_id = self.out()
