@@ -135,7 +135,7 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _household(h: Household, card: ContactCard | None) -> dict[str, Any]:
+def _household(h: Household, card: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": h.id,
         "address": h.address,
@@ -159,11 +159,7 @@ def _household(h: Household, card: ContactCard | None) -> dict[str, Any]:
         "last_visit_at": h.last_visit_at,
         "last_outcome": h.last_outcome or None,
         "allowed_methods": allowed_methods(h),
-        "card": (
-            {**cards.snapshot(card), "id": card.id, "version": card.version}
-            if card is not None
-            else None
-        ),
+        "card": card,
     }
 
 
@@ -179,11 +175,16 @@ def build_pull(checkout: DeviceCheckout, officer: Officer, cursor: str | None) -
     full = changed is None
     chosen = in_beat if changed is None else in_beat.filter(id__in=changed)
     rows = list(chosen.select_related("building").order_by("id"))
-    card_of = {
-        c.household_id: c
-        for c in ContactCard.objects.filter(
+    active = dict(
+        ContactCard.objects.filter(
             household_id__in=[h.id for h in rows], status=CardStatus.ACTIVE
-        ).prefetch_related("residents", "contacts", "vehicles")
+        ).values_list("household_id", "id")
+    )
+    versions = dict(ContactCard.objects.filter(id__in=active.values()).values_list("id", "version"))
+    contents = cards.snapshots(list(active.values()))
+    card_of = {
+        household_id: {**contents[card_id], "id": card_id, "version": versions[card_id]}
+        for household_id, card_id in active.items()
     }
     policy = current_policy()
     until = timezone.localdate() + dt.timedelta(days=policy.horizon_days)

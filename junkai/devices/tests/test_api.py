@@ -350,6 +350,12 @@ class DeviceApiTests(PersonaTestCase):
         add(("102", "201", "202", "301"))
         self.assertEqual(queries(), before)
 
+    def test_pull_sends_each_card_as_the_card_api_reads_it(self) -> None:
+        checkout_id = self.out()
+        sent = {h["id"]: h["card"] for h in self.pull(checkout_id).json()["households"]}
+        read = self.api("officer1a").get(f"/api/v1/households/{self.aoki.id}").json()["card"]
+        self.assertEqual(sent[self.aoki.id], read)
+
     def test_pull_is_the_borrowers_only(self) -> None:
         checkout_id = self.out()
         self.assertEqual(self.pull(checkout_id, who="officer1b").status_code, 403)
