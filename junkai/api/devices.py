@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
@@ -23,6 +24,7 @@ from pydantic import ConfigDict
 from junkai.access.declare import declare_access
 from junkai.access.purposes import ReadPurpose
 from junkai.access.units import access_beat, access_register_post, record_register_read
+from junkai.accounts.middleware import LOGIN_AT
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import request_officer
 from junkai.api.households import CardIn
@@ -240,8 +242,15 @@ def _credential_end(request: HttpRequest) -> dt.datetime | None:
             .values_list("expires_at", flat=True)
             .first()
         )
+    # A browser session: its absolute end (12 h from sign-in), not the idle one, which each
+    # request moves on.
     session = getattr(request, "session", None)
-    return session.get_expiry_date() if session is not None else None
+    started = session.get(LOGIN_AT) if session is not None else None
+    if started is None:
+        return None
+    return dt.datetime.fromtimestamp(float(started), tz=dt.UTC) + dt.timedelta(
+        seconds=settings.SESSION_ABSOLUTE_SECONDS
+    )
 
 
 def _visit_kwargs(visit: VisitChangeIn) -> dict[str, Any]:

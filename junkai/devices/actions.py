@@ -21,6 +21,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from junkai.access.purposes import ReadPurpose
 from junkai.access.roles import can_write_post, keeps_post
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
@@ -615,8 +616,9 @@ def _merge_read_log(
                 object_type="households.household",
                 object_id=entry.household_id,
                 station_id=station_of[entry.household_id],
-                purpose=entry.purpose,
+                purpose=str(ReadPurpose(entry.purpose).label),
                 details={
+                    "stated": entry.purpose,
                     "read_at": entry.read_at,
                     "seq": entry.seq,
                     "hash": entry.hash,
@@ -640,8 +642,8 @@ def _merge_read_log(
             # The chain goes on from what the device holds: one break is flagged once.
             out.head_seq, out.head_hash = entry.seq, entry.hash
         out.flagged.extend(problems)
-        if event_id is not None or not problems:
-            out.accepted += 1 if event_id is not None else 0
+        if event_id is not None:
+            out.accepted += 1
     checkout.read_log_seq, checkout.read_log_hash = out.head_seq, out.head_hash
     checkout.save(update_fields=["read_log_seq", "read_log_hash"])
     if out.flagged:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from junkai.accounts.actions import do_issue_api_token
+from junkai.accounts.middleware import LOGIN_AT
 from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
 from junkai.devices import keys, readlog
 from junkai.devices.actions import CheckoutGone, do_push
@@ -248,6 +250,19 @@ class DeviceApiTests(PersonaTestCase):
         client = Client(headers={"Authorization": f"Bearer {token}"})
         lease = self.send(client, f"/device-checkouts/{checkout_id}/lease").json()
         self.assertEqual(dt.datetime.fromisoformat(lease["expires_at"]), api_token.expires_at)
+
+    def test_a_browser_sessions_lease_ends_with_the_shift_not_the_idle_timeout(self) -> None:
+        checkout_id = self.out()
+        client = self.client_for("officer1a")
+        session = client.session
+        session[LOGIN_AT] = time.time() - 10 * 3600  # signed in ten hours ago
+        session.save()
+        lease = self.send(client, f"/device-checkouts/{checkout_id}/lease")
+        self.assertEqual(lease.status_code, 201, lease.content)
+        self.assertEqual(
+            dt.datetime.fromisoformat(lease.json()["expires_at"]),
+            timezone.now() + dt.timedelta(hours=2),
+        )
 
     def test_no_lease_before_the_second_officer_confirms(self) -> None:
         device_id = self.register().json()["id"]
