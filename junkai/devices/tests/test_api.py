@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pypdf import PdfReader
 
 from junkai.accounts.actions import do_issue_api_token
 from junkai.accounts.middleware import LOGIN_AT
@@ -178,6 +180,12 @@ class DeviceApiTests(PersonaTestCase):
         page = self.client_for("kobancho1").get(f"/registers/posts/{self.post('K1').id}/checkouts/")
         self.assertContains(page, "端末 TAB-01")
         self.assertContains(page, "駅前一区")
+        # And the printed register (第6号様式).
+        printed = self.api("kobancho1").get(f"/api/v1/posts/{self.post('K1').id}/checkouts.pdf")
+        self.assertEqual(printed.status_code, 200)
+        text = "".join(p.extract_text() for p in PdfReader(BytesIO(printed.content)).pages)
+        self.assertIn("TAB-01", text)
+        self.assertIn("受持区 駅前", text)  # the column wraps the beat's name
 
     def test_single_officer_chuzaisho_confirms_himself(self) -> None:
         checkout_id = self.out(beat="C1-1", borrower="chuzai1", confirmer="chuzai1")
