@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "junkai.visits",
     "junkai.registers",
     "junkai.disclosures",
+    "junkai.devices",
     "junkai.documents",
     "junkai.planning",
     "junkai.dashboards",

@@ -64,6 +64,7 @@ urlpatterns = [
     path("", include("junkai.visits.urls")),
     path("", include("junkai.visits.planning_urls")),
     path("", include("junkai.registers.urls")),
+    path("", include("junkai.devices.urls")),
     path("", include("junkai.disclosures.urls")),
     path("", include("junkai.documents.urls")),
     path("", include("junkai.planning.urls")),

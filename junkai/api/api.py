@@ -23,6 +23,7 @@ from junkai.accounts.throttle import THROTTLED, retry_after
 from junkai.api.auth import BearerToken, VerifiedSession, request_officer
 from junkai.api.boundary import BoundaryError, BoundaryParser
 from junkai.api.dashboards import router as dashboards_router
+from junkai.api.devices import router as devices_router
 from junkai.api.disclosures import router as disclosures_router
 from junkai.api.documents import router as documents_router
 from junkai.api.errors import (
@@ -39,6 +40,7 @@ from junkai.api.registers import router as registers_router
 from junkai.api.routes import router as routes_router
 from junkai.api.schemas import AssignmentOut, MeOut, Message, TokenIn, TokenOut, UnitOut
 from junkai.api.visits import router as visits_router
+from junkai.devices.actions import CheckoutGone
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer
 
@@ -100,6 +102,7 @@ api.add_router("/", documents_router)
 api.add_router("/", planning_router)
 api.add_router("/", routes_router)
 api.add_router("/", dashboards_router)
+api.add_router("/", devices_router)
 
 
 @api.exception_handler(Http404)
@@ -115,6 +118,20 @@ def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(PermissionDeniedError)
 def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(CheckoutGone)
+def gone(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A returned or revoked device checkout: the device must delete what it holds. A revoked
+    one (lost, stolen) is also told so by the browser's own means, which a tampered app
+    cannot skip once the response reaches it."""
+    assert isinstance(exc, CheckoutGone)
+    response = api.create_response(
+        request, {"detail": str(exc), "errors": {}, "wipe": True}, status=410
+    )
+    if exc.revoked:
+        response["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -83,6 +83,15 @@ class EventType(models.IntegerChoices):
     LOSS_CARD_RECREATED = 642, "亡失・盗難によるカードの再作成"
     LOSS_FOUND = 643, "亡失・盗難の簿冊等の発見"
     LOSS_REPORT_CLOSED = 644, "亡失・盗難の報告の完了"
+    # 660 devices: a tablet that carries a beat is a binder (junkai.devices)
+    DEVICE_REGISTERED = 660, "端末の登録"
+    DEVICE_REVOKED = 661, "端末の使用停止"
+    DEVICE_CHECKOUT_DECLARED = 662, "端末への受持区の持出しの申告"
+    DEVICE_CHECKOUT_REVOKED = 663, "端末の持出しの取消"
+    DEVICE_LEASE_ISSUED = 664, "端末の鍵の貸与"
+    DEVICE_SYNC_PUSHED = 665, "端末からの同期"
+    DEVICE_READ_LOG_BROKEN = 666, "端末の閲覧記録の欠落・改変"
+    DEVICE_CONFLICT_RESOLVED = 667, "端末の補正の競合の解決"
     # 700 disclosures (第5-4): the 利用確認簿 and requests from other agencies
     DATA_USE_REQUESTED = 701, "利用の申出"
     DATA_USE_IDENTITY_VERIFIED = 702, "警察職員であることの確認（折り返し電話）"
@@ -113,6 +122,7 @@ class EventType(models.IntegerChoices):
     ROUTE_PLANNED = 1014, "巡回経路の作成"
     READ_DASHBOARD = 1015, "進捗状況の閲覧"
     EXPORT_MONTHLY_REPORT = 1016, "月次報告の出力"
+    READ_OFFLINE = 1031, "端末での閲覧（オフライン）"
 
 
 class AuditEvent(models.Model):

@@ -357,6 +357,7 @@ class MisuseKind(models.TextChoices):
     UNEXPLAINED = "UNEXPLAINED", "業務上の文脈がない閲覧"
     BULK = "BULK", "短時間の大量閲覧"
     OFF_HOURS = "OFF_HOURS", "勤務時間外の閲覧"
+    READ_LOG = "READ_LOG", "端末の閲覧記録の欠落・改変"
 
 
 class MisuseFlag(models.Model):

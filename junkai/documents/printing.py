@@ -528,7 +528,14 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
     start, end = month_bounds(first)
     entries = list(
         BinderCheckout.objects.filter(post=post, declared_at__gte=start, declared_at__lt=end)
-        .select_related("borrower", "declared_to", "out_confirmed_by", "return_confirmed_by")
+        .select_related(
+            "borrower",
+            "declared_to",
+            "out_confirmed_by",
+            "return_confirmed_by",
+            "device_checkout__device",
+            "device_checkout__beat",
+        )
         .prefetch_related(
             Prefetch("lines", queryset=CheckoutBinder.objects.select_related("binder"))
         )
@@ -538,6 +545,10 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
     rows = []
     for i, e in enumerate(entries, start=1):
         numbers = sorted((line.binder.number for line in e.lines.all()), key=lambda n: (len(n), n))
+        # A device that carried a beat (junkai.devices) is named where a binder number goes.
+        device = getattr(e, "device_checkout", None)
+        if device is not None:
+            numbers = [f"端末 {device.device.label}", f"受持区 {device.beat.name}"]
         note = []
         if e.self_confirmed:
             note.append("本人確認（一人勤務の駐在所）")
@@ -552,7 +563,7 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
             [
                 str(i),
                 _when(e.declared_at),
-                "・".join(numbers),
+                ("\n" if device is not None else "・").join(numbers),
                 str(e.borrower),
                 e.purpose,
                 str(e.declared_to) if e.declared_to else "",

@@ -142,14 +142,14 @@ def record_list_read(
     count: int,
     purpose: str = "一覧",
     household_ids: Iterable[int] | None = None,
-) -> None:
+) -> AuditEvent:
     """A list of households (names, addresses) is personal data too: one event per list.
 
     `household_ids`: the rows the list showed (the audit log's (event, household) rows). Only
     these can explain a later read of a household as work from that list (misuse.py); a list
     recorded without them explains nothing beyond its beat.
     """
-    record(
+    return record(
         EventType.LIST_HOUSEHOLDS,
         actor=officer,
         obj=beat,

@@ -15,7 +15,14 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from junkai.households.models import CardSource, ContactCard, Sex
+from junkai.households.models import (
+    CardSource,
+    ContactCard,
+    EmergencyContact,
+    Resident,
+    Sex,
+    Vehicle,
+)
 from junkai.lib.dates import DateFormatError, parse_date
 from junkai.lib.kana import digits, reading
 from junkai.lib.text import text_problem
@@ -114,6 +121,56 @@ def snapshot(card: ContactCard) -> CardData:
         ],
         "vehicles": [{"description": v.description, "plate": v.plate} for v in card.vehicles.all()],
     }
+
+
+_HEAD_FIELDS = (
+    "source",
+    "accepted_on",
+    "binder_number",
+    "index_number",
+    "preferred_days",
+    "preferred_times",
+    "needs_support",
+    "support_consent",
+    "remarks",
+    "requests",
+)
+
+
+def snapshots(card_ids: list[int]) -> dict[int, CardData]:
+    """`snapshot` of many cards at once, by card id, in four queries and without a model per
+    row (a beat of 1,000 cards for a device: the per-card prefetch cost seconds)."""
+    out: dict[int, CardData] = {}
+    for head in ContactCard.objects.filter(id__in=card_ids).values("id", *_HEAD_FIELDS):
+        row: dict[str, Any] = dict(head)
+        row["accepted_on"] = _iso(row["accepted_on"])
+        out[row.pop("id")] = {**row, "residents": [], "contacts": [], "vehicles": []}
+    residents = (
+        Resident.objects.filter(card_id__in=card_ids)
+        .order_by("card_id", "position")
+        .values("card_id", "name", "kana", "relation", "birth_date", "sex", "workplace", "phone")
+    )
+    for resident in residents:
+        item: dict[str, Any] = dict(resident)
+        item["birth_date"] = _iso(item["birth_date"])
+        out[item.pop("card_id")]["residents"].append(item)
+    contacts = (
+        EmergencyContact.objects.filter(card_id__in=card_ids)
+        .order_by("card_id", "position")
+        .values("card_id", "name", "relation", "phone")
+    )
+    for contact in contacts:
+        item = dict(contact)
+        out[item.pop("card_id")]["contacts"].append(item)
+    vehicles = (
+        Vehicle.objects.filter(card_id__in=card_ids)
+        .order_by("card_id", "position")
+        .values("card_id", "description", "plate")
+    )
+    for vehicle in vehicles:
+        item = dict(vehicle)
+        out[item.pop("card_id")]["vehicles"].append(item)
+    return out
 
 
 #: A card (第1号様式) lists one household's members: bounded, so that one card cannot hold up

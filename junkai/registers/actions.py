@@ -197,6 +197,38 @@ def _numbers(binders: Sequence[Binder]) -> str:
     return "、".join(b.number for b in binders)
 
 
+def entry_purpose(post: Post, *, acting_officer: Officer, purpose: str, what: str = "簿冊") -> str:
+    """Who may take something out of a post and why (第5-3(3)ア), for binders and devices (a
+    device that carries cards is a binder): an officer of the post, with a stated purpose."""
+    if not can_write_post(acting_officer, post.id):
+        raise PermissionDeniedError(
+            f"{post}の{what}を持ち出す権限がありません（持ち出せるのはこの交番等の警察官です）"
+        )
+    purpose = purpose.strip()
+    if not purpose:
+        raise ValidationError({"purpose": "持出しの目的を入力してください"})
+    if len(purpose) > MAX_PURPOSE:
+        raise ValidationError({"purpose": f"目的は{MAX_PURPOSE}文字以内で入力してください"})
+    return purpose
+
+
+def open_entry(
+    post: Post, *, acting_officer: Officer, purpose: str, at: dt.datetime | None = None
+) -> BinderCheckout:
+    """A new entry of the 持出確認簿, declared to the post's 管理責任者 and due back by the
+    day's cut-off: the binders' lines or a device's checkout hang on it (call within the
+    caller's transaction, after `entry_purpose`)."""
+    moment = _moment(at, "declared_at")
+    return BinderCheckout.objects.create(
+        post=post,
+        borrower=acting_officer,
+        purpose=purpose,
+        declared_at=moment,
+        declared_to=managers_of(post).order_by("id").first(),
+        due_at=due_for(moment),
+    )
+
+
 @transaction.atomic
 def do_declare_checkout(
     binders: Sequence[Binder],
@@ -218,18 +250,7 @@ def do_declare_checkout(
             }
         )
     post = chosen[0].post
-    if not can_write_post(acting_officer, post.id):
-        raise PermissionDeniedError(
-            f"{post}の簿冊を持ち出す権限がありません（持ち出せるのはこの交番等の警察官です）"
-        )
-    purpose = purpose.strip()
-    errors = {}
-    if not purpose:
-        errors["purpose"] = "持出しの目的を入力してください"
-    elif len(purpose) > MAX_PURPOSE:
-        errors["purpose"] = f"目的は{MAX_PURPOSE}文字以内で入力してください"
-    if errors:
-        raise ValidationError(errors)
+    purpose = entry_purpose(post, acting_officer=acting_officer, purpose=purpose)
     moment = _moment(at, "declared_at")
     ids = [b.id for b in chosen]
     # Lock the binders: a second declaration of the same binder waits, then sees it out.
@@ -256,15 +277,8 @@ def do_declare_checkout(
                 "（発見の記録があるまで持ち出せません）"
             }
         )
-    manager = managers_of(post).order_by("id").first()
-    checkout = BinderCheckout.objects.create(
-        post=post,
-        borrower=acting_officer,
-        purpose=purpose,
-        declared_at=moment,
-        declared_to=manager,
-        due_at=due_for(moment),
-    )
+    checkout = open_entry(post, acting_officer=acting_officer, purpose=purpose, at=moment)
+    manager = checkout.declared_to
     try:
         with transaction.atomic():
             CheckoutBinder.objects.bulk_create(

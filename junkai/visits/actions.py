@@ -83,6 +83,13 @@ def _night_approval_for(household: Household, started_at: dt.datetime) -> NightV
     )
 
 
+def allowed_methods(household: Household) -> list[str]:
+    """How a visit to this household may be made: by phone only for a community leader's
+    household (自治委員・区長・班長・組長). Devices are sent this answer so the rule runs
+    offline from the server's data, not from a copy of it."""
+    return [Method.VISIT.value, Method.PHONE.value] if household.is_leader else [Method.VISIT.value]
+
+
 def _visit_errors(
     household: Household,
     *,
@@ -105,7 +112,7 @@ def _visit_errors(
         errors["started_at"] = "実施日時が未来になっています"
     if any(t not in GuidanceTopic.values for t in topics):
         errors["guidance_topics"] = "指導連絡・情報提供事項は第4-4の(1)〜(6)から選んでください"
-    if method == Method.PHONE and not household.is_leader:
+    if method in Method.values and method not in allowed_methods(household):
         errors["method"] = (
             "電話による巡回連絡は、自治委員・区長・班長・組長の世帯で訪問できない場合に限られます"
         )

@@ -156,6 +156,8 @@ class WalkTests(PersonaTestCase):
     other_registers: ClassVar[dict[str, int]]
     own_documents: ClassVar[dict[str, int]]
     other_documents: ClassVar[dict[str, int]]
+    own_devices: ClassVar[dict[str, int]]
+    other_devices: ClassVar[dict[str, int]]
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -178,6 +180,11 @@ class WalkTests(PersonaTestCase):
             cls.station.posts.get(code="K1").beats.get(code="K1-1")
         )
         cls.other_documents = document_walk_ids(cls.other["beat"])
+        # A device out with a beat and a card conflict kept from it, on each side.
+        from junkai.devices.testing import device_walk_ids
+
+        cls.own_devices = device_walk_ids(cls.aoki, Officer.objects.get(username="officer1a"))
+        cls.other_devices = device_walk_ids(cls.other["household"], cls.other["officer"])
 
     def other_ids(self) -> dict[str, int]:
         other = self.other
@@ -193,6 +200,7 @@ class WalkTests(PersonaTestCase):
             **self.other_reports,
             **self.other_registers,
             **self.other_documents,
+            **self.other_devices,
         }
 
     def own_ids(self) -> dict[str, int]:
@@ -209,6 +217,7 @@ class WalkTests(PersonaTestCase):
             **self.own_reports,
             **self.own_registers,
             **self.own_documents,
+            **self.own_devices,
         }
 
     def url(self, route: str, ids: dict[str, int]) -> str:
