@@ -760,6 +760,8 @@ def print_loss_report(officer: Officer, report_id: int) -> Printed:
         else:
             _record_unit(officer, report, post.station_id, "亡失・盗難事故報告書")
     return Printed(pdf, f"loss-report-{report.id}.pdf")
+
+
 # --- 第7号様式 ---------------------------------------------------------------------------
 
 

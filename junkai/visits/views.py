@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
-from junkai.access.purposes import ReadPurpose
+from junkai.access.purposes import ReadPurpose, remembered_purposes
 from junkai.access.roles import (
     can_write_post,
     own_beats,

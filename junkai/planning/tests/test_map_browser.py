@@ -25,6 +25,18 @@ def unused_port() -> int:
 
 #: Markers on the map, counted through the clusters: a cluster's number is how many markers
 #: (doors and buildings) it holds.
+#: The centre of a household pin that nothing covers (a tap lands on it), or null.
+TOPMOST_MARKER = """() => {
+  const pins = Array.from(document.querySelectorAll('.leaflet-marker-icon.hh-pin')).reverse();
+  for (const p of pins) {
+    const r = p.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    const hit = document.elementFromPoint(x, y);
+    if (hit && (hit === p || p.contains(hit))) return [x, y];
+  }
+  return null;
+}"""
+
 MARKERS = """() => {
   const count = (sel) => document.querySelectorAll(sel).length;
   let clustered = 0;
