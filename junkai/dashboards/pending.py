@@ -30,6 +30,7 @@ from junkai.access.roles import (
     alert_posts,
     flag_reader_filter,
     koban_head_posts,
+    loss_report_units,
     managed_posts,
     scope_of,
     section_chief_stations,
@@ -43,7 +44,13 @@ from junkai.disclosures.models import (
 )
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer, Role
-from junkai.registers.models import BinderCheckout, FollowUpStatus, InspectionFollowUp
+from junkai.registers.losses import open_loss_reports_for
+from junkai.registers.models import (
+    BinderCheckout,
+    FollowUpStatus,
+    InspectionFollowUp,
+    LossReport,
+)
 from junkai.registers.reviews import overdue_months
 from junkai.visits.models import (
     Concern,
@@ -393,7 +400,44 @@ def _unconfirmed_checkouts() -> QuerySet[BinderCheckout]:
     )
 
 
+# --- 亡失・盗難: open reports (registers.losses says whom each reaches) ---------------------------
+
+
+def _losses_reach(officer: Officer) -> bool:
+    units, hq = loss_report_units(officer)
+    return hq or bool(units.station_ids or units.post_ids)
+
+
+def _loss_row(r: LossReport) -> PendingRow:
+    subject = f"簿冊 {r.binder.number}" if r.binder is not None else r.subject
+    return PendingRow(
+        when=_when(r.reported_at),
+        what=f"{r.get_kind_display()}：{subject}（未了 {getattr(r, 'pending_count', 0)}／{getattr(r, 'household_count', 0)}世帯）",
+        unit=r.post.name,
+        who=str(r.reported_by),
+        url=reverse("loss_report", args=[r.id]),
+    )
+
+
+def _losses_rows(officer: Officer, limit: int) -> list[PendingRow]:
+    reports = open_loss_reports_for(officer).select_related("reported_by")
+    return [_loss_row(r) for r in reports[:limit]]
+
+
+LOSS_KIND = PendingKind(
+    "loss_report",
+    "亡失・盗難の報告（対応中）",
+    "第5-3（カードの適正な管理）",
+    "地域課長・署長・本部、交番等の取扱責任者",
+    _losses_reach,
+    lambda officer: open_loss_reports_for(officer).order_by().count(),
+    _losses_rows,
+    lambda: reverse("loss_reports"),
+)
+
+
 KINDS: list[PendingKind] = [
+    LOSS_KIND,
     query_kind(
         key="data_use_approval",
         label="他県警察への提供の承認",

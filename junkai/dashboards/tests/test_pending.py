@@ -38,6 +38,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "data_use_open": 0,
         "agency_open": 0,
         "concern": 0,
+        "loss_report": 1,
     },
     "kobancho1": {
         "overdue_return": 1,  # the post's 取扱責任者 chases it
@@ -48,9 +49,11 @@ EXPECTED: dict[str, dict[str, int]] = {
         "agency_open": 1,
         "inspection_follow_up": 1,
         "concern": 0,
+        "loss_report": 1,
     },
     "chief": {
         "misuse_flag": 1,
+        "loss_report": 1,
         "overdue_return": 0,
         "data_use_open": 0,
         "agency_open": 0,
@@ -163,6 +166,16 @@ class TodoInboxTests(RegistersTestCase):
                 findings="施錠の不備",
                 follow_ups=["保管庫の施錠を徹底"],
             )
+            # A binder reported lost by the post's custodian: it reaches the station and HQ.
+            register_actions.do_report_loss(
+                cls.k1_binders[2],
+                acting_officer=kobancho1,
+                kind="LOST",
+                occurred_at=DAY - dt.timedelta(hours=3),
+                place="交番前",
+                circumstances="保管庫から見当たらない",
+                measures="遺失届を提出",
+            )
 
     @staticmethod
     def get(username: str) -> Officer:
@@ -195,8 +208,12 @@ class TodoInboxTests(RegistersTestCase):
         # Every kind of the registry (bar none) was seen waiting on someone.
         self.assertEqual(shown_somewhere, {k.key for k in KINDS})
 
+    def test_hq_sees_only_the_loss_report(self) -> None:
+        client, html = self.todo("hq")
+        self.assertEqual(page_counts(html), {"loss_report": 1})
+
     def test_others_and_another_station_see_nothing(self) -> None:
-        for username in ("hq", "staff"):
+        for username in ("staff",):
             with self.subTest(username=username):
                 client, html = self.todo(username)
                 self.assertContains(client.get("/todo/"), "対応を待つ承認・確認・報告はありません")
