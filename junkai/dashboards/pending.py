@@ -408,20 +408,30 @@ def _losses_reach(officer: Officer) -> bool:
     return hq or bool(units.station_ids or units.post_ids)
 
 
-def _loss_row(r: LossReport) -> PendingRow:
+def _loss_row(r: LossReport, *, acts_on_it: bool) -> PendingRow:
     subject = f"簿冊 {r.binder.number}" if r.binder is not None else r.subject
     return PendingRow(
         when=_when(r.reported_at),
         what=f"{r.get_kind_display()}：{subject}（未了 {getattr(r, 'pending_count', 0)}／{getattr(r, 'household_count', 0)}世帯）",
         unit=r.post.name,
         who=str(r.reported_by),
-        url=reverse("loss_report", args=[r.id]),
+        # HQ follows every station's reports from their list (it opens no report: no households).
+        url=reverse("loss_report", args=[r.id]) if acts_on_it else reverse("loss_reports"),
     )
 
 
 def _losses_rows(officer: Officer, limit: int) -> list[PendingRow]:
+    units, _ = loss_report_units(officer)
     reports = open_loss_reports_for(officer).select_related("reported_by")
-    return [_loss_row(r) for r in reports[:limit]]
+    return [
+        _loss_row(
+            r,
+            acts_on_it=r.post.station_id in units.station_ids
+            or r.post_id in units.post_ids
+            or r.reported_by_id == officer.id,
+        )
+        for r in reports[:limit]
+    ]
 
 
 LOSS_KIND = PendingKind(

@@ -211,6 +211,12 @@ class TodoInboxTests(RegistersTestCase):
     def test_hq_sees_only_the_loss_report(self) -> None:
         client, html = self.todo("hq")
         self.assertEqual(page_counts(html), {"loss_report": 1})
+        # HQ follows it from the list of reports (the report itself names households).
+        self.assertIn('href="/registers/losses/"', html)
+        self.assertNotRegex(html, r'href="/registers/losses/\d+/"')
+        self.assertEqual(client.get("/registers/losses/").status_code, 200)
+        _, html = self.todo("kacho")
+        self.assertRegex(html, r'href="/registers/losses/\d+/"')
 
     def test_others_and_another_station_see_nothing(self) -> None:
         for username in ("staff",):
