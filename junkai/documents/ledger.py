@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from io import BytesIO
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -160,6 +161,7 @@ def render_ledger(ledger: Ledger, footer: str) -> bytes:
     bottom = 14 * MM
     room = table_top - HEAD_ROW - 6 * MM - bottom
     pages = _layout(canvas, ledger, table_width, room)
+    encoder = _Encoder(canvas)
     for number, page in enumerate(pages, start=1):
         block_width = _block_width(table_width, page.blocks)
         widths = _widths(page.columns, block_width)
@@ -178,13 +180,13 @@ def render_ledger(ledger: Ledger, footer: str) -> bytes:
             x0 = MARGIN + block * (block_width + BLOCK_GAP)
             _draw_head(canvas, page.columns, widths, x0, y)
             rows = page.rows[block] if block < len(page.rows) else []
-            end = _draw_rows(canvas, ledger, page.columns, widths, x0, body_top, rows)
+            end = _draw_rows(canvas, ledger, page.columns, widths, x0, body_top, rows, encoder)
             if (page.last and block == len(page.rows) - 1) or block >= len(page.rows):
                 # Blank ruled lines to the foot of the page, as in the paper book.
                 reserve = closing_height + (4 * MM if closing_height else 0)
                 count = int((end - bottom - reserve) // ledger.min_row)
                 blanks = [_Row([[] for _ in widths], ledger.min_row)] * max(0, count)
-                end = _draw_rows(canvas, ledger, page.columns, widths, x0, end, blanks)
+                end = _draw_rows(canvas, ledger, page.columns, widths, x0, end, blanks, encoder)
             ends.append(end)
         if page.last and ledger.closing:
             _draw_closing(canvas, ledger.closing, min(ends) - 3 * MM, table_width)
@@ -220,6 +222,7 @@ def _draw_rows(
     x0: float,
     y: float,
     rows: list[_Row],
+    encoder: _Encoder,
 ) -> float:
     """The rows from `y` down: their text from one text object, then the rules (a line under
     each row, a line between the columns). Returns the y under the last row."""
@@ -253,7 +256,7 @@ def _draw_rows(
                 if column.size != size_now:
                     text.setFont(FONT, column.size)
                     size_now = column.size
-                _place(text, line, x, baseline, width, column)
+                _place(encoder, text, line, x, baseline, width, column)
             x += width
         y -= row.height
     canvas.drawText(text)
@@ -279,8 +282,46 @@ def _draw_rows(
     return y
 
 
+class _Encoder:
+    """Text for the page stream, each distinct string encoded once per print.
+
+    What `PDFTextObject.textOut` does for a TrueType font (its subset codes, escaped, and a
+    font switch where the subset changes), with the encoding kept: a 索引簿 repeats its 受持区,
+    続柄, 簿冊番号 and 組・班 thousands of times, and encoding was a third of its time. It writes
+    into the text object's operator list (ReportLab's `_code`, `_curSubset`), so it is pinned
+    with ReportLab (requirements.lock) and the forms' tests read every print back."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        self.font = getFont(FONT)
+        self.doc = canvas._doc
+        self.escape = canvas._escape
+        self.pieces: dict[str, list[tuple[int, str]]] = {}
+
+    def place(self, text: PDFTextObject, line: str, x: float, y: float, size: float) -> None:
+        pieces = self.pieces.get(line)
+        if pieces is None:
+            pieces = [
+                (subset, self.escape(t)) for subset, t in self.font.splitString(line, self.doc)
+            ]
+            self.pieces[line] = pieces
+        code = text._code
+        code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+        for subset, escaped in pieces:
+            if subset != text._curSubset:
+                name = self.font.getSubsetInternalName(subset, self.doc)
+                code.append(f"{name} {fp_str(size)} Tf {fp_str(text._leading)} TL")
+                text._curSubset = subset
+            code.append(f"({escaped}) Tj")
+
+
 def _place(
-    text: PDFTextObject, line: str, x: float, baseline: float, width: float, column: Column
+    encoder: _Encoder,
+    text: PDFTextObject,
+    line: str,
+    x: float,
+    baseline: float,
+    width: float,
+    column: Column,
 ) -> None:
     if column.align == "left":
         left = x + PAD
@@ -288,8 +329,7 @@ def _place(
         measured = stringWidth(line, FONT, column.size)
         right = column.align == "right"
         left = x + width - PAD - measured if right else x + (width - measured) / 2
-    text.setTextOrigin(left, baseline)
-    text.textOut(line)
+    encoder.place(text, line, left, baseline, column.size)
 
 
 def _draw_closing(canvas: Canvas, lines: list[str], top: float, width: float) -> None:

@@ -378,21 +378,8 @@ def _index_entries(post: Post) -> list[IndexEntry]:
     cards = (
         ContactCard.objects.filter(post=post, status=CardStatus.ACTIVE)
         .select_related("household", "household__beat")
-        .only(
-            "id", "index_number", "binder_number", "household__id", "household__station_id",
-            "household__name", "household__town", "household__chome", "household__banchi",
-            "household__go", "household__block_group", "household__map_number",
-            "household__beat__name",
-        )
-        .prefetch_related(
-            Prefetch(
-                "residents",
-                queryset=Resident.objects.order_by("position").only(
-                    "id", "card_id", "name", "kana", "relation", "position"
-                ),
-            )
-        )
-    )  # fmt: skip
+        .prefetch_related(Prefetch("residents", queryset=Resident.objects.order_by("position")))
+    )
     entries = []
     for c in cards:
         residents = list(c.residents.all())
