@@ -157,6 +157,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if _flag("JUNKAI_PGBOUNCER", False):
+        # Behind PgBouncer in transaction pooling (docs/scale.md): no named cursors held across
+        # transactions, no server-side prepared statements tied to one server connection.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"]["OPTIONS"] = {"prepare_threshold": None}
 
 # A streaming replica for read-heavy work (junkai/lib/replica.py; docs/deploy.md "Replica").
 # Without one the alias is the primary again (a second connection, never used for routing);
