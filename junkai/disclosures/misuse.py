@@ -76,6 +76,13 @@ ENTRY_TASKS: dict[int, str] = {
     EventType.AGENCY_REQUEST_DOCUMENT_ATTACHED: "disclosures.agencyrequest",
     EventType.AGENCY_REQUEST_DECIDED: "disclosures.agencyrequest",
 }
+#: Steps of a 亡失・盗難 report: tasks on the households the event names (its (event, household)
+#: rows) — telling a resident his card was lost means opening it.
+NAMED_TASKS = (
+    EventType.LOSS_REPORTED,
+    EventType.LOSS_HOUSEHOLD_INFORMED,
+    EventType.LOSS_CARD_RECREATED,
+)
 #: An inspection (巡視・点検) of a post: a task on the households of that post.
 POST_TASKS = (EventType.INSPECTION_RECORDED, EventType.INSPECTION_FOLLOWED_UP)
 
@@ -287,8 +294,13 @@ def _work(actor_ids: set[int], since: dt.datetime, until: dt.datetime) -> dict[i
         actor_id__in=actor_ids, created_at__gte=since, created_at__lte=until
     )
     work_lists = Q(event_type=EventType.LIST_HOUSEHOLDS, purpose__in=WORK_LIST_PURPOSES)
+    named_tasks = Q(event_type__in=NAMED_TASKS)
     rows = list(
-        theirs.filter(Q(event_type__in=(*HOUSEHOLD_TASKS, *ENTRY_TASKS, *POST_TASKS)) | work_lists)
+        theirs.filter(
+            Q(event_type__in=(*HOUSEHOLD_TASKS, *ENTRY_TASKS, *POST_TASKS))
+            | work_lists
+            | named_tasks
+        )
         .order_by("created_at", "id")
         .values_list(
             "actor_id", "created_at", "event_type", "object_type", "object_id", "details", "id"
@@ -300,7 +312,7 @@ def _work(actor_ids: set[int], since: dt.datetime, until: dt.datetime) -> dict[i
     shown: dict[int, list[int]] = defaultdict(list)
     # A subquery, not a list of ids (a day's lists may number more than SQLite's variables).
     for event_id, household_id in AuditEventHousehold.objects.filter(
-        event__in=theirs.filter(work_lists).values("id")
+        event__in=theirs.filter(work_lists | named_tasks).values("id")
     ).values_list("event_id", "household_id"):
         shown[event_id].append(household_id)
     found: dict[int, Work] = defaultdict(Work)
@@ -312,6 +324,9 @@ def _work(actor_ids: set[int], since: dt.datetime, until: dt.datetime) -> dict[i
                     work.lists.add(Context(at, household_id=h, event_id=event_id))
             elif object_type == "org.beat" and object_id.isdigit():
                 work.lists.add(Context(at, beat_id=int(object_id), event_id=event_id))
+        elif event_type in NAMED_TASKS:
+            for h in shown.get(event_id, []):
+                work.tasks.add(Context(at, household_id=h, event_id=event_id))
         elif event_type in ENTRY_TASKS:
             entry = (ENTRY_TASKS[event_type], int(object_id) if object_id.isdigit() else 0)
             for h in named.get(entry, []):

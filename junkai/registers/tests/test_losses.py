@@ -5,6 +5,7 @@ the 地域課長, the 署長 and HQ, each household is followed to the end, and 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from io import BytesIO
 from pathlib import Path
@@ -17,7 +18,10 @@ from pypdf import PdfReader
 
 from junkai.accounts.actions import do_issue_api_token
 from junkai.audit.models import AuditEvent, EventType
+from junkai.disclosures.misuse import scan
+from junkai.disclosures.models import MisuseKind
 from junkai.households import actions as household_actions
+from junkai.households.access import access_household
 from junkai.households.models import CardStatus, ContactCard, Household
 from junkai.org.models import Officer
 from junkai.registers import actions
@@ -386,3 +390,25 @@ class LossApiTests(LossTestCase):
         self.assertEqual(
             ContactCard.objects.filter(status=CardStatus.ACTIVE, binder_number="1").count(), 2
         )
+
+
+class LossFollowUpExplainsReadsTests(LossTestCase):
+    def test_telling_a_resident_explains_opening_his_card_and_nothing_else(self) -> None:
+        self.take_out()
+        report = self.report_by_page()
+        kacho = self.officer("kacho")
+        for household in (self.aoki, self.no_card):  # no_card's card was not in the binder
+            access_household(kacho, household.id, purpose="世帯ページの閲覧")
+        self.client_for("kacho").post(
+            f"/registers/losses/{report.id}/households/{self.aoki.id}/informed/",
+            {"method": "IN_PERSON", "note": "世帯主に説明し謝罪"},
+        )
+        with time_machine.travel(DAY + dt.timedelta(minutes=10), tick=False):
+            flags = scan(since=DAY - dt.timedelta(hours=1)).flags
+        flagged = {
+            AuditEvent.objects.get(id=event_id).object_id
+            for flag in flags
+            if flag.officer_id == kacho.id and flag.kind == MisuseKind.UNEXPLAINED
+            for event_id in flag.event_ids
+        }
+        self.assertEqual(flagged, {str(self.no_card.id)})
