@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('disclosures', '0004_drop_agency_request_file'),
+        ("disclosures", "0004_drop_agency_request_file"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='misuseflag',
-            name='kind',
-            field=models.CharField(choices=[('UNEXPLAINED', '業務上の文脈がない閲覧'), ('BULK', '短時間の大量閲覧'), ('OFF_HOURS', '勤務時間外の閲覧'), ('READ_LOG', '端末の閲覧記録の欠落・改変')], max_length=16, verbose_name='種別'),
+            model_name="misuseflag",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("UNEXPLAINED", "業務上の文脈がない閲覧"),
+                    ("BULK", "短時間の大量閲覧"),
+                    ("OFF_HOURS", "勤務時間外の閲覧"),
+                    ("READ_LOG", "端末の閲覧記録の欠落・改変"),
+                ],
+                max_length=16,
+                verbose_name="種別",
+            ),
         ),
     ]
