@@ -84,4 +84,6 @@ class ReplicaRouter:
         return True
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
-        return db == PRIMARY
+        # A replica follows the primary's schema by replication; any other alias is the
+        # caller's to decide (Django's default: yes).
+        return False if db == REPLICA else None
