@@ -413,7 +413,8 @@ def _loss_row(r: LossReport, *, acts_on_it: bool) -> PendingRow:
     return PendingRow(
         when=_when(r.reported_at),
         what=f"{r.get_kind_display()}：{subject}（未了 {getattr(r, 'pending_count', 0)}／{getattr(r, 'household_count', 0)}世帯）",
-        unit=r.post.name,
+        # HQ sees which station, not another station's posts (DESIGN: HQ aggregates).
+        unit=r.post.name if acts_on_it else r.post.station.name,
         who=str(r.reported_by),
         # HQ follows every station's reports from their list (it opens no report: no households).
         url=reverse("loss_report", args=[r.id]) if acts_on_it else reverse("loss_reports"),

@@ -11,7 +11,7 @@ from junkai.registers import actions
 from junkai.registers.models import LossReport
 from junkai.registers.testing import DAY, build_post_registers
 from junkai.testing import build_sample_households
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 SIZES: dict[str, ViewportSize] = {
     "390": {"width": 390, "height": 844},
@@ -27,7 +27,7 @@ class LossBrowserTests(BrowserTestCase):
         page.get_by_label("ログインID").fill(username)
         page.get_by_label("パスワード").fill("junkai-demo")
         page.get_by_role("button", name="サインイン").click()
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         return page
 
     def look(self, page: Page, name: str, size: str) -> None:

@@ -356,7 +356,8 @@ class ProductionSmokeTests(SimpleTestCase):
         home = browser.post(
             "/mfa/", {"csrfmiddlewaretoken": browser.csrf_token(mfa), "token": code}
         )
-        self.assertEqual((home.status, urllib.parse.urlparse(home.url).path), (200, "/"))
+        # A beat officer lands on his 巡回予定 (work list).
+        self.assertEqual((home.status, urllib.parse.urlparse(home.url).path), (200, "/worklist/"))
         self.assertIn("サインアウト", home.text)
 
         worklist = browser.get("/worklist/")

@@ -43,7 +43,7 @@ BUDGET = {
     "record a visit API": 11,
     # session, officer, assignments, the household, the read's event, the card with residents,
     # contacts and vehicles, the card revisions, the remembered purposes' beats.
-    "household page": 11,
+    "household page": 12,  # with its 直近の巡回 panel
 }
 
 

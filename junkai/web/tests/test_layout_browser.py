@@ -22,7 +22,7 @@ from junkai.demo.registers import build_demo_registers
 from junkai.demo.visits import build_demo_visits
 from junkai.households.models import CardStatus, Household
 from junkai.org.models import Station
-from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
+from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 SIZES = ((390, 844), (810, 1080), (1080, 810))
 
@@ -121,7 +121,7 @@ class LayoutBrowserTests(BrowserTestCase):
     def test_stacked_tables_screenshots(self) -> None:
         """The ledgers, a dashboard and the beat list at each size (to look at)."""
         self.sign_in("kacho")
-        self.page.wait_for_url(f"{self.live_server_url}/")
+        self.page.wait_for_url(landing(self.live_server_url))
         beat = Household.objects.filter(station__code=DEMO_STATION_CODE).first()
         assert beat is not None
         for width, height in SIZES:
@@ -165,7 +165,7 @@ class CardFormBrowserTests(BrowserTestCase):
     def test_error_summary_wareki_and_rows_at_each_size(self) -> None:
         page = self.page
         self.sign_in("officer1a")
-        page.wait_for_url(f"{self.live_server_url}/")
+        page.wait_for_url(landing(self.live_server_url))
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
             page.goto(f"{self.live_server_url}/households/{self.household.id}/card/")
@@ -235,7 +235,7 @@ class RefusalBrowserTests(BrowserTestCase):
         with time_machine.travel(daytime, tick=True):
             page = self.page
             self.sign_in("officer1a")
-            page.wait_for_url(f"{self.live_server_url}/")
+            page.wait_for_url(landing(self.live_server_url))
             for width, height in SIZES:
                 page.set_viewport_size({"width": width, "height": height})
                 page.goto(f"{self.live_server_url}/households/{self.household.id}/visit/")
