@@ -7,6 +7,8 @@ import re
 import socket
 
 from django.test import override_settings
+from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from junkai.demo.households import build_demo_households
 from junkai.demo.organisation import DEMO_STATION_CODE
@@ -23,20 +25,45 @@ def unused_port() -> int:
     return port
 
 
-#: Markers on the map, counted through the clusters: a cluster's number is how many markers
-#: (doors and buildings) it holds.
-#: The centre of a household pin that nothing covers (a tap lands on it), or null.
-TOPMOST_MARKER = """() => {
-  const pins = Array.from(document.querySelectorAll('.leaflet-marker-icon.hh-pin')).reverse();
-  for (const p of pins) {
-    const r = p.getBoundingClientRect();
-    const x = r.left + r.width / 2, y = r.top + r.height / 2;
-    const hit = document.elementFromPoint(x, y);
-    if (hit && (hit === p || p.contains(hit))) return [x, y];
+#: The index of a household pin that nothing covers (a tap lands on it), or -1.
+TOPMOST_PIN = """() => {
+  const pins = Array.from(document.querySelectorAll('.leaflet-marker-icon.hh-pin'));
+  for (let i = pins.length - 1; i >= 0; i--) {
+    const r = pins[i].getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (hit && (hit === pins[i] || pins[i].contains(hit))) return i;
   }
-  return null;
+  return -1;
 }"""
 
+#: True once no zoom or cluster animation is running (a pin measured mid-flight moves away).
+MAP_IDLE = "() => !document.querySelector('.leaflet-zoom-anim, .leaflet-cluster-anim')"
+
+
+def open_household_popup(page: Page) -> Locator:
+    """Tap clusters until a single door shows, then tap it until its popup opens.
+
+    Clusters zoom with an animation and the pins move while it runs, so each step waits for the
+    map to settle and a tap that opened nothing is tried again on the pin then on top."""
+    popup = page.locator(".leaflet-popup .hh-popup")
+    for _ in range(10):
+        page.wait_for_function(MAP_IDLE)
+        page.wait_for_timeout(300)
+        index = page.evaluate(TOPMOST_PIN)
+        if index < 0:
+            page.locator(".marker-cluster").first.click()
+            continue
+        page.locator(".leaflet-marker-icon.hh-pin").nth(index).click()
+        try:
+            popup.wait_for(timeout=3000)
+        except PlaywrightTimeoutError:
+            continue
+        return popup
+    raise AssertionError("no household pin opened its popup")
+
+
+#: Markers on the map, counted through the clusters: a cluster's number is how many markers
+#: (doors and buildings) it holds.
 MARKERS = """() => {
   const count = (sel) => document.querySelectorAll(sel).length;
   let clustered = 0;
@@ -120,8 +147,7 @@ class BeatMapBrowserTests(BrowserTestCase):
             self.assertGreater(page.locator(".leaflet-popup ul.bldg-rooms a").count(), 0)
             page.keyboard.press("Escape")
         # Tapping a pin opens its popup: the household's (audited) page and 記録.
-        page.locator(".leaflet-marker-icon.hh-pin").first.click()
-        popup = page.locator(".leaflet-popup .hh-popup")
+        popup = open_household_popup(page)
         self.assertEqual(popup.get_by_role("link", name="記録").count(), 1)
         popup.locator("a").first.click()
         page.wait_for_url(re.compile(r".*/households/\d+/$"))

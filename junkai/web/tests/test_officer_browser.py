@@ -17,7 +17,7 @@ from junkai.demo.outlines import build_demo_outlines
 from junkai.households.models import Household, HouseholdStatus
 from junkai.org.models import Beat, Station
 from junkai.planning.models import KeptRoute
-from junkai.planning.tests.test_map_browser import TOPMOST_MARKER
+from junkai.planning.tests.test_map_browser import open_household_popup
 from junkai.visits.models import Visit
 from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
 
@@ -168,17 +168,7 @@ class RecordFromEveryPlaceBrowserTests(OfficerBrowserTestCase):
         self.tap(page.locator(".bottom-bar").get_by_role("link", name="地図"))
         page.wait_for_selector("#beat-map[data-ready]")
         page.locator("#beat-map").scroll_into_view_if_needed()
-        point = page.evaluate(TOPMOST_MARKER)
-        for _ in range(6):  # clustered along the streets: a tap on a cluster zooms in
-            if point is not None:
-                break
-            page.locator(".marker-cluster").first.click()
-            page.wait_for_timeout(600)
-            point = page.evaluate(TOPMOST_MARKER)
-        self.assertIsNotNone(point)
-        page.mouse.click(point[0], point[1])
-        popup = page.locator(".leaflet-popup .hh-popup")
-        popup.wait_for()
+        popup = open_household_popup(page)
         self.shot("map-popup")
         if popup.get_by_role("link", name="記録").count():
             self.tap(popup.get_by_role("link", name="記録"))
