@@ -111,6 +111,7 @@ def _cell_lines(canvas: Canvas, text: str, width: float, column: Column) -> list
 
 def _layout(canvas: Canvas, ledger: Ledger, table_width: float, room: float) -> list[_Page]:
     pages: list[_Page] = []
+    wrapped: dict[tuple[str, float, float, bool], list[str]] = {}
     pad = _pad(ledger)
     closing_height = (len(ledger.closing) * LINE + 2 * PAD) if ledger.closing else 0.0
     for section in ledger.sections:
@@ -124,10 +125,14 @@ def _layout(canvas: Canvas, ledger: Ledger, table_width: float, room: float) -> 
             page.rows[0].append(_Row([[ledger.empty_text]], ledger.min_row, span=True))
             used += ledger.min_row
         for cells in section.rows:
-            lines = [
-                _cell_lines(canvas, text, width, column)
-                for text, width, column in zip(cells, widths, columns, strict=True)
-            ]
+            lines = []
+            for text, width, column in zip(cells, widths, columns, strict=True):
+                # A book repeats its 受持区, 続柄 and 簿冊番号 thousands of times: wrap each once.
+                key = (text, width, column.size, column.wrap)
+                cell = wrapped.get(key)
+                if cell is None:
+                    cell = wrapped[key] = _cell_lines(canvas, text, width, column)
+                lines.append(cell)
             tallest = max((len(cell) for cell in lines), default=0)
             height = max(ledger.min_row, tallest * ledger.line + 2 * pad)
             if used + height > room and (page.rows[-1] or len(page.rows) > 1):

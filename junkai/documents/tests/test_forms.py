@@ -12,7 +12,9 @@ import re
 from io import BytesIO
 from typing import Any, ClassVar
 
+from django.db import connection
 from django.test import Client, SimpleTestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -366,6 +368,29 @@ class CardIndexTests(FormsTestCase):
         self.assertEqual(len(self.prints(self.no_card, "第5号様式")), 1)
         self.assertEqual(self.prints(self.honmachi, "第5号様式"), [])
         self.assert_hidden(url, "officer2a", "hq", "staff")
+
+    def test_queries_do_not_grow_with_the_cards(self) -> None:
+        """A 交番's book is 1,500 cards: one query per card (its building for the address, its
+        station for the audit event) made the print seconds slower."""
+        url = f"/api/v1/posts/{self.post('K1').id}/card-index.pdf"
+        client = self.client_for("officer1b")
+        with CaptureQueriesContext(connection) as before:
+            self.assertEqual(client.get(url).status_code, 200)
+        self.assertGreaterEqual(len(self.residents), 2)
+        for i, household in enumerate(self.residents, start=1):
+            household_actions.do_save_card(
+                household,
+                {
+                    "residents": [{"name": f"室田 {i}郎", "kana": "むろた", "relation": "世帯主"}],
+                    "binder_number": "3",
+                },
+                acting_officer=self.officer("officer1a"),
+                expected_version=None,
+            )
+        with CaptureQueriesContext(connection) as after:
+            response = client.get(url)
+        self.assertIn(f"室田 {len(self.residents)}郎", pdf_text(response))
+        self.assertEqual(len(after.captured_queries), len(before.captured_queries))
 
 
 class CheckoutTests(FormsTestCase):
