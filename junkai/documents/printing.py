@@ -398,24 +398,24 @@ def _index_entries(post: Post) -> list[IndexEntry]:
             "household__building__name",
             "household__beat__name",
         )
-        .prefetch_related(
-            Prefetch(
-                "residents",
-                queryset=Resident.objects.order_by("position").only(
-                    "card_id", "name", "kana", "relation", "position"
-                ),
-            )
-        )
     )
+    # The residents as plain tuples (3,400 at a busy 交番), grouped by card in their order.
+    people_of: dict[int, list[tuple[str, str, str]]] = {}
+    for card_id, name, kana, relation in (
+        Resident.objects.filter(card__post=post, card__status=CardStatus.ACTIVE)
+        .order_by("card_id", "position")
+        .values_list("card_id", "name", "kana", "relation")
+    ):
+        people_of.setdefault(card_id, []).append((name, kana, relation))
     entries = []
     for c in cards:
-        residents = list(c.residents.all())
-        head = next((r for r in residents if r.relation == "世帯主"), None) or (
+        residents = people_of.get(c.id, [])
+        head = next((r for r in residents if r[2] == "世帯主"), None) or (
             residents[0] if residents else None
         )
-        name = head.name if head else c.household.name
-        kana = head.kana if head and head.kana else ""
-        people = [(r.name or "（氏名未記入）", r.kana, r.relation) for r in residents] or [
+        name = head[0] if head else c.household.name
+        kana = head[1] if head and head[1] else ""
+        people = [(n or "（氏名未記入）", k, rel) for n, k, rel in residents] or [
             (c.household.name or "（氏名未記入）", "", "")
         ]
         entries.append(IndexEntry(c, c.household, name or "（氏名未記入）", kana, people))
