@@ -194,31 +194,32 @@ class BeatMapBrowserTests(BrowserTestCase):
     @override_settings(JUNKAI_MAP_TILES="")
     def test_current_position_granted_and_refused(self) -> None:
         self.page.close()
-        for width, height in ((390, 844), (810, 1080), (1080, 810)):
-            for granted in (True, False):
-                context = self.browser.new_context(
-                    viewport={"width": width, "height": height},
-                    locale="ja-JP",
-                    geolocation={"latitude": 33.2382, "longitude": 131.6126},
-                    permissions=["geolocation"] if granted else [],
-                )
-                self.page = context.new_page()
-                self.open_map()
-                page = self.page
-                self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
-                button = page.get_by_role("button", name="現在地を表示")
-                box = button.bounding_box()
-                assert box is not None
-                self.assertGreaterEqual(min(box["width"], box["height"]), 44)
-                button.click()
-                if granted:
-                    page.locator("path.here-marker").wait_for()
-                    name = "here"
-                else:
-                    notice = page.locator("#map-notice")
-                    notice.wait_for(state="visible")
-                    self.assertIn("現在地の利用が許可されていません", notice.inner_text())
-                    name = "refused"
-                page.screenshot(path=str(SCREENSHOTS / f"beat-map-{name}-{width}x{height}.png"))
-                context.close()
+        # Each size once, the permission granted at two and refused at one (each context
+        # loads the map afresh: six were a minute of the suite).
+        for width, height, granted in ((390, 844, True), (810, 1080, False), (1080, 810, True)):
+            context = self.browser.new_context(
+                viewport={"width": width, "height": height},
+                locale="ja-JP",
+                geolocation={"latitude": 33.2382, "longitude": 131.6126},
+                permissions=["geolocation"] if granted else [],
+            )
+            self.page = context.new_page()
+            self.open_map()
+            page = self.page
+            self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
+            button = page.get_by_role("button", name="現在地を表示")
+            box = button.bounding_box()
+            assert box is not None
+            self.assertGreaterEqual(min(box["width"], box["height"]), 44)
+            button.click()
+            if granted:
+                page.locator("path.here-marker").wait_for()
+                name = "here"
+            else:
+                notice = page.locator("#map-notice")
+                notice.wait_for(state="visible")
+                self.assertIn("現在地の利用が許可されていません", notice.inner_text())
+                name = "refused"
+            page.screenshot(path=str(SCREENSHOTS / f"beat-map-{name}-{width}x{height}.png"))
+            context.close()
         self.page = self.browser.new_page()

@@ -68,9 +68,15 @@ class LayoutBrowserTests(BrowserTestCase):
         build_demo_outlines(station)
         build_demo_disclosures(station)
 
-    def crawl(self, username: str, seen: set[str], limit: int = 70) -> list[str]:
-        """The pages reachable by links from the home page, one of each kind not seen yet."""
+    def crawl(
+        self, username: str, seen: set[str], problems: list[str], limit: int = 70
+    ) -> list[str]:
+        """The pages reachable by links from the home page, one of each kind not seen yet, each
+        measured at the three sizes where it was loaded: the viewport is resized rather than the
+        page loaded again for each size (the layout is CSS media queries and resize handlers,
+        and four loads of every page were most of the suite's time)."""
         page = self.page
+        page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
         self.sign_in(username)
         page.wait_for_url(re.compile(r".*/$"))
         queue, visited = ["/"], set()
@@ -82,6 +88,7 @@ class LayoutBrowserTests(BrowserTestCase):
                 continue
             visited.add(path)
             seen.add(kind)
+            page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
             response = page.goto(self.live_server_url + path)
             if response is None or response.status >= 400:
                 continue
@@ -89,6 +96,14 @@ class LayoutBrowserTests(BrowserTestCase):
                 continue
             pages.append(path)
             hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
+            for width, height in SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                m = page.evaluate(MEASURE)
+                where = f"{username} {width}×{height} {path}"
+                if m["scroll"] > m["width"]:
+                    problems.append(f"{where}: the page is {m['scroll']} px wide")
+                problems += [f"{where}: scrolls inside {b}" for b in m["boxes"]]
+                problems += [f"{where}: squeezed cell {c}" for c in m["cells"][:3]]
             for href in hrefs:
                 split = urlsplit(urljoin(page.url, href))
                 if not self.live_server_url.endswith(split.netloc) or SKIP.search(split.path):
@@ -102,18 +117,7 @@ class LayoutBrowserTests(BrowserTestCase):
         problems: list[str] = []
         walked = 0
         for username in ("kacho", "officer1a", "kobancho1", "chief", "chuzai1", "hq", "staff"):
-            pages = self.crawl(username, seen)
-            walked += len(pages)
-            for width, height in SIZES:
-                self.page.set_viewport_size({"width": width, "height": height})
-                for path in pages:
-                    self.page.goto(self.live_server_url + path)
-                    m = self.page.evaluate(MEASURE)
-                    where = f"{username} {width}×{height} {path}"
-                    if m["scroll"] > m["width"]:
-                        problems.append(f"{where}: the page is {m['scroll']} px wide")
-                    problems += [f"{where}: scrolls inside {b}" for b in m["boxes"]]
-                    problems += [f"{where}: squeezed cell {c}" for c in m["cells"][:3]]
+            walked += len(self.crawl(username, seen, problems))
             self.page.context.clear_cookies()
         self.assertGreater(walked, 60)
         self.assertEqual(problems, [])
