@@ -312,8 +312,9 @@ def _reads(where: Q) -> list[Read]:
             actor_id__isnull=False,
         )
         .order_by("created_at", "id")
-        .values_list("id", "created_at", "actor_id", "object_id", "station_id", _position())
+        .values_list("id", "created_at", "actor_id", "object_id", "station_id", "xid")
     )
+    by_id = _position() == "id"
     households: dict[int, tuple[int | None, int | None, int]] = {}
     for chunk in _chunks(int(r[3]) for r in rows if r[3].isdigit()):
         for h, beat, post, station in Household.objects.filter(id__in=chunk).values_list(
@@ -334,7 +335,7 @@ def _reads(where: Q) -> list[Read]:
                 station_id=station_id or household_station,
                 beat_id=beat_id,
                 post_id=post_id,
-                position=position or 0,
+                position=event_id if by_id else position or 0,
             )
         )
     return reads
