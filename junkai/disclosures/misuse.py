@@ -722,7 +722,7 @@ def _judge(
         bursting[(r.actor_id, r.station_id)].append(r)
 
     posts: dict[tuple[int, int], int | None] = {}  # his post at the station, looked up once
-    for officer_id, station_id in sorted({*unexplained, *new}):
+    for officer_id, station_id in sorted({*unexplained, *new, *bursting}):
         key = (officer_id, station_id)
         candidates: list[tuple[str, Iterable[list[Read]]]] = [
             (
