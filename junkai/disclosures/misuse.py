@@ -663,7 +663,7 @@ def _scan_new(t: Thresholds, now: dt.datetime, judged: dt.datetime) -> ScanResul
         for actor_id in sorted({r.actor_id for r in fresh}):
             spans = _spans((r.at for r in fresh if r.actor_id == actor_id), bulk, dt.timedelta(0))
             around |= Q(actor_id=actor_id) & _within(spans)
-        taken = {r.event_id for r in reads}
+        taken = {r.event_id for r in fresh}
         earlier = [r for r in _reads(visible & around) if r.event_id not in taken] if fresh else []
     result = _judge(
         ready=[r for r in reads if r.at <= judged],
