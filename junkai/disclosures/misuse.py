@@ -453,6 +453,16 @@ def _work_for(reads: list[Read], t: Thresholds) -> dict[int, Work]:
     return found
 
 
+@dataclass
+class Cover:
+    """What one officer's new work of one kind covers, and when."""
+
+    households: set[int] = field(default_factory=set)
+    posts: set[int] = field(default_factory=set)
+    beats: set[int] = field(default_factory=set)
+    spans: list[Span] = field(default_factory=list)
+
+
 def _open_flags_near(new_work: Q, t: Thresholds) -> dict[int, set[int]]:
     """The open UNEXPLAINED flags that work recorded since the last run (`new_work`) may
     explain, with their events: found from the work — its officers, the households (posts,
@@ -490,51 +500,45 @@ def _open_flags_near(new_work: Q, t: Thresholds) -> dict[int, set[int]]:
             ).values_list("event_id", "household_id"):
                 shown[event_id].append(household_id)
     shift = dt.timedelta(hours=t.task_hours)
-    households: set[int] = set()
-    posts: set[int] = set()
-    beats: set[int] = set()
-    spans: list[Span] = []
-    for event_id, _, at, event_type, object_type, object_id, details in rows:
+    settle, context = dt.timedelta(minutes=t.settle_minutes), dt.timedelta(hours=t.context_hours)
+    # What each officer's new work covers, and when a read it explains may lie: tasks a shift
+    # either side, lists from the settle minutes before them to the context hours after.
+    covers: dict[tuple[int, bool], Cover] = defaultdict(Cover)  # (officer, is a list)
+    for event_id, actor_id, at, event_type, object_type, object_id, details in rows:
         if event_type == EventType.LIST_HOUSEHOLDS:
-            # A list explains reads from the settle minutes before it to the context hours after.
-            spans.append(
-                (
-                    at - dt.timedelta(minutes=t.settle_minutes),
-                    at + dt.timedelta(hours=t.context_hours),
-                )
-            )
+            cover = covers[(actor_id, True)]
+            cover.spans.append((at - settle, at + context))
             if event_id in shown:
-                households.update(shown[event_id])
+                cover.households.update(shown[event_id])
             elif object_type == "org.beat" and object_id.isdigit():
-                beats.add(int(object_id))
+                cover.beats.add(int(object_id))
             continue
-        spans.append((at - shift, at + shift))
+        cover = covers[(actor_id, False)]
+        cover.spans.append((at - shift, at + shift))
         if event_type in NAMED_TASKS:
-            households.update(shown.get(event_id, []))
+            cover.households.update(shown.get(event_id, []))
         elif event_type in ENTRY_TASKS:
             if object_id.isdigit():
-                households.update(named.get((ENTRY_TASKS[event_type], int(object_id)), []))
+                cover.households.update(named.get((ENTRY_TASKS[event_type], int(object_id)), []))
         elif event_type in POST_TASKS:
             post = details.get("post") if isinstance(details, dict) else None
             if isinstance(post, int):
-                posts.add(post)
+                cover.posts.add(post)
         elif (household := _household_of(object_type, object_id, details)) is not None:
-            households.add(household)
-    where = Q(household_id__in=sorted(households))
-    if posts or beats:
-        where |= Q(
-            household_id__in=Household.objects.filter(
-                Q(post_id__in=sorted(posts)) | Q(beat_id__in=sorted(beats))
-            ).values("id")
-        )
-    merged = _merge(spans)
+            cover.households.add(household)
+    where = NOTHING
+    for (actor_id, _), cover in sorted(covers.items()):
+        doors = Q(household_id__in=sorted(cover.households))
+        if cover.posts or cover.beats:
+            doors |= Q(
+                household_id__in=Household.objects.filter(
+                    Q(post_id__in=sorted(cover.posts)) | Q(beat_id__in=sorted(cover.beats))
+                ).values("id")
+            )
+        where |= Q(flag__officer_id=actor_id) & doors & _within(_merge(cover.spans), "read_at")
     flag_ids = set(
         MisuseFlagRead.objects.filter(
-            where,
-            _within(merged, "read_at"),
-            flag__kind=MisuseKind.UNEXPLAINED,
-            flag__reviewed_at__isnull=True,
-            flag__officer_id__in=sorted({r[1] for r in rows}),
+            where, flag__kind=MisuseKind.UNEXPLAINED, flag__reviewed_at__isnull=True
         ).values_list("flag_id", flat=True)
     )
     found: dict[int, set[int]] = defaultdict(set)
