@@ -132,6 +132,25 @@ def main(per_day: int) -> None:
         for label, kwargs, before in runs:
             note = before() if before is not None else ""
             open_flags = MisuseFlag.objects.filter(reviewed_at__isnull=True).count()
+            timed: list[tuple[float, str]] = []
+
+            def timer(
+                execute: Any,
+                sql: str,
+                params: Any,
+                many: bool,
+                context: Any,
+                timed: list[tuple[float, str]] = timed,
+            ) -> Any:
+                start = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    timed.append((time.perf_counter() - start, sql))
+
+            watch = connection.execute_wrapper(timer)
+            if os.environ.get("BENCH_QUERIES"):
+                watch.__enter__()
             profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
             t0 = time.perf_counter()
             if profiler is not None:
@@ -141,6 +160,11 @@ def main(per_day: int) -> None:
             if profiler is not None:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            if os.environ.get("BENCH_QUERIES"):
+                watch.__exit__(None, None, None)
+                print(f"  {len(timed)} queries, {sum(s for s, _ in timed):.2f} s in the database")
+                for seconds, sql in sorted(timed, reverse=True)[:6]:
+                    print(f"  {seconds:.3f} s  {sql[:300]}")
             print(
                 f"{label}{f' ({note})' if note else ''}: {result.reads:,} reads judged in "
                 f"{elapsed:.2f} s with {open_flags} flags open, {len(result.flags)} flags raised, "

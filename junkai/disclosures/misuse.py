@@ -526,21 +526,43 @@ def _open_flags_near(new_work: Q, t: Thresholds) -> dict[int, set[int]]:
                 cover.posts.add(post)
         elif (household := _household_of(object_type, object_id, details)) is not None:
             cover.households.add(household)
-    where = NOTHING
-    for (actor_id, _), cover in sorted(covers.items()):
-        doors = Q(household_id__in=sorted(cover.households))
-        if cover.posts or cover.beats:
-            doors |= Q(
-                household_id__in=Household.objects.filter(
-                    Q(post_id__in=sorted(cover.posts)) | Q(beat_id__in=sorted(cover.beats))
-                ).values("id")
-            )
-        where |= Q(flag__officer_id=actor_id) & doors & _within(_merge(cover.spans), "read_at")
-    flag_ids = set(
-        MisuseFlagRead.objects.filter(
-            where, flag__kind=MisuseKind.UNEXPLAINED, flag__reviewed_at__isnull=True
-        ).values_list("flag_id", flat=True)
+    # By index (household, time) for all of them at once; then each row against its officer's.
+    wide = (
+        {p for c in covers.values() for p in c.posts},
+        {b for c in covers.values() for b in c.beats},
     )
+    doors: dict[int, tuple[int | None, int | None]] = {}  # household: (post, beat)
+    if wide[0] or wide[1]:
+        for h, post_id, beat_id in Household.objects.filter(
+            Q(post_id__in=sorted(wide[0])) | Q(beat_id__in=sorted(wide[1]))
+        ).values_list("id", "post_id", "beat_id"):
+            doors[h] = (post_id, beat_id)
+    households = set(doors) | {h for c in covers.values() for h in c.households}
+    merged = {key: _merge(c.spans) for key, c in covers.items()}
+    flag_ids: set[int] = set()
+    for chunk in _chunks(households):
+        for flag_id, officer_id, door, read_at in MisuseFlagRead.objects.filter(
+            _within(_merge(s for spans in merged.values() for s in spans), "read_at"),
+            household_id__in=chunk,
+            flag__kind=MisuseKind.UNEXPLAINED,
+            flag__reviewed_at__isnull=True,
+            flag__officer_id__in=sorted({actor for actor, _ in covers}),
+        ).values_list("flag_id", "flag__officer_id", "household_id", "read_at"):
+            if door is None:
+                continue
+            door_post, door_beat = doors.get(door, (None, None))
+            for is_list in (False, True):
+                theirs = covers.get((officer_id, is_list))
+                if theirs is None or not any(
+                    lo <= read_at <= hi for lo, hi in merged[(officer_id, is_list)]
+                ):
+                    continue
+                if (
+                    door in theirs.households
+                    or (door_post is not None and door_post in theirs.posts)
+                    or (door_beat is not None and door_beat in theirs.beats)
+                ):
+                    flag_ids.add(flag_id)
     found: dict[int, set[int]] = defaultdict(set)
     for chunk in _chunks(flag_ids):
         for flag_id, event_id in MisuseFlagRead.objects.filter(flag_id__in=chunk).values_list(
@@ -653,13 +675,16 @@ def _scan_new(t: Thresholds, now: dt.datetime, judged: dt.datetime) -> ScanResul
         if own is not None:
             visible |= Q(xid=own)
         if mark is None or line < mark.line:
-            # The first run (or a database restored into another cluster): the last hours.
-            new = Q(created_at__gt=now - dt.timedelta(hours=t.scan_hours))
+            # The first run (or a database restored into another cluster) takes the last hours;
+            # what lies before them is never the periodic run's (a rescan takes it).
+            start = now - dt.timedelta(hours=t.scan_hours)
+            new = Q(created_at__gt=start)
             reads = _reads(visible & new)
             fresh = reads
         else:
-            new = Q(**{f"{position}__gte": mark.line})
-            reads = _reads(visible & (new | Q(created_at__gt=mark.judged_until)))
+            start = mark.since
+            new = Q(**{f"{position}__gte": mark.line}, created_at__gt=start)
+            reads = _reads(visible & (new | Q(created_at__gt=max(mark.judged_until, start))))
             fresh = [r for r in reads if r.position >= mark.line]
         # A burst may have begun before this run: the officers' reads just before the new ones.
         bulk = dt.timedelta(minutes=t.bulk_minutes)
@@ -677,10 +702,10 @@ def _scan_new(t: Thresholds, now: dt.datetime, judged: dt.datetime) -> ScanResul
         t=t,
     )
     if mark is None:
-        MisuseScanMark.objects.create(line=line, judged_until=judged, scanned_at=now)
+        MisuseScanMark.objects.create(line=line, judged_until=judged, scanned_at=now, since=start)
     else:
-        mark.line, mark.judged_until, mark.scanned_at = line, judged, now
-        mark.save(update_fields=["line", "judged_until", "scanned_at"])
+        mark.line, mark.judged_until, mark.scanned_at, mark.since = line, judged, now, start
+        mark.save(update_fields=["line", "judged_until", "scanned_at", "since"])
     return result
 
 

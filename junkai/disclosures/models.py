@@ -454,6 +454,8 @@ class MisuseScanMark(models.Model):
     line = models.BigIntegerField("検査済みの位置")
     judged_until = models.DateTimeField("判定済みの閲覧の日時")
     scanned_at = models.DateTimeField("検査日時")
+    # The first run's start: what was recorded before it is not the periodic run's.
+    since = models.DateTimeField("検査の起点")
 
     class Meta:
         verbose_name = verbose_name_plural = "不適正利用の検査の位置"

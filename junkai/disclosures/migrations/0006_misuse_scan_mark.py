@@ -57,6 +57,7 @@ class Migration(migrations.Migration):
                 ("line", models.BigIntegerField(verbose_name="検査済みの位置")),
                 ("judged_until", models.DateTimeField(verbose_name="判定済みの閲覧の日時")),
                 ("scanned_at", models.DateTimeField(verbose_name="検査日時")),
+                ("since", models.DateTimeField(verbose_name="検査の起点")),
             ],
             options={
                 "verbose_name": "不適正利用の検査の位置",

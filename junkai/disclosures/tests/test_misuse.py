@@ -312,9 +312,10 @@ class PeriodicScanTests(MisuseTestCase):
         self.assertEqual(self.run_at(at(14, 10)).flags, [])
 
     def test_a_read_committed_after_the_run_that_passed_its_time_is_judged_late(self) -> None:
+        self.run_at(at(8))  # the first run: the periodic scan's reads begin at 6:00
         self.run_at(at(14))
-        # Recorded at 9:00 (long before the run's window) but committed only now, as an
-        # offline read or a long transaction would: the next run still judges it.
+        # Recorded at 9:00 (hours before the last run) but committed only now, as an offline
+        # read or a long transaction would: the next run still judges it.
         self.read("officer1b", self.aoki, at(9))
         [flag] = self.run_at(at(14, 5)).flags
         self.assertEqual(flag.window_start, at(9))
