@@ -287,8 +287,9 @@ JUNKAI_MISUSE_BULK_READS = 30
 JUNKAI_MISUSE_BULK_MINUTES = 10
 JUNKAI_MISUSE_DUTY_START = "06:00"
 JUNKAI_MISUSE_DUTY_END = "22:00"
-# Each run (every 5 minutes) judges the reads of the last hours: a missed run or two is caught
-# (the 定期処理 panel shows a late job); flags are never raised twice for the same reads.
+# Each run (every 5 minutes) judges what committed since the last run, however late (a missed
+# run is caught up; the 定期処理 panel shows a late job); the first run takes the last hours.
+# Flags are never raised twice for the same reads.
 JUNKAI_MISUSE_SCAN_HOURS = 2
 # The audit log's seals (junkai/audit/seal.py): an event still unsealed after this long makes
 # `junkai audit-verify` fail — the sealer has stopped or a transaction has stayed open.

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from junkai.access.roles import is_disclosure_manager, may_handle, recording_unit
 from junkai.audit.chain import record
-from junkai.audit.models import EventType
+from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import prefectures
 from junkai.disclosures.access import may_handle_agency_request, may_review_flag
 from junkai.disclosures.models import (
@@ -30,6 +30,7 @@ from junkai.disclosures.models import (
     DataUseStatus,
     DecisionStatus,
     MisuseFlag,
+    MisuseFlagRead,
     ReleaseMethod,
     UnitScoped,
     fiscal_year,
@@ -682,6 +683,22 @@ def do_raise_misuse_flag(
         window_end=window_end,
         event_ids=list(event_ids),
         household_count=household_count,
+    )
+    # Its events as rows (which flag holds a read; open flags by household): the scan's index.
+    MisuseFlagRead.objects.bulk_create(
+        MisuseFlagRead(
+            flag=flag,
+            event_id=event_id,
+            household_id=(
+                int(object_id)
+                if object_type == "households.household" and object_id.isdigit()
+                else None
+            ),
+            read_at=created_at,
+        )
+        for event_id, object_type, object_id, created_at in AuditEvent.objects.filter(
+            id__in=set(event_ids)
+        ).values_list("id", "object_type", "object_id", "created_at")
     )
     record(
         EventType.MISUSE_FLAGGED,

@@ -21,6 +21,14 @@ BULK         more than JUNKAI_MISUSE_BULK_READS distinct households read within
              JUNKAI_MISUSE_BULK_MINUTES.
 OFF_HOURS    reads outside JUNKAI_MISUSE_DUTY_START–JUNKAI_MISUSE_DUTY_END (local time).
 
+Each run (`junkai misuse-scan`, every 5 minutes) takes what committed since the last one
+(MisuseScanMark: the audit sealer's line, so an event that commits late is judged late, never
+skipped) and the reads too recent to judge last time, and costs what those bring, not what the
+log or the open flags hold: the work that may explain a read is fetched by its officer, its
+household (post, beat) and its time, a few queries for all the reads; open flags are reached
+from new work through their rows (MisuseFlagRead: by household and time), never walked.
+`--since`/`--until` rescans a period the same way, leaving the watermark alone.
+
 Scanning is idempotent: events already behind a flag of the same kind are not flagged again,
 and a window is never flagged twice (unique officer + kind + start).
 """
@@ -35,13 +43,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection, connections, router
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from junkai.access.roles import POST_ROLES
 from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
 from junkai.disclosures.actions import do_raise_misuse_flag, do_settle_misuse_flag
-from junkai.disclosures.models import AgencyRequest, DataUse, MisuseFlag, MisuseKind
+from junkai.disclosures.models import (
+    AgencyRequest,
+    DataUse,
+    MisuseFlag,
+    MisuseFlagRead,
+    MisuseKind,
+    MisuseScanMark,
+)
 from junkai.households.models import Household
 from junkai.lib.replica import replica_reads
 from junkai.org.models import Assignment, Officer
@@ -143,6 +159,8 @@ class Read:
     station_id: int
     beat_id: int | None
     post_id: int | None = None
+    #: Where its commit lies (PostgreSQL: its transaction; SQLite: its id), for the watermark.
+    position: int = 0
 
 
 @dataclass(frozen=True)
@@ -222,27 +240,89 @@ class ScanResult:
     settled: list[MisuseFlag] = field(default_factory=list)
 
 
-def _reads(**which: Any) -> list[Read]:
-    """Reads of one household each, narrowed by `which` (a time range, or event ids)."""
+#: Register entries and the through table naming their households.
+ENTRY_HOUSEHOLDS = (
+    ("disclosures.datause", DataUse.households.through, "datause_id"),
+    ("disclosures.agencyrequest", AgencyRequest.households.through, "agencyrequest_id"),
+)
+WORK_LIST = Q(event_type=EventType.LIST_HOUSEHOLDS, purpose__in=WORK_LIST_PURPOSES)
+NOTHING = Q(pk__in=[])
+Span = tuple[dt.datetime, dt.datetime]
+
+
+def _chunks(ids: Iterable[int], size: int = 5000) -> Iterator[list[int]]:
+    """Ids in batches (SQLite caps the variables of one statement)."""
+    items = sorted(set(ids))
+    for n in range(0, len(items), size):
+        yield items[n : n + size]
+
+
+def _merge(spans: Iterable[Span]) -> list[Span]:
+    """Overlapping stretches of time merged, in order."""
+    merged: list[Span] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _spans(times: Iterable[dt.datetime], before: dt.timedelta, after: dt.timedelta) -> list[Span]:
+    """From `before` each moment to `after` it, overlapping stretches merged."""
+    return _merge((moment - before, moment + after) for moment in times)
+
+
+def _within(spans: Iterable[Span], name: str = "created_at") -> Q:
+    found = NOTHING
+    for lo, hi in spans:
+        found |= Q(**{f"{name}__gte": lo, f"{name}__lte": hi})
+    return found
+
+
+def _position() -> str:
+    """The column in which commits arrive in order, for the periodic scan's line: PostgreSQL's
+    writing transaction (`xid`, as the audit sealer), SQLite's id (its writers take turns)."""
+    return "xid" if connection.vendor == "postgresql" else "id"
+
+
+def _commit_line() -> tuple[int, int | None]:
+    """(line, own): every audit event below `line` has committed, and none can commit below it
+    later; `own` is this transaction's id when it has one (its events are visible to it and
+    commit with what the scan writes). On the connection the audit log is read from."""
+    with connections[router.db_for_read(AuditEvent)].cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+                " pg_current_xact_id_if_assigned()::text::bigint"
+            )
+            line, own = cursor.fetchone()
+            return int(line), (int(own) if own is not None else None)
+        cursor.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM audit_auditevent")
+        return int(cursor.fetchone()[0]), None
+
+
+def _reads(where: Q) -> list[Read]:
+    """Reads of one household each, narrowed by `where`, in time order."""
     rows = list(
         AuditEvent.objects.filter(
+            where,
             event_type=EventType.READ_HOUSEHOLD,
             object_type="households.household",
             actor_id__isnull=False,
-            **which,
         )
         .order_by("created_at", "id")
-        .values_list("id", "created_at", "actor_id", "object_id", "station_id")
+        .values_list("id", "created_at", "actor_id", "object_id", "station_id", "xid")
     )
-    ids = {int(r[3]) for r in rows if r[3].isdigit()}
-    households = {
-        h: (beat, post, station)
-        for h, beat, post, station in Household.objects.filter(id__in=ids).values_list(
+    by_id = _position() == "id"
+    households: dict[int, tuple[int | None, int | None, int]] = {}
+    for chunk in _chunks(int(r[3]) for r in rows if r[3].isdigit()):
+        for h, beat, post, station in Household.objects.filter(id__in=chunk).values_list(
             "id", "beat_id", "post_id", "station_id"
-        )
-    }
+        ):
+            households[h] = (beat, post, station)
     reads = []
-    for event_id, at, actor_id, object_id, station_id in rows:
+    for event_id, at, actor_id, object_id, station_id, position in rows:
         if not object_id.isdigit() or int(object_id) not in households:
             continue
         beat_id, post_id, household_station = households[int(object_id)]
@@ -255,6 +335,7 @@ def _reads(**which: Any) -> list[Read]:
                 station_id=station_id or household_station,
                 beat_id=beat_id,
                 post_id=post_id,
+                position=event_id if by_id else position or 0,
             )
         )
     return reads
@@ -268,75 +349,226 @@ def _household_of(object_type: str, object_id: str, details: Any) -> int | None:
     return None
 
 
-def _entry_households(rows: list[tuple[Any, ...]]) -> dict[tuple[str, int], list[int]]:
-    """The households each 利用確認簿 entry or agency request among the rows names."""
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for row in rows:
-        if row[2] in ENTRY_TASKS and row[4].isdigit():
-            wanted[ENTRY_TASKS[row[2]]].add(int(row[4]))
-    named: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for label, through, key in (
-        ("disclosures.datause", DataUse.households.through, "datause_id"),
-        ("disclosures.agencyrequest", AgencyRequest.households.through, "agencyrequest_id"),
-    ):
-        if wanted[label]:
-            for entry_id, household_id in through.objects.filter(
-                **{f"{key}__in": wanted[label]}
-            ).values_list(key, "household_id"):
-                named[(label, entry_id)].append(household_id)
-    return named
-
-
-def _work(actor_ids: set[int], since: dt.datetime, until: dt.datetime) -> dict[int, Work]:
-    """The officers' lists and tasks between `since` and `until` (one query for the events,
-    one for a list's rows, one per kind of register entry named)."""
-    theirs = AuditEvent.objects.filter(
-        actor_id__in=actor_ids, created_at__gte=since, created_at__lte=until
+def _work_for(reads: list[Read], t: Thresholds) -> dict[int, Work]:
+    """The lists and tasks that may explain `reads`: by their officers, on their households
+    (their posts, their beats), around their moments. Four to six queries however many reads,
+    each narrowed to what was read (indexes by household, by entry, by time)."""
+    found: dict[int, Work] = defaultdict(Work)
+    if not reads:
+        return found
+    actors = sorted({r.actor_id for r in reads})
+    households = sorted({r.household_id for r in reads})
+    posts = sorted({r.post_id for r in reads if r.post_id is not None})
+    beats = sorted({r.beat_id for r in reads if r.beat_id is not None})
+    shift = dt.timedelta(hours=t.task_hours)
+    task_spans = _spans((r.at for r in reads), shift, shift)
+    list_spans = _spans(
+        (r.at for r in reads),
+        dt.timedelta(hours=t.context_hours),
+        dt.timedelta(minutes=t.settle_minutes),
     )
-    work_lists = Q(event_type=EventType.LIST_HOUSEHOLDS, purpose__in=WORK_LIST_PURPOSES)
-    named_tasks = Q(event_type__in=NAMED_TASKS)
-    rows = list(
-        theirs.filter(
-            Q(event_type__in=(*HOUSEHOLD_TASKS, *ENTRY_TASKS, *POST_TASKS))
-            | work_lists
-            | named_tasks
-        )
-        .order_by("created_at", "id")
+    theirs = AuditEvent.objects.filter(actor_id__in=actors)
+    contexts: list[tuple[int, bool, Context]] = []  # (officer, is a list, context)
+
+    # Tasks on the households (the event's object, or details["household"]) or their posts.
+    tasks = Q(event_type__in=HOUSEHOLD_TASKS) & (
+        Q(details__household__in=households)
+        | Q(object_type="households.household", object_id__in=[str(h) for h in households])
+    )
+    if posts:
+        tasks |= Q(event_type__in=POST_TASKS, details__post__in=posts)
+    for actor_id, at, event_type, object_type, object_id, details, event_id in (
+        theirs.filter(_within(task_spans))
+        .filter(tasks)
         .values_list(
             "actor_id", "created_at", "event_type", "object_type", "object_id", "details", "id"
         )
-    )
-    named = _entry_households(rows)
-    # A list explains the rows it showed, no more (lists recorded before rows were kept: their
-    # beat, or nothing when they spanned a scope).
-    shown: dict[int, list[int]] = defaultdict(list)
-    # A subquery, not a list of ids (a day's lists may number more than SQLite's variables).
-    for event_id, household_id in AuditEventHousehold.objects.filter(
-        event__in=theirs.filter(work_lists | named_tasks).values("id")
-    ).values_list("event_id", "household_id"):
-        shown[event_id].append(household_id)
-    found: dict[int, Work] = defaultdict(Work)
-    for actor_id, at, event_type, object_type, object_id, details, event_id in rows:
+    ):
+        if event_type in POST_TASKS:
+            post = details.get("post") if isinstance(details, dict) else None
+            if isinstance(post, int):
+                contexts.append((actor_id, False, Context(at, post_id=post, event_id=event_id)))
+        elif (household := _household_of(object_type, object_id, details)) is not None:
+            contexts.append(
+                (actor_id, False, Context(at, household_id=household, event_id=event_id))
+            )
+
+    # Steps of the 利用確認簿 entries and agency requests naming the households.
+    named: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for label, through, key in ENTRY_HOUSEHOLDS:
+        for entry_id, household_id in through.objects.filter(
+            household_id__in=households
+        ).values_list(key, "household_id"):
+            named[(label, entry_id)].append(household_id)
+    if named:
+        entries = NOTHING
+        for label in {label for label, _ in named}:
+            entries |= Q(
+                object_type=label, object_id__in=[str(i) for kind, i in named if kind == label]
+            )
+        for actor_id, at, event_type, object_type, object_id, event_id in theirs.filter(
+            _within(task_spans), entries, event_type__in=ENTRY_TASKS
+        ).values_list("actor_id", "created_at", "event_type", "object_type", "object_id", "id"):
+            if ENTRY_TASKS[event_type] == object_type and object_id.isdigit():
+                for h in named.get((object_type, int(object_id)), []):
+                    contexts.append(
+                        (actor_id, False, Context(at, household_id=h, event_id=event_id))
+                    )
+
+    # The rows lists showed, and the households a 亡失・盗難 step names.
+    shown = Q(event__event_type=EventType.LIST_HOUSEHOLDS, event__purpose__in=WORK_LIST_PURPOSES)
+    shown &= _within(list_spans, "event__created_at")
+    shown |= Q(event__event_type__in=NAMED_TASKS) & _within(task_spans, "event__created_at")
+    for event_id, household_id, actor_id, at, event_type in (
+        AuditEventHousehold.objects.filter(household_id__in=households, event__actor_id__in=actors)
+        .filter(shown)
+        .values_list(
+            "event_id", "household_id", "event__actor_id", "event__created_at", "event__event_type"
+        )
+    ):
+        is_list = event_type == EventType.LIST_HOUSEHOLDS
+        contexts.append(
+            (actor_id, is_list, Context(at, household_id=household_id, event_id=event_id))
+        )
+
+    # Lists recorded before rows were kept explain their beat (a list over a scope, nothing).
+    if beats:
+        for actor_id, at, object_id, event_id in (
+            theirs.filter(
+                WORK_LIST,
+                _within(list_spans),
+                object_type="org.beat",
+                object_id__in=[str(b) for b in beats],
+            )
+            .exclude(Exists(AuditEventHousehold.objects.filter(event_id=OuterRef("pk"))))
+            .values_list("actor_id", "created_at", "object_id", "id")
+        ):
+            contexts.append(
+                (actor_id, True, Context(at, beat_id=int(object_id), event_id=event_id))
+            )
+
+    for actor_id, is_list, context in sorted(contexts, key=lambda c: (c[2].at, c[2].event_id)):
         work = found[actor_id]
+        (work.lists if is_list else work.tasks).add(context)
+    return found
+
+
+@dataclass
+class Cover:
+    """What one officer's new work of one kind covers, and when."""
+
+    households: set[int] = field(default_factory=set)
+    posts: set[int] = field(default_factory=set)
+    beats: set[int] = field(default_factory=set)
+    spans: list[Span] = field(default_factory=list)
+
+
+def _open_flags_near(new_work: Q, t: Thresholds) -> dict[int, set[int]]:
+    """The open UNEXPLAINED flags that work recorded since the last run (`new_work`) may
+    explain, with their events: found from the work — its officers, the households (posts,
+    beats) it covers, its time — through the flags' rows, never by walking the open flags."""
+    with replica_reads():
+        rows = list(
+            AuditEvent.objects.filter(new_work, actor_id__isnull=False)
+            .filter(
+                Q(event_type__in=(*HOUSEHOLD_TASKS, *ENTRY_TASKS, *NAMED_TASKS, *POST_TASKS))
+                | WORK_LIST
+            )
+            .values_list(
+                "id", "actor_id", "created_at", "event_type", "object_type", "object_id", "details"
+            )
+        )
+        if not rows:
+            return {}
+        entries: dict[str, set[int]] = defaultdict(set)
+        for _, _, _, event_type, _, object_id, _ in rows:
+            if event_type in ENTRY_TASKS and object_id.isdigit():
+                entries[ENTRY_TASKS[event_type]].add(int(object_id))
+        named: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for label, through, key in ENTRY_HOUSEHOLDS:
+            for chunk in _chunks(entries[label]):
+                for entry_id, household_id in through.objects.filter(
+                    **{f"{key}__in": chunk}
+                ).values_list(key, "household_id"):
+                    named[(label, entry_id)].append(household_id)
+        shown: dict[int, list[int]] = defaultdict(list)
+        for chunk in _chunks(
+            r[0] for r in rows if r[3] == EventType.LIST_HOUSEHOLDS or r[3] in NAMED_TASKS
+        ):
+            for event_id, household_id in AuditEventHousehold.objects.filter(
+                event_id__in=chunk
+            ).values_list("event_id", "household_id"):
+                shown[event_id].append(household_id)
+    shift = dt.timedelta(hours=t.task_hours)
+    settle, context = dt.timedelta(minutes=t.settle_minutes), dt.timedelta(hours=t.context_hours)
+    # What each officer's new work covers, and when a read it explains may lie: tasks a shift
+    # either side, lists from the settle minutes before them to the context hours after.
+    covers: dict[tuple[int, bool], Cover] = defaultdict(Cover)  # (officer, is a list)
+    for event_id, actor_id, at, event_type, object_type, object_id, details in rows:
         if event_type == EventType.LIST_HOUSEHOLDS:
+            cover = covers[(actor_id, True)]
+            cover.spans.append((at - settle, at + context))
             if event_id in shown:
-                for h in shown[event_id]:
-                    work.lists.add(Context(at, household_id=h, event_id=event_id))
+                cover.households.update(shown[event_id])
             elif object_type == "org.beat" and object_id.isdigit():
-                work.lists.add(Context(at, beat_id=int(object_id), event_id=event_id))
-        elif event_type in NAMED_TASKS:
-            for h in shown.get(event_id, []):
-                work.tasks.add(Context(at, household_id=h, event_id=event_id))
+                cover.beats.add(int(object_id))
+            continue
+        cover = covers[(actor_id, False)]
+        cover.spans.append((at - shift, at + shift))
+        if event_type in NAMED_TASKS:
+            cover.households.update(shown.get(event_id, []))
         elif event_type in ENTRY_TASKS:
-            entry = (ENTRY_TASKS[event_type], int(object_id) if object_id.isdigit() else 0)
-            for h in named.get(entry, []):
-                work.tasks.add(Context(at, household_id=h, event_id=event_id))
+            if object_id.isdigit():
+                cover.households.update(named.get((ENTRY_TASKS[event_type], int(object_id)), []))
         elif event_type in POST_TASKS:
             post = details.get("post") if isinstance(details, dict) else None
             if isinstance(post, int):
-                work.tasks.add(Context(at, post_id=post, event_id=event_id))
+                cover.posts.add(post)
         elif (household := _household_of(object_type, object_id, details)) is not None:
-            work.tasks.add(Context(at, household_id=household, event_id=event_id))
+            cover.households.add(household)
+    # By index (household, time) for all of them at once; then each row against its officer's.
+    wide = (
+        {p for c in covers.values() for p in c.posts},
+        {b for c in covers.values() for b in c.beats},
+    )
+    doors: dict[int, tuple[int | None, int | None]] = {}  # household: (post, beat)
+    if wide[0] or wide[1]:
+        for h, post_id, beat_id in Household.objects.filter(
+            Q(post_id__in=sorted(wide[0])) | Q(beat_id__in=sorted(wide[1]))
+        ).values_list("id", "post_id", "beat_id"):
+            doors[h] = (post_id, beat_id)
+    households = set(doors) | {h for c in covers.values() for h in c.households}
+    merged = {key: _merge(c.spans) for key, c in covers.items()}
+    flag_ids: set[int] = set()
+    for chunk in _chunks(households):
+        for flag_id, officer_id, door, read_at in MisuseFlagRead.objects.filter(
+            _within(_merge(s for spans in merged.values() for s in spans), "read_at"),
+            household_id__in=chunk,
+            flag__kind=MisuseKind.UNEXPLAINED,
+            flag__reviewed_at__isnull=True,
+            flag__officer_id__in=sorted({actor for actor, _ in covers}),
+        ).values_list("flag_id", "flag__officer_id", "household_id", "read_at"):
+            if door is None:
+                continue
+            door_post, door_beat = doors.get(door, (None, None))
+            for is_list in (False, True):
+                theirs = covers.get((officer_id, is_list))
+                if theirs is None or not any(
+                    lo <= read_at <= hi for lo, hi in merged[(officer_id, is_list)]
+                ):
+                    continue
+                if (
+                    door in theirs.households
+                    or (door_post is not None and door_post in theirs.posts)
+                    or (door_beat is not None and door_beat in theirs.beats)
+                ):
+                    flag_ids.add(flag_id)
+    found: dict[int, set[int]] = defaultdict(set)
+    for chunk in _chunks(flag_ids):
+        for flag_id, event_id in MisuseFlagRead.objects.filter(flag_id__in=chunk).values_list(
+            "flag_id", "event_id"
+        ):
+            found[flag_id].add(event_id)
     return found
 
 
@@ -401,122 +633,181 @@ def scan(
     until: dt.datetime | None = None,
     judge_recent: bool = False,
 ) -> ScanResult:
-    """Find the signals between `since` and `until` (default: the last JUNKAI_MISUSE_SCAN_HOURS)
-    and raise a flag for each new one.
+    """Raise a flag for each new signal, and settle the open UNEXPLAINED flags that work
+    recorded since explains.
 
-    A read is judged once JUNKAI_MISUSE_SETTLE_MINUTES have passed (the task it belongs to may
-    be recorded just after it), or at once with `judge_recent` (the demo). Reads of a household
-    in one of the officer's own beats are his work and never unexplained. An open UNEXPLAINED
-    flag whose every read a task recorded since explains (within JUNKAI_MISUSE_TASK_HOURS of
-    it) is settled: kept, marked as explained by that task.
+    Without `since` and `until` (the periodic run): the reads and the work committed since the
+    last run (see MisuseScanMark), however long ago they happened, so a late commit is judged
+    late, never skipped; the first run takes the last JUNKAI_MISUSE_SCAN_HOURS. With them (a
+    rescan of a period, `--since`): the reads and the work recorded in it, the watermark left
+    alone. Either way flags are never raised twice for the same reads.
+
+    A read is judged unexplained once JUNKAI_MISUSE_SETTLE_MINUTES have passed (the task it
+    belongs to may be recorded just after it), or at once with `judge_recent` (the demo). Reads
+    of a household in one of the officer's own beats are his work and never unexplained. An
+    open UNEXPLAINED flag whose every read is explained by a task (within
+    JUNKAI_MISUSE_TASK_HOURS of it) is settled: kept, marked as explained by that task.
     """
     t = thresholds()
     now = timezone.now()
+    judged = now if judge_recent else now - dt.timedelta(minutes=t.settle_minutes)
+    if since is None and until is None:
+        return _scan_new(t, now, judged)
     until = until or now
     since = since or until - dt.timedelta(hours=t.scan_hours)
-    settle = dt.timedelta(minutes=t.settle_minutes)
-    reach = max(dt.timedelta(hours=t.context_hours), dt.timedelta(hours=t.task_hours), settle)
-    # The audit log's reads are the replica's work; the flags (what this scan and the last
-    # ones raised) are read and written on the primary below.
+    period = Q(created_at__gte=since, created_at__lt=until)
     with replica_reads():
-        reads = _reads(created_at__gte=since, created_at__lt=until)
-    result = ScanResult(reads=len(reads))
-    # Open UNEXPLAINED flags a task recorded since may explain: their reads, wherever they lie.
-    open_flags = list(
-        MisuseFlag.objects.filter(
-            kind=MisuseKind.UNEXPLAINED,
-            reviewed_at__isnull=True,
-            window_end__gte=since - dt.timedelta(hours=t.task_hours),
-        )
+        reads = _reads(period)
+    return _judge(
+        ready=[r for r in reads if r.at <= judged], fresh=reads, earlier=[], new_work=period, t=t
     )
-    flagged_ids = {int(i) for f in open_flags for i in f.event_ids}
-    flagged = {r.event_id: r for r in _reads(id__in=flagged_ids)} if flagged_ids else {}
-    if not reads and not flagged:
-        return result
-    actors = {r.actor_id for r in reads} | {f.officer_id for f in open_flags}
-    earliest = min([since, *(r.at for r in flagged.values())])
-    with replica_reads():
-        work = _work(actors, earliest - reach, until + reach)
-        own_beats = _own_beats(actors)
-    covered: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for officer_id, kind, event_ids in MisuseFlag.objects.filter(
-        officer_id__in=actors, window_end__gte=since - dt.timedelta(days=1)
-    ).values_list("officer_id", "kind", "event_ids"):
-        covered[(officer_id, kind)].update(int(i) for i in event_ids)
 
-    by_officer: dict[tuple[int, int], list[Read]] = defaultdict(list)
-    for r in reads:
-        by_officer[(r.actor_id, r.station_id)].append(r)
-    settled = now if judge_recent else now - settle
+
+def _scan_new(t: Thresholds, now: dt.datetime, judged: dt.datetime) -> ScanResult:
+    """The periodic run: what committed since the last one (the audit sealer's rule: events
+    below the line of the oldest open transaction have all committed and no other can commit
+    there later), and the reads that were too recent to judge last time."""
+    mark = MisuseScanMark.objects.order_by("id").first()
+    position = _position()
+    with replica_reads():
+        line, own = _commit_line()
+        visible = Q(**{f"{position}__lt": line})
+        if own is not None:
+            visible |= Q(xid=own)
+        if mark is None or line < mark.line:
+            # The first run (or a database restored into another cluster) takes the last hours;
+            # what lies before them is never the periodic run's (a rescan takes it).
+            start = now - dt.timedelta(hours=t.scan_hours)
+            new = Q(created_at__gt=start)
+            reads = _reads(visible & new)
+            fresh = reads
+        else:
+            start = mark.since
+            new = Q(**{f"{position}__gte": mark.line}, created_at__gt=start)
+            reads = _reads(visible & (new | Q(created_at__gt=max(mark.judged_until, start))))
+            fresh = [r for r in reads if r.position >= mark.line]
+        # A burst may have begun before this run: the officers' reads just before the new ones.
+        bulk = dt.timedelta(minutes=t.bulk_minutes)
+        around = NOTHING
+        for actor_id in sorted({r.actor_id for r in fresh}):
+            spans = _spans((r.at for r in fresh if r.actor_id == actor_id), bulk, dt.timedelta(0))
+            around |= Q(actor_id=actor_id) & _within(spans)
+        taken = {r.event_id for r in fresh}
+        earlier = [r for r in _reads(visible & around) if r.event_id not in taken] if fresh else []
+    result = _judge(
+        ready=[r for r in reads if r.at <= judged],
+        fresh=fresh,
+        earlier=earlier,
+        new_work=visible & new,
+        t=t,
+    )
+    if mark is None:
+        MisuseScanMark.objects.create(line=line, judged_until=judged, scanned_at=now, since=start)
+    else:
+        mark.line, mark.judged_until, mark.scanned_at, mark.since = line, judged, now, start
+        mark.save(update_fields=["line", "judged_until", "scanned_at", "since"])
+    return result
+
+
+def _judge(
+    *, ready: list[Read], fresh: list[Read], earlier: list[Read], new_work: Q, t: Thresholds
+) -> ScanResult:
+    """Flags for `ready` reads left unexplained, for bursts among `fresh` reads (with the
+    `earlier` reads just before them) and for `fresh` reads off duty; then settle the open
+    flags that `new_work` explains. A few queries, however many reads and open flags."""
+    result = ScanResult(reads=len({r.event_id for r in ready} | {r.event_id for r in fresh}))
+    # Open flags new work may explain, found through the work (before this run raises any).
+    flag_events = _open_flags_near(new_work, t)
+    with replica_reads():
+        flagged = (
+            {
+                r.event_id: r
+                for chunk in _chunks(i for ids in flag_events.values() for i in ids)
+                for r in _reads(Q(id__in=chunk))
+            }
+            if flag_events
+            else {}
+        )
+        own_beats = _own_beats({r.actor_id for r in ready})
+        outside = [r for r in ready if r.beat_id not in own_beats[r.actor_id]]
+        work = _work_for(outside + list(flagged.values()), t)
+    # Reads already behind a flag of each kind (a rescan, or the reads just before a burst).
+    covered: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for chunk in _chunks(r.event_id for r in (*ready, *fresh, *earlier)):
+        for event_id, officer_id, kind in MisuseFlagRead.objects.filter(
+            event_id__in=chunk
+        ).values_list("event_id", "flag__officer_id", "flag__kind"):
+            covered[(officer_id, kind)].add(event_id)
+
+    unexplained: dict[tuple[int, int], list[Read]] = defaultdict(list)
+    for r in outside:
+        if work.get(r.actor_id, Work()).explanation(r, t) is None:
+            unexplained[(r.actor_id, r.station_id)].append(r)
+    new: dict[tuple[int, int], list[Read]] = defaultdict(list)
+    for r in fresh:
+        new[(r.actor_id, r.station_id)].append(r)
+    bursting: dict[tuple[int, int], list[Read]] = defaultdict(list)
+    for r in sorted((*fresh, *earlier), key=lambda r: (r.at, r.event_id)):
+        bursting[(r.actor_id, r.station_id)].append(r)
+
     posts: dict[tuple[int, int], int | None] = {}  # his post at the station, looked up once
-    for (officer_id, station_id), mine in sorted(by_officer.items()):
-        theirs = work.get(officer_id, Work())
+    for officer_id, station_id in sorted({*unexplained, *new, *bursting}):
+        key = (officer_id, station_id)
         candidates: list[tuple[str, Iterable[list[Read]]]] = [
             (
                 MisuseKind.UNEXPLAINED,
                 (
                     g
-                    for g in _groups(
-                        [
-                            r
-                            for r in mine
-                            if r.at <= settled
-                            and r.beat_id not in own_beats[officer_id]
-                            and theirs.explanation(r, t) is None
-                        ],
-                        t.group_minutes,
-                    )
+                    for g in _groups(unexplained.get(key, []), t.group_minutes)
                     if len({r.household_id for r in g}) >= t.unexplained_min_reads
                 ),
             ),
-            (MisuseKind.BULK, _bursts(mine, t.bulk_reads, t.bulk_minutes)),
+            (MisuseKind.BULK, _bursts(bursting.get(key, []), t.bulk_reads, t.bulk_minutes)),
             (
                 MisuseKind.OFF_HOURS,
-                _groups([r for r in mine if t.off_duty(r.at)], t.group_minutes),
+                _groups([r for r in new.get(key, []) if t.off_duty(r.at)], t.group_minutes),
             ),
         ]
         for kind, groups in candidates:
             done = covered[(officer_id, kind)]
             for group in groups:
-                fresh = [r for r in group if r.event_id not in done]
-                if kind == MisuseKind.BULK and len({r.household_id for r in fresh}) <= t.bulk_reads:
+                fresh_reads = [r for r in group if r.event_id not in done]
+                if (
+                    kind == MisuseKind.BULK
+                    and len({r.household_id for r in fresh_reads}) <= t.bulk_reads
+                ):
                     continue
-                if not fresh:
+                if not fresh_reads:
                     continue
                 if MisuseFlag.objects.filter(
-                    officer_id=officer_id, kind=kind, window_start=fresh[0].at
+                    officer_id=officer_id, kind=kind, window_start=fresh_reads[0].at
                 ).exists():
                     continue
-                if (officer_id, station_id) not in posts:
-                    posts[(officer_id, station_id)] = _post_of(officer_id, station_id)
+                if key not in posts:
+                    posts[key] = _post_of(officer_id, station_id)
                 flag = do_raise_misuse_flag(
                     station_id=station_id,
-                    post_id=posts[(officer_id, station_id)],
+                    post_id=posts[key],
                     officer_id=officer_id,
                     kind=kind,
-                    window_start=fresh[0].at,
-                    window_end=fresh[-1].at,
-                    event_ids=[r.event_id for r in fresh],
-                    household_count=len({r.household_id for r in fresh}),
+                    window_start=fresh_reads[0].at,
+                    window_end=fresh_reads[-1].at,
+                    event_ids=[r.event_id for r in fresh_reads],
+                    household_count=len({r.household_id for r in fresh_reads}),
                 )
-                done.update(r.event_id for r in fresh)
+                done.update(r.event_id for r in fresh_reads)
                 result.flags.append(flag)
-    result.settled = _settle(open_flags, flagged, work, t)
-    return result
 
-
-def _settle(
-    flags: list[MisuseFlag], reads: dict[int, Read], work: dict[int, Work], t: Thresholds
-) -> list[MisuseFlag]:
-    """The open UNEXPLAINED flags whose every read is now explained by work recorded since."""
-    settled = []
-    for flag in flags:
+    # Settle the open flags whose every read work now explains.
+    for flag in MisuseFlag.objects.filter(
+        id__in=sorted(flag_events), reviewed_at__isnull=True
+    ).order_by("id"):
         theirs = work.get(flag.officer_id, Work())
         found = [
-            theirs.explanation(reads[int(i)], t) if int(i) in reads else None
-            for i in flag.event_ids
+            theirs.explanation(flagged[i], t) if i in flagged else None
+            for i in sorted(flag_events[flag.id])
         ]
         if found and all(c is not None for c in found):
             explained_by = sorted({c.event_id for c in found if c is not None})
-            settled.append(do_settle_misuse_flag(flag, explained_by=explained_by))
-    return settled
+            result.settled.append(do_settle_misuse_flag(flag, explained_by=explained_by))
+    return result

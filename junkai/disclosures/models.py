@@ -6,7 +6,9 @@ DataUse       利用確認簿 (第7号様式): another unit of this prefecture o
               shown or given.
 AgencyRequest 他の行政機関からの照会: the written request (file), the recipient, the purpose and
               the legal basis; the 管理責任者 decides.
-MisuseFlag    a signal raised by `junkai misuse-scan` from the audit log, for the manager.
+MisuseFlag    a signal raised by `junkai misuse-scan` from the audit log, for the manager;
+              MisuseFlagRead its audit events one row each (found by event or household),
+              MisuseScanMark where the periodic scan stopped.
 
 Changed only through junkai.disclosures.actions.
 """
@@ -418,3 +420,45 @@ class MisuseFlag(models.Model):
         if end.date() == start.date():
             return f"{text}〜{end:%H:%M}"
         return f"{text}〜{format_wareki(end)} {end:%H:%M}"
+
+
+class MisuseFlagRead(models.Model):
+    """One audit event behind a flag (a read, with its household and time), written with the
+    flag: the scan finds which flag holds a read, or which open flags a new task on a
+    household may explain, by index — never by walking the open flags."""
+
+    flag = models.ForeignKey(MisuseFlag, on_delete=models.CASCADE, related_name="read_rows")
+    event_id = models.BigIntegerField("監査記録ID")
+    household_id = models.BigIntegerField("世帯ID", null=True, blank=True)
+    read_at = models.DateTimeField("日時")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "不適正利用の兆候の監査記録"
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "event_id"], name="misuse_flag_read_once")
+        ]
+        indexes = [
+            models.Index(fields=["event_id"]),
+            models.Index(fields=["household_id", "read_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"兆候 {self.flag_id} 記録 {self.event_id}"
+
+
+class MisuseScanMark(models.Model):
+    """Where the periodic misuse scan stopped (one row): the audit events below `line` had
+    all committed at the last run (PostgreSQL: the oldest transaction then open, as the audit
+    sealer's line; SQLite: the next event id), and reads up to `judged_until` were judged."""
+
+    line = models.BigIntegerField("検査済みの位置")
+    judged_until = models.DateTimeField("判定済みの閲覧の日時")
+    scanned_at = models.DateTimeField("検査日時")
+    # The first run's start: what was recorded before it is not the periodic run's.
+    since = models.DateTimeField("検査の起点")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "不適正利用の検査の位置"
+
+    def __str__(self) -> str:
+        return f"検査の位置 {self.line}"

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
-from junkai.disclosures.misuse import scan
+from junkai.disclosures.misuse import ScanResult, scan
 from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households.access import access_household, record_list_read
@@ -36,8 +38,9 @@ def at(hour: int, minute: int = 0) -> dt.datetime:
     return DAY.replace(hour=hour, minute=minute)
 
 
-class MisuseScanTests(PersonaTestCase):
+class MisuseTestCase(PersonaTestCase):
     extra: ClassVar[list[Household]]
+    more: ClassVar[list[Household]]
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -55,6 +58,17 @@ class MisuseScanTests(PersonaTestCase):
                 )
                 for n in range(1, 6)
             ]
+            cls.more = [
+                household_actions.do_create_household(
+                    beat,
+                    acting_officer=None,
+                    kind="RESIDENCE",
+                    town="駅前町",
+                    chome="6",
+                    banchi=str(n),
+                )
+                for n in range(1, 11)
+            ]
 
     def read(self, username: str, household: Household, moment: dt.datetime) -> None:
         with time_machine.travel(moment, tick=False):
@@ -67,6 +81,18 @@ class MisuseScanTests(PersonaTestCase):
     def kinds(self, flags: list[MisuseFlag]) -> set[tuple[str, str]]:
         return {(f.officer.username, f.kind) for f in flags}
 
+    def visit(self, username: str, household: Household, moment: dt.datetime) -> int:
+        with time_machine.travel(moment, tick=False):
+            visit_actions.do_record_visit(
+                household,
+                acting_officer=self.officer(username),
+                started_at=moment - dt.timedelta(minutes=10),
+                outcome="MET",
+            )
+        return AuditEvent.objects.filter(event_type=EventType.VISIT_RECORDED).latest("id").id
+
+
+class MisuseScanTests(MisuseTestCase):
     def test_normal_work_list_reads_are_not_flagged(self) -> None:
         client = self.client_for("officer1a")
         with time_machine.travel(at(10), tick=False):
@@ -105,16 +131,6 @@ class MisuseScanTests(PersonaTestCase):
         self.read("officer1b", self.aoki, at(14))
         self.assertEqual(self.scan_at(at(14, 2)), [])  # the task may be recorded just after
         self.assertEqual(len(self.scan_at(at(14, 5))), 1)
-
-    def visit(self, username: str, household: Household, moment: dt.datetime) -> int:
-        with time_machine.travel(moment, tick=False):
-            visit_actions.do_record_visit(
-                household,
-                acting_officer=self.officer(username),
-                started_at=moment - dt.timedelta(minutes=10),
-                outcome="MET",
-            )
-        return AuditEvent.objects.filter(event_type=EventType.VISIT_RECORDED).latest("id").id
 
     def test_a_task_on_the_household_later_in_the_shift_explains_the_read(self) -> None:
         # officer1b walks K1-2; 青木 is in K1-1. Read, flagged within 5 minutes…
@@ -278,3 +294,96 @@ class MisuseScanTests(PersonaTestCase):
         with time_machine.travel(NOON, tick=False):
             call_command("misuse_scan", "--since", "2026-06-10T00:00", stdout=out)
         self.assertIn("0 件を新たに検出しました", out.getvalue())
+
+
+class PeriodicScanTests(MisuseTestCase):
+    """The 5-minute run (`scan()` with no period): what committed since the last run."""
+
+    def run_at(self, moment: dt.datetime) -> ScanResult:
+        with time_machine.travel(moment, tick=False):
+            return scan()
+
+    def test_an_unexplained_read_is_flagged_by_the_next_run_after_five_minutes(self) -> None:
+        self.assertEqual(self.run_at(at(13, 58)).reads, 0)
+        self.read("officer1b", self.aoki, at(14))
+        self.assertEqual(self.run_at(at(14, 2)).flags, [])  # the task may be recorded just after
+        [flag] = self.run_at(at(14, 5)).flags
+        self.assertEqual((flag.officer.username, flag.kind), ("officer1b", MisuseKind.UNEXPLAINED))
+        self.assertEqual(self.run_at(at(14, 10)).flags, [])
+
+    def test_a_read_committed_after_the_run_that_passed_its_time_is_judged_late(self) -> None:
+        self.run_at(at(8))  # the first run: the periodic scan's reads begin at 6:00
+        self.run_at(at(14))
+        # Recorded at 9:00 (hours before the last run) but committed only now, as an offline
+        # read or a long transaction would: the next run still judges it.
+        self.read("officer1b", self.aoki, at(9))
+        [flag] = self.run_at(at(14, 5)).flags
+        self.assertEqual(flag.window_start, at(9))
+
+    def test_a_later_task_settles_the_flag_and_a_list_explains_only_its_rows(self) -> None:
+        self.run_at(at(13))
+        with time_machine.travel(at(13, 30), tick=False):
+            record_list_read(
+                self.officer("officer1b"),
+                beat=None,
+                count=1,
+                purpose="作業リスト",
+                household_ids=[self.extra[0].id],
+            )
+        self.read("officer1b", self.extra[0], at(13, 40))  # on the list
+        self.read("officer1b", self.aoki, at(14))  # not on it
+        [flag] = self.run_at(at(14, 5)).flags
+        self.assertEqual(AuditEvent.objects.get(id=flag.event_ids[0]).object_id, str(self.aoki.id))
+        visit_event = self.visit("officer1b", self.aoki, at(15, 30))
+        result = self.run_at(at(15, 35))
+        self.assertEqual((result.flags, [f.id for f in result.settled]), ([], [flag.id]))
+        flag.refresh_from_db()
+        self.assertIsNotNone(flag.reviewed_at)
+        self.assertIn(f"#{visit_event}", flag.note)
+        self.assertTrue(MisuseFlag.objects.filter(id=flag.id).exists())  # kept
+        self.assertEqual(self.run_at(at(16)).settled, [])
+
+    def test_a_burst_across_two_runs_is_one_flag(self) -> None:
+        with override_settings(JUNKAI_MISUSE_BULK_READS=4, JUNKAI_MISUSE_BULK_MINUTES=10):
+            self.run_at(at(9, 59))
+            with time_machine.travel(at(10), tick=False):
+                self.client_for("officer1a").get("/worklist/")
+            households = [self.aoki, self.no_card, *self.extra]
+            for minute, household in enumerate(households[:3]):
+                self.read("officer1a", household, at(10, 1 + minute))
+            self.assertEqual(self.run_at(at(10, 4)).flags, [])
+            for minute, household in enumerate(households[3:]):
+                self.read("officer1a", household, at(10, 4 + minute))
+            [flag] = self.run_at(at(10, 9)).flags
+        self.assertEqual((flag.kind, flag.household_count), (MisuseKind.BULK, len(households)))
+
+    def test_the_queries_of_a_run_do_not_grow_with_the_open_flags(self) -> None:
+        """Each measured run raises one flag and settles one, with 2 and then 8 flags open."""
+        me = "officer1b"
+        self.run_at(at(7))
+
+        def round_(moment: dt.datetime, read: Household, visit: Household) -> int:
+            self.read(me, read, moment)
+            self.visit(me, visit, moment + dt.timedelta(minutes=1))
+            with (
+                time_machine.travel(moment + dt.timedelta(minutes=10), tick=False),
+                CaptureQueriesContext(connection) as queries,
+            ):
+                result = scan()
+            self.assertEqual((len(result.flags), len(result.settled)), (1, 1))
+            return len(queries)
+
+        def open_flags(first: int, hours: list[int]) -> None:
+            for n, hour in enumerate(hours):
+                self.read(me, self.more[first + n], at(hour, 5 * n))
+            self.run_at(at(hours[-1], 50))
+
+        open_flags(0, [7, 8])
+        few = MisuseFlag.objects.filter(reviewed_at__isnull=True).count()
+        first = round_(at(9), read=self.more[2], visit=self.more[0])
+        open_flags(3, [10, 11, 12, 13, 14, 15])
+        many = MisuseFlag.objects.filter(reviewed_at__isnull=True).count()
+        second = round_(at(16), read=self.more[9], visit=self.more[1])
+        self.assertEqual((few, many), (2, 8))
+        self.assertEqual(second, first)
+        self.assertLess(first, 60)

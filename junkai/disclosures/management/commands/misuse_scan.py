@@ -1,6 +1,8 @@
 """`junkai misuse-scan [--since …] [--until …]`: raise misuse flags from the audit log.
 
-Run it from cron (every hour, say); running it again over the same period raises nothing new.
+Its timer runs it every 5 minutes: each run judges what committed since the last one (the
+watermark in MisuseScanMark). `--since`/`--until` rescan a period instead (the watermark is
+left alone); running it again over the same period raises nothing new.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--since",
-            help="この日時以降の閲覧を調べる（既定: JUNKAI_MISUSE_SCAN_HOURS 時間前）",
+            help="この日時以降の閲覧を調べ直す（既定: 前回の検査以降に記録されたもの）",
         )
         parser.add_argument("--until", help="この日時より前の閲覧を調べる（既定: 現在）")
 

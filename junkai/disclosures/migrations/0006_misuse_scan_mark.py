@@ -1,0 +1,108 @@
+"""The periodic misuse scan's watermark, and a flag's audit events as rows (backfilled)."""
+
+from typing import Any
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def backfill(apps: Any, schema_editor: Any) -> None:
+    flag_model = apps.get_model("disclosures", "MisuseFlag")
+    row_model = apps.get_model("disclosures", "MisuseFlagRead")
+    event_model = apps.get_model("audit", "AuditEvent")
+    flags = list(flag_model.objects.values_list("id", "event_ids", "window_start"))
+    ids = {int(i) for _, event_ids, _ in flags for i in event_ids}
+    events: dict[int, tuple[str, str, Any]] = {}
+    id_list = sorted(ids)
+    for n in range(0, len(id_list), 5000):
+        for event_id, object_type, object_id, created_at in event_model.objects.filter(
+            id__in=id_list[n : n + 5000]
+        ).values_list("id", "object_type", "object_id", "created_at"):
+            events[event_id] = (object_type, object_id, created_at)
+    rows = []
+    for flag_id, event_ids, window_start in flags:
+        for i in {int(i) for i in event_ids}:
+            object_type, object_id, created_at = events.get(i, ("", "", window_start))
+            rows.append(
+                row_model(
+                    flag_id=flag_id,
+                    event_id=i,
+                    household_id=(
+                        int(object_id)
+                        if object_type == "households.household" and object_id.isdigit()
+                        else None
+                    ),
+                    read_at=created_at,
+                )
+            )
+    row_model.objects.bulk_create(rows, batch_size=5000)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("audit", "0014_event_types_devices"),
+        ("disclosures", "0005_event_types_devices"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="MisuseScanMark",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.BigIntegerField(verbose_name="検査済みの位置")),
+                ("judged_until", models.DateTimeField(verbose_name="判定済みの閲覧の日時")),
+                ("scanned_at", models.DateTimeField(verbose_name="検査日時")),
+                ("since", models.DateTimeField(verbose_name="検査の起点")),
+            ],
+            options={
+                "verbose_name": "不適正利用の検査の位置",
+                "verbose_name_plural": "不適正利用の検査の位置",
+            },
+        ),
+        migrations.CreateModel(
+            name="MisuseFlagRead",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.BigIntegerField(verbose_name="監査記録ID")),
+                (
+                    "household_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="世帯ID"),
+                ),
+                ("read_at", models.DateTimeField(verbose_name="日時")),
+                (
+                    "flag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="read_rows",
+                        to="disclosures.misuseflag",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "不適正利用の兆候の監査記録",
+                "verbose_name_plural": "不適正利用の兆候の監査記録",
+                "indexes": [
+                    models.Index(fields=["event_id"], name="disclosures_event_i_caaf46_idx"),
+                    models.Index(
+                        fields=["household_id", "read_at"], name="disclosures_househo_c8ad34_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("flag", "event_id"), name="misuse_flag_read_once"
+                    )
+                ],
+            },
+        ),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
+    ]
