@@ -86,7 +86,7 @@
     }
     byKind(data, "post").forEach(function (post) {
       L.marker(latLng(post), {
-        icon: L.divIcon({ className: "post-marker", html: "<span>交</span>", iconSize: [30, 30] }),
+        icon: L.divIcon({ className: "post-marker", html: "<span>交</span>", iconSize: [34, 34] }),
         title: post.properties.name,
         keyboard: false,
         interactive: !config.editing,

@@ -147,7 +147,11 @@ class RecordFromEveryPlaceBrowserTests(OfficerBrowserTestCase):
         self.shot("search")
         self.tap(page.locator("td.record-cell").get_by_role("link", name="記録").first)
         self.record_here("search")
-        self.assertEqual(page.url, f"{live}/search/")
+        # Back at the same results (the query kept in the session, not in the URL).
+        self.assertRegex(page.url, rf"^{live}/search/\?results=1(&next_household=\d+#h-\d+)?$")
+        self.assertIn("検索結果", page.inner_text("main"))
+        self.assertGreater(page.locator("td.record-cell a").count(), 0)
+        self.shot("search-after-record")
 
         # The beat list, filtered by a town: back to the same filter, the next one marked.
         town = household.town
