@@ -36,6 +36,8 @@ from junkai.households.models import Building, Household, HouseholdKind, Househo
 MARGIN = 12 * MM
 METRES_PER_DEGREE = 111_320.0
 MAX_PT_PER_METRE = 3.0
+KEY_MAP_W = 48 * MM
+KEY_MAP_H = 40 * MM
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
@@ -243,15 +245,32 @@ def _project(
     return scale, to_page
 
 
+COMPASS = ("東", "北東", "北", "北西", "西", "南西", "南", "南東")
+
+
+def _compass(dx: float, dy: float) -> str:
+    """The direction of (dx, dy) on the page (north up) in eight points: 「北東」."""
+    angle = math.degrees(math.atan2(dy, dx)) % 360
+    return COMPASS[round(angle / 45) % 8]
+
+
+def _inside(x: float, y: float, frame: tuple[float, float, float, float], pad: float = 0) -> bool:
+    left, bottom, right, top = frame
+    return left + pad < x < right - pad and bottom + pad < y < top - pad
+
+
 def _orientation(
     canvas: Canvas,
     page: MapPage,
     located: list[Mark],
     to_page: Projector,
     frame: tuple[float, float, float, float],
+    scale: float,
 ) -> None:
-    """What to orient by, under the doors: the beat's outline (受持区の境界), the post as a
-    landmark, and each 丁目・番地 block labelled where its doors stand."""
+    """What to orient by, under the doors: the beat's outline (受持区の境界), each 丁目 named
+    large and light where its blocks lie, each 番 (街区) labelled — this page's under its
+    doors, the neighbouring blocks of other 組・班 lighter at their middle — and the post: on
+    the page where it stands, else an arrow at the edge with its direction and distance."""
     left, bottom, right, top = frame
     canvas.saveState()
     path = canvas.beginPath()
@@ -270,26 +289,138 @@ def _orientation(
             canvas.drawPath(outline, stroke=1, fill=0)
     canvas.setDash()
     canvas.setStrokeGray(0)
-    blocks: dict[tuple[str, str], list[Mark]] = {}
+    # 丁目: a large, light name at the middle of its blocks on this page.
+    areas: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    placed = [(b, *to_page(b.lon, b.lat)) for b in page.blocks]
+    for b, x, y in placed:
+        if b.chome and _inside(x, y, frame):
+            areas.setdefault((b.town, b.chome), []).append((x, y))
+    canvas.setFillGray(0.8)
+    canvas.setFont(FONT, 15)
+    for (town, chome), points in areas.items():
+        x = sum(p[0] for p in points) / len(points)
+        y = sum(p[1] for p in points) / len(points)
+        canvas.drawCentredString(x, y - 5, f"{town}{chome}丁目")
+    own: dict[tuple[str, str], list[Mark]] = {}
     for m in located:
-        blocks.setdefault((m.chome, m.banchi), []).append(m)
-    canvas.setFillGray(0.45)
+        own.setdefault((m.chome, m.banchi), []).append(m)
+    # The neighbouring blocks (other 組・班, or the rest of the 丁目): lighter, at their middle.
+    canvas.setFillGray(0.6)
+    canvas.setFont(FONT, 7)
+    for b, x, y in placed:
+        if (b.town == page.town and (b.chome, b.banchi) in own) or not _inside(x, y, frame, 8):
+            continue
+        prefix = "" if b.town == page.town else b.town
+        canvas.drawCentredString(x, y - 2.5, f"{prefix}{b.label}")
+    # This page's blocks: under the doors' own labels.
+    canvas.setFillGray(0.4)
     canvas.setFont(FONT, 7.5)
-    for (chome, banchi), members in blocks.items():
+    for (chome, banchi), members in own.items():
         if not banchi:
             continue
         x = sum(m.ax for m in members) / len(members)
-        y = min(m.ay - m.height / 2 for m in members) - 9  # under the doors' own labels
+        y = min(m.ay - m.height / 2 for m in members) - 9
         label = f"{page.town}{chome + '丁目' if chome else ''}{banchi}番"
         canvas.drawCentredString(x, y, label)
     canvas.setFillGray(0)
+    cx, cy = (left + right) / 2, (bottom + top) / 2
     for name, lon, lat in page.landmarks:
         x, y = to_page(lon, lat)
-        if left < x < right and bottom < y < top:
+        if _inside(x, y, frame):
             canvas.setLineWidth(1)
             canvas.rect(x - 4, y - 4, 8, 8, stroke=1, fill=1)
             canvas.setFont(FONT, 8)
             canvas.drawString(x + 6, y - 3, name)
+            continue
+        # Off the page: an arrow on the edge, towards it, with how far from the page's middle.
+        dx, dy = x - cx, y - cy
+        reach = min(
+            (right - left) / 2 / abs(dx) if dx else math.inf,
+            (top - bottom) / 2 / abs(dy) if dy else math.inf,
+        )
+        ex, ey = cx + dx * reach * 0.97, cy + dy * reach * 0.97
+        ux, uy = dx / math.hypot(dx, dy), dy / math.hypot(dx, dy)
+        arrow = canvas.beginPath()
+        arrow.moveTo(ex, ey)
+        arrow.lineTo(ex - 12 * ux - 5 * uy, ey - 12 * uy + 5 * ux)
+        arrow.lineTo(ex - 12 * ux + 5 * uy, ey - 12 * uy - 5 * ux)
+        arrow.close()
+        canvas.drawPath(arrow, stroke=0, fill=1)
+        metres = math.hypot(dx, dy) / scale
+        rounded = round(metres, -2) if metres >= 1000 else round(metres, -1)
+        text = f"{name}（{_compass(dx, dy)}へ約{rounded:,.0f} m）"
+        canvas.setFont(FONT, 8)
+        width = canvas.stringWidth(text, FONT, 8)
+        tx = min(max(ex - 16 * ux - width / 2, left + 3), right - width - 3)
+        ty = min(max(ey - 22 * uy - 3, bottom + 3), top - 11)
+        canvas.setFillGray(1)
+        canvas.rect(tx - 2, ty - 2, width + 4, 11, stroke=0, fill=1)
+        canvas.setFillGray(0)
+        canvas.drawString(tx, ty, text)
+    canvas.restoreState()
+
+
+def _key_map(
+    canvas: Canvas,
+    page: MapPage,
+    shown: list[Mark],
+    box: tuple[float, float, float, float],
+) -> None:
+    """受持区内の位置: the whole beat small (its outline and the post), this page's area as a
+    grey box in it, so a page of one 組 says where in the beat it lies."""
+    left, bottom, right, top = box
+    points = [(float(p[0]), float(p[1])) for ring in page.outline for p in ring]
+    points += [(lon, lat) for _, lon, lat in page.landmarks]
+    lons = [m.lon or 0 for m in shown]
+    lats = [m.lat or 0 for m in shown]
+    area = (min(lons), min(lats), max(lons), max(lats))
+    points += [(area[0], area[1]), (area[2], area[3])]
+    lat0 = sum(p[1] for p in points) / len(points)
+    k = math.cos(math.radians(lat0))
+    xs = [p[0] * k for p in points]
+    ys = [p[1] for p in points]
+    title = 12.0
+    scale = min(
+        (right - left - 10) / max(max(xs) - min(xs), 1e-6),
+        (top - bottom - title - 10) / max(max(ys) - min(ys), 1e-6),
+    )
+    ox = (left + right) / 2 - (max(xs) + min(xs)) / 2 * scale
+    oy = (bottom + top - title) / 2 - (max(ys) + min(ys)) / 2 * scale
+
+    def at(lon: float, lat: float) -> tuple[float, float]:
+        return ox + lon * k * scale, oy + lat * scale
+
+    canvas.saveState()
+    canvas.setLineWidth(0.8)
+    canvas.setFillGray(1)
+    canvas.rect(left, bottom, right - left, top - bottom, stroke=1, fill=1)
+    canvas.setFillGray(0)
+    canvas.setFont(FONT, 7.5)
+    canvas.drawString(left + 4, top - 9, "受持区内の位置")
+    canvas.setStrokeGray(0.35)
+    canvas.setDash(3, 2)
+    for ring in page.outline:
+        ring_points = [at(float(p[0]), float(p[1])) for p in ring]
+        if len(ring_points) > 1:
+            path = canvas.beginPath()
+            path.moveTo(*ring_points[0])
+            for point in ring_points[1:]:
+                path.lineTo(*point)
+            canvas.drawPath(path, stroke=1, fill=0)
+    canvas.setDash()
+    x0, y0 = at(area[0], area[1])
+    x1, y1 = at(area[2], area[3])
+    canvas.setFillGray(0.55)
+    canvas.rect(x0 - 2, y0 - 2, max(x1 - x0, 0) + 4, max(y1 - y0, 0) + 4, stroke=0, fill=1)
+    canvas.setFillGray(0)
+    canvas.setStrokeGray(0)
+    for name, lon, lat in page.landmarks:
+        x, y = at(lon, lat)
+        canvas.rect(x - 2.5, y - 2.5, 5, 5, stroke=1, fill=1)
+        canvas.setFont(FONT, 6.5)
+        label_width = canvas.stringWidth(name, FONT, 6.5)
+        tx = x + 4 if x + 4 + label_width < right - 2 else x - 4 - label_width
+        canvas.drawString(tx, y - 2, name)
     canvas.restoreState()
 
 
@@ -387,6 +518,38 @@ class MapPage:
     # To orient by: the beat's outline rings ([lon, lat] points) and named points (the post).
     outline: list[list[list[float]]] = field(default_factory=list)
     landmarks: list[tuple[str, float, float]] = field(default_factory=list)
+    # Every 番 (街区) of the beat with a position: (町名, 丁目, 番, lon, lat) at the middle of
+    # its doors, so that the blocks around this page's doors are named too.
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Block:
+    town: str
+    chome: str
+    banchi: str
+    lon: float
+    lat: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.chome + '丁目' if self.chome else ''}{self.banchi}番"
+
+
+def blocks_of(points: Iterable[tuple[str, str, str, float, float]]) -> list[Block]:
+    """(町名, 丁目, 番, lon, lat) of doors → one Block per 番 at the middle of its doors."""
+    sums: dict[tuple[str, str, str], list[float]] = {}
+    for town, chome, banchi, lon, lat in points:
+        if not banchi:
+            continue
+        acc = sums.setdefault((town, chome, banchi), [0.0, 0.0, 0.0])
+        acc[0] += lon
+        acc[1] += lat
+        acc[2] += 1
+    return [
+        Block(town, chome, banchi, acc[0] / acc[2], acc[1] / acc[2])
+        for (town, chome, banchi), acc in sums.items()
+    ]
 
 
 def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> bytes:
@@ -419,11 +582,16 @@ def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> byt
         if unlocated and not located:
             _street_zoom(canvas, unlocated, inner)
         scale = None
+        key_box = None
         if located:
             strip = 0.0 if not unlocated else 60.0
             projected = (inner[0], inner[1] + strip, inner[2], inner[3])
+            if page.outline or page.landmarks:
+                # A column at the left for 受持区内の位置 (the key map).
+                key_box = (inner[0], inner[3] - KEY_MAP_H, inner[0] + KEY_MAP_W, inner[3])
+                projected = (inner[0] + KEY_MAP_W + 6, *projected[1:])
             scale, to_page = _project(located, projected)
-            _orientation(canvas, page, located, to_page, projected)
+            _orientation(canvas, page, located, to_page, projected, scale)
             _push_apart(located, projected)
         if unlocated:
             if located:
@@ -453,6 +621,8 @@ def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> byt
         if not located:
             legend += "　位置の登録がないため番地順に配置"
         canvas.drawString(frame[0] + 4, frame[1] + 6, legend)
+        if key_box is not None:
+            _key_map(canvas, page, located, key_box)
         if scale is not None:
             _scale_bar(canvas, scale, frame[2] - 30, frame[1] + 8)
             _north(canvas, frame[2] - 14, frame[3] - 22)
