@@ -127,6 +127,9 @@ class LayoutBrowserTests(BrowserTestCase):
         for width, height in SIZES:
             self.page.set_viewport_size({"width": width, "height": height})
             for name, path in (
+                ("home", "/"),
+                ("todo", "/todo/"),
+                ("inbox", "/inbox/"),
                 ("data-uses", "/data-uses/"),
                 ("dashboard", "/dashboard/"),
                 ("beat-list", f"/beats/{beat.beat_id}/households/"),
