@@ -144,7 +144,7 @@
       escapeHTML(meta.categories[props.category] || props.category) +
       "・" +
       escapeHTML(meta.due_labels[props.due] || "") +
-      (props.next_due && props.due !== "vacant" ? "（" + escapeHTML(props.next_due) + "）" : "")
+      (props.next_due && props.due !== "vacant" ? "（" + escapeHTML(props.next_due_label || props.next_due) + "）" : "")
     );
   }
 
