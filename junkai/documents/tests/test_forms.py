@@ -235,8 +235,9 @@ class HouseholdMapTests(FormsTestCase):
         self.assertNotIn("番地順に配置", text)
         self.assertRegex(text, r"\d+ m\n")  # the scale bar
         self.assertIn("青木", text)
-        # Each 丁目・番地 block labelled where its doors stand, to orient by.
-        self.assertIn("駅前町1丁目2番", text)
+        # Each 丁目 named, each 番 (block) labelled under its doors, to orient by.
+        self.assertIn("駅前町1丁目", text)
+        self.assertIn("1丁目2番", text)
 
     def test_what_to_orient_by_outline_post_and_neighbouring_blocks(self) -> None:
         """A page of one 組 names the 丁目, its blocks and the blocks around them (other 組),
@@ -273,10 +274,11 @@ class HouseholdMapTests(FormsTestCase):
         )
         first = pdf_pages(self.get("officer1a", self.url(), block_group="1組"))[0]
         self.assertIn("駅前町1丁目", first)  # the 丁目, large
-        self.assertIn("駅前町1丁目2番", first)  # this page's block
+        self.assertIn("1丁目2番", first)  # this page's block
         self.assertIn("1丁目3番", first)  # the neighbouring block of 2組
         self.assertNotIn("佐藤", first)  # ... not its doors
-        self.assertRegex(first, r"駅前交番（北東へ約[\d,]+ m）")
+        self.assertIn("■ 駅前交番", first)
+        self.assertRegex(first, r"図の中央から北東へ約[\d,]+ m")
         self.assertIn("受持区内の位置", first)
 
     def test_one_page_per_group_and_filters(self) -> None:
