@@ -35,7 +35,7 @@ class FeatureOut(Schema):
         description=(
             "kind で種類を示す。household: id, category（UNKNOWN/ELDERLY/HOME/BUSINESS）, "
             "due（overdue=期限超過 / soon=30日以内 / later=余裕あり / vacant=空き家・空室）, "
-            "next_due, map_number（整理番号）, label（住所）, town, building_id。"
+            "next_due（ISO 8601）, next_due_label（和暦）, map_number（整理番号）, label（住所）, town, building_id。"
             "building: id, name, households。outline: id, name, area_km2。post: id, name。"
             "氏名・生年月日・電話番号は含まない"
         )

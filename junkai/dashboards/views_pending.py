@@ -24,6 +24,7 @@ def todo(request: AuthenticatedHttpRequest) -> HttpResponse:
         "dashboards/todo.html",
         {
             "groups": groups,
+            "any_empty": any(not g.count for g in groups),
             "reaches_any": bool(groups),
             "total": sum(g.count for g in groups),
         },

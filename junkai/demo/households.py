@@ -474,12 +474,14 @@ def _doors(m: _Maker, beat: BeatSpec, count: int, towns: list[str]) -> list[_Doo
             for go in range(1, gos + 1):
                 if in_town >= per_town or len(doors) >= count:
                     break
+                # The doors of one 番 (街区) stand together, a street's width (about a third of
+                # `spacing`) from the next 番, as a 世帯分布略図 then shows its blocks and streets.
                 lat = town_lat + (chome - 1) * spacing * 4 + rng.uniform(-1, 1) * spacing
                 lon = (
                     town_lon
                     + banchi * spacing
-                    + go * spacing / 8
-                    + rng.uniform(-0.3, 0.3) * spacing
+                    + (go - 1) * spacing * 0.6 / gos
+                    + rng.uniform(-0.3, 0.3) * spacing * 0.2
                 )
                 # 駐在所 beats: 大字 and a 番地 (山里1008番地); town beats: 1丁目2番3号.
                 address = (

@@ -36,6 +36,9 @@ from junkai.households.models import Building, Household, HouseholdKind, Househo
 MARGIN = 12 * MM
 METRES_PER_DEGREE = 111_320.0
 MAX_PT_PER_METRE = 3.0
+KEY_MAP_W = 48 * MM
+KEY_MAP_H = 40 * MM
+BLOCK_PAD = 7.0  # points around a block's doors
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
@@ -243,20 +246,51 @@ def _project(
     return scale, to_page
 
 
+COMPASS = ("東", "北東", "北", "北西", "西", "南西", "南", "南東")
+
+
+def _compass(dx: float, dy: float) -> str:
+    """The direction of (dx, dy) on the page (north up) in eight points: 「北東」."""
+    angle = math.degrees(math.atan2(dy, dx)) % 360
+    return COMPASS[round(angle / 45) % 8]
+
+
+def _inside(x: float, y: float, frame: tuple[float, float, float, float], pad: float = 0) -> bool:
+    left, bottom, right, top = frame
+    return left + pad < x < right - pad and bottom + pad < y < top - pad
+
+
 def _orientation(
     canvas: Canvas,
     page: MapPage,
     located: list[Mark],
     to_page: Projector,
     frame: tuple[float, float, float, float],
-) -> None:
-    """What to orient by, under the doors: the beat's outline (受持区の境界), the post as a
-    landmark, and each 丁目・番地 block labelled where its doors stand."""
+    scale: float,
+) -> list[PlacedBlock]:
+    """What to orient by, under the doors, from the outline and the addresses: each 番 (街区)
+    as a grey block around its doors (the white between blocks is the streets) named in the
+    street under it — the neighbouring blocks of other 組・班 too, lighter; each 丁目 named
+    large; the beat's outline (受持区の境界); and the post: on the page where it stands, else
+    an arrow at the edge with its direction and distance."""
     left, bottom, right, top = frame
     canvas.saveState()
     path = canvas.beginPath()
     path.rect(left, bottom, right - left, top - bottom)
     canvas.clipPath(path, stroke=0, fill=0)
+    # The blocks (番) as light grey shapes: the white between them is the streets. Each is
+    # named in the street under it — this page's darker, the neighbouring blocks lighter.
+    own = {(page.town, m.chome, m.banchi) for m in located if m.banchi}
+    placed: list[PlacedBlock] = []
+    for b in page.blocks:
+        x0, y0 = to_page(b.west, b.south)
+        x1, y1 = to_page(b.east, b.north)
+        x0, y0, x1, y1 = x0 - BLOCK_PAD, y0 - BLOCK_PAD, x1 + BLOCK_PAD, y1 + BLOCK_PAD
+        if x1 < left or x0 > right or y1 < bottom or y0 > top:
+            continue
+        placed.append((b, x0, y0, x1, y1))
+        canvas.setFillGray(0.9 if (b.town, b.chome, b.banchi) in own else 0.94)
+        canvas.roundRect(x0, y0, x1 - x0, y1 - y0, 4, stroke=0, fill=1)
     canvas.setStrokeGray(0.45)
     canvas.setLineWidth(1.6)
     canvas.setDash(6, 3)
@@ -270,26 +304,173 @@ def _orientation(
             canvas.drawPath(outline, stroke=1, fill=0)
     canvas.setDash()
     canvas.setStrokeGray(0)
-    blocks: dict[tuple[str, str], list[Mark]] = {}
+    canvas.restoreState()
+    return placed
+
+
+def _over_doors(
+    canvas: Canvas,
+    page: MapPage,
+    located: list[Mark],
+    placed: list[PlacedBlock],
+    to_page: Projector,
+    frame: tuple[float, float, float, float],
+    scale: float,
+    notes_at: tuple[float, float] | None = None,
+) -> None:
+    """Drawn after the doors, placed where no door's label covers them: each block's name in
+    the street under it and its doors (this page's darker, the neighbouring ones lighter),
+    each 丁目's name above its doors, and the post (an arrow at the edge when it is off the
+    page, with its direction and distance from the page's middle)."""
+    left, bottom, right, top = frame
+    lowest: dict[tuple[str, str], float] = {}
     for m in located:
-        blocks.setdefault((m.chome, m.banchi), []).append(m)
-    canvas.setFillGray(0.45)
-    canvas.setFont(FONT, 7.5)
-    for (chome, banchi), members in blocks.items():
-        if not banchi:
+        key = (m.chome, m.banchi)
+        lowest[key] = min(lowest.get(key, math.inf), m.y - m.height / 2)
+    canvas.saveState()
+    for b, x0, y0, x1, _y1 in placed:
+        mine = b.town == page.town and (b.chome, b.banchi) in lowest
+        size = 7.5 if mine else 6.5
+        text = b.label if b.town == page.town else f"{b.town}{b.label}"
+        width = canvas.stringWidth(text, FONT, size)
+        x = min(max((x0 + x1) / 2, left + width / 2 + 2), right - width / 2 - 2)
+        base = min(y0, lowest.get((b.chome, b.banchi), math.inf)) if mine else y0
+        y = base - size - 1
+        if y < bottom + 2:
             continue
-        x = sum(m.ax for m in members) / len(members)
-        y = min(m.ay - m.height / 2 for m in members) - 9  # under the doors' own labels
-        label = f"{page.town}{chome + '丁目' if chome else ''}{banchi}番"
-        canvas.drawCentredString(x, y, label)
+        canvas.setFillGray(1)
+        canvas.rect(x - width / 2 - 1, y - 1.5, width + 2, size + 1.5, stroke=0, fill=1)
+        canvas.setFillGray(0.25 if mine else 0.5)
+        canvas.setFont(FONT, size)
+        canvas.drawCentredString(x, y, text)
+    # 丁目: named large in the street above its blocks on this page (below them at the top).
+    areas: dict[tuple[str, str], list[float]] = {}
+    for b, x0, y0, x1, y1 in placed:
+        if not b.chome:
+            continue
+        area = areas.setdefault((b.town, b.chome), [x0, y0, x1, y1])
+        area[0], area[1] = min(area[0], x0), min(area[1], y0)
+        area[2], area[3] = max(area[2], x1), max(area[3], y1)
+    for m in located:
+        found = areas.get((page.town, m.chome))
+        if found is not None:  # above (below) its doors' labels too
+            found[1] = min(found[1], m.y - m.height / 2 - 10)
+            found[3] = max(found[3], m.y + m.height / 2)
+    canvas.setFillGray(0.5)
+    canvas.setFont(FONT, 13)
+    for (town, chome), (x0, y0, _x1, y1) in areas.items():
+        x = max(x0, left + 4)
+        y = y1 + 4 if y1 + 17 < top else y0 - 16
+        canvas.drawString(x, min(max(y, bottom + 4), top - 15), f"{town}{chome}丁目")
     canvas.setFillGray(0)
+    cx, cy = (left + right) / 2, (bottom + top) / 2
     for name, lon, lat in page.landmarks:
         x, y = to_page(lon, lat)
-        if left < x < right and bottom < y < top:
+        if _inside(x, y, frame):
             canvas.setLineWidth(1)
             canvas.rect(x - 4, y - 4, 8, 8, stroke=1, fill=1)
             canvas.setFont(FONT, 8)
             canvas.drawString(x + 6, y - 3, name)
+            continue
+        # Off the page: an arrow on the edge, towards it, with how far from the page's middle.
+        dx, dy = x - cx, y - cy
+        reach = min(
+            (right - left) / 2 / abs(dx) if dx else math.inf,
+            (top - bottom) / 2 / abs(dy) if dy else math.inf,
+        )
+        ex, ey = cx + dx * reach * 0.97, cy + dy * reach * 0.97
+        ux, uy = dx / math.hypot(dx, dy), dy / math.hypot(dx, dy)
+        arrow = canvas.beginPath()
+        arrow.moveTo(ex, ey)
+        arrow.lineTo(ex - 12 * ux - 5 * uy, ey - 12 * uy + 5 * ux)
+        arrow.lineTo(ex - 12 * ux + 5 * uy, ey - 12 * uy - 5 * ux)
+        arrow.close()
+        canvas.drawPath(arrow, stroke=0, fill=1)
+        metres = math.hypot(dx, dy) / scale
+        rounded = round(metres, -2) if metres >= 1000 else round(metres, -1)
+        where = f"{_compass(dx, dy)}へ約{rounded:,.0f} m"
+        if notes_at is not None:
+            # Beside the page, under the key map: no door's label is covered.
+            nx, ny = notes_at
+            canvas.setFont(FONT, 8)
+            canvas.drawString(nx, ny - 10, f"■ {name}")
+            canvas.setFont(FONT, 7.5)
+            canvas.drawString(nx + 8, ny - 20, f"図の中央から{where}")
+            notes_at = (nx, ny - 28)
+            continue
+        text = f"{name}（{where}）"
+        canvas.setFont(FONT, 8)
+        width = canvas.stringWidth(text, FONT, 8)
+        tx = min(max(ex - 16 * ux - width / 2, left + 3), right - width - 3)
+        ty = min(max(ey - 22 * uy - 3, bottom + 3), top - 11)
+        canvas.setFillGray(1)
+        canvas.rect(tx - 2, ty - 2, width + 4, 11, stroke=0, fill=1)
+        canvas.setFillGray(0)
+        canvas.drawString(tx, ty, text)
+    canvas.restoreState()
+
+
+def _key_map(
+    canvas: Canvas,
+    page: MapPage,
+    shown: list[Mark],
+    box: tuple[float, float, float, float],
+) -> None:
+    """受持区内の位置: the whole beat small (its outline and the post), this page's area as a
+    grey box in it, so a page of one 組 says where in the beat it lies."""
+    left, bottom, right, top = box
+    points = [(float(p[0]), float(p[1])) for ring in page.outline for p in ring]
+    points += [(lon, lat) for _, lon, lat in page.landmarks]
+    lons = [m.lon or 0 for m in shown]
+    lats = [m.lat or 0 for m in shown]
+    area = (min(lons), min(lats), max(lons), max(lats))
+    points += [(area[0], area[1]), (area[2], area[3])]
+    lat0 = sum(p[1] for p in points) / len(points)
+    k = math.cos(math.radians(lat0))
+    xs = [p[0] * k for p in points]
+    ys = [p[1] for p in points]
+    title = 12.0
+    scale = min(
+        (right - left - 10) / max(max(xs) - min(xs), 1e-6),
+        (top - bottom - title - 10) / max(max(ys) - min(ys), 1e-6),
+    )
+    ox = (left + right) / 2 - (max(xs) + min(xs)) / 2 * scale
+    oy = (bottom + top - title) / 2 - (max(ys) + min(ys)) / 2 * scale
+
+    def at(lon: float, lat: float) -> tuple[float, float]:
+        return ox + lon * k * scale, oy + lat * scale
+
+    canvas.saveState()
+    canvas.setLineWidth(0.8)
+    canvas.setFillGray(1)
+    canvas.rect(left, bottom, right - left, top - bottom, stroke=1, fill=1)
+    canvas.setFillGray(0)
+    canvas.setFont(FONT, 7.5)
+    canvas.drawString(left + 4, top - 9, "受持区内の位置")
+    canvas.setStrokeGray(0.35)
+    canvas.setDash(3, 2)
+    for ring in page.outline:
+        ring_points = [at(float(p[0]), float(p[1])) for p in ring]
+        if len(ring_points) > 1:
+            path = canvas.beginPath()
+            path.moveTo(*ring_points[0])
+            for point in ring_points[1:]:
+                path.lineTo(*point)
+            canvas.drawPath(path, stroke=1, fill=0)
+    canvas.setDash()
+    x0, y0 = at(area[0], area[1])
+    x1, y1 = at(area[2], area[3])
+    canvas.setFillGray(0.55)
+    canvas.rect(x0 - 2, y0 - 2, max(x1 - x0, 0) + 4, max(y1 - y0, 0) + 4, stroke=0, fill=1)
+    canvas.setFillGray(0)
+    canvas.setStrokeGray(0)
+    for name, lon, lat in page.landmarks:
+        x, y = at(lon, lat)
+        canvas.rect(x - 2.5, y - 2.5, 5, 5, stroke=1, fill=1)
+        canvas.setFont(FONT, 6.5)
+        label_width = canvas.stringWidth(name, FONT, 6.5)
+        tx = x + 4 if x + 4 + label_width < right - 2 else x - 4 - label_width
+        canvas.drawString(tx, y - 2, name)
     canvas.restoreState()
 
 
@@ -387,6 +568,43 @@ class MapPage:
     # To orient by: the beat's outline rings ([lon, lat] points) and named points (the post).
     outline: list[list[list[float]]] = field(default_factory=list)
     landmarks: list[tuple[str, float, float]] = field(default_factory=list)
+    # Every 番 (街区) of the beat with a position: (町名, 丁目, 番, lon, lat) at the middle of
+    # its doors, so that the blocks around this page's doors are named too.
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A 番 (街区) of the beat: the box around its doors' positions."""
+
+    town: str
+    chome: str
+    banchi: str
+    west: float
+    south: float
+    east: float
+    north: float
+
+    @property
+    def label(self) -> str:
+        """「1丁目2番」 in a town of 丁目; 「1008番地」 in a 大字 (a 駐在所's rural beat)."""
+        return f"{self.chome}丁目{self.banchi}番" if self.chome else f"{self.banchi}番地"
+
+
+#: A block on the page: the Block and its box in points (x0, y0, x1, y1), padded.
+PlacedBlock = tuple[Block, float, float, float, float]
+
+
+def blocks_of(points: Iterable[tuple[str, str, str, float, float]]) -> list[Block]:
+    """(町名, 丁目, 番, lon, lat) of doors → one Block per 番, the box around its doors."""
+    boxes: dict[tuple[str, str, str], list[float]] = {}
+    for town, chome, banchi, lon, lat in points:
+        if not banchi:
+            continue
+        box = boxes.setdefault((town, chome, banchi), [lon, lat, lon, lat])
+        box[0], box[1] = min(box[0], lon), min(box[1], lat)
+        box[2], box[3] = max(box[2], lon), max(box[3], lat)
+    return [Block(town, chome, banchi, *box) for (town, chome, banchi), box in boxes.items()]
 
 
 def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> bytes:
@@ -419,11 +637,17 @@ def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> byt
         if unlocated and not located:
             _street_zoom(canvas, unlocated, inner)
         scale = None
+        key_box = None
+        blocks: list[PlacedBlock] = []
         if located:
             strip = 0.0 if not unlocated else 60.0
             projected = (inner[0], inner[1] + strip, inner[2], inner[3])
+            if page.outline or page.landmarks:
+                # A column at the left for 受持区内の位置 (the key map).
+                key_box = (inner[0], inner[3] - KEY_MAP_H, inner[0] + KEY_MAP_W, inner[3])
+                projected = (inner[0] + KEY_MAP_W + 6, *projected[1:])
             scale, to_page = _project(located, projected)
-            _orientation(canvas, page, located, to_page, projected)
+            blocks = _orientation(canvas, page, located, to_page, projected, scale)
             _push_apart(located, projected)
         if unlocated:
             if located:
@@ -444,15 +668,22 @@ def render_household_map(pages: list[MapPage], *, unit: str, footer: str) -> byt
             _draw_leader(canvas, m)  # under every label
         for m in marks:
             _draw_mark(canvas, m)
+        if located and scale is not None:
+            notes_at = (key_box[0] + 2, key_box[1] - 6) if key_box is not None else None
+            _over_doors(canvas, page, located, blocks, to_page, projected, scale, notes_at)
         # Legend, scale and north.
         canvas.setFont(FONT, 7)
         legend = (
             "凡例　白の家形：世帯（整理番号・世帯主）　灰色の家形：事業所等"
             "　灰色の横長の枠：アパート等（整理番号の範囲・戸数）"
         )
+        if located and blocks:
+            legend += "　薄い灰色の区画：番（街区。間の白地が道路）"
         if not located:
             legend += "　位置の登録がないため番地順に配置"
         canvas.drawString(frame[0] + 4, frame[1] + 6, legend)
+        if key_box is not None:
+            _key_map(canvas, page, located, key_box)
         if scale is not None:
             _scale_bar(canvas, scale, frame[2] - 30, frame[1] + 8)
             _north(canvas, frame[2] - 14, frame[3] - 22)

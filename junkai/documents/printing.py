@@ -30,6 +30,7 @@ from junkai.documents import card as card_form
 from junkai.documents.ledger import Column, Ledger, Section, render_ledger
 from junkai.documents.maps import (
     MapPage,
+    blocks_of,
     natural_key,
     render_building_map,
     render_household_map,
@@ -205,8 +206,18 @@ def print_household_map(
         if post.latitude is not None and post.longitude is not None
         else []
     )
+    # Every 番 of the beat at the middle of its doors (a block's number, no household's data):
+    # the blocks around a page's doors are named too.
+    blocks = blocks_of(
+        (town_, chome, banchi, float(lon or 0), float(lat or 0))
+        for town_, chome, banchi, lon, lat in Household.objects.filter(
+            beat=beat, latitude__isnull=False, longitude__isnull=False
+        )
+        .exclude(status=HouseholdStatus.MOVED_OUT)
+        .values_list("town", "chome", "banchi", "longitude", "latitude")
+    )
     pages = [
-        MapPage(t, g, sorted(hs, key=street_key), outline, landmarks)
+        MapPage(t, g, sorted(hs, key=street_key), outline, landmarks, blocks)
         for (t, g), hs in sorted(groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1])))
     ]
     unit = f"{beat.post.name}　{beat.name}"

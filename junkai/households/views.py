@@ -473,28 +473,58 @@ def card_dispose(request: AuthenticatedHttpRequest, household_id: int) -> HttpRe
     )
 
 
+#: The officer's last search, kept in his session (on the server, ended by sign-out or 30
+#: idle minutes) so that 記録 from the results comes back to them: the query is personal data
+#: (a name, a phone number), so it never travels in a URL, where the server's and the proxy's
+#: logs, the browser's history and the Referer would keep it.
+SEARCH_SESSION_KEY = "household_search"
+#: GET /search/?results=1: the results of the kept query.
+RESULTS_PARAM = "results"
+
+
 @declare_access("scoped")
 @signed_in_view
 @require_http_methods(["GET", "POST"])
 def search(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Search goes by POST: the query never appears in a URL or a server log."""
-    form = SearchForm(request.POST or None)
-    hits = None
-    records: dict[int, str] = {}
-    if request.method == "POST" and form.is_valid():
-        hits = search_households(request.user, form.cleaned_data["query"])
-        writable = set(posts_writable_by(request.user).values_list("id", flat=True))
-        visit_base = reverse("visit_new", args=[0])
-        # 記録 beside each household in residence at a post he records for; back to the
-        # search (the query itself never goes into a URL).
-        records = {
-            hit.household.id: record_url(
-                visit_base.replace("/0/", f"/{hit.household.id}/", 1), back=request.path
-            )
-            for hit in hits
-            if hit.household.post_id in writable and hit.household.status == HouseholdStatus.ACTIVE
-        }
-    rows = [(hit, records.get(hit.household.id, "")) for hit in hits] if hits is not None else None
+    """Search is sent by POST, kept in the session and shown at GET /search/?results=1
+    (post/redirect/get): the query never appears in a URL or a server log, the browser's back
+    button returns to the results without asking to resend a form, and so does 記録."""
+    if request.method == "POST":
+        form = SearchForm(request.POST)
+        if form.is_valid():
+            request.session[SEARCH_SESSION_KEY] = form.cleaned_data["query"]
+            return redirect(f"{reverse('search')}?{RESULTS_PARAM}=1")
+        return render(request, "households/search.html", {"form": form, "rows": None})
+    query = request.session.get(SEARCH_SESSION_KEY) if request.GET.get(RESULTS_PARAM) else None
+    if not isinstance(query, str) or not query:
+        # A new search (the navigation's 検索): the last query is not kept longer than needed.
+        request.session.pop(SEARCH_SESSION_KEY, None)
+        return render(request, "households/search.html", {"form": SearchForm(), "rows": None})
+    hits = search_households(request.user, query)
+    writable = set(posts_writable_by(request.user).values_list("id", flat=True))
+    visit_base = reverse("visit_new", args=[0])
+    back = f"{reverse('search')}?{RESULTS_PARAM}=1"
+    # 記録 beside each household in residence at a post he records for; back to these results
+    # with the next of them marked 次の世帯.
+    recordable = [
+        hit.household.id
+        for hit in hits
+        if hit.household.post_id in writable and hit.household.status == HouseholdStatus.ACTIVE
+    ]
+    records = {
+        hid: record_url(
+            visit_base.replace("/0/", f"/{hid}/", 1),
+            back=back,
+            then=recordable[index + 1] if index + 1 < len(recordable) else None,
+        )
+        for index, hid in enumerate(recordable)
+    }
+    marked = household_id_param(request.GET.get(NEXT_PARAM))
+    rows = [(hit, records.get(hit.household.id, ""), hit.household.id == marked) for hit in hits]
+    form = SearchForm(initial={"query": query})
+    # Back at the results the page goes to 次の世帯, not to the search box (on a phone the
+    # keyboard would open over the results).
+    form.fields["query"].widget.attrs.pop("autofocus", None)
     return render(request, "households/search.html", {"form": form, "hits": hits, "rows": rows})
 
 

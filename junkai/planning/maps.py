@@ -22,6 +22,7 @@ from junkai.households.models import (
     format_full_address,
 )
 from junkai.lib import geometry
+from junkai.lib.wareki import format_wareki
 from junkai.org.models import Beat, today
 
 #: 期限が近い: due within this many days (and not yet overdue).
@@ -112,6 +113,7 @@ def beat_map(beat: Beat, *, day: dt.date | None = None) -> dict[str, Any]:
                     "category": category,
                     "due": due_status(status, next_due, day),
                     "next_due": next_due.isoformat() if next_due else None,
+                    "next_due_label": format_wareki(next_due) if next_due else None,
                     "map_number": map_number,
                     "label": format_full_address(
                         town, chome, banchi, go, building_name or "", room

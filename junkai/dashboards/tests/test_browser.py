@@ -61,6 +61,7 @@ class DashboardBrowserTests(BrowserTestCase):
         self.charts_drawn(["chart-trend", "chart-categories", "chart-officers"])
         self.assertIn("実施率", page.inner_text("main"))
         page.screenshot(path=str(SCREENSHOTS / "dashboard-station.png"), full_page=True)
+        self.phone_and_ipad(page.url)
         page.get_by_role("link", name="駅前交番").first.click()
         page.wait_for_url("**/dashboard/posts/*/")
         page.get_by_role("link", name="駅前一区").first.click()
@@ -70,6 +71,51 @@ class DashboardBrowserTests(BrowserTestCase):
         page.get_by_role("link", name="作業リスト").last.click()
         page.wait_for_url("**/worklist/?beat=*")
         self.assertEqual(self.errors, [])
+
+    def phone_and_ipad(self, url: str) -> None:
+        """On a phone the summaries come first and the long tables open folded, each saying
+        how many rows it holds; opened, a row is two columns of figures; nothing scrolls
+        sideways. On an iPad either way up the tables are open."""
+        page = self.page
+        folds = page.locator("details[data-fold-narrow]")
+        for width, height in ((390, 844), (810, 1080), (1080, 810)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(url)
+            self.charts_drawn(["chart-trend", "chart-categories"])
+            self.assertEqual(folds.count(), 3)
+            opened = folds.evaluate_all("ds => ds.map(d => d.open)")
+            self.assertEqual(opened, [width > 700] * 3, width)
+            self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
+            if width == 390:
+                self.assertRegex(
+                    folds.nth(1).locator("summary").inner_text(), r"受持区別\s+\d+受持区"
+                )
+                # Folded, the whole page is a few screens, not dozens.
+                self.assertLess(page.evaluate("document.scrollingElement.scrollHeight"), 5 * height)
+                page.screenshot(
+                    path=str(SCREENSHOTS / "dashboard-station-390x844.png"), full_page=True
+                )
+                folds.nth(1).locator("summary").click()
+                row = folds.nth(1).locator("tbody tr").first
+                self.assertEqual(row.evaluate("r => getComputedStyle(r).display"), "grid")
+                box = row.bounding_box()
+                assert box is not None
+                self.assertLess(box["height"], 360)
+                self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
+                # The officers' chart draws once its section is opened.
+                folds.nth(2).locator("summary").click()
+                page.wait_for_timeout(300)
+                self.charts_drawn(["chart-officers"])
+                page.screenshot(
+                    path=str(SCREENSHOTS / "dashboard-station-390x844-open.png"), full_page=True
+                )
+            else:
+                page.screenshot(
+                    path=str(SCREENSHOTS / f"dashboard-station-{width}x{height}.png"),
+                    full_page=True,
+                )
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.goto(url)
 
     def test_hq_sees_the_stations_side_by_side(self) -> None:
         page = self.page

@@ -27,6 +27,7 @@ from junkai.households import actions as household_actions
 from junkai.households.cards import snapshot
 from junkai.households.models import Building, Household
 from junkai.lib.months import current_month, month_label
+from junkai.org import actions as org_actions
 from junkai.registers import actions as register_actions
 from junkai.registers.testing import build_post_registers
 from junkai.testing import PersonaTestCase
@@ -236,8 +237,51 @@ class HouseholdMapTests(FormsTestCase):
         self.assertNotIn("番地順に配置", text)
         self.assertRegex(text, r"\d+ m\n")  # the scale bar
         self.assertIn("青木", text)
-        # Each 丁目・番地 block labelled where its doors stand, to orient by.
-        self.assertIn("駅前町1丁目2番", text)
+        # Each 丁目 named, each 番 (block) labelled under its doors, to orient by.
+        self.assertIn("駅前町1丁目", text)
+        self.assertIn("1丁目2番", text)
+
+    def test_what_to_orient_by_outline_post_and_neighbouring_blocks(self) -> None:
+        """A page of one 組 names the 丁目, its blocks and the blocks around them (other 組),
+        points to the post off the page with its direction and distance, and shows where in
+        the beat it lies (受持区内の位置)."""
+        beat = self.beat_of("K1-1")
+        doors = (self.aoki, self.no_card, *self.residents)
+        for i, household in enumerate(doors):
+            household_actions.do_update_household(
+                household,
+                acting_officer=None,
+                latitude=f"{33.2400 + i * 0.0001:.6f}",
+                longitude=f"{131.6100 + i * 0.0002:.6f}",
+            )
+        household_actions.do_create_household(
+            beat, acting_officer=None, kind="RESIDENCE", name="佐藤 一", town="駅前町",
+            chome="1", banchi="3", block_group="2組", map_number=30,
+            latitude="33.240300", longitude="131.611200",
+        )  # fmt: skip
+        org_actions.do_save_beat_outline(
+            beat,
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[131.605, 33.235], [131.625, 33.235], [131.625, 33.250], [131.605, 33.250],
+                     [131.605, 33.235]]
+                ],
+            },
+            acting_officer=None,
+        )  # fmt: skip
+        # The post 1 km or so to the north-east: off a page that shows a few doors.
+        org_actions.do_set_post_location(
+            beat.post, acting_officer=None, latitude="33.247000", longitude="131.618000"
+        )
+        first = pdf_pages(self.get("officer1a", self.url(), block_group="1組"))[0]
+        self.assertIn("駅前町1丁目", first)  # the 丁目, large
+        self.assertIn("1丁目2番", first)  # this page's block
+        self.assertIn("1丁目3番", first)  # the neighbouring block of 2組
+        self.assertNotIn("佐藤", first)  # ... not its doors
+        self.assertIn("■ 駅前交番", first)
+        self.assertRegex(first, r"図の中央から北東へ約[\d,]+ m")
+        self.assertIn("受持区内の位置", first)
 
     def test_one_page_per_group_and_filters(self) -> None:
         household_actions.do_create_household(

@@ -13,7 +13,7 @@ class NoPersonalValuesTests(PersonaTestCase):
         client = self.client_for("officer1a")
         client.post("/login/", {"username": "junkai-demo-typed-as-id", "password": "x"})
         client.get(f"/households/{self.aoki.id}/")
-        client.post("/search/", {"query": "青木 一郎"})
+        client.post("/search/", {"query": "青木 一郎"}, follow=True)
         client.post(f"/beats/{self.beat('K1-1').id}/export/", {"purpose": "防犯指導"})
         token = client.post(
             "/api/v1/auth/token",

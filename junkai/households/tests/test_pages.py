@@ -299,7 +299,7 @@ class SearchTests(PersonaTestCase):
         client = self.client_for("officer1b")
         for query in ("アオキ", "ｱｵｷ", "あおき", "青木", "09011112222"):
             with self.subTest(query=query):
-                page = client.post("/search/", {"query": query})
+                page = client.post("/search/", {"query": query}, follow=True)
                 self.assertContains(page, "駅前町1丁目2番3号")
                 self.assertNotContains(page, "090-1111-2222")
                 self.assertNotContains(page, "1970")
@@ -318,15 +318,19 @@ class SearchTests(PersonaTestCase):
         client = self.client_for("officer1a")
         for query in ("はな", "ハナ", "ﾊﾅ", "山田ハナ", "山田"):
             with self.subTest(query=query):
-                page = client.post("/search/", {"query": query})
+                page = client.post("/search/", {"query": query}, follow=True)
                 self.assertContains(page, "駅前町1丁目2番4号")
-        self.assertContains(client.post("/search/", {"query": "あおき"}), "駅前町1丁目2番3号")
+        self.assertContains(
+            client.post("/search/", {"query": "あおき"}, follow=True), "駅前町1丁目2番3号"
+        )
 
     def test_search_by_address_as_written(self) -> None:
         client = self.client_for("officer1a")
         for query in ("駅前町1丁目2番3号", "駅前町1-2-3", "駅前町１丁目"):
             with self.subTest(query=query):
-                self.assertContains(client.post("/search/", {"query": query}), "駅前町1丁目2番3号")
+                self.assertContains(
+                    client.post("/search/", {"query": query}, follow=True), "駅前町1丁目2番3号"
+                )
 
     def test_second_first_card_is_a_conflict_not_an_error(self) -> None:
         from junkai.households import actions
@@ -348,7 +352,7 @@ class SearchTests(PersonaTestCase):
 
     def test_search_stays_in_scope_and_is_not_in_the_url(self) -> None:
         self.assertEqual(self.client_for("officer1a").get("/search/?query=x").status_code, 200)
-        page = self.client_for("officer2a").post("/search/", {"query": "青木"})
+        page = self.client_for("officer2a").post("/search/", {"query": "青木"}, follow=True)
         self.assertContains(page, "該当する世帯はありません")
         event = AuditEvent.objects.filter(event_type=EventType.SEARCH_HOUSEHOLDS).latest("id")
         self.assertNotIn("青木", str(event.details))

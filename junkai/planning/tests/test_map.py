@@ -221,6 +221,7 @@ class MapApiTests(MapTestCase):
                         "category",
                         "due",
                         "next_due",
+                        "next_due_label",
                         "map_number",
                         "label",
                         "town",
@@ -228,6 +229,9 @@ class MapApiTests(MapTestCase):
                     },
                 )
                 self.assertEqual(feature["geometry"]["type"], "Point")
+                # The popup shows the date in 和暦; the ISO date stays for programs.
+                if feature["properties"]["next_due"]:
+                    self.assertRegex(feature["properties"]["next_due_label"], r"^令和\d+年")
         text = response.content.decode()
         for personal in ("青木", "1970-03-01", "090-1111-2222", "birth", "phone"):
             self.assertNotIn(personal, text)

@@ -62,6 +62,15 @@ def open_household_popup(page: Page) -> Locator:
     raise AssertionError("no household pin opened its popup")
 
 
+#: The map's controls (zoom buttons, 現在地, a popup's close button) smaller than 44 px.
+SMALL_CONTROLS = """() => Array.from(document.querySelectorAll(
+    '.leaflet-control a, .leaflet-control button, .leaflet-control-zoom a, a.leaflet-popup-close-button'))
+  .filter(e => !e.closest('.leaflet-control-attribution'))
+  .map(e => [e.className || e.textContent, e.getBoundingClientRect()])
+  .filter(([, r]) => r.width < 44 || r.height < 44)
+  .map(([name, r]) => name + ' ' + Math.round(r.width) + '×' + Math.round(r.height))"""
+
+
 #: Markers on the map, counted through the clusters: a cluster's number is how many markers
 #: (doors and buildings) it holds.
 MARKERS = """() => {
@@ -149,6 +158,8 @@ class BeatMapBrowserTests(BrowserTestCase):
         # Tapping a pin opens its popup: the household's (audited) page and 記録.
         popup = open_household_popup(page)
         self.assertEqual(popup.get_by_role("link", name="記録").count(), 1)
+        self.assertEqual(page.locator("a.leaflet-popup-close-button").count(), 1)
+        self.assertEqual(page.evaluate(SMALL_CONTROLS), [])
         popup.locator("a").first.click()
         page.wait_for_url(re.compile(r".*/households/\d+/$"))
         household_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
@@ -182,6 +193,12 @@ class BeatMapBrowserTests(BrowserTestCase):
         for fx, fy in ((0.2, 0.2), (0.8, 0.2), (0.85, 0.8), (0.15, 0.85)):
             page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
         self.assertIn("頂点 4 個", page.inner_text("#draw-status"))
+        # The handles to drag are 44 px targets, as are the zoom buttons.
+        self.assertEqual(page.evaluate(SMALL_CONTROLS), [])
+        for box in page.locator(".leaflet-marker-icon.vertex-handle").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect()).map(r => [r.width, r.height])"
+        ):
+            self.assertGreaterEqual(min(box), 44)
         self.assertIn('"Polygon"', page.input_value("#id_geojson"))
         page.screenshot(path=str(SCREENSHOTS / "beat-outline.png"), full_page=True)
         page.get_by_role("button", name="区域を保存").click()
@@ -208,9 +225,9 @@ class BeatMapBrowserTests(BrowserTestCase):
             page = self.page
             self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
             button = page.get_by_role("button", name="現在地を表示")
-            box = button.bounding_box()
-            assert box is not None
-            self.assertGreaterEqual(min(box["width"], box["height"]), 44)
+            # Every control of the map is a 44 px target: zoom in, zoom out, 現在地.
+            self.assertEqual(page.evaluate(SMALL_CONTROLS), [])
+            self.assertEqual(page.locator(".leaflet-control-zoom a").count(), 2)
             button.click()
             if granted:
                 page.locator("path.here-marker").wait_for()

@@ -8,6 +8,7 @@ from django.test import override_settings
 from junkai.households.models import Household
 from junkai.org.models import Beat, Officer
 from junkai.planning.routing_testing import door
+from junkai.planning.tests.test_map_browser import SMALL_CONTROLS
 from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase, landing
 
 
@@ -49,6 +50,12 @@ class RouteBrowserTests(BrowserTestCase):
         rows = page.locator(".route-table tbody tr").all_inner_texts()
         self.assertEqual(len(rows), 6)  # 発, four stops, 着
         self.assertIn("4戸", page.inner_text(".route-stats"))
+        # Zoom buttons are 44 px targets, the stops 32 px.
+        self.assertEqual(page.evaluate(SMALL_CONTROLS), [])
+        for box in page.locator(".leaflet-marker-icon.route-stop").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect()).map(r => [r.width, r.height])"
+        ):
+            self.assertGreaterEqual(min(box), 32)
         page.screenshot(path=str(SCREENSHOTS / "route.png"), full_page=True)
         # The sheet opens in a new tab as a PDF.
         with page.context.expect_page() as sheet_tab:

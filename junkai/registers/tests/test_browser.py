@@ -88,22 +88,44 @@ class CheckoutBrowserTests(BrowserTestCase):
                 borrower.close()
                 confirmer.close()
 
-    def test_portrait_tablet_register(self) -> None:
-        """The register on a tablet held upright (820 px): the columns still fit."""
+    def test_second_officer_confirms_on_the_same_device_at_each_size(self) -> None:
+        """On the 交番's shared tablet (or a phone) officer1a declares a binder and officer1b
+        confirms it out on the same device with his own ID and password: recorded as him, the
+        device still signed in as officer1a (issue 17 item 11); the register fits each size."""
         with time_machine.travel(DAY, tick=True):
             k1 = Post.objects.get(station__code="DEMO01", code="K1")
-            build_post_registers(k1, ("1",))
-            page = self.browser.new_page(viewport={"width": 820, "height": 1180}, locale="ja-JP")
-            self.page.close()
-            self.page = page
-            self.sign_in("officer1a")
-            page.wait_for_url(landing(self.live_server_url))
-            page.goto(f"{self.live_server_url}/registers/posts/{k1.id}/checkouts/new/")
-            page.get_by_text("簿冊 1", exact=True).click()
-            page.get_by_role("button", name="申告する").click()
-            self.shot(page, "register-portrait")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            self.assertLessEqual(width, 820)
+            build_post_registers(k1, ("1", "2", "3"))
+            register = f"{self.live_server_url}/registers/posts/{k1.id}/checkouts/"
+            for number, (width, height) in zip(
+                ("1", "2", "3"), ((390, 844), (810, 1080), (1080, 810)), strict=True
+            ):
+                page = self.browser.new_page(
+                    viewport={"width": width, "height": height}, locale="ja-JP"
+                )
+                self.page.close()
+                self.page = page
+                self.sign_in("officer1a")
+                page.wait_for_url(landing(self.live_server_url))
+                page.goto(f"{register}new/")
+                page.get_by_text(f"簿冊 {number}", exact=True).click()
+                page.get_by_role("button", name="申告する").click()
+                page.wait_for_url(register)
+                co_sign = page.locator("details.co-sign").first
+                co_sign.locator("summary").click()
+                co_sign.get_by_label("確認者のログインID").fill("officer1b")
+                co_sign.get_by_label("パスワード").fill("junkai-demo")
+                self.shot(page, f"co-sign-{width}x{height}")
+                co_sign.get_by_role("button", name="持出確認する").click()
+                self.assertIn("の持出しを確認しました", page.inner_text("main"))
+                checkout = BinderCheckout.objects.latest("id")
+                assert checkout.out_confirmed_by is not None
+                self.assertEqual(checkout.out_confirmed_by.username, "officer1b")
+                self.assertEqual(checkout.borrower.username, "officer1a")
+                self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), width)
+                self.shot(page, f"co-signed-{width}x{height}")
+                page.goto(f"{self.live_server_url}/")  # the device is still officer1a's
+                self.assertIn("佐野 翔太 さん", page.inner_text("main"))
+                page.context.clear_cookies()
 
     def test_demo_registers_as_the_manager_inspector_and_chuzai_see_them(self) -> None:
         from junkai.demo.registers import build_demo_registers

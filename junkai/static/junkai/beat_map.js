@@ -86,7 +86,7 @@
     }
     byKind(data, "post").forEach(function (post) {
       L.marker(latLng(post), {
-        icon: L.divIcon({ className: "post-marker", html: "<span>交</span>", iconSize: [30, 30] }),
+        icon: L.divIcon({ className: "post-marker", html: "<span>交</span>", iconSize: [34, 34] }),
         title: post.properties.name,
         keyboard: false,
         interactive: !config.editing,
@@ -144,7 +144,7 @@
       escapeHTML(meta.categories[props.category] || props.category) +
       "・" +
       escapeHTML(meta.due_labels[props.due] || "") +
-      (props.next_due && props.due !== "vacant" ? "（" + escapeHTML(props.next_due) + "）" : "")
+      (props.next_due && props.due !== "vacant" ? "（" + escapeHTML(props.next_due_label || props.next_due) + "）" : "")
     );
   }
 

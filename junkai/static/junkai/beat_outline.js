@@ -63,7 +63,7 @@
       vertices.forEach(function (v, i) {
         var handle = L.marker(v, {
           draggable: true,
-          icon: L.divIcon({ className: "vertex-handle", iconSize: [20, 20] }),
+          icon: L.divIcon({ className: "vertex-handle", iconSize: [44, 44] }),
           title: i + 1 + "番目の頂点",
         });
         handle.on("drag", function (e) {

@@ -140,3 +140,43 @@ function addFormsetRow(prefix) {
   for (const hidden of row.querySelectorAll("[data-js-only]")) hidden.hidden = false;
   row.querySelector("input, select, textarea")?.focus();
 }
+
+// A long table of a dashboard (<details data-fold-narrow open>) opens folded on a phone, so the
+// summaries above it come first; without this script it simply stays open.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.matchMedia("(max-width: 700px)").matches) return;
+  const target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+  for (const details of document.querySelectorAll("details[data-fold-narrow]")) {
+    if (!(target && details.contains(target))) details.open = false;
+  }
+});
+
+// A date-time field (the browser's picker writes 西暦) says its value in 和暦 beneath it, kept
+// up to date as the officer changes it. The era comes from the browser's own Japanese calendar.
+(function () {
+  "use strict";
+  var format = null;
+  try {
+    format = new Intl.DateTimeFormat("ja-JP-u-ca-japanese", {
+      era: "long", year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    });
+  } catch (error) {
+    return; // no Japanese calendar here: the server's text stays
+  }
+  function wareki(value) {
+    var when = value ? new Date(value) : null;
+    if (!when || isNaN(when.getTime())) return "";
+    var parts = {};
+    format.formatToParts(when).forEach(function (part) {
+      parts[part.type] = part.value;
+    });
+    var year = parts.year === "1" ? "元" : parts.year;
+    return parts.era + year + "年" + parts.month + "月" + parts.day + "日 " + parts.hour + ":" + parts.minute;
+  }
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLInputElement) || field.type !== "datetime-local") return;
+    var echo = document.querySelector('[data-wareki-of="' + field.id + '"]');
+    if (echo) echo.textContent = wareki(field.value);
+  });
+})();

@@ -31,14 +31,14 @@
   line.push(start);
   L.polyline(line, { color: "#1c4f9e", weight: 4, opacity: 0.85 }).addTo(map);
   L.marker(start, {
-    icon: L.divIcon({ className: "route-depot", html: "発", iconSize: [26, 26] }),
+    icon: L.divIcon({ className: "route-depot", html: "発", iconSize: [32, 32] }),
     title: data.startLabel,
     zIndexOffset: 1000,
     keyboard: false,
   }).addTo(map);
   data.stops.forEach(function (stop) {
     L.marker([stop.lat, stop.lon], {
-      icon: L.divIcon({ className: "route-stop" + (stop.done ? " done" : ""), html: stop.done ? "✓" : String(stop.n), iconSize: [24, 24] }),
+      icon: L.divIcon({ className: "route-stop" + (stop.done ? " done" : ""), html: stop.done ? "✓" : String(stop.n), iconSize: [32, 32] }),
       title: stop.label,
       keyboard: false,
     })

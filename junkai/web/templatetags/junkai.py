@@ -36,3 +36,21 @@ def wareki_text(value: object) -> object:
         except ValueError:
             return value
     return value
+
+
+@register.filter
+def wareki_input(value: object) -> str:
+    """The value of a date-time field (a datetime, or "2026-06-10T10:30" as typed) in 和暦,
+    shown under the field: the browser's own picker writes it in 西暦."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace(" ", "T"))
+        except ValueError:
+            return ""
+    if not isinstance(value, dt.datetime):
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    try:
+        return f"{format_wareki(local.date())} {local:%H:%M}"
+    except ValueError:  # before 明治
+        return ""

@@ -131,6 +131,9 @@ class LayoutBrowserTests(BrowserTestCase):
         for width, height in SIZES:
             self.page.set_viewport_size({"width": width, "height": height})
             for name, path in (
+                ("home", "/"),
+                ("todo", "/todo/"),
+                ("inbox", "/inbox/"),
                 ("data-uses", "/data-uses/"),
                 ("dashboard", "/dashboard/"),
                 ("beat-list", f"/beats/{beat.beat_id}/households/"),
@@ -249,6 +252,13 @@ class RefusalBrowserTests(BrowserTestCase):
                 self.assertTrue(explanation.is_visible())
                 # Not inside the collapsed section: visible without opening it.
                 self.assertEqual(explanation.evaluate("e => !!e.closest('details')"), False)
+                # The date-time field (the browser's picker writes 西暦) says its value in 和暦.
+                page.locator("form.visitform details > summary").click()
+                echo = page.locator("[data-wareki-of=id_started_at]")
+                self.assertRegex(echo.inner_text(), r"^令和\d+年\d+月\d+日 \d\d:\d\d$")
+                value = page.input_value("#id_started_at")
+                page.fill("#id_started_at", value[:11] + "09:45")
+                self.assertRegex(echo.inner_text(), r"^令和\d+年\d+月\d+日 09:45$")
                 when = page.locator("#id_started_at").bounding_box()
                 assert when is not None
                 self.assertGreaterEqual(when["height"], 44)

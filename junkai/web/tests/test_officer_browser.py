@@ -15,8 +15,10 @@ from junkai.demo.households import build_demo_households
 from junkai.demo.organisation import DEMO_PASSWORD, DEMO_STATION_CODE
 from junkai.demo.outlines import build_demo_outlines
 from junkai.households.models import Household, HouseholdStatus
-from junkai.org.models import Beat, Station
+from junkai.org.models import Beat, Officer, Station
+from junkai.planning.actions import do_plan_route
 from junkai.planning.models import KeptRoute
+from junkai.planning.routing_plan import clean_input
 from junkai.planning.tests.test_map_browser import open_household_popup
 from junkai.visits.models import Visit
 from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
@@ -147,7 +149,11 @@ class RecordFromEveryPlaceBrowserTests(OfficerBrowserTestCase):
         self.shot("search")
         self.tap(page.locator("td.record-cell").get_by_role("link", name="記録").first)
         self.record_here("search")
-        self.assertEqual(page.url, f"{live}/search/")
+        # Back at the same results (the query kept in the session, not in the URL).
+        self.assertRegex(page.url, rf"^{live}/search/\?results=1(&next_household=\d+#h-\d+)?$")
+        self.assertIn("検索結果", page.inner_text("main"))
+        self.assertGreater(page.locator("td.record-cell a").count(), 0)
+        self.shot("search-after-record")
 
         # The beat list, filtered by a town: back to the same filter, the next one marked.
         town = household.town
@@ -246,11 +252,22 @@ class HeaderMenuAndBottomBarTests(OfficerBrowserTestCase):
     def test_every_officer_page_fits_each_size(self) -> None:
         household = Household.objects.filter(beat=self.beat, status=HouseholdStatus.ACTIVE).first()
         assert household is not None
+        # 今日の経路 with its stops (a route of eight located doors).
+        located = Household.objects.filter(
+            beat=self.beat, status=HouseholdStatus.ACTIVE, latitude__isnull=False
+        ).values_list("id", flat=True)[:8]
+        do_plan_route(
+            Officer.objects.get(username="officer1a"),
+            clean_input(
+                household_ids=list(located), start=None, start_time="10:00", hours=8, mode="walk"
+            ),
+        )
         pages = [
             "/worklist/",
             f"/households/{household.id}/",
             f"/households/{household.id}/visit/",
             f"/beats/{self.beat.id}/households/",
+            f"/beats/{self.beat.id}/map/",
             "/search/",
             "/routes/today/",
             "/",
@@ -261,6 +278,8 @@ class HeaderMenuAndBottomBarTests(OfficerBrowserTestCase):
             for path in pages:
                 with self.subTest(size=size, path=path):
                     page.goto(f"{self.live_server_url}{path}")
+                    if "/map/" in path:
+                        page.wait_for_selector("#beat-map[data-ready]")
                     self.assert_no_sideways_scroll(f"{path} at {size}")
                     name = re.sub(r"\W+", "-", path).strip("-") or "home"
                     self.shot(f"fit-{name}-{size}")

@@ -63,9 +63,35 @@ class RecordFromEveryPlaceTests(RouteTestCase):
         self.assertEqual(self.record_via(link), f"/households/{self.door.id}/")
 
     def test_search_results(self) -> None:
-        page = self.client.post("/search/", {"query": self.door.address}).content.decode()
+        # The query is personal data: kept in the session, never in a URL (post/redirect/get).
+        sent = self.client.post("/search/", {"query": self.door.address})
+        self.assertEqual(sent["Location"], "/search/?results=1")
+        page = self.client.get(sent["Location"]).content.decode()
         (link,) = record_links(page, self.door)
-        self.assertEqual(self.record_via(link), "/search/")
+        self.assertNotIn(self.door.town, link)
+        # Back to the same results after the record, the query still in its box.
+        back = self.record_via(link)
+        self.assertEqual(back, "/search/?results=1")
+        again = self.client.get(back).content.decode()
+        self.assertIn(f'value="{self.door.address}"', again)
+        self.assertEqual(record_links(again, self.door), [link])
+
+    def test_search_results_mark_the_next_household(self) -> None:
+        self.client.post("/search/", {"query": self.door.town})
+        page = self.client.get("/search/?results=1").content.decode()
+        links = [
+            html.unescape(x) for x in re.findall(r'href="(/households/\d+/visit/[^"]*)"', page)
+        ]
+        self.assertGreater(len(links), 1)
+        after = int(re.findall(r"/households/(\d+)/visit/", links[1])[0])
+        back = self.client.post(links[0], VISIT)["Location"]
+        self.assertEqual(back, f"/search/?results=1&next_household={after}#h-{after}")
+        again = self.client.get(back).content.decode()
+        self.assertIn(f'<tr id="h-{after}" class="is-next">', again)
+        self.assertEqual(again.count("次の世帯"), 1)
+        # A new search (the navigation's 検索) forgets the last one.
+        self.assertNotContains(self.client.get("/search/"), "検索結果")
+        self.assertNotContains(self.client.get("/search/?results=1"), "検索結果")
 
     def test_beat_list(self) -> None:
         url = f"/beats/{self.door.beat_id}/households/?town={self.door.town}"
