@@ -105,6 +105,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line of a request, redirects included, carries its id.
     "junkai.serving.middleware.RequestIdMiddleware",
+    # A connection lost mid-request is closed, and a read tried once more (junkai/serving/retry.py).
+    "junkai.serving.retry.LostConnectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -195,7 +197,8 @@ AUTH_USER_MODEL = "org.Officer"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out username before any password check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose get_user also loads the assignments valid today (one query).
+    "junkai.accounts.backends.OfficerBackend",
 ]
 
 PASSWORD_HASHERS = [

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from junkai.accounts.models import ApiToken
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.org.models import Officer
+from junkai.org.models import Officer, load_officer
 
 
 def hash_token(token: str) -> str:
@@ -64,16 +64,21 @@ def do_revoke_api_token(api_token: ApiToken, *, acting_officer: Officer) -> None
 def officer_for_token(token: str, *, now: datetime | None = None) -> Officer | None:
     """The officer a bearer token stands for, or None if unknown, expired, revoked or stale."""
     now = now or timezone.now()
-    api_token = (
-        ApiToken.objects.select_related("officer")
-        .filter(key_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
+    # The token, its officer and his assignments valid today (which the hash covers and the
+    # scope needs) in one query.
+    found = load_officer(
+        {
+            "api_tokens__key_hash": hash_token(token),
+            "api_tokens__revoked_at__isnull": True,
+            "api_tokens__expires_at__gt": now,
+        },
+        {"auth_hash": "api_tokens__auth_hash"},
     )
-    if api_token is None:
+    if found is None:
         return None
-    officer = api_token.officer
+    officer, token_row = found
     if not officer.is_active or not constant_time_compare(
-        api_token.auth_hash, officer.get_session_auth_hash()
+        str(token_row["auth_hash"]), officer.get_session_auth_hash()
     ):
         return None
     return officer

@@ -193,7 +193,7 @@ def _trend(trend: dict[str, Any]) -> dict[str, Any]:
 
 def station_payload(officer: Officer, station_id: int) -> dict[str, Any]:
     station = access_dashboard_station(officer, station_id, purpose="進捗状況の閲覧（API）")
-    board = figures.board(station)
+    board = figures.board_cached(station)
     trend = figures.trend(station_ids=[station.id], live=board.total)
     return {
         **_figures(board.total),

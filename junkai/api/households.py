@@ -30,6 +30,7 @@ from junkai.households.access import (
     access_household,
     access_household_for_write,
     access_household_to_read,
+    active_card,
     households_visible_to,
     read_access_log,
     record_list_read,
@@ -370,11 +371,17 @@ def household_detail(
     officer = request_officer(request)
     try:
         household = access_household_to_read(
-            officer, household_id, stated=stated_purpose(request, params), purpose="API閲覧"
+            officer,
+            household_id,
+            stated=stated_purpose(request, params),
+            purpose="API閲覧",
+            with_card=True,
         )
     except PurposeRequired as required:
         raise purpose_missing() from required
-    card = _active_card(household)
+    card = active_card(household)
+    if card is not None:
+        cards.prefetch_lists([card])
     return {
         # The list item's fields (card_status aside: HouseholdOut carries the card itself).
         **_item(household, has_card=card is not None),

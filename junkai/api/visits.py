@@ -28,7 +28,12 @@ from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
 from junkai.api.schemas import ErrorsOut, Message, render_json
 from junkai.audit.models import EventType
-from junkai.households.access import access_household, households_visible_to, record_list_read
+from junkai.households.access import (
+    access_household,
+    household_for_action,
+    households_visible_to,
+    record_list_read,
+)
 from junkai.households.models import (
     Household,
     HouseholdStatus,
@@ -260,20 +265,23 @@ def record_visit(request: HttpRequest, payload: VisitIn) -> tuple[int, dict[str,
     """巡回連絡の記録. 拒否は趣旨説明が必須（拒否の報告が地域課長・交番所長へ）; 電話は地域の役職
     のある世帯に限る; 夜間（既定 19:00〜07:00）は事前の承認が必要（なければ 403）."""
     officer = request_officer(request)
-    household = access_household(officer, payload.household_id, purpose="巡回連絡の記録")
-    visit = actions.do_record_visit(
-        household,
-        acting_officer=officer,
-        started_at=payload.started_at,
-        method=payload.method,
-        outcome=payload.outcome,
-        guidance_topics=payload.guidance_topics,
-        note=payload.note,
-        refusal_explanation=payload.refusal_explanation,
-        concerns=[_concern_in(c) for c in payload.concerns],
-        observations=payload.observations,
-        card_revision_id=payload.card_revision_id,
-    )
+    # The read of the household goes to the audit log with the visit's event (one INSERT).
+    with household_for_action(officer, payload.household_id, purpose="巡回連絡の記録") as target:
+        household = target.household
+        visit = actions.do_record_visit(
+            household,
+            acting_officer=officer,
+            started_at=payload.started_at,
+            method=payload.method,
+            outcome=payload.outcome,
+            guidance_topics=payload.guidance_topics,
+            note=payload.note,
+            refusal_explanation=payload.refusal_explanation,
+            concerns=[_concern_in(c) for c in payload.concerns],
+            observations=payload.observations,
+            card_revision_id=payload.card_revision_id,
+            along=[target.read],
+        )
     return 201, _visit_out(visit, household, given=payload)
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,12 +33,42 @@ from junkai.audit.models import AuditEvent, AuditEventHousehold, AuditSeal, Even
 __all__ = [
     "GENESIS",
     "VerifyResult",
+    "append",
     "canonical",
     "households_digest",
     "households_hold",
+    "prepare",
     "record",
     "verify",
 ]
+
+
+def prepare(
+    event_type: EventType,
+    *,
+    actor: models.Model | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    station_id: int | None = None,
+    purpose: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """An event ready to append, not appended: hand it to the `record()` of the change it
+    goes with (`along`), or to `append()` on its own."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    return AuditEvent(
+        created_at=timezone.now(),
+        actor_id=actor.pk if actor is not None else None,
+        event_type=int(event_type),
+        object_type=object_type,
+        object_id=str(object_id),
+        station_id=station_id,
+        purpose=purpose[:200],
+        details=json.loads(json.dumps(dict(details or {}), ensure_ascii=False, default=str)),
+    )
 
 
 def record(
@@ -52,6 +82,7 @@ def record(
     purpose: str = "",
     details: Mapping[str, Any] | None = None,
     household_ids: Iterable[int] | None = None,
+    along: Sequence[AuditEvent] = (),
 ) -> AuditEvent:
     """Append one event. Call inside the transaction of the change it records.
 
@@ -59,85 +90,96 @@ def record(
     the SHA-256 of the sorted ids (`details["households"]`); one `AuditEventHousehold` row per
     household is written in the same transaction.
 
+    `along`: events prepared earlier in the request (`prepare()`: the read of the household a
+    visit is recorded on) appended before this one by the same statement, in this transaction.
+
     PostgreSQL: a plain insert, no lock; the event is sealed after its transaction commits
     (junkai.audit.seal). SQLite: writers already take turns, so the event is sealed inline.
     """
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
     ids: list[int] | None = None
     if household_ids is not None:
         ids = sorted({int(i) for i in household_ids})
         details = {**(details or {}), "households": households_digest(ids)}
-    if household_ids is not None and connection.vendor != "postgresql":
-        # The event and its rows stand or fall together; inside the caller's transaction (the
-        # usual case) no savepoint of its own, which would cost two queries a list.
-        with transaction.atomic(savepoint=False):
-            assert ids is not None
-            event = record(
-                event_type,
-                actor=actor,
-                obj=obj,
-                object_type=object_type,
-                object_id=object_id,
-                station_id=station_id,
-                purpose=purpose,
-                details=details,
-            )
-            AuditEventHousehold.objects.bulk_create(
-                (AuditEventHousehold(event_id=event.id, household_id=i) for i in ids),
-                batch_size=5000,
-            )
-        return event
-    text = json.dumps(dict(details or {}), ensure_ascii=False, default=str)
-    event = AuditEvent(
-        created_at=timezone.now(),
-        actor_id=actor.pk if actor is not None else None,
-        event_type=int(event_type),
+        if along:
+            raise ValueError("an event naming households is appended on its own")
+    event = prepare(
+        event_type,
+        actor=actor,
+        obj=obj,
         object_type=object_type,
-        object_id=str(object_id),
+        object_id=object_id,
         station_id=station_id,
-        purpose=purpose[:200],
-        details=json.loads(text),
+        purpose=purpose,
+        details=details,
     )
+    _append([*along, event], ids)
+    return event
+
+
+def append(event: AuditEvent) -> AuditEvent:
+    """Append an event `prepare()` made, on its own (its change did not happen: the action
+    refused, and its transaction rolled back with the event it carried)."""
+    event.pk = None
+    event._state.adding = True
+    _append([event], None)
+    return event
+
+
+_COLUMNS = "created_at, actor_id, event_type, object_type, object_id, station_id, purpose, details"
+_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
+
+
+def _append(events: list[AuditEvent], ids: list[int] | None) -> None:
+    """The events in order, the last with its (event, household) rows."""
     if connection.vendor == "postgresql":
         # One plain INSERT (the hot path of every request): no lock, no ORM compilation. The
         # households a list showed go in by the same statement (one round trip, one atomic
-        # statement: the event and its rows stand or fall together).
+        # statement: the event and its rows stand or fall together), and so do the events
+        # prepared to go with this one.
         insert = (
-            "INSERT INTO audit_auditevent (created_at, actor_id, event_type, object_type,"
-            " object_id, station_id, purpose, details) VALUES (%s, %s, %s, %s, %s, %s, %s,"
-            " %s::jsonb) RETURNING id"
+            f"INSERT INTO audit_auditevent ({_COLUMNS}) VALUES "  # noqa: S608 (fixed text)
+            + ", ".join([_ROW] * len(events))
+            + " RETURNING id"
         )
+        params: list[Any] = []
+        for event in events:
+            params += [
+                event.created_at,
+                event.actor_id,
+                event.event_type,
+                event.object_type,
+                event.object_id,
+                event.station_id,
+                event.purpose,
+                json.dumps(event.details, ensure_ascii=False),
+            ]
         if ids:
             insert = (
                 f"WITH e AS ({insert}), h AS (INSERT INTO audit_auditeventhousehold"  # noqa: S608 (fixed text)
                 " (event_id, household_id) SELECT e.id, unnest(%s::bigint[]) FROM e)"
                 " SELECT id FROM e"
             )
+            params.append(ids)
         with connection.cursor() as cursor:
-            cursor.execute(
-                insert,
-                [
-                    event.created_at,
-                    event.actor_id,
-                    event.event_type,
-                    event.object_type,
-                    event.object_id,
-                    event.station_id,
-                    event.purpose,
-                    text,
-                    *([ids] if ids else []),
-                ],
-            )
-            event.id = cursor.fetchone()[0]
-        event._state.adding = False
+            cursor.execute(insert, params)
+            # Rows come back in the order of VALUES (as bulk_create relies on).
+            for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
+                event.id = pk
+                event._state.adding = False
         seal.schedule_seal()
-        return event
-    with transaction.atomic():
-        event.save(force_insert=True)
+        return
+    # SQLite: the events, their seals and the rows stand or fall together; a list inside the
+    # caller's transaction (the usual case) takes no savepoint of its own, which would cost
+    # two queries a list.
+    with transaction.atomic(savepoint=not ids):
+        for event in events:
+            event.save(force_insert=True)
         seal.seal_inline()
-    return event
+        if ids:
+            AuditEventHousehold.objects.bulk_create(
+                (AuditEventHousehold(event_id=events[-1].id, household_id=i) for i in ids),
+                batch_size=5000,
+            )
 
 
 def households_digest(ids: list[int]) -> dict[str, Any]:

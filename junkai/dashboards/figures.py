@@ -269,20 +269,12 @@ def activity(post_ids: Iterable[int], month: dt.date) -> Activity:
             tally.met += row["met"]
             tally.absent += row["absent"]
             tally.refused += row["refused"]
-    revisions = (
-        revisions_in(start, end)
-        .filter(card__post_id__in=post_ids)
-        .order_by()
-        .values("card__household__beat_id", "revised_by_id")
-        .annotate(
-            new=Count("id", filter=Q(basis=RevisionBasis.NEW)),
-            corrections=Count("id", filter=~Q(basis=RevisionBasis.NEW)),
-        )
-    )
-    for row in revisions:
-        for tally in (by_beat[row["card__household__beat_id"]], by_officer[row["revised_by_id"]]):
-            tally.new_cards += row["new"]
-            tally.corrections += row["corrections"]
+    wanted = set(post_ids)
+    for counted in month_revisions(month):
+        if counted.post_id in wanted:
+            for tally in (by_beat[counted.beat_id], by_officer[counted.officer_id]):
+                tally.new_cards += counted.new
+                tally.corrections += counted.corrections
     resolved = (
         Concern.objects.filter(
             household__post_id__in=post_ids,
@@ -303,6 +295,60 @@ def activity(post_ids: Iterable[int], month: dt.date) -> Activity:
 def revisions_in(start: dt.datetime, end: dt.datetime) -> QuerySet[CardRevision]:
     """Card revisions (新規・補正) made in [start, end) (indexed on revised_at)."""
     return CardRevision.objects.filter(revised_at__gte=start, revised_at__lt=end)
+
+
+@dataclass(frozen=True)
+class RevisionCount:
+    """新規カード and 補正 of a month by one officer on one beat (the card's post kept too)."""
+
+    station_id: int
+    post_id: int
+    beat_id: int
+    officer_id: int
+    new: int
+    corrections: int
+
+
+def month_revisions(month: dt.date) -> list[RevisionCount]:
+    """The month's card revisions of the whole prefecture, counted by post, beat and officer.
+
+    A month's revisions can only be found by their date (indexed on revised_at alone), so a
+    station's count read the whole prefecture's month and kept its own: the same read for every
+    station and for HQ. It is read once and shared through the cache for as long as the
+    stations' figures are (station_cache_seconds()); without the cache it is read each time.
+    """
+    key = f"junkai.dashboards.revisions.{month:%Y-%m}.{timezone.localdate():%Y-%m-%d}"
+    seconds = station_cache_seconds()
+    found = cache.get(key) if seconds > 0 else None
+    if isinstance(found, list):
+        return found
+    start, end = month_bounds(month)
+    with replica_reads():
+        rows = [
+            RevisionCount(
+                row["card__post__station_id"],
+                row["card__post_id"],
+                row["card__household__beat_id"],
+                row["revised_by_id"],
+                row["new"],
+                row["corrections"],
+            )
+            for row in revisions_in(start, end)
+            .order_by()
+            .values(
+                "card__post__station_id",
+                "card__post_id",
+                "card__household__beat_id",
+                "revised_by_id",
+            )
+            .annotate(
+                new=Count("id", filter=Q(basis=RevisionBasis.NEW)),
+                corrections=Count("id", filter=~Q(basis=RevisionBasis.NEW)),
+            )
+        ]
+    if seconds > 0:
+        cache.set(key, rows, seconds)
+    return rows
 
 
 def open_concerns(post_ids: Iterable[int]) -> tuple[dict[int, Tally], dict[int, Tally]]:
@@ -512,6 +558,46 @@ def board(
     )
 
 
+#: A station's board (or a post's, or a beat's) is computed at most this often (seconds;
+#: JUNKAI_DASHBOARD_STATION_SECONDS) and kept in the cache every app server shares: it tallies
+#: every household of the station (~26,000 in the largest of a prefecture) and its month's
+#: activity, the same for every reader and every view; the page says how old it is.
+STATION_CACHE_SECONDS = 300
+
+
+def station_cache_seconds() -> int:
+    return int(getattr(settings, "JUNKAI_DASHBOARD_STATION_SECONDS", STATION_CACHE_SECONDS))
+
+
+def board_cached(
+    station: Station, *, posts: list[Post] | None = None, beat: Beat | None = None
+) -> Board:
+    """board() of this month, computed again once the last one is station_cache_seconds()
+    old (or on another day: coverage and overdue are as of a day)."""
+    seconds = station_cache_seconds()
+    if seconds <= 0:
+        return board(station, posts=posts, beat=beat)
+    scope = (
+        f"beat{beat.id}"
+        if beat
+        else ("posts" + "-".join(str(p.id) for p in posts) if posts else "all")
+    )
+    key = f"junkai.dashboards.board.{station.id}.{scope}.{timezone.localdate():%Y-%m-%d}"
+    found = cache.get(key)
+    if isinstance(found, Board):
+        return found
+    with replica_reads():  # minutes old by design: a replica's second of lag changes nothing
+        computed = board(station, posts=posts, beat=beat)
+    for row in computed.officers:
+        # What the pages and the API show of an officer, and nothing more in the cache.
+        officer = row.officer
+        row.officer = Officer(
+            id=officer.id, username=officer.username, full_name=officer.full_name, rank=officer.rank
+        )
+    cache.set(key, computed, seconds)
+    return computed
+
+
 def post_tally(post: Post, beat_rows: list[tuple[Beat, Tally]]) -> Tally:
     """The post's figures: the sum of its beats'."""
     tally = Tally()
@@ -644,17 +730,10 @@ def hq_board(month: dt.date | None = None) -> tuple[list[StationRow], Tally]:
     ):
         t = tallies.setdefault(row["station_id"], Tally())
         t.visits, t.met, t.absent, t.refused = row["n"], row["met"], row["absent"], row["refused"]
-    for row in (
-        revisions_in(start, end)
-        .order_by()
-        .values("card__post__station_id")
-        .annotate(
-            new=Count("id", filter=Q(basis=RevisionBasis.NEW)),
-            corrections=Count("id", filter=~Q(basis=RevisionBasis.NEW)),
-        )
-    ):
-        t = tallies.setdefault(row["card__post__station_id"], Tally())
-        t.new_cards, t.corrections = row["new"], row["corrections"]
+    for revisions in month_revisions(month):
+        t = tallies.setdefault(revisions.station_id, Tally())
+        t.new_cards += revisions.new
+        t.corrections += revisions.corrections
     for row in (
         Concern.objects.exclude(status=ConcernStatus.RESOLVED)
         .order_by()

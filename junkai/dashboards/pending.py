@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -91,6 +93,9 @@ class PendingKind:
     count: Callable[[Officer], int]
     rows: Callable[[Officer, int], list[PendingRow]]
     list_url: Callable[[], str] = field(default=lambda: "")
+    #: The rows waiting on him as a queryset, where there is one: `counts()` counts every
+    #: such kind in one query (None: `count` is asked on its own).
+    waiting: Callable[[Officer], QuerySet[Any]] | None = None
 
 
 @dataclass
@@ -140,7 +145,11 @@ def query_kind(
         found = base().filter(where).select_related(*related).order_by(*order)[:limit]
         return [row(item) for item in found]
 
-    return PendingKind(key, label, basis, actor, reaches, count, rows, list_url)
+    def waiting(officer: Officer) -> QuerySet[Any]:
+        where = waiting_on(officer)
+        return base().none() if where is None else base().filter(where)
+
+    return PendingKind(key, label, basis, actor, reaches, count, rows, list_url, waiting)
 
 
 # --- who must act: from the assignments already loaded, as Q over (station_id, post_id) ---------
@@ -444,6 +453,7 @@ LOSS_KIND = PendingKind(
     lambda officer: open_loss_reports_for(officer).order_by().count(),
     _losses_rows,
     lambda: reverse("loss_reports"),
+    open_loss_reports_for,
 )
 
 
@@ -614,10 +624,42 @@ def _active(officer: Officer | Any) -> bool:
 
 
 def counts(officer: Officer | Any) -> list[tuple[PendingKind, int]]:
-    """(kind, how many wait on the officer) for each kind his roles reach: a count query each."""
+    """(kind, how many wait on the officer) for each kind his roles reach: the kinds read from
+    a table in one query together, the others (the monthly reviews) a count each."""
     if not _active(officer):
         return []
-    return [(kind, kind.count(officer)) for kind in KINDS if kind.reaches(officer)]
+    kinds = [kind for kind in KINDS if kind.reaches(officer)]
+    together = [kind for kind in kinds if kind.waiting is not None]
+    found = dict(
+        zip(
+            [kind.key for kind in together],
+            count_together([kind.waiting(officer) for kind in together if kind.waiting]),
+            strict=True,
+        )
+    )
+    return [(kind, found[kind.key] if kind.key in found else kind.count(officer)) for kind in kinds]
+
+
+def count_together(querysets: list[QuerySet[Any]]) -> list[int]:
+    """`.count()` of each queryset, in one query (a scalar subquery each) instead of one each:
+    the navigation's 要対応 count and the home and dashboard pages ask a dozen kinds."""
+    if not querysets:
+        return []
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, queryset in enumerate(querysets):
+        try:
+            sql, more = queryset.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nothing (`id__in=[]`)
+            parts.append("0")
+            continue
+        # The queryset's own SQL and parameters, as Django compiled them (no text of ours).
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted_{n})")  # noqa: S608
+        params.extend(more)
+    with connections[querysets[0].db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return [int(n) for n in row]
 
 
 def total(officer: Officer | Any) -> int:

@@ -112,6 +112,8 @@ def _render_board(
             "policy": current_policy(),
             "todo_counts": todo_counts,
             "todo_total": sum(n for _, n in todo_counts),
+            "age_minutes": int((timezone.now() - board.computed_at).total_seconds() // 60),
+            "cache_seconds": figures.station_cache_seconds(),
         },
     )
 
@@ -121,7 +123,7 @@ def _render_board(
 @require_GET
 def station_dashboard(request: AuthenticatedHttpRequest, station_id: int) -> HttpResponse:
     station = access_dashboard_station(request.user, station_id)
-    board = figures.board(station)
+    board = figures.board_cached(station)
     trend = figures.trend(station_ids=[station.id], live=board.total)
     return _render_board(request, board, level="station", unit=station, trend=trend)
 
@@ -131,7 +133,7 @@ def station_dashboard(request: AuthenticatedHttpRequest, station_id: int) -> Htt
 @require_GET
 def post_dashboard(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
     post = access_dashboard_post(request.user, post_id)
-    board = figures.board(post.station, posts=[post])
+    board = figures.board_cached(post.station, posts=[post])
     trend = figures.trend(post_ids=[post.id], live=board.total)
     return _render_board(request, board, level="post", unit=post, trend=trend)
 
@@ -141,7 +143,7 @@ def post_dashboard(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespo
 @require_GET
 def beat_dashboard(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
     beat = access_dashboard_beat(request.user, beat_id)
-    board = figures.board(beat.post.station, beat=beat)
+    board = figures.board_cached(beat.post.station, beat=beat)
     trend = figures.trend(beat_id=beat.id, live=board.total)
     return _render_board(request, board, level="beat", unit=beat, trend=trend)
 

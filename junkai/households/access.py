@@ -3,11 +3,13 @@ read recorded in the household's 閲覧記録."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 
 from junkai.access.purposes import StatedPurpose
 from junkai.access.records import deny
@@ -18,11 +20,20 @@ from junkai.access.roles import (
     register_scope,
     unit_scope,
 )
-from junkai.audit.chain import record
+from junkai.audit.chain import append, prepare, record
 from junkai.audit.models import AuditEvent, AuditEventHousehold, EventType
-from junkai.households.models import Building, Household
+from junkai.households.models import Building, CardStatus, ContactCard, Household
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer
+
+
+def active_card(household: Household) -> ContactCard | None:
+    """The household's active card: as `access_household(with_card=True)` loaded it, else
+    read now."""
+    if hasattr(household, "_active_card"):
+        found: ContactCard | None = household._active_card
+        return found
+    return household.cards.filter(status=CardStatus.ACTIVE).first()
 
 
 def households_visible_to(officer: Officer | Any) -> QuerySet[Household]:
@@ -32,18 +43,26 @@ def households_visible_to(officer: Officer | Any) -> QuerySet[Household]:
 
 
 def access_household(
-    officer: Officer, household_id: int, *, purpose: str = "閲覧", record_read: bool = True
+    officer: Officer,
+    household_id: int,
+    *,
+    purpose: str = "閲覧",
+    record_read: bool = True,
+    with_card: bool = False,
 ) -> Household:
     """One household with its card, for the officer; 404 alike for absent and out of scope.
 
-    The read goes to the access log (閲覧記録) with its purpose.
+    The read goes to the access log (閲覧記録) with its purpose. `with_card`: its active card
+    comes by the same query (`active_card(household)` then asks nothing).
     """
-    household = (
-        households_visible_to(officer)
-        .select_related("beat", "post", "station", "building")
-        .filter(id=household_id)
-        .first()
+    households = households_visible_to(officer).select_related(
+        "beat", "post", "station", "building"
     )
+    if with_card:
+        households = households.annotate(
+            _active_card=FilteredRelation("cards", condition=Q(cards__status=CardStatus.ACTIVE))
+        ).select_related("_active_card")  # type: ignore[misc]  # a FilteredRelation
+    household = households.filter(id=household_id).first()
     if household is None:
         raise deny(officer, "households.household", household_id)
     if record_read:
@@ -93,6 +112,41 @@ def access_households(
                     purpose=purpose,
                 )
     return households
+
+
+@dataclass(frozen=True)
+class HouseholdForAction:
+    household: Household
+    #: The read's event, prepared: the action appends it with its own (`along=`).
+    read: AuditEvent
+
+
+@contextmanager
+def household_for_action(
+    officer: Officer, household_id: int, *, purpose: str
+) -> Iterator[HouseholdForAction]:
+    """`access_household` for an action that records its own event (a visit): the read goes
+    to the audit log by the action's own INSERT, in its transaction — one round trip, not two.
+
+    If the block raises, the action's transaction rolled back with the read's event in it (or
+    the action refused before appending): the read is appended on its own, as it always was.
+    Pass `.read` to exactly one action's `record(along=...)` inside the block.
+    """
+    household = access_household(officer, household_id, record_read=False)
+    read = prepare(
+        EventType.READ_HOUSEHOLD,
+        actor=officer,
+        obj=household,
+        station_id=household.station_id,
+        purpose=purpose,
+    )
+    try:
+        yield HouseholdForAction(household, read)
+    except BaseException:
+        append(read)
+        raise
+    if read.pk is None:  # the action appended nothing after all
+        append(read)
 
 
 def access_household_for_write(
@@ -246,11 +300,12 @@ def access_household_to_read(
     *,
     stated: StatedPurpose | Mapping[int, StatedPurpose] | None,
     purpose: str,
+    with_card: bool = False,
 ) -> Household:
     """A read of one household's card: in his own beat with the caller's purpose; outside it
     only with a stated purpose (PurposeRequired otherwise), whose label is the event's purpose
     and whose note (その他) is in the event by id and digest."""
-    household = access_household(officer, household_id, record_read=False)
+    household = access_household(officer, household_id, record_read=False, with_card=with_card)
     stated = purpose_of_read(officer, household, stated)
     record(
         EventType.READ_HOUSEHOLD,

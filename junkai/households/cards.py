@@ -12,8 +12,13 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+from django.db import models
+from django.db.models import TextField, Value
+from django.db.models.functions import Cast
 
 from junkai.households.models import (
     CardSource,
@@ -121,6 +126,65 @@ def snapshot(card: ContactCard) -> CardData:
         ],
         "vehicles": [{"description": v.description, "plate": v.plate} for v in card.vehicles.all()],
     }
+
+
+#: A card's lists (related name → model), read together by `prefetch_lists`.
+_CARD_LISTS: tuple[tuple[str, type[models.Model]], ...] = (
+    ("residents", Resident),
+    ("contacts", EmergencyContact),
+    ("vehicles", Vehicle),
+)
+
+
+def prefetch_lists(cards: Sequence[ContactCard]) -> None:
+    """Each card's residents, emergency contacts and vehicles, left on it as
+    `prefetch_related("residents", "contacts", "vehicles")` would leave them — in one query
+    instead of three (a household's page and the API's read of it are hot paths): the three
+    tables as one UNION ALL, every column as text, turned back by each field's `to_python`."""
+    if not cards:
+        return
+    ids = [card.id for card in cards]
+    width = max(len(model._meta.concrete_fields) for _, model in _CARD_LISTS)
+    parts = []
+    for kind, (_, model) in enumerate(_CARD_LISTS):
+        fields = model._meta.concrete_fields
+        columns: dict[str, Any] = {
+            f"c{i}": Cast(f.attname, TextField()) for i, f in enumerate(fields)
+        }
+        columns |= {f"c{i}": Value(None, TextField()) for i in range(len(fields), width)}
+        parts.append(
+            model._default_manager.filter(card_id__in=ids)
+            .order_by()
+            .annotate(kind=Value(kind), **columns)
+            .values_list("kind", *columns)
+        )
+    found: dict[tuple[int, int], list[models.Model]] = defaultdict(list)
+    db = ContactCard.objects.db
+    for kind, *texts in parts[0].union(*parts[1:], all=True):
+        model = _CARD_LISTS[kind][1]
+        fields = model._meta.concrete_fields
+        row = model.from_db(
+            db,
+            [f.attname for f in fields],
+            [f.to_python(text) for f, text in zip(fields, texts, strict=False)],
+        )
+        found[(row.card_id, kind)].append(row)
+    for card in cards:
+        cache = getattr(card, "_prefetched_objects_cache", None)
+        if cache is None:
+            cache = card._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+        for kind, (name, model) in enumerate(_CARD_LISTS):
+            rows = sorted(found[(card.id, kind)], key=_in_order)
+            for row in rows:
+                model._meta.get_field("card").set_cached_value(row, card)  # type: ignore[union-attr]
+            related = getattr(card, name).get_queryset()
+            related._result_cache = rows
+            related._prefetch_done = True
+            cache[name] = related
+
+
+def _in_order(row: Any) -> tuple[int, int]:
+    return (row.position, row.pk)
 
 
 _HEAD_FIELDS = (

@@ -43,6 +43,7 @@ from junkai.households.access import (
     access_household,
     access_household_for_write,
     access_household_to_read,
+    active_card,
     read_access_log,
     record_list_read,
 )
@@ -174,16 +175,15 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
             household_id,
             stated=remembered_purposes(request),
             purpose="世帯ページの閲覧",
+            with_card=True,
         )
     except PurposeRequired as required:
         # Arriving from a record button (a visit, a route, a plan): 巡回連絡 is preselected.
         arriving = {"purpose": ReadPurpose.PATROL} if request.GET.get("via") == "visit" else None
         return ask_purpose(request, required.household, PurposeForm(initial=arriving))
-    card = (
-        household.cards.filter(status=CardStatus.ACTIVE)
-        .prefetch_related("residents", "contacts", "vehicles")
-        .first()
-    )
+    card = active_card(household)
+    if card is not None:
+        cards.prefetch_lists([card])  # residents, contacts and vehicles in one query
     old_cards = household.cards.filter(status=CardStatus.DISPOSED).select_related(
         "disposed_by", "disposal_witness"
     )

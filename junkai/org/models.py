@@ -183,6 +183,42 @@ class Officer(AbstractBaseUser, PermissionsMixin):
         return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
+def load_officer(
+    where: dict[str, object], values: dict[str, str] | None = None
+) -> tuple[Officer, dict[str, object]] | None:
+    """The officer matching `where` (lookups from Officer: {"pk": 5}, or through his API
+    tokens), his assignments valid today already loaded (`current_assignments()` asks nothing
+    more), and `values` (name → path from Officer) of the row that matched; None if none.
+
+    Every request needs both — the session or token check covers today's assignments, and so
+    does the scope — so they come in one query: the current assignments with their officer,
+    units and beats, filtered on the officer. An officer with no assignment valid today has no
+    such row and is read on his own (a second query; he sees nothing anyway).
+    """
+    values = values or {}
+    rows = _assignments_with_beats(
+        Assignment.objects.current()
+        .filter(**{f"officer__{k}": v for k, v in where.items()})
+        .annotate(**{f"_v_{k}": models.F(f"officer__{p}") for k, p in values.items()})
+        .select_related("officer", "station", "post", "post__station")
+    )
+    if rows:
+        officer = rows[0].officer
+        for assignment in rows:
+            assignment.officer = officer
+        officer._current_assignments = rows
+        return officer, {k: getattr(rows[0], f"_v_{k}") for k in values}
+    found = (
+        Officer.objects.filter(**where)
+        .annotate(**{f"_v_{k}": models.F(p) for k, p in values.items()})
+        .first()
+    )
+    if found is None:
+        return None
+    found._current_assignments = []
+    return found, {k: getattr(found, f"_v_{k}") for k in values}
+
+
 _BEAT_FIELDS = ("id", "post_id", "code", "name")
 
 

@@ -9,6 +9,8 @@ from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from junkai.access.roles import (
@@ -20,7 +22,7 @@ from junkai.access.roles import (
     officers_of_station,
 )
 from junkai.audit.chain import record
-from junkai.audit.models import EventType
+from junkai.audit.models import AuditEvent, EventType
 from junkai.households.access import households_visible_to
 from junkai.households.models import (
     CardRevision,
@@ -29,7 +31,7 @@ from junkai.households.models import (
     Outcome,
     SchedulePolicy,
 )
-from junkai.households.schedule import current_policy, due_date
+from junkai.households.schedule import due_date
 from junkai.lib.dates import start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, PostKind
@@ -134,30 +136,61 @@ def _visit_errors(
     return errors
 
 
-def _visit_revision(
-    household: Household,
-    officer: Officer,
-    started_at: dt.datetime,
-    card_revision_id: int | None,
-) -> CardRevision | None:
-    """The card revision (補正) made in this visit: the one named, which must be of this
-    household's card; else one this officer accepted or corrected for it on the visit's day."""
+def _revision_q(
+    household: Household, officer: Officer, started_at: dt.datetime, card_revision_id: int | None
+) -> QuerySet[CardRevision]:
+    """The card revision (補正) made in this visit: the one named, if it is of this household's
+    card; else the latest this officer accepted or corrected for it on the visit's day."""
     revisions = CardRevision.objects.filter(card__household=household)
     if card_revision_id is not None:
-        named = revisions.filter(id=card_revision_id).first()
-        if named is None:
-            raise ValidationError({"card_revision_id": "この世帯のカードの補正を指定してください"})
-        return named
+        return revisions.filter(id=card_revision_id)
     day = timezone.localdate(started_at)
-    return (
-        revisions.filter(
-            revised_by=officer,
-            revised_at__gte=start_of_day(day),
-            revised_at__lt=start_of_day(day + dt.timedelta(days=1)),
-        )
-        .order_by("-revised_at", "-id")
-        .first()
+    return revisions.filter(
+        revised_by=officer,
+        revised_at__gte=start_of_day(day),
+        revised_at__lt=start_of_day(day + dt.timedelta(days=1)),
+    ).order_by("-revised_at", "-id")
+
+
+#: What the visit's rules read of the schedule policy (intervals, absent retry, night window).
+_POLICY_FIELDS = (
+    "id",
+    "unknown_months",
+    "elderly_months",
+    "home_months",
+    "business_months",
+    "leader_months",
+    "absent_retry_days",
+    "night_start",
+    "night_end",
+    "horizon_days",
+)
+
+
+def _rule_data(
+    household: Household, officer: Officer, started_at: dt.datetime, card_revision_id: int | None
+) -> tuple[SchedulePolicy, int | None]:
+    """The schedule policy (its defaults while none is saved) and the id of the visit's card
+    revision (`_revision_q`), in one query — recording a visit is an officer's hot path: two
+    scalar subqueries on the household's row (one row, whether or not a policy is saved)."""
+    policy = SchedulePolicy.objects.order_by("id").values(
+        json=JSONObject(**{name: name for name in _POLICY_FIELDS})
+    )[:1]
+    revision = _revision_q(household, officer, started_at, card_revision_id).values("id")[:1]
+    row = (
+        Household.objects.filter(pk=household.pk)
+        .values(policy=Subquery(policy), revision=Subquery(revision))
+        .get()
     )
+    if row["policy"] is None:
+        return SchedulePolicy(), row["revision"]
+    fields = {f.attname: f for f in SchedulePolicy._meta.concrete_fields}
+    saved = SchedulePolicy.from_db(
+        Household.objects.db,
+        list(_POLICY_FIELDS),
+        [fields[name].to_python(row["policy"][name]) for name in _POLICY_FIELDS],
+    )
+    return saved, row["revision"]
 
 
 def _advance_schedule(
@@ -208,15 +241,17 @@ def do_record_visit(
     concerns: Sequence[ConcernIn] = (),
     observations: Sequence[str] = (),
     card_revision_id: int | None = None,
+    along: Sequence[AuditEvent] = (),
 ) -> Visit:
     """巡回連絡の記録. Refused with a message naming the rule when the 要領 does not allow it.
 
     The visit is linked to the card revision made in it (named, or the officer's on that day),
-    whichever way it is recorded (page, API)."""
+    whichever way it is recorded (page, API). `along`: events prepared to go to the audit log
+    with the visit's (`households.access.household_for_action`)."""
     _require_write(acting_officer, household)
     if timezone.is_naive(started_at):
         raise ValidationError({"started_at": "実施日時は時差付き（+09:00など）で指定してください"})
-    policy = current_policy()
+    policy, card_revision = _rule_data(household, acting_officer, started_at, card_revision_id)
     # A concern's owner must serve at the household's station today.
     owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
     serving = (
@@ -237,7 +272,8 @@ def do_record_visit(
     )
     if errors:
         raise ValidationError(errors)
-    card_revision = _visit_revision(household, acting_officer, started_at, card_revision_id)
+    if card_revision_id is not None and card_revision is None:
+        raise ValidationError({"card_revision_id": "この世帯のカードの補正を指定してください"})
     approval = _night_approval_required(household, started_at, policy)
 
     visit = Visit.objects.create(
@@ -251,7 +287,7 @@ def do_record_visit(
         guidance_topics=topics,
         note=note.strip(),
         refusal_explanation=refusal_explanation.strip(),
-        card_revision=card_revision,
+        card_revision_id=card_revision,
         night_approval=approval,
     )
     companions = [c for c in companions if c.id != acting_officer.id]
@@ -295,8 +331,9 @@ def do_record_visit(
             "concerns": len(concerns),
             "observations": len([o for o in observations if o.strip()]),
             "night_approval": approval.id if approval else None,
-            "card_revision": card_revision.id if card_revision else None,
+            "card_revision": card_revision,
         },
+        along=along,
     )
     return visit
 

@@ -109,8 +109,15 @@ class Visit(models.Model):
     guidance_topics = models.JSONField("指導連絡・情報提供事項", default=list)
     note = models.TextField("メモ", blank=True)
     refusal_explanation = models.TextField("拒否時の趣旨説明", blank=True)
+    # No index: nothing looks visits up by their revision (no reverse accessor) and revisions
+    # are never deleted; pg_stat_user_indexes showed it unread under load (issue 14).
     card_revision = models.ForeignKey(
-        CardRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CardRevision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     night_approval = models.ForeignKey(
         NightVisitApproval, on_delete=models.PROTECT, null=True, blank=True, related_name="visits"

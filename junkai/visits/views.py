@@ -197,7 +197,7 @@ def visit_new(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                 night_blocked = True
                 status = 403
             else:
-                household.refresh_from_db(fields=["next_due"])
+                # do_record_visit set household.next_due as it saved it.
                 messages.success(
                     request,
                     f"{household.address} の巡回連絡を記録しました。次回予定日: {format_wareki(household.next_due)}",

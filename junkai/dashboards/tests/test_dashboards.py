@@ -128,6 +128,7 @@ class PageTests(DashboardTestCase):
         self.assertNotIn("一ノ瀬", body)
         self.assertNotIn("駅北町", body)
 
+    @override_settings(JUNKAI_DASHBOARD_STATION_SECONDS=0)  # computed on each view
     def test_station_page_queries_do_not_grow_with_the_station(self) -> None:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
@@ -260,6 +261,68 @@ class HqFreshnessTests(DashboardTestCase):
         response = self.client_for("d_hq").get("/dashboard/hq/")
         self.assertContains(response, "表示のたびに集計")
         self.assertIsNone(cache.get("junkai.dashboards.hq.2026-06"))
+
+
+class StationFreshnessTests(DashboardTestCase):
+    """A station's figures are computed once per 5 minutes for every reader and app server
+    (the shared database cache) and the page says how old they are."""
+
+    def count_queries(self, client: Client, url: str) -> tuple[int, str]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        self.assertEqual(response.status_code, 200)
+        return len(queries), response.content.decode()
+
+    def test_the_figures_are_shared_for_five_minutes_and_say_how_old(self) -> None:
+        from junkai.visits import actions as visit_actions
+
+        url = f"/dashboard/stations/{self.station_id}/"
+        computed, body = self.count_queries(self.client_for("d_chief"), url)
+        self.assertIn("1分以内の集計です", body)
+        self.assertIn("5分ごとに集計し直します", body)
+        met = figures.board_cached(self.known["station"]).total.met
+        household = self.known["kita"].households.filter(status="ACTIVE").first()
+        visit_actions.do_record_visit(
+            household,
+            acting_officer=self.known["kita1"],
+            started_at=FROZEN - dt.timedelta(hours=1),
+            outcome="MET",
+        )
+        with time_machine.travel(FROZEN + dt.timedelta(minutes=3), tick=False):
+            # Another reader (the 地域課長), as if on another app server: the same figures.
+            cached, body = self.count_queries(self.client_for("d_kacho"), url)
+            self.assertEqual(figures.board_cached(self.known["station"]).total.met, met)
+        self.assertIn("3分前の集計です", body)
+        self.assertLess(cached, computed - 10)
+        with time_machine.travel(FROZEN + dt.timedelta(minutes=5, seconds=1), tick=False):
+            again = figures.board_cached(self.known["station"])
+            self.assertEqual(again.total.met, met + 1)
+            self.assertEqual(again.computed_at, FROZEN + dt.timedelta(minutes=5, seconds=1))
+
+    def test_a_post_and_a_beat_have_their_own_figures(self) -> None:
+        station = self.known["station"]
+        whole = figures.board_cached(station)
+        post = figures.board_cached(station, posts=[self.known["koban"]])
+        beat = figures.board_cached(station, beat=self.known["kita"])
+        self.assertEqual([p.id for p, _, _ in post.posts], [self.known["koban"].id])
+        self.assertEqual([b.id for b, _ in beat.beats], [self.known["kita"].id])
+        self.assertGreater(whole.total.households, post.total.households)
+        self.assertEqual(figures.board_cached(station, beat=self.known["kita"]).total, beat.total)
+
+    def test_the_cache_keeps_no_officer_credentials(self) -> None:
+        board = figures.board_cached(self.known["station"])
+        self.assertTrue(board.officers)
+        for row in board.officers:
+            self.assertEqual(row.officer.password, "")
+            self.assertTrue(row.officer.full_name)
+
+    @override_settings(JUNKAI_DASHBOARD_STATION_SECONDS=0)
+    def test_without_the_cache_the_page_says_it_is_live(self) -> None:
+        response = self.client_for("d_chief").get(f"/dashboard/stations/{self.station_id}/")
+        self.assertContains(response, "数値は表示時点の集計")
 
 
 class ApiTests(DashboardTestCase):
