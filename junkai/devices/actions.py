@@ -24,7 +24,7 @@ from django.utils import timezone
 from junkai.access.purposes import ReadPurpose
 from junkai.access.roles import can_write_post, keeps_post
 from junkai.audit.chain import record
-from junkai.audit.models import EventType
+from junkai.audit.models import AuditEventHousehold, EventType
 from junkai.devices import keys, readlog
 from junkai.devices.models import (
     CardConflict,
@@ -42,11 +42,11 @@ from junkai.disclosures.models import MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households import cards
 from junkai.households.access import access_household, record_list_read
-from junkai.households.models import Household
+from junkai.households.models import CardStatus, ContactCard, Household
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, Post
 from junkai.registers import actions as register_actions
-from junkai.registers.models import CheckoutStatus
+from junkai.registers.models import BinderCheckout, CheckoutStatus, LossKind, LossReport
 from junkai.visits import actions as visit_actions
 
 #: A lease lasts one shift at most.
@@ -149,9 +149,14 @@ def do_revoke_device_checkout(
 ) -> DeviceCheckout:
     """The hook for a loss report (one model over binders and devices): the checkout can no
     longer sync or lease its key; the device wipes itself at its next contact."""
+    _require_keeper(acting_officer, checkout.entry.post, "端末の持出しの取消")
+    return _revoke_checkout(checkout, acting_officer=acting_officer, reason=_reason(reason))
+
+
+def _revoke_checkout(
+    checkout: DeviceCheckout, *, acting_officer: Officer, reason: str
+) -> DeviceCheckout:
     post = checkout.entry.post
-    _require_keeper(acting_officer, post, "端末の持出しの取消")
-    reason = _reason(reason)
     if checkout.revoked_at is not None:
         return checkout
     checkout.revoked_at = timezone.now()
@@ -162,9 +167,133 @@ def do_revoke_device_checkout(
         actor=acting_officer,
         obj=checkout,
         station_id=post.station_id,
-        details={"device": checkout.device_id, "entry": checkout.entry_id},
+        details={"device": checkout.device_id, "entry": checkout.entry_id, "reason": reason},
     )
     return checkout
+
+
+# --- 亡失・盗難: one report over binders and devices (junkai.registers) ----------------------
+
+
+def lost_device_report(device: Device) -> LossReport | None:
+    """The report that keeps a device out of service: lost or stolen and not found since."""
+    return LossReport.objects.filter(device=device, found_at__isnull=True).first()
+
+
+def held_checkouts(device: Device) -> list[DeviceCheckout]:
+    """The device's checkouts whose data it may still hold: their 持出確認簿 entry is neither
+    confirmed back nor closed by a loss (a revoked one too: its wipe is not yet confirmed)."""
+    return list(
+        DeviceCheckout.objects.filter(
+            device=device,
+            entry__return_confirmed_at__isnull=True,
+            entry__lost_at__isnull=True,
+        )
+        .select_related("entry", "entry__post", "device", "beat")
+        .order_by("id")
+    )
+
+
+def households_held(checkouts: Sequence[DeviceCheckout]) -> list[int]:
+    """What the device held (DESIGN.md "Loss reports"): every household a pull under these
+    checkouts sent, as each pull's audit event names them."""
+    events = DevicePull.objects.filter(checkout__in=[c.id for c in checkouts]).values("event_id")
+    return sorted(
+        set(
+            AuditEventHousehold.objects.filter(event_id__in=events).values_list(
+                "household_id", flat=True
+            )
+        )
+    )
+
+
+def loss_reporter_refusal(officer: Officer, device: Device) -> str | None:
+    """Why `officer` may not report `device` lost; None when he may: the officer who has it out
+    (the borrower of an entry still open), or its keepers (取扱責任者, 交番所長, 管理責任者), as
+    for a binder."""
+    if officer.is_superuser or keeps_post(officer, device.post):
+        return None
+    if DeviceCheckout.objects.filter(
+        device=device,
+        entry__borrower=officer,
+        entry__return_confirmed_at__isnull=True,
+        entry__lost_at__isnull=True,
+    ).exists():
+        return None
+    return (
+        "端末の亡失・盗難の報告は、端末を持ち出している警察官または取扱責任者・交番所長・"
+        "管理責任者が行います"
+    )
+
+
+@transaction.atomic
+def do_report_device_loss(
+    device: Device,
+    *,
+    acting_officer: Officer,
+    kind: str,
+    occurred_at: dt.datetime,
+    place: str,
+    circumstances: str,
+    measures: str,
+    at: dt.datetime | None = None,
+) -> LossReport:
+    """亡失・盗難の報告 of a device, as of a binder: the same report, notices and follow-up. The
+    households are those it pulled under the checkouts still on it, with their cards as they
+    are now; those checkouts are revoked at once (the device is told to wipe itself at its next
+    contact, and until then its lease simply runs out) and their 持出確認簿 entries are closed
+    as lost. The device is out of service (no new checkout) until it is found."""
+    device = Device.objects.select_for_update().select_related("post__station").get(id=device.id)
+    post = device.post
+    refusal = loss_reporter_refusal(acting_officer, device)
+    if refusal is not None:
+        raise PermissionDeniedError(refusal)
+    earlier = lost_device_report(device)
+    checkouts = held_checkouts(device)
+    entries = {
+        e.id: e
+        for e in BinderCheckout.objects.select_for_update().filter(
+            id__in=[c.entry_id for c in checkouts]
+        )
+    }
+    held = households_held(checkouts)
+    cards = list(
+        ContactCard.objects.filter(household_id__in=held, status=CardStatus.ACTIVE).order_by(
+            "index_number", "household_id"
+        )
+    )
+    report = register_actions.file_loss_report(
+        post,
+        acting_officer=acting_officer,
+        kind=kind,
+        occurred_at=occurred_at,
+        place=place,
+        circumstances=circumstances,
+        measures=measures,
+        cards=cards,
+        checkout=entries[checkouts[-1].entry_id] if checkouts else None,
+        device_id=device.id,
+        already=(
+            "device",
+            f"端末「{device.label}」は既に亡失・盗難を報告済みです（報告 #{earlier.id}）",
+        )
+        if earlier is not None
+        else None,
+        details={
+            "device": device.id,
+            "label": device.label,
+            "device_checkouts": [c.id for c in checkouts],
+            "pulled": len(held),
+        },
+        at=at,
+    )
+    reason = f"{LossKind(kind).label}の報告 #{report.id}"
+    for checkout in checkouts:
+        _revoke_checkout(checkout, acting_officer=acting_officer, reason=reason)
+        entry = entries[checkout.entry_id]
+        entry.lost_at = report.reported_at
+        entry.save(update_fields=["lost_at"])
+    return report
 
 
 # --- the checkout: an entry of the 持出確認簿 --------------------------------------------------
@@ -189,6 +318,11 @@ def do_declare_device_checkout(
         errors["device_id"] = "この端末は使用停止されています"
     elif open_checkouts(device):
         errors["device_id"] = f"端末「{device.label}」は持出中です（返却の確認が済んでいません）"
+    elif (lost := lost_device_report(device)) is not None:
+        errors["device_id"] = (
+            f"端末「{device.label}」は亡失・盗難の報告（#{lost.id}）があり、使用を停止しています"
+            "（発見の記録があるまで持ち出せません）"
+        )
     if errors:
         raise ValidationError(errors)
     entry = register_actions.open_entry(post, acting_officer=acting_officer, purpose=purpose)
