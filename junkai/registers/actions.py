@@ -340,6 +340,12 @@ def do_confirm_checkout_out(
     checkout = _locked(checkout)
     if checkout.status != CheckoutStatus.DECLARED:
         raise ValidationError({"status": "この記載は既に持出しの確認が済んでいます"})
+    # A device's checkout revoked before it went out (junkai.devices, named not imported): the
+    # same refusal whichever page or endpoint the confirmer uses.
+    if BinderCheckout.objects.filter(
+        id=checkout.id, device_checkout__revoked_at__isnull=False
+    ).exists():
+        raise ValidationError({"status": "この持出しは取り消されています"})
     self_confirmed = _confirmer(checkout, acting_officer, "持出しの確認")
     moment = _moment(at, "out_confirmed_at")
     if moment < checkout.declared_at:
