@@ -18,10 +18,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from junkai.access.purposes import ReadPurpose
+from junkai.access.records import deny
 from junkai.access.roles import can_write_post, keeps_post
 from junkai.audit.chain import record
 from junkai.audit.models import AuditEventHousehold, EventType
@@ -41,7 +41,7 @@ from junkai.disclosures.actions import do_raise_misuse_flag
 from junkai.disclosures.models import MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households import cards
-from junkai.households.access import access_household, record_list_read
+from junkai.households.access import households_visible_to, record_list_read
 from junkai.households.models import CardStatus, ContactCard, Household
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, Post
@@ -531,14 +531,30 @@ def _refused(
     }
 
 
-def _household_on_device(
-    checkout: DeviceCheckout, officer: Officer, change: Change
+def _households_on_device(
+    checkout: DeviceCheckout, officer: Officer, changes: Sequence[Change]
+) -> dict[int, Household]:
+    """The households the changes name, read at once through the scope funnel (one query for
+    the batch, not one a change); a household absent or out of scope is refused alike (404)
+    and the refusal recorded, as access_household would."""
+    wanted = {c.household_id for c in changes}
+    found = {
+        h.id: h
+        for h in households_visible_to(officer)
+        .select_related("beat", "post", "station", "building")
+        .filter(id__in=wanted)
+    }
+    for missing in sorted(wanted - set(found)):
+        deny(officer, "households.household", missing)
+    return found
+
+
+def _on_device(
+    checkout: DeviceCheckout, change: Change, households: dict[int, Household]
 ) -> Household | dict[str, Any]:
-    """The household a change names, through the scope funnel (a refusal is recorded), and
-    on the beat the device carries."""
-    try:
-        household = access_household(officer, change.household_id, record_read=False)
-    except Http404:
+    """The household a change names, on the beat the device carries; else its refusal."""
+    household = households.get(change.household_id)
+    if household is None:
         return _refused(change, "見つかりません", {"household_id": ["見つかりません"]})
     if household.beat_id != checkout.beat_id:
         return _refused(
@@ -613,41 +629,64 @@ def _apply_card(
     }, None
 
 
+@dataclass
+class Applied:
+    """A change applied (or refused) in this push; stored with the others at its end."""
+
+    change: Change
+    result: dict[str, Any]
+    conflict: household_actions.StaleCardError | None = None
+    household: Household | None = None
+
+
 def _apply(
-    checkout: DeviceCheckout, officer: Officer, change: Change
-) -> tuple[dict[str, Any], SyncChange]:
-    household = _household_on_device(checkout, officer, change)
-    conflict = None
+    checkout: DeviceCheckout, officer: Officer, change: Change, households: dict[int, Household]
+) -> Applied:
+    household = _on_device(checkout, change, households)
     if isinstance(household, dict):
-        result = household
-    elif change.kind == ChangeKind.VISIT:
-        result = _apply_visit(checkout, officer, change, household)
-    else:
-        result, conflict = _apply_card(checkout, officer, change, household)
-    stored = SyncChange.objects.create(
-        checkout=checkout,
-        client_id=change.client_id,
-        kind=change.kind,
-        status=result["status"],
-        result=result,
+        return Applied(change, household)
+    if change.kind == ChangeKind.VISIT:
+        return Applied(change, _apply_visit(checkout, officer, change, household))
+    result, conflict = _apply_card(checkout, officer, change, household)
+    return Applied(change, result, conflict, household)
+
+
+def _store(checkout: DeviceCheckout, officer: Officer, applied: list[Applied]) -> None:
+    """Each change's result kept by its client id (one INSERT for the push), and the
+    device's version of a conflicting card kept beside the card's own revisions."""
+    stored = SyncChange.objects.bulk_create(
+        [
+            SyncChange(
+                checkout=checkout,
+                client_id=a.change.client_id,
+                kind=a.change.kind,
+                status=a.result["status"],
+                result=a.result,
+            )
+            for a in applied
+        ]
     )
-    if conflict is not None and not isinstance(household, dict):
+    conflicted = []
+    for a, change in zip(applied, stored, strict=True):
+        if a.conflict is None or a.household is None:
+            continue
         kept = CardConflict.objects.create(
             checkout=checkout,
-            change=stored,
-            household=household,
-            card=conflict.card,
-            expected_version=conflict.expected_version,
-            current_version=conflict.card.version,
-            submitted=dict(conflict.submitted),
-            basis=str(change.basis),
-            note=change.note[:200],
+            change=change,
+            household=a.household,
+            card=a.conflict.card,
+            expected_version=a.conflict.expected_version,
+            current_version=a.conflict.card.version,
+            submitted=dict(a.conflict.submitted),
+            basis=str(a.change.basis),
+            note=a.change.note[:200],
             submitted_by=officer,
         )
-        result["conflict_id"] = kept.id
-        stored.result = result
-        stored.save(update_fields=["result"])
-    return result, stored
+        a.result["conflict_id"] = kept.id
+        change.result = a.result
+        conflicted.append(change)
+    if conflicted:
+        SyncChange.objects.bulk_update(conflicted, ["result"])
 
 
 @transaction.atomic
@@ -661,7 +700,8 @@ def do_push(
     """Apply the device's outbox in the order sent, each change once (by its client id: the
     same change sent again answers its first result and writes nothing), every rule checked
     again as if the officer were online; then merge the offline read log. Pushes of one
-    checkout take turns (row lock), so a retry racing its original still applies once."""
+    checkout take turns (row lock), so a retry racing its original still applies once (and
+    should two ever pass the lock, the unique client id refuses the second whole)."""
     checkout = (
         DeviceCheckout.objects.select_for_update()
         .select_related("entry", "entry__post", "device", "beat")
@@ -669,17 +709,25 @@ def do_push(
     )
     require_syncable(checkout, acting_officer)
     ids = [c.client_id for c in changes]
-    seen = {s.client_id: s for s in SyncChange.objects.filter(checkout=checkout, client_id__in=ids)}
-    results: list[dict[str, Any]] = []
-    applied = 0
+    seen = {
+        s.client_id: s.result
+        for s in SyncChange.objects.filter(checkout=checkout, client_id__in=ids)
+    }
+    fresh = {c.client_id: c for c in changes if c.client_id not in seen}
+    households = _households_on_device(checkout, acting_officer, list(fresh.values()))
+    answers: list[tuple[dict[str, Any], bool]] = []  # (result, replayed)
+    applied: list[Applied] = []
     for change in changes:
         earlier = seen.get(change.client_id)
         if earlier is not None:
-            results.append({**earlier.result, "replayed": True})
+            answers.append((earlier, True))
             continue
-        result, seen[change.client_id] = _apply(checkout, acting_officer, change)
-        applied += 1
-        results.append({**result, "replayed": False})
+        done = _apply(checkout, acting_officer, change, households)
+        seen[change.client_id] = done.result
+        applied.append(done)
+        answers.append((done.result, False))
+    _store(checkout, acting_officer, applied)  # adds each conflict's id to its result
+    results = [{**result, "replayed": replayed} for result, replayed in answers]
     merged = _merge_read_log(checkout, acting_officer, read_log)
     record(
         EventType.DEVICE_SYNC_PUSHED,
@@ -688,7 +736,7 @@ def do_push(
         station_id=checkout.entry.post.station_id,
         details={
             "changes": len(changes),
-            "new": applied,
+            "new": len(applied),
             "reads": merged.accepted,
             "read_log_flagged": bool(merged.flagged),
         },
