@@ -42,7 +42,8 @@ from junkai.disclosures.models import MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households import cards
 from junkai.households.access import households_visible_to, record_list_read
-from junkai.households.models import CardStatus, ContactCard, Household
+from junkai.households.models import CardStatus, ContactCard, Household, SchedulePolicy
+from junkai.households.schedule import current_policy
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, Post
 from junkai.registers import actions as register_actions
@@ -566,14 +567,20 @@ def _on_device(
 
 
 def _apply_visit(
-    checkout: DeviceCheckout, officer: Officer, change: Change, household: Household
+    checkout: DeviceCheckout,
+    officer: Officer,
+    change: Change,
+    household: Household,
+    policy: SchedulePolicy,
 ) -> dict[str, Any]:
     if change.visit is None:
         return _refused(
             change, "visit がありません", {"visit": ["必須の項目です。入力してください"]}
         )
     try:
-        visit = visit_actions.do_record_visit(household, acting_officer=officer, **change.visit)
+        visit = visit_actions.do_record_visit(
+            household, acting_officer=officer, policy=policy, **change.visit
+        )
     except ValidationError as invalid:
         return _refused(change, "入力内容に誤りがあります", _errors_of(invalid))
     except PermissionDeniedError as denied:
@@ -640,13 +647,17 @@ class Applied:
 
 
 def _apply(
-    checkout: DeviceCheckout, officer: Officer, change: Change, households: dict[int, Household]
+    checkout: DeviceCheckout,
+    officer: Officer,
+    change: Change,
+    households: dict[int, Household],
+    policy: SchedulePolicy,
 ) -> Applied:
     household = _on_device(checkout, change, households)
     if isinstance(household, dict):
         return Applied(change, household)
     if change.kind == ChangeKind.VISIT:
-        return Applied(change, _apply_visit(checkout, officer, change, household))
+        return Applied(change, _apply_visit(checkout, officer, change, household, policy))
     result, conflict = _apply_card(checkout, officer, change, household)
     return Applied(change, result, conflict, household)
 
@@ -715,6 +726,7 @@ def do_push(
     }
     fresh = {c.client_id: c for c in changes if c.client_id not in seen}
     households = _households_on_device(checkout, acting_officer, list(fresh.values()))
+    policy = current_policy()  # once for the push, not once a visit
     answers: list[tuple[dict[str, Any], bool]] = []  # (result, replayed)
     applied: list[Applied] = []
     for change in changes:
@@ -722,7 +734,7 @@ def do_push(
         if earlier is not None:
             answers.append((earlier, True))
             continue
-        done = _apply(checkout, acting_officer, change, households)
+        done = _apply(checkout, acting_officer, change, households, policy)
         seen[change.client_id] = done.result
         applied.append(done)
         answers.append((done.result, False))

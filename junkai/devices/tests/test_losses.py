@@ -40,17 +40,6 @@ class DeviceLossApiTests(DeviceApi):
 
     def test_the_report_keeps_what_the_device_pulled_and_revokes_its_checkout(self) -> None:
         checkout_id, device_id = self.out_and_pulled()
-        # After the pull a household with a card joins the beat: the device never held it.
-        later = household_actions.do_create_household(
-            self.beat("K1-1"), acting_officer=None, kind="RESIDENCE", name="後藤",
-            town="駅前町", chome="1", banchi="2", go="7", block_group="1組", map_number=9,
-        )  # fmt: skip
-        household_actions.do_save_card(
-            later,
-            dict(SAMPLE_CARD),
-            acting_officer=self.officer("officer1a"),
-            expected_version=None,
-        )
         # Another officer of the post, neither borrower nor keeper: refused, and on the record.
         refused = self.send("officer1b", f"/devices/{device_id}/loss-reports", BODY)
         self.assertEqual(refused.status_code, 403, refused.content)
@@ -73,6 +62,17 @@ class DeviceLossApiTests(DeviceApi):
         self.assertIn("place", bad.json()["errors"])
         self.assertEqual(LossReport.objects.count(), 0)
         self.assertEqual(self.pull(checkout_id).status_code, 200)
+        # After the last pull a household with a card joins the beat: the device never held it.
+        later = household_actions.do_create_household(
+            self.beat("K1-1"), acting_officer=None, kind="RESIDENCE", name="後藤",
+            town="駅前町", chome="1", banchi="2", go="7", block_group="1組", map_number=9,
+        )  # fmt: skip
+        household_actions.do_save_card(
+            later,
+            dict(SAMPLE_CARD),
+            acting_officer=self.officer("officer1a"),
+            expected_version=None,
+        )
 
         made = self.send("officer1a", f"/devices/{device_id}/loss-reports", BODY)
         self.assertEqual(made.status_code, 201, made.content)
@@ -248,7 +248,11 @@ class SecondOfficerOnTheSharedTabletTests(DeviceApi):
         self.assertTrue(out.json()["syncable"])
         confirmed = AuditEvent.objects.get(event_type=EventType.CHECKOUT_CONFIRMED_OUT)
         self.assertEqual(confirmed.actor_id, self.officer("officer1b").id)
-        signed = AuditEvent.objects.get(event_type=EventType.SIGN_IN, details__channel="co-sign")
+        signed = AuditEvent.objects.get(
+            event_type=EventType.SIGN_IN,
+            details__channel="co-sign",
+            actor=self.officer("officer1b"),
+        )
         self.assertEqual(
             (signed.actor_id, signed.details["device_officer"]),
             (self.officer("officer1b").id, self.officer("officer1a").id),
@@ -271,7 +275,11 @@ class SecondOfficerOnTheSharedTabletTests(DeviceApi):
 
     def test_without_a_body_the_caller_confirms_as_before(self) -> None:
         checkout_id = self.declared()
-        plain = self.api("officer1b").post(f"/api/v1/device-checkouts/{checkout_id}/confirm-out")
+        plain = self.api("officer1b").post(
+            f"/api/v1/device-checkouts/{checkout_id}/confirm-out",
+            b"",
+            content_type="application/json",
+        )
         self.assertEqual(plain.status_code, 200, plain.content)
         self.assertEqual(plain.json()["entry"]["out_confirmed_by_id"], self.officer("officer1b").id)
 
