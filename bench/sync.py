@@ -31,7 +31,6 @@ from typing import Any
 
 from bench.common import bench_database, figures
 
-
 CPU: list[float] = []
 
 
