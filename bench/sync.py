@@ -1,7 +1,7 @@
 """Offline sync, server side: pulling a beat of ~800 households with their cards onto a device,
 and pushing 50 visits from its outbox.
 
-    .venv/bin/python -m bench.sync [--households N] [--runs R]
+    .venv/bin/python -m bench.sync [--households N] [--runs R] [--profile]
     DATABASE_URL=postgres:///junkai_bench .venv/bin/python -m bench.sync
 
 Builds a throw-away database (bench.common) with the demo station and N generated households
@@ -10,19 +10,61 @@ the beat out (declared by a beat officer, confirmed by another officer of the po
 through the API: a full pull R times, a pull with the cursor (nothing changed), one push of 50
 visits, and the same push again (every change answered from its stored result, nothing
 recorded twice). Targets of issue 18 (server side): the pull well inside 5 s, the push ≤ 2 s.
+Each line names the SQL statements the request ran; `--profile` adds the 25 functions that
+took the most time in the last full pull and in the push (Junkai's own, cumulative; any, by
+own time).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import io
 import json
+import pstats
+import re
 import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from bench.common import bench_database, figures
 
+CPU: list[float] = []
 
-def main(households: int, runs: int) -> None:
+
+def timed(do: Callable[[], Any], profile: bool) -> tuple[Any, float, int, str]:
+    """(result, seconds, SQL statements, profile text or ""). The CPU time of this process
+    (the request's Python, not the database's) goes into `CPU` for a shared, busy machine."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    profiler = cProfile.Profile() if profile else None
+    with CaptureQueriesContext(connection) as queries:
+        t0, c0 = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        result = do()
+        if profiler is not None:
+            profiler.disable()
+        elapsed = time.perf_counter() - t0
+        CPU.append(time.process_time() - c0)
+    text = ""
+    if profiler is not None:
+        out = io.StringIO()
+        shapes = Counter(re.sub(r"\d+", "N", q["sql"])[:110] for q in queries.captured_queries)
+        out.write("SQL statements by shape:\n")
+        for shape, n in shapes.most_common(20):
+            out.write(f"  {n:5d}  {shape}\n")
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(r"junkai/(?!serving|accounts/middleware)", 25)
+        stats.sort_stats("tottime").print_stats(15)
+        text = out.getvalue()
+    return result, elapsed, len(queries), text
+
+
+def main(households: int, runs: int, profile: bool = False) -> None:
     with bench_database() as backend:
         from django.db.models import Count
         from django.test import Client
@@ -65,11 +107,10 @@ def main(households: int, runs: int) -> None:
         client = Client(headers={"Authorization": f"Bearer {token}"})
 
         pull_url = f"/api/v1/sync/pull?checkout={checkout.id}"
-        seconds, size, body = [], 0, {}
+        seconds, size, body, statements, profiled = [], 0, {}, 0, ""
         for _ in range(runs):
-            t0 = time.perf_counter()
-            response = client.get(pull_url)
-            seconds.append(time.perf_counter() - t0)
+            response, elapsed, statements, profiled = timed(lambda: client.get(pull_url), profile)
+            seconds.append(elapsed)
             assert response.status_code == 200, response.content[:300]
             size, body = len(response.content), response.json()
         cards = sum(1 for h in body["households"] if h["card"])
@@ -77,7 +118,12 @@ def main(households: int, runs: int) -> None:
             f"backend: {backend}; {beat.name}: {len(body['households']):,} households, "
             f"{cards:,} cards; answer {size / 1024:.0f} KiB"
         )
-        print(figures("pull, whole beat", seconds))
+        print(
+            figures("pull, whole beat", seconds)
+            + f"; {statements} SQL statements; CPU p50 {sorted(CPU)[len(CPU) // 2] * 1000:.0f} ms"
+        )
+        if profiled:
+            print(profiled)
         t0 = time.perf_counter()
         quiet = client.get(f"{pull_url}&cursor={body['cursor']}")
         print(
@@ -105,20 +151,26 @@ def main(households: int, runs: int) -> None:
         payload = json.dumps({"checkout_id": checkout.id, "changes": changes})
         for label in ("push of 50 visits", "the same push again (replayed)"):
             before = Visit.objects.count()
-            t0 = time.perf_counter()
-            response = client.post("/api/v1/sync/push", payload, content_type="application/json")
-            elapsed = time.perf_counter() - t0
+            response, elapsed, statements, profiled = timed(
+                lambda: client.post("/api/v1/sync/push", payload, content_type="application/json"),
+                profile and label.startswith("push"),
+            )
             assert response.status_code == 200, response.content[:300]
             statuses = [r["status"] for r in response.json()["results"]]
             print(
-                f"{label}: {elapsed * 1000:.0f} ms; {statuses.count('applied')} applied, "
+                f"{label}: {elapsed * 1000:.0f} ms (CPU {CPU[-1] * 1000:.0f} ms), "
+                f"{statements} SQL statements; "
+                f"{statuses.count('applied')} applied, "
                 f"{Visit.objects.count() - before} visits recorded"
             )
+            if profiled:
+                print(profiled)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    main(args.households, args.runs)
+    main(args.households, args.runs, args.profile)

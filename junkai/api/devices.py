@@ -18,12 +18,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Body, Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from junkai.access.declare import declare_access
 from junkai.access.purposes import ReadPurpose
+from junkai.access.records import record_refusal
 from junkai.access.units import access_beat, access_register_post, record_register_read
+from junkai.accounts.cosign import CoSignRefused, co_signer
 from junkai.accounts.middleware import LOGIN_AT
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import request_officer
@@ -34,6 +36,7 @@ from junkai.api.visits import ConcernIn, VisitIn
 from junkai.devices import actions, keys, sync
 from junkai.devices.access import access_device, access_device_checkout, devices_visible_to
 from junkai.devices.models import Device, DeviceCheckout
+from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer
 from junkai.visits.actions import ConcernIn as ConcernData
 
@@ -68,6 +71,9 @@ class DeviceOut(Schema):
     revoked: bool
     revoked_at: dt.datetime | None
     checkout_id: int | None = Field(description="持出中（返却確認前）の持出しのID")
+    loss_report_id: int | None = Field(
+        None, description="亡失・盗難の報告（発見まで使用停止: 持ち出せません）"
+    )
 
 
 class DeviceList(Schema):
@@ -86,6 +92,24 @@ class DeviceCheckoutIn(Schema):
     device_id: int
     beat_id: int = Field(description="持ち出す受持区（端末と同じ交番等）")
     purpose: str = Field(actions.DEFAULT_PURPOSE, max_length=200, description="目的")
+
+
+class CoSignerIn(Schema):
+    username: str = Field(max_length=150, description="確認者のログインID")
+    password: str = Field(max_length=128, description="確認者のパスワード")
+    otp_token: str = Field("", max_length=8, description="確認者の確認コード（二要素認証）")
+
+
+class StepIn(Schema):
+    co_signer: CoSignerIn | None = Field(
+        None,
+        description=(
+            "同じ端末（交番の共用タブレット）で持出確認者・返却確認者が自分の認証で確認するとき:"
+            " その警察官のログインIDとパスワード（二要素認証を使う者は確認コードも）. サインインと"
+            "同じロックアウト・制限を受け、確認は確認者の名前で記録されます（端末のサインインは"
+            "そのまま）. 省略時はこの要求の認証の警察官が確認します"
+        ),
+    )
 
 
 class DeviceCheckoutOut(Schema):
@@ -208,6 +232,7 @@ class PushOut(Schema):
 
 def _device_out(device: Device) -> dict[str, Any]:
     open_ = actions.open_checkouts(device)
+    lost = actions.lost_device_report(device)
     return {
         "id": device.id,
         "post_id": device.post_id,
@@ -217,6 +242,7 @@ def _device_out(device: Device) -> dict[str, Any]:
         "revoked": device.revoked_at is not None,
         "revoked_at": device.revoked_at,
         "checkout_id": open_[0].id if open_ else None,
+        "loss_report_id": lost.id if lost is not None else None,
     }
 
 
@@ -405,39 +431,77 @@ STEPS = {
 }
 
 
-def _step(request: HttpRequest, device_checkout_id: int, step: str) -> dict[str, Any]:
+def _step(
+    request: HttpRequest, device_checkout_id: int, step: str, payload: StepIn | None = None
+) -> tuple[int, dict[str, Any]]:
     officer = request_officer(request)
     checkout = access_device_checkout(officer, device_checkout_id)
-    return _checkout_out(STEPS[step](checkout, acting_officer=officer))
+    acting = officer
+    if payload is not None and payload.co_signer is not None:
+        # The second officer on this device, by his own credentials (accounts.cosign, as on
+        # the 持出確認簿 page): the step is his, the device stays signed in as the first.
+        given = payload.co_signer
+        try:
+            acting = co_signer(
+                request,
+                username=given.username,
+                password=given.password,
+                otp_token=given.otp_token,
+            )
+        except CoSignRefused as refused:
+            return refused.status, {"detail": str(refused)}
+    try:
+        done = STEPS[step](checkout, acting_officer=acting)
+    except PermissionDeniedError:
+        record_refusal(
+            acting, checkout, station_id=checkout.entry.post.station_id, purpose=STEP_NAMES[step]
+        )
+        raise
+    return 200, _checkout_out(done)
 
 
+STEP_NAMES = {
+    "confirm_out": "端末の持出確認",
+    "return": "端末の返却",
+    "confirm_return": "端末の返却確認",
+}
 STEP_RESPONSES: dict[int, Any] = {
     200: DeviceCheckoutOut,
     403: Message,
     404: Message,
     422: ErrorsOut,
 }
+CO_SIGN_RESPONSES: dict[int, Any] = {**STEP_RESPONSES, 401: Message, 429: Message}
 
 
-@router.post("/device-checkouts/{device_checkout_id}/confirm-out", response=STEP_RESPONSES)
+@router.post("/device-checkouts/{device_checkout_id}/confirm-out", response=CO_SIGN_RESPONSES)
 @declare_access("scoped")
-def confirm_device_out(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
-    """持出確認者の確認（持出警察官以外が自分の認証で。一人勤務の駐在所では本人）."""
-    return _step(request, device_checkout_id, "confirm_out")
+def confirm_device_out(
+    request: HttpRequest, device_checkout_id: int, payload: Body[StepIn | None] = None
+) -> tuple[int, dict[str, Any]]:
+    """持出確認者の確認（持出警察官以外が自分の認証で。一人勤務の駐在所では本人）.
+    共用の端末では `co_signer` に確認者のログインID・パスワード（と確認コード）を渡します:
+    誤りは 401、ロックアウト・制限は 429、二要素認証の未登録は 403."""
+    return _step(request, device_checkout_id, "confirm_out", payload)
 
 
 @router.post("/device-checkouts/{device_checkout_id}/return", response=STEP_RESPONSES)
 @declare_access("scoped")
-def record_device_return(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
+def record_device_return(
+    request: HttpRequest, device_checkout_id: int
+) -> tuple[int, dict[str, Any]]:
     """返却の記録（持出警察官本人。端末は同期して消去してから）. 以後の同期は 410."""
     return _step(request, device_checkout_id, "return")
 
 
-@router.post("/device-checkouts/{device_checkout_id}/confirm-return", response=STEP_RESPONSES)
+@router.post("/device-checkouts/{device_checkout_id}/confirm-return", response=CO_SIGN_RESPONSES)
 @declare_access("scoped")
-def confirm_device_return(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
-    """返却確認者の確認. 確認が済むと端末は再び持ち出せます."""
-    return _step(request, device_checkout_id, "confirm_return")
+def confirm_device_return(
+    request: HttpRequest, device_checkout_id: int, payload: Body[StepIn | None] = None
+) -> tuple[int, dict[str, Any]]:
+    """返却確認者の確認. 確認が済むと端末は再び持ち出せます. 共用の端末では `co_signer`
+    （持出確認と同じ）."""
+    return _step(request, device_checkout_id, "confirm_return", payload)
 
 
 @router.post(

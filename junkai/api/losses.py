@@ -1,5 +1,6 @@
-"""亡失・盗難の報告 over the API: report a binder lost or stolen, read the report with the
-households whose cards it held, and record each household's follow-up, the find and the close.
+"""亡失・盗難の報告 over the API: report a binder or a device lost or stolen, read the report
+with the households whose cards it held, and record each household's follow-up, the find and
+the close (one report over binders and devices).
 
 Reads through junkai.registers.access (404 alike for absent and out of scope, the read
 recorded with the households it shows), writes through junkai.registers.actions. A rule that
@@ -20,6 +21,8 @@ from junkai.access.declare import declare_access
 from junkai.access.records import record_refusal
 from junkai.api.auth import request_officer
 from junkai.api.schemas import ErrorsOut, Message
+from junkai.devices import actions as device_actions
+from junkai.devices.access import access_device
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer
 from junkai.registers import actions
@@ -71,6 +74,8 @@ class LossOut(Schema):
     post_id: int
     binder_id: int | None
     binder_number: str
+    device_id: int | None = Field(description="端末の亡失・盗難なら端末のID（簿冊なら null）")
+    device_label: str = Field(description="端末名（簿冊なら空）")
     checkout_id: int | None = Field(description="持出中の亡失なら持出確認簿の記載")
     kind: str
     occurred_at: dt.datetime
@@ -85,7 +90,8 @@ class LossOut(Schema):
     closed_at: dt.datetime | None
     pending_count: int = Field(description="対応が済んでいない世帯の数")
     households: list[LossHouseholdOut] = Field(
-        description="報告時に簿冊に綴られていたカードの世帯（後の増減で変わらない）"
+        description="報告時に簿冊に綴られていた（端末なら、持出中に端末へ同期された）カードの世帯"
+        "（後の増減で変わらない）"
     )
 
 
@@ -112,6 +118,8 @@ def _out(report: LossReport) -> dict[str, Any]:
         "post_id": report.post_id,
         "binder_id": report.binder_id,
         "binder_number": report.binder.number if report.binder else "",
+        "device_id": report.device_id,
+        "device_label": report.device.label if report.device else "",
         "checkout_id": report.checkout_id,
         "kind": report.kind,
         "occurred_at": report.occurred_at,
@@ -166,6 +174,36 @@ def report_loss(
         "亡失・盗難の報告",
         lambda: actions.do_report_loss(
             binder,
+            acting_officer=officer,
+            kind=payload.kind,
+            occurred_at=payload.occurred_at,
+            place=payload.place,
+            circumstances=payload.circumstances,
+            measures=payload.measures,
+        ),
+    )
+    return 201, _fresh(officer, report.id)
+
+
+@router.post("/devices/{device_id}/loss-reports", response={201: LossOut, **WRITE_RESPONSES})
+@declare_access("scoped")
+def report_device_loss(
+    request: HttpRequest, device_id: int, payload: LossIn
+) -> tuple[int, dict[str, Any]]:
+    """端末の亡失・盗難の報告（端末を持ち出している警察官、または取扱責任者・交番所長・管理責任者）.
+    簿冊と同じ報告です: 持出中の端末に同期された世帯（カードのあるもの）が報告に記録され、
+    その持出しは直ちに取り消されます（端末は次の接続で消去を指示され、それまでは鍵の貸与が
+    期限で切れるだけ）. 持出確認簿の記載は亡失により終了し、端末は発見まで使用停止. 地域課長・
+    署長・本部に通知されます."""
+    officer = request_officer(request)
+    device = access_device(officer, device_id)
+    report = _refusal_recorded(
+        officer,
+        device,
+        device.post.station_id,
+        "亡失・盗難の報告",
+        lambda: device_actions.do_report_device_loss(
+            device,
             acting_officer=officer,
             kind=payload.kind,
             occurred_at=payload.occurred_at,
@@ -232,7 +270,8 @@ def card_recreated(
 @router.post("/loss-reports/{loss_report_id}/found", response={200: LossOut, **WRITE_RESPONSES})
 @declare_access("scoped")
 def found(request: HttpRequest, loss_report_id: int, payload: FoundIn) -> dict[str, Any]:
-    """発見の記録. 簿冊は再び使用でき、カードの再作成は不要になります（住民等への連絡は必要）."""
+    """発見の記録. 簿冊（端末）は再び使用でき、カードの再作成は不要になります（住民等への連絡は
+    必要）. 端末の取り消された持出しは戻りません（新たに持出しを申告します）."""
     officer, report = _report(request, loss_report_id)
     _refusal_recorded(
         officer,

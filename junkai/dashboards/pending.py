@@ -418,7 +418,7 @@ def _losses_reach(officer: Officer) -> bool:
 
 
 def _loss_row(r: LossReport, *, acts_on_it: bool) -> PendingRow:
-    subject = f"簿冊 {r.binder.number}" if r.binder is not None else r.subject
+    subject = r.subject
     return PendingRow(
         when=_when(r.reported_at),
         what=f"{r.get_kind_display()}：{subject}（未了 {getattr(r, 'pending_count', 0)}／{getattr(r, 'household_count', 0)}世帯）",

@@ -18,13 +18,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from junkai.access.purposes import ReadPurpose
+from junkai.access.records import deny
 from junkai.access.roles import can_write_post, keeps_post
 from junkai.audit.chain import record
-from junkai.audit.models import EventType
+from junkai.audit.models import AuditEventHousehold, EventType
 from junkai.devices import keys, readlog
 from junkai.devices.models import (
     CardConflict,
@@ -41,12 +41,13 @@ from junkai.disclosures.actions import do_raise_misuse_flag
 from junkai.disclosures.models import MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households import cards
-from junkai.households.access import access_household, record_list_read
-from junkai.households.models import Household
+from junkai.households.access import households_visible_to, record_list_read
+from junkai.households.models import CardStatus, ContactCard, Household, SchedulePolicy
+from junkai.households.schedule import current_policy
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, Post
 from junkai.registers import actions as register_actions
-from junkai.registers.models import CheckoutStatus
+from junkai.registers.models import BinderCheckout, CheckoutStatus, LossKind, LossReport
 from junkai.visits import actions as visit_actions
 
 #: A lease lasts one shift at most.
@@ -149,9 +150,14 @@ def do_revoke_device_checkout(
 ) -> DeviceCheckout:
     """The hook for a loss report (one model over binders and devices): the checkout can no
     longer sync or lease its key; the device wipes itself at its next contact."""
+    _require_keeper(acting_officer, checkout.entry.post, "端末の持出しの取消")
+    return _revoke_checkout(checkout, acting_officer=acting_officer, reason=_reason(reason))
+
+
+def _revoke_checkout(
+    checkout: DeviceCheckout, *, acting_officer: Officer, reason: str
+) -> DeviceCheckout:
     post = checkout.entry.post
-    _require_keeper(acting_officer, post, "端末の持出しの取消")
-    reason = _reason(reason)
     if checkout.revoked_at is not None:
         return checkout
     checkout.revoked_at = timezone.now()
@@ -162,9 +168,133 @@ def do_revoke_device_checkout(
         actor=acting_officer,
         obj=checkout,
         station_id=post.station_id,
-        details={"device": checkout.device_id, "entry": checkout.entry_id},
+        details={"device": checkout.device_id, "entry": checkout.entry_id, "reason": reason},
     )
     return checkout
+
+
+# --- 亡失・盗難: one report over binders and devices (junkai.registers) ----------------------
+
+
+def lost_device_report(device: Device) -> LossReport | None:
+    """The report that keeps a device out of service: lost or stolen and not found since."""
+    return LossReport.objects.filter(device=device, found_at__isnull=True).first()
+
+
+def held_checkouts(device: Device) -> list[DeviceCheckout]:
+    """The device's checkouts whose data it may still hold: their 持出確認簿 entry is neither
+    confirmed back nor closed by a loss (a revoked one too: its wipe is not yet confirmed)."""
+    return list(
+        DeviceCheckout.objects.filter(
+            device=device,
+            entry__return_confirmed_at__isnull=True,
+            entry__lost_at__isnull=True,
+        )
+        .select_related("entry", "entry__post", "device", "beat")
+        .order_by("id")
+    )
+
+
+def households_held(checkouts: Sequence[DeviceCheckout]) -> list[int]:
+    """What the device held (DESIGN.md "Loss reports"): every household a pull under these
+    checkouts sent, as each pull's audit event names them."""
+    events = DevicePull.objects.filter(checkout__in=[c.id for c in checkouts]).values("event_id")
+    return sorted(
+        set(
+            AuditEventHousehold.objects.filter(event_id__in=events).values_list(
+                "household_id", flat=True
+            )
+        )
+    )
+
+
+def loss_reporter_refusal(officer: Officer, device: Device) -> str | None:
+    """Why `officer` may not report `device` lost; None when he may: the officer who has it out
+    (the borrower of an entry still open), or its keepers (取扱責任者, 交番所長, 管理責任者), as
+    for a binder."""
+    if officer.is_superuser or keeps_post(officer, device.post):
+        return None
+    if DeviceCheckout.objects.filter(
+        device=device,
+        entry__borrower=officer,
+        entry__return_confirmed_at__isnull=True,
+        entry__lost_at__isnull=True,
+    ).exists():
+        return None
+    return (
+        "端末の亡失・盗難の報告は、端末を持ち出している警察官または取扱責任者・交番所長・"
+        "管理責任者が行います"
+    )
+
+
+@transaction.atomic
+def do_report_device_loss(
+    device: Device,
+    *,
+    acting_officer: Officer,
+    kind: str,
+    occurred_at: dt.datetime,
+    place: str,
+    circumstances: str,
+    measures: str,
+    at: dt.datetime | None = None,
+) -> LossReport:
+    """亡失・盗難の報告 of a device, as of a binder: the same report, notices and follow-up. The
+    households are those it pulled under the checkouts still on it, with their cards as they
+    are now; those checkouts are revoked at once (the device is told to wipe itself at its next
+    contact, and until then its lease simply runs out) and their 持出確認簿 entries are closed
+    as lost. The device is out of service (no new checkout) until it is found."""
+    device = Device.objects.select_for_update().select_related("post__station").get(id=device.id)
+    post = device.post
+    refusal = loss_reporter_refusal(acting_officer, device)
+    if refusal is not None:
+        raise PermissionDeniedError(refusal)
+    earlier = lost_device_report(device)
+    checkouts = held_checkouts(device)
+    entries = {
+        e.id: e
+        for e in BinderCheckout.objects.select_for_update().filter(
+            id__in=[c.entry_id for c in checkouts]
+        )
+    }
+    held = households_held(checkouts)
+    cards = list(
+        ContactCard.objects.filter(household_id__in=held, status=CardStatus.ACTIVE).order_by(
+            "index_number", "household_id"
+        )
+    )
+    report = register_actions.file_loss_report(
+        post,
+        acting_officer=acting_officer,
+        kind=kind,
+        occurred_at=occurred_at,
+        place=place,
+        circumstances=circumstances,
+        measures=measures,
+        cards=cards,
+        checkout=entries[checkouts[-1].entry_id] if checkouts else None,
+        device_id=device.id,
+        already=(
+            "device",
+            f"端末「{device.label}」は既に亡失・盗難を報告済みです（報告 #{earlier.id}）",
+        )
+        if earlier is not None
+        else None,
+        details={
+            "device": device.id,
+            "label": device.label,
+            "device_checkouts": [c.id for c in checkouts],
+            "pulled": len(held),
+        },
+        at=at,
+    )
+    reason = f"{LossKind(kind).label}の報告 #{report.id}"
+    for checkout in checkouts:
+        _revoke_checkout(checkout, acting_officer=acting_officer, reason=reason)
+        entry = entries[checkout.entry_id]
+        entry.lost_at = report.reported_at
+        entry.save(update_fields=["lost_at"])
+    return report
 
 
 # --- the checkout: an entry of the 持出確認簿 --------------------------------------------------
@@ -189,6 +319,11 @@ def do_declare_device_checkout(
         errors["device_id"] = "この端末は使用停止されています"
     elif open_checkouts(device):
         errors["device_id"] = f"端末「{device.label}」は持出中です（返却の確認が済んでいません）"
+    elif (lost := lost_device_report(device)) is not None:
+        errors["device_id"] = (
+            f"端末「{device.label}」は亡失・盗難の報告（#{lost.id}）があり、使用を停止しています"
+            "（発見の記録があるまで持ち出せません）"
+        )
     if errors:
         raise ValidationError(errors)
     entry = register_actions.open_entry(post, acting_officer=acting_officer, purpose=purpose)
@@ -397,14 +532,30 @@ def _refused(
     }
 
 
-def _household_on_device(
-    checkout: DeviceCheckout, officer: Officer, change: Change
+def _households_on_device(
+    checkout: DeviceCheckout, officer: Officer, changes: Sequence[Change]
+) -> dict[int, Household]:
+    """The households the changes name, read at once through the scope funnel (one query for
+    the batch, not one a change); a household absent or out of scope is refused alike (404)
+    and the refusal recorded, as access_household would."""
+    wanted = {c.household_id for c in changes}
+    found = {
+        h.id: h
+        for h in households_visible_to(officer)
+        .select_related("beat", "post", "station", "building")
+        .filter(id__in=wanted)
+    }
+    for missing in sorted(wanted - set(found)):
+        deny(officer, "households.household", missing)
+    return found
+
+
+def _on_device(
+    checkout: DeviceCheckout, change: Change, households: dict[int, Household]
 ) -> Household | dict[str, Any]:
-    """The household a change names, through the scope funnel (a refusal is recorded), and
-    on the beat the device carries."""
-    try:
-        household = access_household(officer, change.household_id, record_read=False)
-    except Http404:
+    """The household a change names, on the beat the device carries; else its refusal."""
+    household = households.get(change.household_id)
+    if household is None:
         return _refused(change, "見つかりません", {"household_id": ["見つかりません"]})
     if household.beat_id != checkout.beat_id:
         return _refused(
@@ -416,14 +567,20 @@ def _household_on_device(
 
 
 def _apply_visit(
-    checkout: DeviceCheckout, officer: Officer, change: Change, household: Household
+    checkout: DeviceCheckout,
+    officer: Officer,
+    change: Change,
+    household: Household,
+    policy: SchedulePolicy,
 ) -> dict[str, Any]:
     if change.visit is None:
         return _refused(
             change, "visit がありません", {"visit": ["必須の項目です。入力してください"]}
         )
     try:
-        visit = visit_actions.do_record_visit(household, acting_officer=officer, **change.visit)
+        visit = visit_actions.do_record_visit(
+            household, acting_officer=officer, policy=policy, **change.visit
+        )
     except ValidationError as invalid:
         return _refused(change, "入力内容に誤りがあります", _errors_of(invalid))
     except PermissionDeniedError as denied:
@@ -479,41 +636,68 @@ def _apply_card(
     }, None
 
 
+@dataclass
+class Applied:
+    """A change applied (or refused) in this push; stored with the others at its end."""
+
+    change: Change
+    result: dict[str, Any]
+    conflict: household_actions.StaleCardError | None = None
+    household: Household | None = None
+
+
 def _apply(
-    checkout: DeviceCheckout, officer: Officer, change: Change
-) -> tuple[dict[str, Any], SyncChange]:
-    household = _household_on_device(checkout, officer, change)
-    conflict = None
+    checkout: DeviceCheckout,
+    officer: Officer,
+    change: Change,
+    households: dict[int, Household],
+    policy: SchedulePolicy,
+) -> Applied:
+    household = _on_device(checkout, change, households)
     if isinstance(household, dict):
-        result = household
-    elif change.kind == ChangeKind.VISIT:
-        result = _apply_visit(checkout, officer, change, household)
-    else:
-        result, conflict = _apply_card(checkout, officer, change, household)
-    stored = SyncChange.objects.create(
-        checkout=checkout,
-        client_id=change.client_id,
-        kind=change.kind,
-        status=result["status"],
-        result=result,
+        return Applied(change, household)
+    if change.kind == ChangeKind.VISIT:
+        return Applied(change, _apply_visit(checkout, officer, change, household, policy))
+    result, conflict = _apply_card(checkout, officer, change, household)
+    return Applied(change, result, conflict, household)
+
+
+def _store(checkout: DeviceCheckout, officer: Officer, applied: list[Applied]) -> None:
+    """Each change's result kept by its client id (one INSERT for the push), and the
+    device's version of a conflicting card kept beside the card's own revisions."""
+    stored = SyncChange.objects.bulk_create(
+        [
+            SyncChange(
+                checkout=checkout,
+                client_id=a.change.client_id,
+                kind=a.change.kind,
+                status=a.result["status"],
+                result=a.result,
+            )
+            for a in applied
+        ]
     )
-    if conflict is not None and not isinstance(household, dict):
+    conflicted = []
+    for a, change in zip(applied, stored, strict=True):
+        if a.conflict is None or a.household is None:
+            continue
         kept = CardConflict.objects.create(
             checkout=checkout,
-            change=stored,
-            household=household,
-            card=conflict.card,
-            expected_version=conflict.expected_version,
-            current_version=conflict.card.version,
-            submitted=dict(conflict.submitted),
-            basis=str(change.basis),
-            note=change.note[:200],
+            change=change,
+            household=a.household,
+            card=a.conflict.card,
+            expected_version=a.conflict.expected_version,
+            current_version=a.conflict.card.version,
+            submitted=dict(a.conflict.submitted),
+            basis=str(a.change.basis),
+            note=a.change.note[:200],
             submitted_by=officer,
         )
-        result["conflict_id"] = kept.id
-        stored.result = result
-        stored.save(update_fields=["result"])
-    return result, stored
+        a.result["conflict_id"] = kept.id
+        change.result = a.result
+        conflicted.append(change)
+    if conflicted:
+        SyncChange.objects.bulk_update(conflicted, ["result"])
 
 
 @transaction.atomic
@@ -527,7 +711,8 @@ def do_push(
     """Apply the device's outbox in the order sent, each change once (by its client id: the
     same change sent again answers its first result and writes nothing), every rule checked
     again as if the officer were online; then merge the offline read log. Pushes of one
-    checkout take turns (row lock), so a retry racing its original still applies once."""
+    checkout take turns (row lock), so a retry racing its original still applies once (and
+    should two ever pass the lock, the unique client id refuses the second whole)."""
     checkout = (
         DeviceCheckout.objects.select_for_update()
         .select_related("entry", "entry__post", "device", "beat")
@@ -535,17 +720,26 @@ def do_push(
     )
     require_syncable(checkout, acting_officer)
     ids = [c.client_id for c in changes]
-    seen = {s.client_id: s for s in SyncChange.objects.filter(checkout=checkout, client_id__in=ids)}
-    results: list[dict[str, Any]] = []
-    applied = 0
+    seen = {
+        s.client_id: s.result
+        for s in SyncChange.objects.filter(checkout=checkout, client_id__in=ids)
+    }
+    fresh = {c.client_id: c for c in changes if c.client_id not in seen}
+    households = _households_on_device(checkout, acting_officer, list(fresh.values()))
+    policy = current_policy()  # once for the push, not once a visit
+    answers: list[tuple[dict[str, Any], bool]] = []  # (result, replayed)
+    applied: list[Applied] = []
     for change in changes:
         earlier = seen.get(change.client_id)
         if earlier is not None:
-            results.append({**earlier.result, "replayed": True})
+            answers.append((earlier, True))
             continue
-        result, seen[change.client_id] = _apply(checkout, acting_officer, change)
-        applied += 1
-        results.append({**result, "replayed": False})
+        done = _apply(checkout, acting_officer, change, households, policy)
+        seen[change.client_id] = done.result
+        applied.append(done)
+        answers.append((done.result, False))
+    _store(checkout, acting_officer, applied)  # adds each conflict's id to its result
+    results = [{**result, "replayed": replayed} for result, replayed in answers]
     merged = _merge_read_log(checkout, acting_officer, read_log)
     record(
         EventType.DEVICE_SYNC_PUSHED,
@@ -554,7 +748,7 @@ def do_push(
         station_id=checkout.entry.post.station_id,
         details={
             "changes": len(changes),
-            "new": applied,
+            "new": len(applied),
             "reads": merged.accepted,
             "read_log_flagged": bool(merged.flagged),
         },

@@ -98,11 +98,15 @@ class Pull:
     beat: dict[str, Any]
 
 
-def _changed_since(beat_households: list[int], since: dt.datetime) -> set[int] | None:
-    """Households of the beat changed since `since`; None when everything must go again."""
+def _changed_since(
+    beat_households: list[int], since: dt.datetime, station_id: int
+) -> set[int] | None:
+    """Households of the beat changed since `since`; None when everything must go again.
+    Only the station's events are read (a prefecture writes many more)."""
     events = AuditEvent.objects.filter(created_at__gte=since)
     if events.filter(event_type__in=FULL_AGAIN).exists():
         return None
+    events = events.filter(station_id=station_id)
     wanted = set(beat_households)
     changed: set[int] = set()
     rows = events.filter(event_type__in=HOUSEHOLD_EVENTS).values_list("object_type", "object_id")
@@ -168,23 +172,28 @@ def build_pull(checkout: DeviceCheckout, officer: Officer, cursor: str | None) -
     now = timezone.now()
     beat = checkout.beat
     in_beat = households_visible_to(officer).filter(beat_id=beat.id, status=HouseholdStatus.ACTIVE)
-    ids = sorted(in_beat.values_list("id", flat=True))
     since = read_cursor(checkout.id, cursor) - OVERLAP if cursor else None
     recent = since is not None and now - since <= FULL_AFTER
-    changed = _changed_since(ids, since) if since is not None and recent else None
+    ids: list[int] = []
+    changed = None
+    if since is not None and recent:
+        ids = sorted(in_beat.values_list("id", flat=True))
+        changed = _changed_since(ids, since, checkout.entry.post.station_id)
     full = changed is None
     chosen = in_beat if changed is None else in_beat.filter(id__in=changed)
     rows = list(chosen.select_related("building").order_by("id"))
-    active = dict(
-        ContactCard.objects.filter(
-            household_id__in=[h.id for h in rows], status=CardStatus.ACTIVE
-        ).values_list("household_id", "id")
+    if full:
+        ids = [h.id for h in rows]  # the whole beat: its ids need no query of their own
+    # The cards by subquery, not by a list of a thousand ids (each such list is bound and
+    # sent parameter by parameter).
+    active = ContactCard.objects.filter(
+        household_id__in=chosen.values("id"), status=CardStatus.ACTIVE
     )
-    versions = dict(ContactCard.objects.filter(id__in=active.values()).values_list("id", "version"))
-    contents = cards.snapshots(list(active.values()))
+    heads = list(active.values_list("household_id", "id", "version"))
+    contents = cards.snapshots(active.values("id"))
     card_of = {
-        household_id: {**contents[card_id], "id": card_id, "version": versions[card_id]}
-        for household_id, card_id in active.items()
+        household_id: {**contents[card_id], "id": card_id, "version": version}
+        for household_id, card_id, version in heads
     }
     policy = current_policy()
     until = timezone.localdate() + dt.timedelta(days=policy.horizon_days)
@@ -204,7 +213,7 @@ def build_pull(checkout: DeviceCheckout, officer: Officer, cursor: str | None) -
             "planned_end": a.planned_end,
         }
         for a in NightVisitApproval.objects.filter(
-            Q(household_id__in=ids),
+            Q(household_id__in=in_beat.values("id")),
             status=NightApprovalStatus.APPROVED,
             planned_end__gte=now,
         ).order_by("planned_start", "id")

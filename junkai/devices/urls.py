@@ -10,4 +10,5 @@ urlpatterns = [
         views.card_conflict,
         name="device_card_conflict",
     ),
+    path("devices/<int:device_id>/loss/", views.device_loss_new, name="device_loss_new"),
 ]

@@ -1,6 +1,7 @@
-"""The conflict page of a card corrected on a device while it was also corrected at the post
-(both versions kept; the officer or the custodian chooses), as the card page's own conflict
-page shows it."""
+"""Pages of devices: the conflict page of a card corrected on a device while it was also
+corrected at the post (both versions kept; the officer or the custodian chooses), as the card
+page's own conflict page shows it; and the 亡失・盗難 report of a device (the binders' form and
+report, junkai.registers.views_losses)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.records import record_refusal
 from junkai.access.roles import can_write_post
+from junkai.access.units import record_register_read
 from junkai.devices import actions
-from junkai.devices.access import access_card_conflict
+from junkai.devices.access import access_card_conflict, access_device
 from junkai.households import cards
 from junkai.households.access import access_household
 from junkai.households.actions import StaleCardError
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.forms import apply_errors
+from junkai.registers.forms import LossReportForm
+from junkai.registers.views_losses import render_loss_form
 
 
 @declare_access("scoped")
@@ -58,4 +66,65 @@ def card_conflict(request: AuthenticatedHttpRequest, conflict_id: int) -> HttpRe
             "can_resolve": conflict.resolved_at is None
             and can_write_post(officer, household.post_id),
         },
+    )
+
+
+@declare_access("scoped")
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def device_loss_new(request: AuthenticatedHttpRequest, device_id: int) -> HttpResponse:
+    """端末の亡失・盗難の報告: by the officer who has it out, or its keepers. The same report
+    as a binder's; the households are those the device pulled while out."""
+    officer = request.user
+    device = access_device(officer, device_id)
+    post = device.post
+    refusal = actions.loss_reporter_refusal(officer, device)
+    if refusal is not None:
+        record_refusal(officer, device, station_id=post.station_id, purpose="亡失・盗難の報告")
+        raise PermissionDeniedError(refusal)
+    if request.method == "GET":
+        record_register_read(officer, post=post, purpose="亡失・盗難の報告", obj=device)
+    earlier = actions.lost_device_report(device)
+    form = LossReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and earlier is None:
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = actions.do_report_device_loss(
+                    device,
+                    acting_officer=officer,
+                    kind=data["kind"],
+                    occurred_at=data["occurred_at"],
+                    place=data["place"],
+                    circumstances=data["circumstances"],
+                    measures=data["measures"],
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{device} の亡失・盗難を報告しました。端末の持出しを取り消しました"
+                    "（次の接続で端末内のデータを消去します）。地域課長・署長・本部に通知されます。",
+                )
+                return redirect("loss_report", loss_report_id=report.id)
+    checkouts = actions.held_checkouts(device)
+    count = len(actions.households_held(checkouts))
+    beats = "、".join(c.beat.name for c in checkouts)
+    held = (
+        f"この端末は受持区 {beats} を持ち出しています（同期した世帯 {count} 世帯）。"
+        if checkouts
+        else "この端末は受持区を持ち出していません（対象世帯なし）。"
+    )
+    return render_loss_form(
+        request,
+        post=post,
+        subject=str(device),
+        form=form,
+        earlier=earlier,
+        held=held,
+        back_url=reverse("register_post", args=[post.id]),
+        status=status,
     )

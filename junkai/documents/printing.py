@@ -682,7 +682,7 @@ def _return_managers(post: Post, entries: list[BinderCheckout]) -> dict[int, str
 
 def print_loss_report(officer: Officer, report_id: int) -> Printed:
     """亡失・盗難事故報告書: the facts, who it went to, and the households whose cards the
-    binder held when it was lost, each with its follow-up."""
+    binder (or device) held when it was lost, each with its follow-up."""
     report = access_loss_report(officer, report_id, record_read=False)
     entries = list(
         LossReportHousehold.objects.filter(report=report)
@@ -714,7 +714,7 @@ def print_loss_report(officer: Officer, report_id: int) -> Printed:
             else "持出中ではない（保管中の亡失・盗難）",
         ],
         ["報告者・報告日時", f"{report.reported_by}　{_when(report.reported_at, ' ')}"],
-        ["対象世帯", f"{len(entries)}世帯（報告時に簿冊に綴られていたカード）"],
+        ["対象世帯", f"{len(entries)}世帯（報告時に{report.held_by}カード）"],
         [
             "発見",
             f"{_when(report.found_at, ' ')}　{report.found_place}" if report.found_at else "未発見",
@@ -756,7 +756,7 @@ def print_loss_report(officer: Officer, report_id: int) -> Printed:
         [
             Section("事案の概要", facts),
             Section(
-                "カードが綴られていた世帯と対応状況",
+                f"カードが{'端末にあった' if report.device_id else '綴られていた'}世帯と対応状況",
                 rows,
                 columns=[
                     Column("番号", 0.4, "right"),
@@ -774,7 +774,9 @@ def print_loss_report(officer: Officer, report_id: int) -> Printed:
         closing=[
             "管理責任者（地域課長）確認　　　　　　　　　　統括管理責任者（署長）確認",
         ],
-        empty_text="綴られていたカードはありません",
+        empty_text="端末に同期されていたカードはありません"
+        if report.device_id
+        else "綴られていたカードはありません",
     )
     pdf = render_ledger(ledger, footer_text(officer))
     with transaction.atomic():

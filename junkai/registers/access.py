@@ -95,7 +95,7 @@ def access_loss_report(officer: Officer, report_id: int, *, record_read: bool = 
     households it shows in the audit log (each household's 閲覧記録 lists it)."""
     report = (
         loss_reports_visible_to(officer)
-        .select_related("post", "post__station", "binder", "reported_by", "checkout")
+        .select_related("post", "post__station", "binder", "device", "reported_by", "checkout")
         .filter(id=report_id)
         .first()
     )

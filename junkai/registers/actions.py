@@ -35,7 +35,7 @@ from junkai.access.roles import (
 )
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
-from junkai.households.models import CardRevision
+from junkai.households.models import CardRevision, ContactCard
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.months import current_month, due_for, month_bounds, month_label
 from junkai.org.models import Officer, Post, today
@@ -340,6 +340,12 @@ def do_confirm_checkout_out(
     checkout = _locked(checkout)
     if checkout.status != CheckoutStatus.DECLARED:
         raise ValidationError({"status": "この記載は既に持出しの確認が済んでいます"})
+    # A device's checkout revoked before it went out (junkai.devices, named not imported): the
+    # same refusal whichever page or endpoint the confirmer uses.
+    if BinderCheckout.objects.filter(
+        id=checkout.id, device_checkout__revoked_at__isnull=False
+    ).exists():
+        raise ValidationError({"status": "この持出しは取り消されています"})
     self_confirmed = _confirmer(checkout, acting_officer, "持出しの確認")
     moment = _moment(at, "out_confirmed_at")
     if moment < checkout.declared_at:
@@ -750,6 +756,91 @@ def _text(errors: dict[str, str], field: str, value: str, label: str, limit: int
     return value
 
 
+def file_loss_report(
+    post: Post,
+    *,
+    acting_officer: Officer,
+    kind: str,
+    occurred_at: dt.datetime,
+    place: str,
+    circumstances: str,
+    measures: str,
+    cards: Sequence[ContactCard],
+    checkout: BinderCheckout | None,
+    binder: Binder | None = None,
+    device_id: int | None = None,
+    already: tuple[str, str] | None = None,
+    details: Mapping[str, object] | None = None,
+    at: dt.datetime | None = None,
+) -> LossReport:
+    """The report itself, for a binder (do_report_loss) or a device (junkai.devices.actions):
+    the facts checked (each wrong field named), the households of `cards` kept as they are now
+    (card, version, index number), and the event that reaches the 地域課長, the 署長 and HQ.
+    `already`: (field, message) when the thing is reported lost and not found. Call within the
+    caller's transaction, after its own checks of who may report."""
+    errors: dict[str, str] = {}
+    if kind not in LossKind.values:
+        errors["kind"] = "区分は亡失（紛失）か盗難を選んでください"
+    place = _text(errors, "place", place, "発生場所", MAX_PLACE)
+    circumstances = _text(errors, "circumstances", circumstances, "状況", MAX_TEXT)
+    measures = _text(errors, "measures", measures, "措置（届出・捜索）", MAX_TEXT)
+    if timezone.is_naive(occurred_at):
+        errors["occurred_at"] = "日時は時差付きで指定してください"
+    elif occurred_at > timezone.now() + CLOCK_SKEW:
+        errors["occurred_at"] = "発生日時が未来になっています"
+    if already is not None:
+        errors[already[0]] = already[1]
+    if errors:
+        raise ValidationError(errors)
+    now = _moment(at, "reported_at")
+    if now < occurred_at:
+        raise ValidationError({"occurred_at": "発生日時が報告より後になっています"})
+    if occurred_at < now - dt.timedelta(days=366):
+        raise ValidationError(
+            {"occurred_at": "発生日時が1年以上前になっています。日付を確かめてください"}
+        )
+    report = LossReport.objects.create(
+        post=post,
+        binder=binder,
+        device_id=device_id,
+        checkout=checkout,
+        kind=kind,
+        occurred_at=occurred_at,
+        place=place,
+        circumstances=circumstances,
+        measures=measures,
+        reported_by=acting_officer,
+        reported_at=now,
+    )
+    LossReportHousehold.objects.bulk_create(
+        [
+            LossReportHousehold(
+                report=report,
+                household_id=card.household_id,
+                card=card,
+                card_version=card.version,
+                index_number=card.index_number,
+            )
+            for card in cards
+        ]
+    )
+    record(
+        EventType.LOSS_REPORTED,
+        actor=acting_officer,
+        obj=report,
+        station_id=post.station_id,
+        details={
+            "post": post.id,
+            "kind": kind,
+            "checkout": checkout.id if checkout else None,
+            **(details or {}),
+            **loss_recipients(post),
+        },
+        household_ids=[card.household_id for card in cards],
+    )
+    return report
+
+
 @transaction.atomic
 def do_report_loss(
     binder: Binder,
@@ -770,61 +861,33 @@ def do_report_loss(
     refusal = loss_reporter_refusal(acting_officer, binder)
     if refusal is not None:
         raise PermissionDeniedError(refusal)
-    errors: dict[str, str] = {}
-    if kind not in LossKind.values:
-        errors["kind"] = "区分は亡失（紛失）か盗難を選んでください"
-    place = _text(errors, "place", place, "発生場所", MAX_PLACE)
-    circumstances = _text(errors, "circumstances", circumstances, "状況", MAX_TEXT)
-    measures = _text(errors, "measures", measures, "措置（届出・捜索）", MAX_TEXT)
-    if timezone.is_naive(occurred_at):
-        errors["occurred_at"] = "日時は時差付きで指定してください"
-    elif occurred_at > timezone.now() + CLOCK_SKEW:
-        errors["occurred_at"] = "発生日時が未来になっています"
     earlier = lost_binder_report(binder)
-    if earlier is not None:
-        errors["binder"] = (
-            f"簿冊 {binder.number} は既に亡失・盗難を報告済みです（報告 #{earlier.id}）"
-        )
-    if errors:
-        raise ValidationError(errors)
-    now = _moment(at, "reported_at")
-    if now < occurred_at:
-        raise ValidationError({"occurred_at": "発生日時が報告より後になっています"})
-    if occurred_at < now - dt.timedelta(days=366):
-        raise ValidationError(
-            {"occurred_at": "発生日時が1年以上前になっています。日付を確かめてください"}
-        )
     line = (
         CheckoutBinder.objects.select_for_update()
         .filter(binder=binder, open=True)
         .select_related("checkout")
         .first()
     )
-    report = LossReport.objects.create(
-        post=post,
-        binder=binder,
-        checkout=line.checkout if line else None,
+    report = file_loss_report(
+        post,
+        acting_officer=acting_officer,
         kind=kind,
         occurred_at=occurred_at,
         place=place,
         circumstances=circumstances,
         measures=measures,
-        reported_by=acting_officer,
-        reported_at=now,
-    )
-    # What the binder held at this moment: its cards now, kept as they were.
-    cards = list(binder.cards().order_by("index_number", "household_id"))
-    LossReportHousehold.objects.bulk_create(
-        [
-            LossReportHousehold(
-                report=report,
-                household_id=card.household_id,
-                card=card,
-                card_version=card.version,
-                index_number=card.index_number,
-            )
-            for card in cards
-        ]
+        # What the binder held at this moment: its cards now, kept as they were.
+        cards=list(binder.cards().order_by("index_number", "household_id")),
+        checkout=line.checkout if line else None,
+        binder=binder,
+        already=(
+            "binder",
+            f"簿冊 {binder.number} は既に亡失・盗難を報告済みです（報告 #{earlier.id}）",
+        )
+        if earlier is not None
+        else None,
+        details={"binder": binder.id, "number": binder.number},
+        at=at,
     )
     if line is not None:
         line.open = False
@@ -832,23 +895,8 @@ def do_report_loss(
         line.save(update_fields=["open", "loss_report"])
         checkout = BinderCheckout.objects.select_for_update().get(id=line.checkout_id)
         if not CheckoutBinder.objects.filter(checkout=checkout, open=True).exists():
-            checkout.lost_at = now
+            checkout.lost_at = report.reported_at
             checkout.save(update_fields=["lost_at"])
-    record(
-        EventType.LOSS_REPORTED,
-        actor=acting_officer,
-        obj=report,
-        station_id=post.station_id,
-        details={
-            "post": post.id,
-            "binder": binder.id,
-            "number": binder.number,
-            "kind": kind,
-            "checkout": line.checkout_id if line else None,
-            **loss_recipients(post),
-        },
-        household_ids=[card.household_id for card in cards],
-    )
     return report
 
 
@@ -988,8 +1036,9 @@ def do_record_loss_found(
     note: str = "",
     at: dt.datetime | None = None,
 ) -> LossReport:
-    """発見の記録: the binder was found. It returns to service; the residents are still told
-    (their cards were out of police hands), but no card need be re-created."""
+    """発見の記録: the binder (or device) was found. It returns to service; the residents are
+    still told (their cards were out of police hands), but no card need be re-created. A
+    device's checkouts stay revoked: it carries a beat again only under a new checkout."""
     report = _open_report(report)
     _require_follow_up(acting_officer, report, "発見の記録")
     errors: dict[str, str] = {}
@@ -1011,7 +1060,11 @@ def do_record_loss_found(
         actor=acting_officer,
         obj=report,
         station_id=report.post.station_id,
-        details={"binder": report.binder_id, **loss_recipients(report.post)},
+        details={
+            "binder": report.binder_id,
+            "device": report.device_id,
+            **loss_recipients(report.post),
+        },
     )
     return report
 

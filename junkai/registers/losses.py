@@ -28,7 +28,7 @@ def open_loss_reports_for(officer: Officer | Any) -> QuerySet[LossReport]:
     )
     return with_progress(
         LossReport.objects.filter(where, status=LossReportStatus.OPEN)
-        .select_related("post", "post__station", "binder")
+        .select_related("post", "post__station", "binder", "device")
         .order_by("-reported_at", "-id")
     )
 

@@ -365,9 +365,10 @@ class InformMethod(models.TextChoices):
 
 
 class LossReport(models.Model):
-    """亡失・盗難の報告: what was lost (a binder now; a device once devices exist, as a second
-    nullable key), when, where and how, what was done, and the households whose cards it held
-    at that moment (LossReportHousehold, a snapshot kept as it was).
+    """亡失・盗難の報告: what was lost (a binder, or a device that carried a beat: exactly one of
+    the two), when, where and how, what was done, and the households whose cards it held at that
+    moment (LossReportHousehold, a snapshot kept as it was: a binder's cards then; for a device,
+    the households it pulled under the checkouts still out on it, junkai.devices.actions).
 
     Open until the 地域課長 closes it, which he may only once every household is done.
     """
@@ -382,6 +383,15 @@ class LossReport(models.Model):
         blank=True,
         related_name="loss_reports",
         verbose_name="簿冊",
+    )
+    # junkai.devices stands on this app: named, not imported (as the 持出確認簿's device rows).
+    device = models.ForeignKey(
+        "devices.Device",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loss_reports",
+        verbose_name="端末",
     )
     checkout = models.ForeignKey(
         BinderCheckout,
@@ -419,9 +429,11 @@ class LossReport(models.Model):
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["post", "status"])]
         constraints = [
-            # What was lost: a binder (a device joins this condition when devices exist).
+            # What was lost: a binder or a device, never both.
             models.CheckConstraint(
-                condition=Q(binder__isnull=False), name="loss_report_names_what"
+                condition=Q(binder__isnull=False, device__isnull=True)
+                | Q(binder__isnull=True, device__isnull=False),
+                name="loss_report_names_what",
             ),
             models.CheckConstraint(
                 condition=Q(closed_at__isnull=True) | Q(status="CLOSED"),
@@ -434,7 +446,14 @@ class LossReport(models.Model):
 
     @property
     def subject(self) -> str:
-        return str(self.binder) if self.binder_id is not None else "―"
+        if self.binder_id is not None:
+            return str(self.binder)
+        return str(self.device) if self.device_id is not None else "―"
+
+    @property
+    def held_by(self) -> str:
+        """Where the households' cards were: the binder's pages or the device's storage."""
+        return "端末に同期されていた" if self.device_id is not None else "簿冊に綴られていた"
 
     @property
     def found(self) -> bool:
@@ -442,9 +461,9 @@ class LossReport(models.Model):
 
 
 class LossReportHousehold(models.Model):
-    """A household whose card the lost binder held when it was lost, and its follow-up:
-    the resident informed (when, how), the card re-created (when; the revision if there is one).
-    Done when informed and re-created — or, once the binder is found, when informed."""
+    """A household whose card the lost binder (or device) held when it was lost, and its
+    follow-up: the resident informed (when, how), the card re-created (when; the revision if
+    there is one). Done when informed and re-created — or, once it is found, when informed."""
 
     report = models.ForeignKey(LossReport, on_delete=models.PROTECT, related_name="entries")
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")

@@ -14,7 +14,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -95,6 +105,14 @@ DEVICE_ROW = ("device_checkout__device", "device_checkout__beat")
 def _entries(post: Post) -> QuerySet[BinderCheckout]:
     return (
         BinderCheckout.objects.filter(post=post)
+        # A device reported lost on this entry: its report, in the same query.
+        .annotate(
+            device_loss_id=Subquery(
+                LossReport.objects.filter(checkout=OuterRef("pk"), device__isnull=False)
+                .order_by("-id")
+                .values("id")[:1]
+            )
+        )
         .select_related(
             "borrower",
             "declared_to",
@@ -201,11 +219,27 @@ def register_post(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespon
     cabinets = list(Cabinet.objects.filter(post=post).order_by("name"))
     for c in cabinets:
         c.custody = actions.current_key_custody(c)  # type: ignore[attr-defined]
+    # The post's devices that carry beats (junkai.devices stands on this app: read by name),
+    # each with its open entry of the 持出確認簿 or its loss report.
+    devices = list(post.devices.order_by("label"))
+    device_out = {
+        e.device_checkout.device_id: e
+        for e in BinderCheckout.objects.filter(
+            OPEN_CHECKOUT, post=post, device_checkout__isnull=False
+        ).select_related("device_checkout", "device_checkout__beat", "borrower")
+    }
+    device_lost = {
+        r.device_id: r for r in LossReport.objects.filter(device__post=post, found_at__isnull=True)
+    }
+    for d in devices:
+        d.out_entry = device_out.get(d.id)  # type: ignore[attr-defined]
+        d.loss = device_lost.get(d.id)  # type: ignore[attr-defined]
     return render(
         request,
         "registers/post.html",
         {
             "post": post,
+            "devices": devices,
             "binders": binders,
             "cabinets": cabinets,
             "unregistered": unregistered,

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from junkai.access.declare import declare_access
@@ -24,7 +24,7 @@ from junkai.access.roles import can_write_post, is_hq, is_section_chief, registe
 from junkai.access.units import record_register_read
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
-from junkai.org.models import Officer
+from junkai.org.models import Officer, Post
 from junkai.registers import actions
 from junkai.registers.access import (
     access_binders,
@@ -91,19 +91,43 @@ def loss_new(request: AuthenticatedHttpRequest, binder_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"簿冊 {binder.number} の亡失・盗難を報告しました。地域課長・署長・本部に通知されます。",
+                    f"{binder} の亡失・盗難を報告しました。地域課長・署長・本部に通知されます。",
                 )
                 return redirect("loss_report", loss_report_id=report.id)
+    return render_loss_form(
+        request,
+        post=post,
+        subject=str(binder),
+        form=form,
+        earlier=earlier,
+        held=f"この簿冊には現在 {binder.cards().count()} 世帯のカードが綴られています。",
+        back_url=reverse("register_post", args=[post.id]),
+        status=status,
+    )
+
+
+def render_loss_form(
+    request: AuthenticatedHttpRequest,
+    *,
+    post: Post,
+    subject: str,
+    form: LossReportForm,
+    earlier: LossReport | None,
+    held: str,
+    back_url: str,
+    status: int,
+) -> HttpResponse:
+    """The one report form, for a binder or a device (junkai.devices.views)."""
     return render(
         request,
         "registers/loss_form.html",
         {
             "post": post,
-            "binder": binder,
+            "subject": subject,
             "form": form,
             "earlier": earlier,
-            "card_count": binder.cards().count(),
-            "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "held": held,
+            "back_url": back_url,
         },
         status=status,
     )
@@ -119,7 +143,7 @@ def loss_reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     if show != "all":
         found = found.filter(status=LossReportStatus.OPEN)
     rows = list(
-        with_progress(found.select_related("post", "post__station", "binder")).order_by(
+        with_progress(found.select_related("post", "post__station", "binder", "device")).order_by(
             "status", "-reported_at", "-id"
         )[:200]
     )
@@ -267,7 +291,7 @@ def loss_found(request: AuthenticatedHttpRequest, loss_report_id: int) -> HttpRe
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "発見を記録しました。簿冊は再び使用できます。")
+            messages.success(request, f"発見を記録しました。{report.subject}は再び使用できます。")
             return redirect("loss_report", loss_report_id=report.id)
     report = access_loss_report(officer, loss_report_id)
     return _detail(request, report, status=422, forms={"found": form})

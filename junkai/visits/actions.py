@@ -242,16 +242,20 @@ def do_record_visit(
     observations: Sequence[str] = (),
     card_revision_id: int | None = None,
     along: Sequence[AuditEvent] = (),
+    policy: SchedulePolicy | None = None,
 ) -> Visit:
     """巡回連絡の記録. Refused with a message naming the rule when the 要領 does not allow it.
 
     The visit is linked to the card revision made in it (named, or the officer's on that day),
     whichever way it is recorded (page, API). `along`: events prepared to go to the audit log
-    with the visit's (`households.access.household_for_action`)."""
+    with the visit's (`households.access.household_for_action`). `policy`: the schedule policy
+    when the caller records many visits in one transaction (a device's push) and read it once
+    (the revision is still looked up with it, in the same query)."""
     _require_write(acting_officer, household)
     if timezone.is_naive(started_at):
         raise ValidationError({"started_at": "実施日時は時差付き（+09:00など）で指定してください"})
-    policy, card_revision = _rule_data(household, acting_officer, started_at, card_revision_id)
+    read_policy, card_revision = _rule_data(household, acting_officer, started_at, card_revision_id)
+    policy = policy or read_policy
     # A concern's owner must serve at the household's station today.
     owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
     serving = (

@@ -44,8 +44,9 @@ MORNING = (dt.datetime.now(JST) + dt.timedelta(days=1)).replace(
 )
 
 
-@time_machine.travel(MORNING, tick=False)
-class DeviceApiTests(PersonaTestCase):
+class DeviceApi(PersonaTestCase):
+    """The API as the device, its borrower and the post use it (shared with test_losses)."""
+
     def api(self, username: str) -> Client:
         token, _ = do_issue_api_token(self.officer(username))
         return Client(headers={"Authorization": f"Bearer {token}"})
@@ -88,6 +89,9 @@ class DeviceApiTests(PersonaTestCase):
             "card": {**cards.snapshot(card), "version": version, **fields},
         }
 
+
+@time_machine.travel(MORNING, tick=False)
+class DeviceApiTests(DeviceApi):
     # --- devices ------------------------------------------------------------------------
 
     def test_the_custodian_registers_lists_and_revokes(self) -> None:
