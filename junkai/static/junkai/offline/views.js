@@ -72,7 +72,8 @@ function grouped(rows, extraFor) {
 // --- pages -----------------------------------------------------------------------------------
 
 export async function worklist() {
-  const [items, all] = await Promise.all([store.list("worklist"), store.households()]);
+  const [items, all, changes] = await Promise.all([store.list("worklist"), store.households(), store.outbox()]);
+  const queued = new Set(changes.filter((c) => c.kind === "visit" && c.state === "pending").map((c) => c.household_id));
   const byId = new Map(all.map((hh) => [hh.id, hh]));
   const due = new Map(items.map((w) => [w.household_id, w]));
   const rows = items.map((w) => byId.get(w.household_id)).filter(Boolean);
@@ -86,6 +87,7 @@ export async function worklist() {
       const w = due.get(hh.id);
       return h("span", { class: "hh-due" },
         w.priority === "HIGH" ? h("span", { class: "badge warn" }, PRIORITY.HIGH) : null,
+        queued.has(hh.id) ? h("span", { class: "badge ok" }, "記録済（送信待ち）") : null,
         h("span", { class: "muted" }, `期限 ${jdate(w.due_date)}`));
     }) : h("p", { class: "muted" }, "期限の来ている世帯はありません。"),
   ];
