@@ -184,7 +184,9 @@ class OfflineBrowserTestCase(BrowserTestCase):
     def go(self, hash_: str) -> None:
         """To a page of the app, once it is drawn."""
         self.page.evaluate("h => { location.hash = h; }", hash_)
-        self.page.wait_for_function("h => document.body.dataset.rendered === h", arg=hash_)
+        self.page.wait_for_function(
+            "h => document.body.dataset.rendered === h", arg=hash_, polling=100
+        )
 
     def no_sideways_scroll(self, what: str) -> None:
         overflow = self.page.evaluate(

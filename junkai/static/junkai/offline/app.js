@@ -106,6 +106,12 @@ async function sync() {
   syncing = (async () => {
     const checkout = await store.get("meta", "checkout");
     const { csrf } = await session();
+    const lease = await store.leaseInfo();
+    if (!lease || !lease.valid) {
+      // Signed in again after the lease ended: the same data key, re-wrapped, reads the
+      // outbox again (nothing queued is lost to an expired lease).
+      await store.acceptLease(await api("POST", `/device-checkouts/${checkout.id}/lease`, {}, csrf));
+    }
     let sent = 0;
     for (;;) {
       const pending = (await store.outbox()).filter((c) => c.state === "pending").slice(0, 200);
