@@ -235,10 +235,12 @@ async function run(fn) {
     await render();
     main.prepend(h("div", { class: "alert error", role: "alert", "data-error": true }, explain(error)));
     delete document.body.dataset.busy;
+    netState();
     return;
   }
   await render();
   delete document.body.dataset.busy;
+  netState();
 }
 
 async function counts() {
@@ -248,10 +250,21 @@ async function counts() {
   badge.textContent = String(pending);
 }
 
-function netState() {
+/** Whether the server answers (navigator.onLine only knows about the device's own link). */
+async function netState() {
   const el = document.querySelector("[data-net-state]");
-  el.textContent = navigator.onLine ? "オンライン" : "オフライン";
-  el.classList.toggle("offline", !navigator.onLine);
+  let state = "offline";
+  if (navigator.onLine) {
+    try {
+      const response = await fetch(cfg.session, { credentials: "same-origin", redirect: "manual", cache: "no-store" });
+      state = response.type === "opaqueredirect" || !response.ok ? "signed-out" : "online";
+    } catch (error) {
+      state = "offline";
+    }
+  }
+  el.textContent = { online: "オンライン", offline: "オフライン", "signed-out": "オンライン（要サインイン）" }[state];
+  el.classList.toggle("offline", state === "offline");
+  el.dataset.netState = state;
 }
 
 window.addEventListener("hashchange", render);
