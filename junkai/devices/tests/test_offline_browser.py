@@ -55,16 +55,6 @@ IDB_STATE = """async () => {
 }"""
 
 
-#: Visits queued on the device as the visit form queues them.
-QUEUE = """async ([ids, startedAt]) => {
-  const store = await import('/static/junkai/offline/store.js');
-  for (const id of ids) {
-    await store.queue('visit', id, {visit: {started_at: startedAt, method: 'VISIT', outcome: 'MET',
-      guidance_topics: [1], note: '', refusal_explanation: '', concerns: [], observations: []}}, '巡回連絡（面接）');
-  }
-}"""
-
-
 class OfflineBrowserTestCase(BrowserTestCase):
     context: BrowserContext
 
@@ -483,34 +473,3 @@ class OfflineRefusalsAndWipes(OfflineBrowserTestCase):
             [rules, [m.isoformat() for m in moments]],
         )
         self.assertEqual(night, [policy.is_night(m) for m in moments])
-
-    def test_a_sync_cut_off_mid_way_sends_each_change_once(self) -> None:
-        # The routes see the app's requests only with no service worker in between.
-        self.context = self.new_context(persist=True, service_workers="block")
-        self.page.close()
-        self.page = self.context.new_page()
-        page = self.page
-        self.take_out()
-        ids = list(
-            self.beat.households.filter(status="ACTIVE")
-            .order_by("id")
-            .values_list("id", flat=True)[:5]
-        )
-        page.evaluate(QUEUE, [ids, MORNING.isoformat()])
-        # The server applies the push, and its answer never reaches the tab.
-        page.route("**/api/v1/sync/push", lambda route: (route.fetch(), route.abort()))
-        self.go("#/outbox")
-        page.get_by_role("button", name="同期する").click()
-        page.wait_for_selector("[data-error]")
-        self.assertIn("ネットワーク", self.flash())
-        self.assertEqual(Visit.objects.filter(household_id__in=ids).count(), 5)
-        self.assertEqual(page.locator(".change.pending").count(), 5)
-        # The tab is closed; the next one sends the same changes again.
-        page.close()
-        self.page = page = self.context.new_page()
-        page.goto(f"{self.live_server_url}/offline/#/outbox")
-        page.get_by_role("button", name="同期する").click()
-        page.wait_for_selector("[data-flash]")
-        self.assertEqual(Visit.objects.filter(household_id__in=ids).count(), 5)
-        self.assertEqual(page.locator(".change.done").count(), 5)
-        self.assertEqual(page.get_by_text("再送: 記録は1件").count(), 5)
