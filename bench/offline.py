@@ -46,6 +46,7 @@ def main(households: int, runs: int) -> None:
     with bench_database() as backend:
         from django.conf import settings
         from django.contrib.staticfiles.handlers import StaticFilesHandler
+        from django.db import connection
         from django.db.models import Count
         from django.test.testcases import LiveServerThread
         from django.utils import timezone
@@ -164,6 +165,14 @@ def main(households: int, runs: int) -> None:
                 browser.close()
         finally:
             server.terminate()
+            if connection.vendor == "postgresql":
+                # The live server's threads keep their connections: end them (this process's
+                # own, on its own throw-away database) so the database can be dropped.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
 
 
 if __name__ == "__main__":
