@@ -466,6 +466,11 @@ def _checkout_step(request: AuthenticatedHttpRequest, checkout_id: int, step: st
         return _back_to_register(checkout)
     else:
         numbers = "、".join(line.binder.number for line in checkout.lines.select_related("binder"))
+        what = f"簿冊 {numbers}"
+        # A device's entry (junkai.devices stands on this app: reached by the relation's name).
+        device = getattr(checkout, "device_checkout", None)
+        if device is not None:
+            what = f"端末 {device.device.label}（受持区 {device.beat.name}）"
         done = {
             "confirm_out": "の持出しを確認しました",
             "return": "の返却を記録しました。返却確認者の確認を受けてください",
@@ -477,7 +482,7 @@ def _checkout_step(request: AuthenticatedHttpRequest, checkout_id: int, step: st
             else ""
         )
         who = f"（確認者 {acting}）" if acting is not officer else ""
-        messages.success(request, f"簿冊 {numbers} {done}{note}{who}。")
+        messages.success(request, f"{what} {done}{note}{who}。")
     return _back_to_register(checkout)
 
 
