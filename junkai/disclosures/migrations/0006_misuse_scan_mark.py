@@ -40,7 +40,7 @@ def backfill(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0014_event_types_devices"),
+        ("audit", "0001_audit_event"),
         ("disclosures", "0005_event_types_devices"),
     ]
 
