@@ -160,7 +160,7 @@ class CheckoutRoundTripTests(RegistersTestCase):
         client.get(url)  # warm the session and the officer's assignments
         # The read's audit row: one insert on PostgreSQL (sealed after commit); on SQLite it
         # is sealed inline (savepoint, insert, seal head, pending, seal, release).
-        expected = 10 if connection.vendor == "postgresql" else 15
+        expected = 9 if connection.vendor == "postgresql" else 14
         with self.assertNumQueries(expected):
             client.get(url)
         for binder in self.k1_binders[1:]:
