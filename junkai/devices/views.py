@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from junkai.access.declare import declare_access
@@ -23,9 +22,7 @@ from junkai.households import cards
 from junkai.households.access import access_household
 from junkai.households.actions import StaleCardError
 from junkai.lib.errors import PermissionDeniedError
-from junkai.lib.forms import apply_errors
-from junkai.registers.forms import LossReportForm
-from junkai.registers.views_losses import render_loss_form
+from junkai.registers.views_losses import loss_form_page
 
 
 @declare_access("scoped")
@@ -84,47 +81,22 @@ def device_loss_new(request: AuthenticatedHttpRequest, device_id: int) -> HttpRe
         raise PermissionDeniedError(refusal)
     if request.method == "GET":
         record_register_read(officer, post=post, purpose="亡失・盗難の報告", obj=device)
-    earlier = actions.lost_device_report(device)
-    form = LossReportForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and earlier is None:
-        status = 422
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                report = actions.do_report_device_loss(
-                    device,
-                    acting_officer=officer,
-                    kind=data["kind"],
-                    occurred_at=data["occurred_at"],
-                    place=data["place"],
-                    circumstances=data["circumstances"],
-                    measures=data["measures"],
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    f"{device} の亡失・盗難を報告しました。端末の持出しを取り消しました"
-                    "（次の接続で端末内のデータを消去します）。地域課長・署長・本部に通知されます。",
-                )
-                return redirect("loss_report", loss_report_id=report.id)
-    checkouts = actions.held_checkouts(device)
-    count = len(actions.households_held(checkouts))
-    beats = "、".join(c.beat.name for c in checkouts)
-    held = (
-        f"この端末は受持区 {beats} を持ち出しています（同期した世帯 {count} 世帯）。"
-        if checkouts
-        else "この端末は受持区を持ち出していません（対象世帯なし）。"
-    )
-    return render_loss_form(
+
+    def held() -> str:
+        checkouts = actions.held_checkouts(device)
+        count = len(actions.households_held(checkouts))
+        beats = "、".join(c.beat.name for c in checkouts)
+        if not checkouts:
+            return "この端末は受持区を持ち出していません（対象世帯なし）。"
+        return f"この端末は受持区 {beats} を持ち出しています（同期した世帯 {count} 世帯）。"
+
+    return loss_form_page(
         request,
         post=post,
         subject=str(device),
-        form=form,
-        earlier=earlier,
+        earlier=actions.lost_device_report(device),
+        report=lambda facts: actions.do_report_device_loss(device, acting_officer=officer, **facts),
+        reported=f"{device} の亡失・盗難を報告しました。端末の持出しを取り消しました"
+        "（次の接続で端末内のデータを消去します）。地域課長・署長・本部に通知されます。",
         held=held,
-        back_url=reverse("register_post", args=[post.id]),
-        status=status,
     )

@@ -69,55 +69,45 @@ def loss_new(request: AuthenticatedHttpRequest, binder_id: int) -> HttpResponse:
         raise PermissionDeniedError(refusal)
     if request.method == "GET":
         record_register_read(officer, post=post, purpose="亡失・盗難の報告", obj=binder)
-    earlier = actions.lost_binder_report(binder)
+    return loss_form_page(
+        request,
+        post=post,
+        subject=str(binder),
+        earlier=actions.lost_binder_report(binder),
+        report=lambda facts: actions.do_report_loss(binder, acting_officer=officer, **facts),
+        reported=f"{binder} の亡失・盗難を報告しました。地域課長・署長・本部に通知されます。",
+        held=lambda: f"この簿冊には現在 {binder.cards().count()} 世帯のカードが綴られています。",
+    )
+
+
+#: The facts of a report, as the form gives them and the actions take them.
+LOSS_FACTS = ("kind", "occurred_at", "place", "circumstances", "measures")
+
+
+def loss_form_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    post: Post,
+    subject: str,
+    earlier: LossReport | None,
+    report: Callable[[dict[str, Any]], LossReport],
+    reported: str,
+    held: Callable[[], str],
+) -> HttpResponse:
+    """The one report form, for a binder or a device (junkai.devices.views): the caller has
+    checked and recorded who may report; `report` files it through the app's action."""
     form = LossReportForm(request.POST or None)
     status = 200
     if request.method == "POST" and earlier is None:
         status = 422
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                report = actions.do_report_loss(
-                    binder,
-                    acting_officer=officer,
-                    kind=data["kind"],
-                    occurred_at=data["occurred_at"],
-                    place=data["place"],
-                    circumstances=data["circumstances"],
-                    measures=data["measures"],
-                )
+                made = report({name: form.cleaned_data[name] for name in LOSS_FACTS})
             except ValidationError as error:
                 apply_errors(form, error)
             else:
-                messages.success(
-                    request,
-                    f"{binder} の亡失・盗難を報告しました。地域課長・署長・本部に通知されます。",
-                )
-                return redirect("loss_report", loss_report_id=report.id)
-    return render_loss_form(
-        request,
-        post=post,
-        subject=str(binder),
-        form=form,
-        earlier=earlier,
-        held=f"この簿冊には現在 {binder.cards().count()} 世帯のカードが綴られています。",
-        back_url=reverse("register_post", args=[post.id]),
-        status=status,
-    )
-
-
-def render_loss_form(
-    request: AuthenticatedHttpRequest,
-    *,
-    post: Post,
-    subject: str,
-    form: LossReportForm,
-    earlier: LossReport | None,
-    held: str,
-    back_url: str,
-    status: int,
-) -> HttpResponse:
-    """The one report form, for a binder or a device (junkai.devices.views)."""
+                messages.success(request, reported)
+                return redirect("loss_report", loss_report_id=made.id)
     return render(
         request,
         "registers/loss_form.html",
@@ -126,8 +116,8 @@ def render_loss_form(
             "subject": subject,
             "form": form,
             "earlier": earlier,
-            "held": held,
-            "back_url": back_url,
+            "held": held(),
+            "back_url": reverse("register_post", args=[post.id]),
         },
         status=status,
     )
