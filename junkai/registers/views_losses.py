@@ -42,6 +42,20 @@ from junkai.registers.models import (
 
 T = TypeVar("T")
 
+#: `?show=pending`: the report's households not yet done (a query of no personal data).
+PENDING_ONLY = "pending"
+
+
+def _back_to_row(
+    report: LossReport, household_id: int, request: AuthenticatedHttpRequest, *, done: bool
+) -> str:
+    """After a household's step, back to its row (in a 150-card report the top of the page is
+    far away), keeping the pending filter the officer was working in; after a refusal, to the
+    top, where its message is."""
+    query = f"?show={PENDING_ONLY}" if request.POST.get("show") == PENDING_ONLY else ""
+    row = f"#household-{household_id}" if done else ""
+    return f"{reverse('loss_report', args=[report.id])}{query}{row}"
+
 
 def refusal_recorded(
     officer: Officer, obj: Any, station_id: int, purpose: str, do: Callable[[], T]
@@ -172,16 +186,24 @@ def _detail(
         .select_related("household", "household__building", "informed_by", "card_recreated_by")
         .order_by("index_number", "household_id")
     )
+    not_done = [e for e in entries if not e.is_done(report)]
+    not_done_ids = {e.id for e in not_done}
     for e in entries:
-        e.done = e.is_done(report)  # type: ignore[attr-defined]
-    pending = sum(1 for e in entries if not e.is_done(report))
+        e.done = e.id not in not_done_ids  # type: ignore[attr-defined]
+    pending = len(not_done)
     is_open = report.status == LossReportStatus.OPEN
+    # A binder can hold 150 cards: the officer working through them sees only those not done.
+    only_pending = request.GET.get("show") == PENDING_ONLY
     return render(
         request,
         "registers/loss_report.html",
         {
             "report": report,
-            "entries": entries,
+            "entries": not_done if only_pending else entries,
+            "held": len(entries),
+            "informed": sum(1 for e in entries if e.informed_at),
+            "recreated": sum(1 for e in entries if e.card_recreated_at),
+            "only_pending": only_pending,
             "pending": pending,
             "is_open": is_open,
             "may_follow_up": is_open and can_write_post(officer, report.post_id),
@@ -223,9 +245,10 @@ def loss_household_informed(
             messages.error(request, "、".join(error.messages))
         else:
             messages.success(request, "住民等への連絡を記録しました。")
+            return redirect(_back_to_row(report, household_id, request, done=True))
     else:
         messages.error(request, "、".join(str(m) for ms in form.errors.values() for m in ms))
-    return redirect("loss_report", loss_report_id=report.id)
+    return redirect(_back_to_row(report, household_id, request, done=False))
 
 
 @declare_access("scoped")
@@ -252,9 +275,10 @@ def loss_card_recreated(
             messages.error(request, "、".join(error.messages))
         else:
             messages.success(request, "カードの再作成を記録しました。")
+            return redirect(_back_to_row(report, household_id, request, done=True))
     else:
         messages.error(request, "、".join(str(m) for ms in form.errors.values() for m in ms))
-    return redirect("loss_report", loss_report_id=report.id)
+    return redirect(_back_to_row(report, household_id, request, done=False))
 
 
 @declare_access("scoped")

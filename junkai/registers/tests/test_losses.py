@@ -152,6 +152,48 @@ class LossPageTests(LossTestCase):
         self.assertEqual(report.status, "CLOSED")
         self.assertEqual(open_loss_reports_for(self.officer("kacho")).count(), 0)
 
+    def test_working_through_the_households_keeps_the_officers_place(self) -> None:
+        """A binder holds up to 150 cards: the page counts what is done, shows only the
+        households not done when asked, and a step returns to that household's row."""
+        self.take_out()
+        report = self.report_by_page()
+        officer1a = self.client_for("officer1a")
+        page = officer1a.get(f"/registers/losses/{report.id}/")
+        self.assertContains(page, "住民等への連絡 <strong>0</strong>／2世帯")
+        self.assertContains(page, "未了のみ表示（2世帯）")
+
+        informed = officer1a.post(
+            f"/registers/losses/{report.id}/households/{self.aoki.id}/informed/",
+            {"method": "IN_PERSON", "note": "", "show": "pending"},
+        )
+        self.assertRedirects(
+            informed,
+            f"/registers/losses/{report.id}/?show=pending#household-{self.aoki.id}",
+            fetch_redirect_response=False,
+        )
+        recreated = officer1a.post(
+            f"/registers/losses/{report.id}/households/{self.aoki.id}/card-recreated/"
+        )
+        self.assertRedirects(
+            recreated,
+            f"/registers/losses/{report.id}/#household-{self.aoki.id}",
+            fetch_redirect_response=False,
+        )
+        pending = officer1a.get(f"/registers/losses/{report.id}/?show=pending")
+        self.assertContains(pending, "住民等への連絡 <strong>1</strong>／2世帯")
+        self.assertContains(pending, "カードの再作成 <strong>1</strong>／2世帯")
+        self.assertContains(pending, f'id="household-{self.extra.id}"')
+        self.assertNotContains(pending, f'id="household-{self.aoki.id}"')
+        self.assertContains(pending, "すべて表示（2世帯）")
+        # A refused step goes back to the top, where its message is.
+        refused = officer1a.post(
+            f"/registers/losses/{report.id}/households/{self.extra.id}/informed/",
+            {"method": "CARRIER_PIGEON"},
+            follow=True,
+        )
+        self.assertEqual(refused.redirect_chain[-1][0], f"/registers/losses/{report.id}/")
+        self.assertContains(refused, "連絡の方法")
+
     def test_binder_leaves_service_and_the_register_says_so(self) -> None:
         checkout = self.take_out()
         report = self.report_by_page()
