@@ -66,6 +66,7 @@ from junkai.households.schedule import first_due
 from junkai.households.search import resident_keys
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.kana import fold
+from junkai.lib.tables import BulkLoadError, RowError
 from junkai.org.models import Beat, Officer, Post, today
 
 BATCH_SIZE = 5000
@@ -184,26 +185,6 @@ class HouseholdRow:
     created_at: dt.datetime | None = None
     #: Source line of each resident / contact ("residents.2" → 7), for messages.
     lines: dict[str, int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.column:
-            return f"{self.line}行目 {self.column}: {self.message}"
-        return f"{self.line}行目: {self.message}"
-
-
-class BulkLoadError(Exception):
-    """Rows with problems; nothing was written. `errors` lists every one, in row order."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        self.errors = sorted(errors, key=lambda e: e.line)
-        super().__init__(f"{len(errors)}件の誤りがあるため、取り込みませんでした")
 
 
 @dataclass(frozen=True)

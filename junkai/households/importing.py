@@ -8,11 +8,8 @@ line and column; see `import_households`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,15 +21,14 @@ from junkai.households.bulk import (
     CONTACT_COLUMNS,
     HOUSEHOLD_COLUMNS,
     RESIDENT_COLUMNS,
-    BulkLoadError,
     BulkResult,
     HouseholdRow,
     Progress,
-    RowError,
     do_bulk_load,
     parse_flag,
 )
 from junkai.households.models import CardSource, Sex
+from junkai.lib.tables import BulkLoadError, RowError, cell_text, read_header, read_table
 from junkai.org.models import Officer, Post
 
 KEY_COLUMN = "世帯キー"
@@ -80,10 +76,6 @@ _SOURCES = {
 } | {value: value for value in CardSource.values}
 
 
-class ImportFileError(Exception):
-    """The file cannot be read at all (encoding, format); the message says why, in Japanese."""
-
-
 @dataclass
 class _Group:
     """The lines of one household while they are being gathered."""
@@ -97,67 +89,18 @@ class _Group:
     has_card: bool = False
 
 
-def read_table(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """(line number, cells) for each line of a .csv (UTF-8, BOM or not) or .xlsx file."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        yield from _read_xlsx(path)
-    elif suffix in (".csv", ".txt"):
-        yield from _read_csv(path)
-    else:
-        raise ImportFileError("CSV（.csv）かExcel（.xlsx）のファイルを指定してください")
-
-
-def _read_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            "文字コードがUTF-8ではありません。Excelでは「CSV UTF-8（コンマ区切り）」で保存してください"
-        ) from exc
-    # Numbered by record, as Excel numbers its rows: a remark over two lines is one row.
-    yield from enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
-
-
-def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a damaged file
-        raise ImportFileError(f"Excelファイルを読めません（{type(exc).__name__}）") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(cells)
-    finally:
-        workbook.close()
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def _date_cell(value: Any) -> Any:
     """A spreadsheet date stays a date; text goes to cards.clean (和暦 or 西暦)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return _text(value)
+    return cell_text(value)
 
 
 def _flag(value: Any, line: int, column: str, errors: list[RowError]) -> bool:
     try:
-        return parse_flag(_text(value))
+        return parse_flag(cell_text(value))
     except ValueError:
         errors.append(RowError(line, column, "「○」（該当）か空欄で入力してください"))
         return False
@@ -167,32 +110,7 @@ def parse_rows(path: Path) -> tuple[list[HouseholdRow], list[RowError]]:
     """The households of a file, and the problems found while reading it (by line, column)."""
     errors: list[RowError] = []
     table = read_table(path)
-    header: list[str] | None = None
-    header_line = 1
-    for number, cells in table:
-        if any(_text(c) for c in cells):
-            header = [unicodedata.normalize("NFKC", _text(c)).replace(" ", "") for c in cells]
-            header_line = number
-            break
-    if header is None:
-        raise ImportFileError("ファイルが空です（1行目に列名の行が必要です）")
-    known = {unicodedata.normalize("NFKC", c): c for c in COLUMNS}
-    index: dict[str, int] = {}
-    for position, name in enumerate(header):
-        if not name:
-            continue
-        column = known.get(name)
-        if column is None:
-            errors.append(RowError(header_line, name, "この列名は取込形式にありません"))
-        elif column in index:
-            errors.append(RowError(header_line, name, "同じ列名が2回あります"))
-        else:
-            index[column] = position
-    for column in REQUIRED_COLUMNS:
-        if column not in index:
-            errors.append(RowError(header_line, column, "この列がありません（必須の列です）"))
-    if errors:
-        raise BulkLoadError(errors)
+    _, index = read_header(table, COLUMNS, REQUIRED_COLUMNS)
 
     def cell(cells: list[Any], column: str) -> Any:
         position = index.get(column)
@@ -204,9 +122,9 @@ def parse_rows(path: Path) -> tuple[list[HouseholdRow], list[RowError]]:
     groups: dict[str, _Group] = {}
     order: list[_Group] = []
     for number, cells in table:
-        if not any(_text(c) for c in cells):
+        if not any(cell_text(c) for c in cells):
             continue  # a blank line
-        key = _text(cell(cells, KEY_COLUMN))
+        key = cell_text(cell(cells, KEY_COLUMN))
         group = groups.get(key) if key else None
         if group is None:
             group = _Group(line=number, values={}, value_lines={})
@@ -215,13 +133,13 @@ def parse_rows(path: Path) -> tuple[list[HouseholdRow], list[RowError]]:
                 groups[key] = group
         for name, column in household_columns:
             raw = cell(cells, column)
-            text = _text(raw)
+            text = cell_text(raw)
             if not text:
                 continue
             if name not in group.values:
                 group.values[name] = raw
                 group.value_lines[name] = number
-            elif _text(group.values[name]) != text:
+            elif cell_text(group.values[name]) != text:
                 errors.append(
                     RowError(
                         number,
@@ -235,15 +153,15 @@ def parse_rows(path: Path) -> tuple[list[HouseholdRow], list[RowError]]:
         resident = {
             field_name: cell(cells, column) for field_name, column in RESIDENT_COLUMNS.items()
         }
-        if any(_text(v) for v in resident.values()):
-            resident = {k: _text(v) for k, v in resident.items()}
+        if any(cell_text(v) for v in resident.values()):
+            resident = {k: cell_text(v) for k, v in resident.items()}
             resident["birth_date"] = _date_cell(cell(cells, RESIDENT_COLUMNS["birth_date"]))
             sex = unicodedata.normalize("NFKC", resident["sex"]).upper()
             resident["sex"] = _SEXES.get(sex, resident["sex"])
             group.lines[f"residents.{len(group.residents)}"] = number
             group.residents.append(resident)
             group.has_card = True
-        contact = {k: _text(cell(cells, column)) for k, column in CONTACT_COLUMNS.items()}
+        contact = {k: cell_text(cell(cells, column)) for k, column in CONTACT_COLUMNS.items()}
         if any(contact.values()):
             group.lines[f"contacts.{len(group.contacts)}"] = number
             group.contacts.append(contact)
@@ -273,18 +191,18 @@ def _household_row(group: _Group, errors: list[RowError]) -> HouseholdRow:
             if name == "accepted_on":
                 card[name] = _date_cell(raw)
             elif name == "source":
-                text = _text(raw)
+                text = cell_text(raw)
                 card[name] = _SOURCES.get(text, text)
             elif name in ("needs_support", "support_consent"):
                 card[name] = _flag(raw, line, EXTRA_CARD_COLUMNS[name], errors)
             else:
-                card[name] = _text(raw)
-        accepted_by = _text(values.get("card.accepted_by")) or None
+                card[name] = cell_text(raw)
+        accepted_by = cell_text(values.get("card.accepted_by")) or None
     return HouseholdRow(
         line=group.line,
-        beat=_text(values.get("beat")),
+        beat=cell_text(values.get("beat")),
         fields=fields,
-        building=_text(values.get("building")) or None,
+        building=cell_text(values.get("building")) or None,
         card=card,
         accepted_by=accepted_by,
         lines=group.lines,

@@ -32,6 +32,7 @@ from junkai.households.models import (
     RevisionBasis,
 )
 from junkai.lib.kana import digits, fold
+from junkai.lib.tables import BulkLoadError
 from junkai.testing import PersonaTestCase
 
 TEMPLATE = Path(settings.BASE_DIR) / "docs" / "import-template.csv"
@@ -306,7 +307,7 @@ class ImportTest(PersonaTestCase):
         assert rows[-1].card is not None
         rows[-1].card["residents"][0]["birth_date"] = "1980-02-30"
         before = self.counts()
-        with mock.patch.object(bulk, "BATCH_SIZE", 2), self.assertRaises(bulk.BulkLoadError) as e:
+        with mock.patch.object(bulk, "BATCH_SIZE", 2), self.assertRaises(BulkLoadError) as e:
             do_bulk_load(
                 rows,
                 acting_officer=self.officer("officer1a"),
@@ -344,7 +345,7 @@ class ImportTest(PersonaTestCase):
             )
 
         before = self.counts()
-        with self.assertRaises(bulk.BulkLoadError) as e:
+        with self.assertRaises(BulkLoadError) as e:
             do_bulk_load(
                 [row("RUMOUR")],
                 acting_officer=self.officer("officer1a"),

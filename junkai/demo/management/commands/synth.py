@@ -19,7 +19,8 @@ from django.db import transaction
 
 from junkai.demo.households import CENTRE, beat_specs, generate_rows, post_officers
 from junkai.demo.management.commands.synth_visits import add_visit_history
-from junkai.households.bulk import BulkLoadError, do_bulk_load, tqdm_progress
+from junkai.households.bulk import do_bulk_load, tqdm_progress
+from junkai.lib.tables import BulkLoadError
 from junkai.org import actions
 from junkai.org.models import Beat, PostKind, Rank, Role, Station
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from junkai.households.bulk import BulkLoadError, tqdm_progress
-from junkai.households.importing import ImportFileError, import_households
+from junkai.households.bulk import tqdm_progress
+from junkai.households.importing import import_households
 from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.tables import BulkLoadError, ImportFileError
 from junkai.org.models import Officer, Post
 
 
