@@ -9,6 +9,7 @@ import csv
 import os
 import stat
 import tempfile
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, TestCase
 
+from junkai.accounts.middleware import LOGIN_AT
 from junkai.audit.models import AuditEvent, EventType
 from junkai.org.models import Assignment, Beat, Officer, Post, Role, Station
 
@@ -186,3 +188,26 @@ class OrgImportTests(TestCase):
             call_command("import_org", str(path))
         with self.assertRaisesMessage(CommandError, "CSV（.csv）かExcel（.xlsx）"):
             call_command("import_org", str(self.write("org.pdf", "x")))
+
+
+class AdminIsReadOnlyTests(TestCase):
+    """The Django admin shows the organisation but changes none of it: a change is an action
+    with its audit event (the pages and the imports)."""
+
+    def test_a_superuser_reads_but_cannot_add_change_or_delete(self) -> None:
+        call_command("import_org", str(ORG), stdout=StringIO())
+        admin_user = Officer.objects.create_superuser("root-admin", password="x" * 16)
+        client = Client()
+        client.force_login(admin_user)
+        session = client.session
+        session[LOGIN_AT] = time.time()  # as the sign-in view stamps it
+        session.save()
+        station = Station.objects.get()
+        listing = client.get("/admin/org/station/")
+        self.assertContains(listing, "A01")
+        self.assertEqual(client.get("/admin/org/station/add/").status_code, 403)
+        self.assertEqual(client.get("/admin/org/officer/add/").status_code, 403)
+        client.post(f"/admin/org/station/{station.id}/change/", {"code": "A01", "name": "改名"})
+        client.post(f"/admin/org/station/{station.id}/delete/", {"post": "yes"})
+        station.refresh_from_db()
+        self.assertEqual(station.name, "○○中央警察署")
