@@ -36,6 +36,14 @@ urlpatterns = [
     path("org/posts/<int:post_id>/key-deputy/", org.key_deputy_designate, name="key_deputy"),
     path("org/officers/<int:officer_id>/", org.officer_detail, name="org_officer"),
     path(
+        "org/officers/<int:officer_id>/password/",
+        accounts.officer_password_reissue,
+        name="org_officer_password",
+    ),
+    path(
+        "org/officers/<int:officer_id>/totp/", accounts.officer_totp_reset, name="org_officer_totp"
+    ),
+    path(
         "org/officers/<int:officer_id>/end-sessions/",
         org.officer_end_sessions,
         name="org_officer_end_sessions",

@@ -508,6 +508,38 @@ def _administered_station_ids(officer: Officer | Any) -> set[int]:
     }
 
 
+#: Who stands above whom when credentials are reissued: only someone higher resets them.
+_CREDENTIAL_RANK = {Role.STATION_CHIEF: 3, Role.MANAGER: 2, Role.HQ: 3}
+
+
+def credentials_reset_refusal(viewer: Officer, target: Officer) -> str | None:
+    """Why the viewer may not reissue the target's password or reset his second factor (None:
+    he may). Within the station he administers (the caller's funnel), and only for someone below
+    him: a 地域課長 for the 代理・所長 and officers, the 署長 also for the 地域課長; the 署長's
+    own, HQ's and an administrator's only by the system administrator. Otherwise a manager
+    could take over the account of the one who supervises him."""
+    if viewer.id == target.id:
+        return "ご自身のパスワードはアカウントの画面で変更します"
+    if target.is_superuser:
+        return "システム管理者の認証情報は変更できません"
+    if viewer.is_superuser:
+        return None
+    highest = max(
+        (_CREDENTIAL_RANK.get(Role(a.role), 1) for a in target.current_assignments()), default=1
+    )
+    mine = max(
+        (
+            _CREDENTIAL_RANK.get(Role(a.role), 1)
+            for a in viewer.current_assignments()
+            if a.station_id in _administered_station_ids(viewer)
+        ),
+        default=0,
+    )
+    if mine <= highest:
+        return "この職員のパスワードの再発行・二要素認証の再登録は、上位の責任者（署長の場合はシステム管理者）が行います"
+    return None
+
+
 def administered_stations(officer: Officer | Any) -> QuerySet[Station]:
     """Stations whose organisation the officer keeps current: its chief and 地域課長."""
     return Station.objects.filter(id__in=_administered_station_ids(officer))

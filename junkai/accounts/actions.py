@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,9 +15,14 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from junkai.access.roles import credentials_reset_refusal
 from junkai.accounts.models import ApiToken
+from junkai.accounts.throttle import keyed
 from junkai.audit.chain import record
 from junkai.audit.models import EventType
+from junkai.lib.errors import PermissionDeniedError
+from junkai.lib.passwords import issued_password
+from junkai.org.actions import do_end_sessions
 from junkai.org.models import Officer, load_officer
 
 
@@ -105,8 +111,40 @@ def do_confirm_totp(device: TOTPDevice, token: str) -> bool:
 
 @transaction.atomic
 def do_remove_totp(officer: Officer, *, acting_officer: Officer) -> None:
+    """Reset his second factor (a lost or replaced phone): he enrols again at his next
+    sign-in (JUNKAI_REQUIRE_MFA) and every session and token of his ends now."""
+    _refuse_reset(officer, acting_officer)
     TOTPDevice.objects.filter(user=officer).delete()
     record(EventType.OTP_REMOVED, actor=acting_officer, obj=officer)
+    do_end_sessions(officer, acting_officer=acting_officer, reason="second factor reset")
+
+
+@transaction.atomic
+def do_reissue_password(officer: Officer, *, acting_officer: Officer) -> str:
+    """A forgotten password: a new issued one, returned once for the manager to hand over in
+    person, changed at the officer's first sign-in; his sessions and tokens end, and a lockout
+    of his login ID is lifted. The password itself is in no log and no audit row."""
+    _refuse_reset(officer, acting_officer)
+    password = issued_password()
+    officer.set_password(password)
+    officer.password_change_required = True
+    officer.save(update_fields=["password", "password_change_required"])
+    record(
+        EventType.PASSWORD_CHANGED,
+        actor=acting_officer,
+        obj=officer,
+        purpose="パスワードの再発行",
+        details={"issued": True},
+    )
+    do_end_sessions(officer, acting_officer=acting_officer, reason="password reissued")
+    AccessAttempt.objects.filter(username=keyed(officer.username)).delete()
+    return password
+
+
+def _refuse_reset(officer: Officer, acting_officer: Officer) -> None:
+    refusal = credentials_reset_refusal(acting_officer, officer)
+    if refusal is not None:
+        raise PermissionDeniedError(refusal)
 
 
 def confirmed_device(officer: Officer) -> TOTPDevice | None:

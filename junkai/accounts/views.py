@@ -22,10 +22,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
+from junkai.access.records import record_refusal
 from junkai.access.roles import own_beat_ids
+from junkai.access.units import access_officer_record
 from junkai.accounts import actions
 from junkai.accounts.middleware import LOGIN_AT, MFA_PENDING
 from junkai.accounts.throttle import THROTTLED, retry_after
+from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.forms import apply_errors
 from junkai.org.models import Officer
 
@@ -248,3 +251,47 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
         {"form": form, "required": officer.password_change_required},
         status=422 if form.errors else 200,
     )
+
+
+# --- an officer's credentials, reset by his manager (a forgotten password, a lost phone) ----
+
+
+def _station_of(officer: Officer) -> int | None:
+    return next((a.station_id for a in officer.current_assignments() if a.station_id), None)
+
+
+@declare_access("station_admin")
+@signed_in_view
+@require_POST
+def officer_password_reissue(request: AuthenticatedHttpRequest, officer_id: int) -> HttpResponse:
+    """A new issued password, shown on this answer only (never stored in the session or a
+    message, never in a URL) for the manager to hand over in person."""
+    target = access_officer_record(request.user, officer_id)
+    try:
+        password = actions.do_reissue_password(target, acting_officer=request.user)
+    except PermissionDeniedError:
+        record_refusal(
+            request.user, target, station_id=_station_of(target), purpose="パスワードの再発行"
+        )
+        raise
+    return render(request, "accounts/reissued.html", {"target": target, "password": password})
+
+
+@declare_access("station_admin")
+@signed_in_view
+@require_POST
+def officer_totp_reset(request: AuthenticatedHttpRequest, officer_id: int) -> HttpResponse:
+    target = access_officer_record(request.user, officer_id)
+    try:
+        actions.do_remove_totp(target, acting_officer=request.user)
+    except PermissionDeniedError:
+        record_refusal(
+            request.user, target, station_id=_station_of(target), purpose="二要素認証の再登録"
+        )
+        raise
+    messages.success(
+        request,
+        f"{target}の二要素認証を削除しました。次のサインインで新しい端末を登録します"
+        "（すべてのセッションとAPIトークンは無効になりました）。",
+    )
+    return redirect("org_officer", officer_id=target.id)

@@ -16,7 +16,6 @@ changed at his first sign-in (`password_change_required`), never written to a lo
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from junkai.lib.dates import DateFormatError, parse_date
+from junkai.lib.passwords import issued_password
 from junkai.lib.tables import BulkLoadError, RowError, cell_text, read_header, read_table
 from junkai.lib.text import text_problem
 from junkai.org import actions
@@ -102,13 +102,6 @@ _ROLES = {
 }
 _RANKS = {label: value for value, label in Rank.choices}
 _USERNAME = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
-#: Issued passwords: no 0/O, 1/l/I, so they can be read off a slip of paper.
-_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-PASSWORD_LENGTH = 14
-
-
-def issued_password() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
 @dataclass

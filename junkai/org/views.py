@@ -15,6 +15,7 @@ from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.access.roles import (
     administered_stations,
+    credentials_reset_refusal,
     is_station_chief,
     managed_posts,
     officers_of_station,
@@ -210,7 +211,15 @@ def officer_detail(request: AuthenticatedHttpRequest, officer_id: int) -> HttpRe
         .prefetch_related("beats")
         .order_by("-valid_from")
     )
-    return render(request, "org/officer.html", {"officer": officer, "history": history})
+    return render(
+        request,
+        "org/officer.html",
+        {
+            "officer": officer,
+            "history": history,
+            "reset_refusal": credentials_reset_refusal(request.user, officer),
+        },
+    )
 
 
 @declare_access("station_admin")
