@@ -273,6 +273,9 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 #: This prefecture: a 利用確認簿 request from any other is a provision to another prefecture.
 JUNKAI_PREFECTURE = os.environ.get("JUNKAI_PREFECTURE", "大分県")
 JUNKAI_AGENCY_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+#: `junkai backup` removes its backups older than this after a new one succeeds (the newest 7
+#: always stay); 0 keeps everything. The point-in-time archive (pgBackRest) has its own.
+JUNKAI_BACKUP_KEEP_DAYS = int(os.environ.get("JUNKAI_BACKUP_KEEP_DAYS", "35"))
 # A binder taken out must be back (return confirmed) by this local time the same day.
 JUNKAI_CHECKOUT_RETURN_BY = os.environ.get("JUNKAI_CHECKOUT_RETURN_BY", "22:00")
 # Misuse signals (`junkai misuse-scan`, every 5 minutes): a read outside the officer's beats

@@ -215,7 +215,7 @@ def make_backup(directory: Path, *, now: dt.datetime | None = None) -> BackupRes
     """DIR/<timestamp>/: written under a .partial name and renamed when complete, so a restore
     check never takes a half-written backup for the newest."""
     now = now or dt.datetime.now(dt.UTC)
-    name = now.strftime("%Y%m%dT%H%M%SZ")
+    name = now.strftime(STAMP)
     directory.mkdir(parents=True, exist_ok=True)
     partial = directory / f"{name}.partial"
     partial.mkdir(mode=0o700)
@@ -244,6 +244,49 @@ def make_backup(directory: Path, *, now: dt.datetime | None = None) -> BackupRes
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return BackupResult(final, manifest)
+
+
+# ---------------------------------------------------------------- pruning
+
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def _stamp_of(path: Path) -> dt.datetime | None:
+    """When a backup directory was made, from its name (what make_backup wrote), else None:
+    pruning never touches anything it did not make."""
+    name = path.name.removesuffix(".partial")
+    try:
+        return dt.datetime.strptime(name, STAMP).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def prune_backups(
+    directory: Path, *, keep_days: int, keep_min: int, now: dt.datetime | None = None
+) -> list[Path]:
+    """Remove complete backups older than `keep_days`, always keeping the newest `keep_min`
+    of them (a timer that stopped for weeks must not leave none), and leftovers of a backup
+    that was killed (`.partial`) older than a day. Run after a backup succeeded, never after
+    one failed. Returns what it removed."""
+    now = now or dt.datetime.now(dt.UTC)
+    complete: list[tuple[dt.datetime, Path]] = []
+    removed: list[Path] = []
+    for path in sorted(directory.iterdir()) if directory.is_dir() else []:
+        made = _stamp_of(path)
+        if made is None or not path.is_dir():
+            continue
+        if path.name.endswith(".partial"):
+            if now - made > dt.timedelta(days=1):
+                shutil.rmtree(path)
+                removed.append(path)
+        elif (path / MANIFEST).is_file():
+            complete.append((made, path))
+    complete.sort()
+    for made, path in complete[: max(len(complete) - keep_min, 0)]:
+        if now - made > dt.timedelta(days=keep_days):
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
 
 
 # ---------------------------------------------------------------- restore check

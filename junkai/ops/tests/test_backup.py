@@ -4,11 +4,14 @@ changed in the manifest and an audit row changed before the backup each fail, na
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
+import time
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -18,7 +21,7 @@ from junkai.audit.chain import verify
 from junkai.audit.models import AuditEvent
 from junkai.demo.organisation import build_demo
 from junkai.households.models import Household
-from junkai.ops.backup import MANIFEST
+from junkai.ops.backup import MANIFEST, STAMP
 from junkai.ops.models import JobRun, JobStatus
 from junkai.testing import JunkaiTransactionTestCase, build_sample_households
 
@@ -108,6 +111,39 @@ class BackupRestoreTests(JunkaiTransactionTestCase):
             CommandError, f"(id {event.id}) が不正です: 記録の内容がハッシュと一致しません"
         ):
             self.restore_check()
+
+    def test_old_backups_are_pruned_after_a_new_one_keeping_the_newest(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+
+        def old(days: float, suffix: str = "", manifest: bool = True) -> Path:
+            path = self.dir / ((now - dt.timedelta(days=days)).strftime(STAMP) + suffix)
+            path.mkdir()
+            if manifest:
+                (path / MANIFEST).write_text("{}")
+            return path
+
+        very_old, old_36, recent = old(40), old(36), old(20)
+        killed, running = old(2, ".partial", False), old(0.05, ".partial", False)
+        notes = self.dir / "notes"
+        notes.mkdir()
+        out = StringIO()
+        # With the newest 5 kept, nothing complete goes; the killed leftover does.
+        call_command("backup", str(self.dir), "--keep-days", "35", "--keep-min", "5", stdout=out)
+        self.assertTrue(very_old.exists() and old_36.exists() and recent.exists())
+        self.assertFalse(killed.exists())
+        self.assertIn(f"古いバックアップを消去しました: {killed}", out.getvalue())
+        # With the newest 2 kept, those over 35 days go; what it did not make stays.
+        time.sleep(1.1)  # a backup is named by its second
+        call_command("backup", str(self.dir), "--keep-days", "35", "--keep-min", "2", stdout=out)
+        self.assertFalse(very_old.exists() or old_36.exists())
+        self.assertTrue(recent.exists() and running.exists() and notes.exists())
+        made = [p for p in self.dir.iterdir() if (p / MANIFEST).is_file()]
+        self.assertEqual(len(made), 3)  # the 20-day one and the two just made
+        # A failed backup prunes nothing.
+        full = mock.patch("junkai.ops.backup._write_manifest", side_effect=OSError("disk full"))
+        with full, self.assertRaisesMessage(CommandError, "disk full"):
+            call_command("backup", str(self.dir), "--keep-days", "1", "--keep-min", "1")
+        self.assertTrue(recent.exists())
 
     def test_no_backup_in_the_directory_is_an_error(self) -> None:
         with self.assertRaisesMessage(CommandError, "バックアップ（manifest.json）がありません"):
