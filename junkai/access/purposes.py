@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,8 @@ class StatedPurpose:
     purpose: ReadPurpose
     note_id: int | None = None
     note_sha256: str = ""
+    #: Set when no one was asked: the task waiting on him for this household (its label).
+    task: str = ""
 
     @property
     def label(self) -> str:
@@ -47,7 +50,34 @@ class StatedPurpose:
         out: dict[str, Any] = {"stated": self.purpose.value}
         if self.note_id is not None:
             out["note"] = {"id": self.note_id, "sha256": self.note_sha256}
+        if self.task:
+            out["task"] = self.task
         return out
+
+
+# --- a task at hand explains a read without asking (DESIGN.md "Stated purpose") -------------
+
+#: (officer, household id) → the purpose and label of a task waiting on him for that household
+#: (a night-visit approval, a refusal report, a 利用確認簿 entry, a loss report's follow-up…),
+#: or None. The apps that own the tasks sit above this layer, so they register the check
+#: (dashboards, from its inbox of pending work) instead of being imported here.
+TaskAtHand = Callable[[Any, int], tuple[ReadPurpose, str] | None]
+_TASK_CHECKS: list[TaskAtHand] = []
+
+
+def register_task_at_hand(check: TaskAtHand) -> None:
+    if check not in _TASK_CHECKS:
+        _TASK_CHECKS.append(check)
+
+
+def task_at_hand(officer: Any, household_id: int) -> StatedPurpose | None:
+    """The purpose a waiting task states for him, so the page opens the card without asking;
+    checked on the server from the task's own table, never from a link's parameter."""
+    for check in _TASK_CHECKS:
+        found = check(officer, household_id)
+        if found is not None:
+            return StatedPurpose(found[0], task=found[1])
+    return None
 
 
 def state_purpose(value: str, note: str = "") -> StatedPurpose:

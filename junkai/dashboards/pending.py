@@ -27,6 +27,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from junkai.access.purposes import ReadPurpose
 from junkai.access.roles import (
     POST_ROLES,
     alert_posts,
@@ -96,6 +97,11 @@ class PendingKind:
     #: The rows waiting on him as a queryset, where there is one: `counts()` counts every
     #: such kind in one query (None: `count` is asked on its own).
     waiting: Callable[[Officer], QuerySet[Any]] | None = None
+    #: Where a row names its household (a lookup from `waiting`), for a task about one: while
+    #: it waits on him, opening that household's card needs no stated purpose; `purpose` is
+    #: the one the task states (`task_at_hand`).
+    household: str = ""
+    purpose: ReadPurpose = ReadPurpose.SUPERVISION
 
 
 @dataclass
@@ -127,6 +133,8 @@ def query_kind(
     order: tuple[str, ...],
     related: tuple[str, ...] = (),
     list_url: Callable[[], str] = lambda: "",
+    household: str = "",
+    purpose: ReadPurpose = ReadPurpose.SUPERVISION,
 ) -> PendingKind:
     """A kind read from one table: `waiting_on(officer)` is the rows waiting on him (None when
     his roles never reach this kind); `base()` the pending rows of every unit."""
@@ -149,7 +157,9 @@ def query_kind(
         where = waiting_on(officer)
         return base().none() if where is None else base().filter(where)
 
-    return PendingKind(key, label, basis, actor, reaches, count, rows, list_url, waiting)
+    return PendingKind(
+        key, label, basis, actor, reaches, count, rows, list_url, waiting, household, purpose
+    )
 
 
 # --- who must act: from the assignments already loaded, as Q over (station_id, post_id) ---------
@@ -454,6 +464,7 @@ LOSS_KIND = PendingKind(
     _losses_rows,
     lambda: reverse("loss_reports"),
     open_loss_reports_for,
+    household="entries__household_id",
 )
 
 
@@ -472,6 +483,8 @@ KINDS: list[PendingKind] = [
         order=("recorded_at", "id"),
         related=("station", "post", "recorded_by"),
         list_url=lambda: reverse("data_use_register"),
+        household="households",
+        purpose=ReadPurpose.INQUIRY,
     ),
     query_kind(
         key="agency_decision",
@@ -486,6 +499,8 @@ KINDS: list[PendingKind] = [
         order=("recorded_at", "id"),
         related=("station", "post", "recorded_by"),
         list_url=lambda: reverse("agency_requests"),
+        household="households",
+        purpose=ReadPurpose.INQUIRY,
     ),
     PendingKind(
         key="checkout_review",
@@ -508,6 +523,7 @@ KINDS: list[PendingKind] = [
         order=("raised_at", "id"),
         related=("station", "post", "officer"),
         list_url=lambda: reverse("misuse_flags"),
+        household="read_rows__household_id",
     ),
     query_kind(
         key="overdue_return",
@@ -532,6 +548,7 @@ KINDS: list[PendingKind] = [
         order=("requested_at", "id"),
         related=("post", "requested_by"),
         list_url=lambda: reverse("inbox"),
+        household="household_id",
     ),
     query_kind(
         key="refusal_report",
@@ -544,6 +561,7 @@ KINDS: list[PendingKind] = [
         order=("visit__started_at", "id"),
         related=("post", "visit__officer"),
         list_url=lambda: reverse("inbox"),
+        household="visit__household_id",
     ),
     query_kind(
         key="info_report",
@@ -556,6 +574,7 @@ KINDS: list[PendingKind] = [
         order=("reported_at", "id"),
         related=("station", "reported_by"),
         list_url=lambda: reverse("inbox"),
+        household="visit__household_id",
     ),
     query_kind(
         key="checkout_confirmation",
@@ -579,6 +598,8 @@ KINDS: list[PendingKind] = [
         order=("recorded_at", "id"),
         related=("station", "post", "recorded_by"),
         list_url=lambda: reverse("data_use_register"),
+        household="households",
+        purpose=ReadPurpose.INQUIRY,
     ),
     query_kind(
         key="agency_open",
@@ -591,6 +612,8 @@ KINDS: list[PendingKind] = [
         order=("recorded_at", "id"),
         related=("station", "post", "recorded_by"),
         list_url=lambda: reverse("agency_requests"),
+        household="households",
+        purpose=ReadPurpose.INQUIRY,
     ),
     query_kind(
         key="inspection_follow_up",
@@ -615,8 +638,26 @@ KINDS: list[PendingKind] = [
         order=("created_at", "id"),
         related=("owner",),
         list_url=lambda: reverse("concerns"),
+        household="household_id",
+        purpose=ReadPurpose.CONSULTATION,
     ),
 ]
+
+
+def task_at_hand(officer: Officer | Any, household_id: int) -> tuple[ReadPurpose, str] | None:
+    """The first kind with a row about this household waiting on the officer: its purpose and
+    label (registered with access.purposes by this app's config). An exists() per kind his
+    roles reach, asked only for a read outside his own beats that states no purpose."""
+    if not _active(officer):
+        return None
+    for kind in KINDS:
+        waiting = kind.waiting if kind.household and kind.reaches(officer) else None
+        if (
+            waiting is not None
+            and waiting(officer).filter(**{kind.household: household_id}).exists()
+        ):
+            return kind.purpose, kind.label
+    return None
 
 
 def _active(officer: Officer | Any) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import FilteredRelation, Q, QuerySet
 
-from junkai.access.purposes import StatedPurpose
+from junkai.access.purposes import StatedPurpose, task_at_hand
 from junkai.access.records import deny
 from junkai.access.roles import (
     can_write_post,
@@ -286,11 +286,14 @@ def purpose_of_read(
     """The stated purpose that covers a read of the household's card (a Mapping: what the
     session remembers, by beat); None in his own beats; PurposeRequired outside them without
     one. Every read of a card — the page, its print, the API's card, revisions and print —
-    asks this."""
+    asks this. A task waiting on him for the household (an approval, a report, an entry)
+    states its own purpose without asking."""
     if isinstance(stated, Mapping):
         stated = stated.get(household.beat_id)
     if stated is None and needs_stated_purpose(officer, household):
-        raise PurposeRequired(household)
+        stated = task_at_hand(officer, household.id)
+        if stated is None:
+            raise PurposeRequired(household)
     return stated
 
 

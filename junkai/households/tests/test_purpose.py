@@ -4,16 +4,20 @@ append-only audit row (its digest in it)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
 from django.test import Client
+from django.utils import timezone
 
 from junkai.accounts.actions import do_issue_api_token
 from junkai.audit.models import AuditEvent, AuditNote, EventType
 from junkai.households import actions as household_actions
 from junkai.households.models import Household
 from junkai.testing import PersonaTestCase
+from junkai.visits import actions as visit_actions
+from junkai.visits.models import NightVisitApproval
 
 
 class StatedPurposeTests(PersonaTestCase):
@@ -47,8 +51,11 @@ class StatedPurposeTests(PersonaTestCase):
         reads = self.reads("officer1b")
         self.assertEqual([r.purpose for r in reads], ["事件・事故", "事件・事故"])
         # The 閲覧記録 (the 地域課長's view of the household) shows why.
+        kacho = self.client_for("kacho")
+        self.state_read_purpose(kacho, self.aoki)  # 監督・点検
         self.assertContains(
-            self.client_for("kacho").get(f"/households/{self.aoki.id}/"), "事件・事故"
+            kacho.get(f"/households/{self.aoki.id}/"),
+            '<td data-label="目的">事件・事故</td>',
         )
 
     def test_the_api_requires_a_purpose_and_keeps_the_note_apart(self) -> None:
@@ -126,3 +133,58 @@ class StatedPurposeTests(PersonaTestCase):
         self.assertNotRegex(client.get(f"/households/{self.aoki.id}/").content.decode(), checked)
         # Still a question: nothing of the card before it is answered.
         self.assertNotContains(arriving, "青木 一郎")
+
+
+class TaskAtHandTests(PersonaTestCase):
+    """A task waiting on the officer for a household explains opening its card: no purpose
+    asked, the task named in the read's record (DESIGN.md "Stated purpose")."""
+
+    def request_night_visit(self) -> NightVisitApproval:
+        start = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
+        return visit_actions.do_request_night_approval(
+            self.aoki,
+            acting_officer=self.officer("officer1a"),
+            planned_start=start.replace(hour=12),  # 21:00 JST
+            planned_end=start.replace(hour=13),
+            reason="日中は不在のため",
+        )
+
+    def test_a_waiting_approval_opens_the_card_without_asking(self) -> None:
+        self.assertContains(
+            self.client_for("kacho").get(f"/households/{self.aoki.id}/"), "閲覧の目的"
+        )
+        approval = self.request_night_visit()
+        kacho = self.client_for("kacho")
+        page = kacho.get(f"/households/{self.aoki.id}/")
+        self.assertContains(page, "青木 一郎")
+        self.assertNotContains(page, "閲覧の目的を選んでください")
+        read = AuditEvent.objects.filter(
+            event_type=EventType.READ_HOUSEHOLD, actor=self.officer("kacho")
+        ).latest("id")
+        self.assertEqual(read.purpose, "監督・点検")
+        self.assertEqual(read.details["task"], "夜間実施の承認申請")
+        self.assertContains(page, "（夜間実施の承認申請）")
+        # The API too, without `purpose`.
+        token, _ = do_issue_api_token(self.officer("kacho"))
+        api = Client(headers={"Authorization": f"Bearer {token}"})
+        self.assertEqual(api.get(f"/api/v1/households/{self.aoki.id}").status_code, 200)
+        # Someone the task does not wait on is still asked, and so is the 地域課長 once it is
+        # decided.
+        self.assertContains(
+            self.client_for("officer1b").get(f"/households/{self.aoki.id}/"), "閲覧の目的"
+        )
+        self.assertEqual(
+            self.client_for("officer1b").get(f"/api/v1/households/{self.aoki.id}").status_code,
+            422,
+        )
+        visit_actions.do_approve_night_visit(approval, acting_officer=self.officer("kacho"))
+        self.assertContains(
+            self.client_for("kacho").get(f"/households/{self.aoki.id}/"), "閲覧の目的"
+        )
+        self.assertEqual(api.get(f"/api/v1/households/{self.aoki.id}").status_code, 422)
+
+    def test_a_task_on_another_household_explains_nothing(self) -> None:
+        self.request_night_visit()
+        other = Household.objects.filter(beat=self.aoki.beat).exclude(id=self.aoki.id).first()
+        assert other is not None
+        self.assertContains(self.client_for("kacho").get(f"/households/{other.id}/"), "閲覧の目的")
