@@ -9,9 +9,12 @@ import datetime as dt
 import io
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from django.core.management.base import CommandError
 
 
 class ImportFileError(Exception):
@@ -126,3 +129,22 @@ def read_header(
     if errors:
         raise BulkLoadError(errors)
     return number, index
+
+
+@contextmanager
+def problems_reported(stderr: Any, name: str) -> Iterator[None]:
+    """An import command's ending when the file cannot be read or has rows with problems:
+    each problem on its own line, then exit code 1 (CommandError), nothing written."""
+    try:
+        yield
+    except ImportFileError as exc:
+        raise CommandError(str(exc)) from exc
+    except OSError as exc:
+        raise CommandError(f"ファイルを読めません: {exc.strerror or exc}") from exc
+    except BulkLoadError as exc:
+        stderr.write(f"{name}: 次の誤りがあるため、何も取り込みませんでした。")
+        for error in exc.errors:
+            stderr.write(f"  {error}")
+        raise CommandError(
+            f"{len(exc.errors)}件の誤り。ファイルを直して再度実行してください"
+        ) from exc

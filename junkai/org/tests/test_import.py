@@ -40,8 +40,8 @@ class OrgImportTests(TestCase):
         out, err = StringIO(), StringIO()
         try:
             call_command(command, *args, stdout=out, stderr=err)
-        except SystemExit as exit_:
-            return int(str(exit_.code)), out.getvalue(), err.getvalue()
+        except CommandError as error:  # exit code 1 from the command line
+            return 1, out.getvalue(), f"{err.getvalue()}{error}"
         return 0, out.getvalue(), err.getvalue()
 
     def test_the_organisation_template_loads_once_with_its_audit_events(self) -> None:
@@ -89,7 +89,7 @@ class OrgImportTests(TestCase):
         self.assertIn("5行目 一人勤務: 一人勤務は駐在所にのみ設定できます", err)
         self.assertIn("6行目 受持区名: 入力してください", err)
         self.assertIn("7行目 警察署名:", err)
-        self.assertIn("5件の誤りがあるため、取り込みませんでした", err)
+        self.assertIn("5件の誤り。ファイルを直して再度実行してください", err)
         self.assertEqual(
             (Station.objects.count(), Post.objects.count(), Beat.objects.count()), before
         )

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from junkai.households.bulk import tqdm_progress
 from junkai.households.importing import import_households
 from junkai.lib.errors import PermissionDeniedError
-from junkai.lib.tables import BulkLoadError, ImportFileError
+from junkai.lib.tables import problems_reported
 from junkai.org.models import Officer, Post
 
 
@@ -74,9 +74,12 @@ class Command(BaseCommand):
         officer = find_officer(options["officer"])
         accepted_by = find_officer(options["accepted_by"]) or officer
         try:
-            with tqdm_progress(
-                sys.stderr, disable=True if options["verbosity"] == 0 else None
-            ) as progress:
+            with (
+                problems_reported(self.stderr, path.name),
+                tqdm_progress(
+                    sys.stderr, disable=True if options["verbosity"] == 0 else None
+                ) as progress,
+            ):
                 result = import_households(
                     path,
                     post=post,
@@ -85,17 +88,8 @@ class Command(BaseCommand):
                     progress=progress,
                     check_only=options["check"],
                 )
-        except ImportFileError as exc:
-            raise CommandError(str(exc)) from exc
         except PermissionDeniedError as exc:
             raise CommandError(f"{exc}（{post.name}）") from exc
-        except BulkLoadError as exc:
-            self.stderr.write(f"{path.name}: 次の誤りがあるため、何も取り込みませんでした。")
-            for error in exc.errors:
-                self.stderr.write(f"  {error}")
-            raise CommandError(
-                f"{len(exc.errors)}件の誤り。ファイルを直して再度実行してください"
-            ) from exc
         done = (
             "取り込めます（--check のため書き込んでいません）"
             if options["check"]

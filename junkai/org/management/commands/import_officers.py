@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import csv
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from junkai.lib.tables import BulkLoadError, ImportFileError
+from junkai.lib.tables import problems_reported
 from junkai.org.importing import import_officers, issued_password_rows
 
 
@@ -42,15 +41,9 @@ class Command(BaseCommand):
                 raise CommandError(f"{out} は既にあります。別のファイル名を指定してください")
             if not out.parent.is_dir():
                 raise CommandError(f"{out.parent} というディレクトリはありません")
-        try:
-            result = import_officers(Path(options["file"]), check_only=check)
-        except (ImportFileError, OSError) as error:
-            raise CommandError(f"ファイルを読めません: {error}") from error
-        except BulkLoadError as error:
-            for problem in error.errors:
-                self.stderr.write(str(problem))
-            self.stderr.write(str(error))
-            sys.exit(1)
+        path = Path(options["file"])
+        with problems_reported(self.stderr, path.name):
+            result = import_officers(path, check_only=check)
         if check:
             self.stdout.write(
                 f"職員 {result.officers} 名を登録できます（--check: 何も書き込んでいません）"

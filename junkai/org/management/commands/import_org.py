@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from junkai.lib.tables import BulkLoadError, ImportFileError
+from junkai.lib.tables import problems_reported
 from junkai.org.importing import import_org
 
 
@@ -21,15 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="確かめるだけで何も書き込みません")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            result = import_org(Path(options["file"]), check_only=options["check"])
-        except (ImportFileError, OSError) as error:
-            raise CommandError(f"ファイルを読めません: {error}") from error
-        except BulkLoadError as error:
-            for problem in error.errors:
-                self.stderr.write(str(problem))
-            self.stderr.write(str(error))
-            sys.exit(1)
+        path = Path(options["file"])
+        with problems_reported(self.stderr, path.name):
+            result = import_org(path, check_only=options["check"])
         done = (
             "登録できます（--check: 何も書き込んでいません）"
             if options["check"]
