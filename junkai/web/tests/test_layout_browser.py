@@ -277,3 +277,31 @@ class RefusalBrowserTests(BrowserTestCase):
             message = page.locator(".alert.success").inner_text()
             self.assertRegex(message, r"次回予定日: 令和\d+年\d+月\d+日")
             page.screenshot(path=str(SCREENSHOTS / "refusal-recorded.png"))
+
+    def test_a_date_time_typed_without_a_picker_gets_the_wareki_example(self) -> None:
+        """A browser without a date-time picker shows a text box: its placeholder and its
+        error say the form in 和暦 (R8.12.4 10:30), the same message as with the picker."""
+        daytime = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(10)))
+        with time_machine.travel(daytime, tick=True):
+            page = self.page
+            self.sign_in("officer1a")
+            page.wait_for_url(landing(self.live_server_url))
+            for width, height in SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                page.goto(f"{self.live_server_url}/households/{self.household.id}/visit/")
+                page.locator("form.visitform details > summary").click()
+                field = page.locator("#id_started_at")
+                field.evaluate("e => { e.type = 'text'; }")  # as where there is no picker
+                self.assertEqual(field.get_attribute("placeholder"), "例: R8.12.4 10:30")
+                field.fill("あした 10時")
+                page.get_by_role("button", name="記録する").first.click()
+                summary = page.locator("[data-error-summary]")
+                summary.wait_for()
+                self.assertRegex(
+                    summary.inner_text(),
+                    r"実施日時は日付と時刻を選ぶか、R\d+\.\d+\.\d+ \d\d:\d\d の形で入力してください",
+                )
+                self.assertNotRegex(page.inner_text("main"), r"\d{4}-\d\d-\d\d")
+                self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
+                page.locator("#id_started_at").scroll_into_view_if_needed()
+                page.screenshot(path=str(SCREENSHOTS / f"datetime-error-{width}x{height}.png"))
