@@ -195,6 +195,13 @@ class PhoneTargetsBrowserTests(BrowserTestCase):
         assert back is not None
         self.assertGreaterEqual(min(back["height"], back["width"]), 44)
         page.screenshot(path=str(SCREENSHOTS / "phone-visit.png"))
+        # A route's households: the checkbox's cell is a 44 px target.
+        page.goto(f"{self.live_server_url}/routes/")
+        tick = page.evaluate(TAP, "table.route-pick label.tap")
+        self.assertGreaterEqual(min(tick["height"], tick["width"]), 44)
+        box = page.locator("table.route-pick input[type=checkbox]").first
+        page.locator("table.route-pick label.tap").first.click(position={"x": 2, "y": 2})
+        self.assertTrue(box.is_checked())
         page.context.clear_cookies()
 
         self.sign_in("kacho")
