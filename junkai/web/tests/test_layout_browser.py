@@ -199,9 +199,9 @@ class PhoneTargetsBrowserTests(BrowserTestCase):
         page.goto(f"{self.live_server_url}/routes/")
         tick = page.evaluate(TAP, "table.route-pick label.tap")
         self.assertGreaterEqual(min(tick["height"], tick["width"]), 44)
-        box = page.locator("table.route-pick input[type=checkbox]").first
+        tickbox = page.locator("table.route-pick input[type=checkbox]").first
         page.locator("table.route-pick label.tap").first.click(position={"x": 2, "y": 2})
-        self.assertTrue(box.is_checked())
+        self.assertTrue(tickbox.is_checked())
         page.context.clear_cookies()
 
         self.sign_in("kacho")
