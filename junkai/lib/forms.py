@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import Form
+from django.forms.utils import from_current_timezone
+from django.utils import timezone
 
 from junkai.lib.dates import DateFormatError, parse_date
 from junkai.lib.wareki import format_wareki_short
@@ -94,3 +98,64 @@ class JapaneseDateField(forms.CharField):
             return parse_date(text)
         except DateFormatError as error:
             raise forms.ValidationError(f"{self.label}: {error}", code="invalid") from error
+
+
+#: A date and a time typed without a picker: the date as JapaneseDateField reads it, then the
+#: time (R8.12.4 10:30, 令和8年12月4日 10時30分, 2026/12/4 10:30).
+_DATE_AND_TIME = re.compile(r"^(.+?)(?:\s+|T)(\d{1,2})(?::|時)(\d{1,2})分?$")
+
+
+class WarekiDateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (it sends 2026-12-04T10:30; the page echoes the value
+    in 和暦 beneath it, templates/households/_field.html). Where a browser has no picker the
+    field is a text box, and its placeholder shows the form to type."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            {"placeholder": "例: R8.12.4 10:30", "autocomplete": "off", **(attrs or {})},
+            format="%Y-%m-%dT%H:%M",
+        )
+
+
+class JapaneseDateTimeField(forms.DateTimeField):
+    """A date and time (Asia/Tokyo): from the picker, or typed in 和暦 or 西暦 without one.
+
+    One message whatever the input method, in the terms officers use: 「実施日時は日付と時刻を
+    選ぶか、R8.12.4 10:30 の形で入力してください」 (the example is today's date). The field's
+    label (up to a bracket) names it."""
+
+    widget = WarekiDateTimeInput
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # 「発生日時（判明した日時）」 is named 発生日時 in its messages.
+        label = str(self.label or "日時").split("（", 1)[0]
+        self.error_messages["required"] = f"{label}を入力してください"
+        self._label = label
+
+    def invalid_message(self) -> str:
+        now = timezone.localtime()
+        example = f"{format_wareki_short(now.date())} {now:%H:%M}"
+        return f"{self._label}は日付と時刻を選ぶか、{example} の形で入力してください"
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).strip()
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid":
+                raise
+        # Typed without a picker: R8.12.4 10:30, 令和8年12月4日 10時30分, 2026/12/4 10:30.
+        match = _DATE_AND_TIME.match(str(value))
+        try:
+            if match is None:
+                raise DateFormatError(str(value))
+            day = parse_date(match.group(1))
+            at = dt.time(int(match.group(2)), int(match.group(3)))
+        except (DateFormatError, ValueError) as error:
+            raise ValidationError(self.invalid_message(), code="invalid") from error
+        return from_current_timezone(dt.datetime.combine(day, at))

@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.forms.boundfield import BoundWidget
 
-from junkai.lib.forms import JapaneseDateField
+from junkai.lib.forms import JapaneseDateField, JapaneseDateTimeField
 from junkai.org.models import Officer, today
 from junkai.registers.models import (
     CHECKLIST,
@@ -199,12 +199,6 @@ class FollowUpForm(forms.Form):
         field.queryset = items
 
 
-LOSS_DATETIME_ERRORS = {
-    "required": "発生日時を入力してください",
-    "invalid": "発生日時は 2026-06-10 09:30 の形で入力してください",
-}
-
-
 class LossReportForm(forms.Form):
     """亡失・盗難の報告: when, where, how, and what was done."""
 
@@ -217,11 +211,8 @@ class LossReportForm(forms.Form):
             "invalid_choice": "区分は亡失（紛失）か盗難を選んでください",
         },
     )
-    occurred_at = forms.DateTimeField(
+    occurred_at = JapaneseDateTimeField(
         label="発生日時（判明した日時）",
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages=LOSS_DATETIME_ERRORS,
     )
     place = forms.CharField(
         label="発生場所",

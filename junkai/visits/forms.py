@@ -8,12 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from junkai.households.models import Outcome
+from junkai.lib.forms import JapaneseDateTimeField
 from junkai.visits.models import ConcernKind, GuidanceTopic, Method
-
-DATETIME_ERRORS = {
-    "invalid": "日時は 2025-04-01 10:30 の形式で入力してください",
-    "required": "日時を入力してください",
-}
 
 
 def _now_local() -> str:
@@ -34,12 +30,9 @@ class VisitForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    started_at = forms.DateTimeField(
+    started_at = JapaneseDateTimeField(
         label="実施日時",
         initial=_now_local,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages=DATETIME_ERRORS,
     )
     refusal_explanation = forms.CharField(
         label="拒否された場合: 趣旨をどのように説明したか",
@@ -68,17 +61,11 @@ class VisitForm(forms.Form):
 
 
 class NightRequestForm(forms.Form):
-    planned_start = forms.DateTimeField(
+    planned_start = JapaneseDateTimeField(
         label="開始予定",
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages=DATETIME_ERRORS,
     )
-    planned_end = forms.DateTimeField(
+    planned_end = JapaneseDateTimeField(
         label="終了予定",
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages=DATETIME_ERRORS,
     )
     reason = forms.CharField(
         label="夜間に実施する理由（住民等の都合）",

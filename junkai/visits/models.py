@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from junkai.households.models import CardRevision, Household, Outcome
+from junkai.lib.wareki import format_wareki
 from junkai.org.models import Beat, Officer, Post, Station
 
 User = Officer  # AUTH_USER_MODEL
@@ -243,7 +244,7 @@ class DedicatedDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"専従日 {self.day}"
+        return f"専従日 {format_wareki(self.day)}"
 
 
 class MonthlyPlan(models.Model):

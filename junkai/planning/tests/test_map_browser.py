@@ -240,3 +240,46 @@ class BeatMapBrowserTests(BrowserTestCase):
             page.screenshot(path=str(SCREENSHOTS / f"beat-map-{name}-{width}x{height}.png"))
             context.close()
         self.page = self.browser.new_page()
+
+    @override_settings(JUNKAI_MAP_TILES="")
+    def test_filters_fold_on_a_phone_so_the_map_is_on_the_first_screen(self) -> None:
+        """At 390×844 and 810×1080 the filters are one line (how many apply, how many
+        households show) that opens them; beside the map (1080×810) they are open."""
+        page = self.page
+        total = len(self.ids)
+        checkbox = page.get_by_label("未把握世帯")
+        summary = page.locator("#map-filter-panel > summary")
+        first = True
+        for width, height in ((390, 844), (810, 1080), (1080, 810)):
+            page.set_viewport_size({"width": width, "height": height})
+            if first:
+                self.open_map()
+                first = False
+            else:
+                page.goto(page.url)  # afresh: a reload would keep the boxes as they were
+                page.wait_for_selector("#beat-map[data-ready]")
+            # How much of the map shows on the first screen, above the bottom bar.
+            shown = page.evaluate(
+                """() => {
+                  const r = document.getElementById('beat-map').getBoundingClientRect();
+                  const bar = document.querySelector('nav.bottom-bar');
+                  const floor = bar ? bar.getBoundingClientRect().top : innerHeight;
+                  return Math.min(r.bottom, floor) - r.top;
+                }"""
+            )
+            self.assertGreaterEqual(shown, 0.4 * height, f"{width}×{height}: {shown} px of map")
+            self.assertEqual(page.inner_text("#map-filter-active"), "すべて表示")
+            self.assertIn(f"表示中 {total} / {total} 世帯", summary.inner_text())
+            self.assertGreaterEqual(summary.bounding_box()["height"], 44)  # type: ignore[index]
+            if width < 1000:
+                self.assertFalse(checkbox.is_visible())
+                page.screenshot(path=str(SCREENSHOTS / f"beat-map-folded-{width}x{height}.png"))
+                summary.click()
+            self.assertTrue(checkbox.is_visible())
+            checkbox.uncheck()
+            self.assertEqual(page.inner_text("#map-filter-active"), "1件適用中")
+            self.assertNotIn(f"表示中 {total} /", summary.inner_text())
+            page.locator("#map-town").select_option(index=1)
+            self.assertEqual(page.inner_text("#map-filter-active"), "2件適用中")
+            self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
+            page.screenshot(path=str(SCREENSHOTS / f"beat-map-filtered-{width}x{height}.png"))

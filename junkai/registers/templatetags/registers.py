@@ -1,24 +1,12 @@
-"""Short dates for the register's narrow columns (the full 和暦 goes in the hover title)."""
+"""The register's narrow columns (dates: the `wareki_short_time` filter of `junkai`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import template
-from django.utils import timezone
 
 from junkai.registers.models import number_key
 
 register = template.Library()
-
-
-@register.filter
-def md_time(value: dt.datetime | None) -> str:
-    """6月10日 10:30 (local)."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 @register.filter

@@ -176,6 +176,37 @@ class CheckoutRoundTripTests(RegistersTestCase):
         self.assertContains(page, "前月以前に持ち出し")
 
 
+#: A month and day without an era (6月10日 10:00, 6/10), as the register's columns showed them.
+BARE_MONTH_DAY = re.compile(r"(?<![年\d.])\d{1,2}月\d{1,2}日|(?<![\d.])\d{1,2}/\d{1,2}(?![\d/])")
+
+
+@time_machine.travel(DAY, tick=False)
+class RegisterDatesTests(RegistersTestCase):
+    def test_every_date_of_the_register_pages_is_in_wareki(self) -> None:
+        """The register, the post's binders (持出中 since when), the form's binders out and the
+        monthly review grid: R8.6.10 10:00, never 6月10日 or 6/10."""
+        _new(self.client_for("officer1b"), self.k1.id, [self.k1_binders[1].id])
+        _new(self.client_for("officer1a"), self.k1.id, [self.k1_binders[0].id])
+        checkout = BinderCheckout.objects.filter(borrower__username="officer1a").get()
+        self.client_for("officer1b").post(f"/registers/checkouts/{checkout.id}/confirm-out/")
+        self.client_for("officer1a").post(f"/registers/checkouts/{checkout.id}/return/")
+        self.client_for("kacho").post(f"/registers/reviews/{self.k1.id}/2026/5/")
+        for username, url in (
+            ("officer1a", f"/registers/posts/{self.k1.id}/checkouts/"),
+            ("officer1a", f"/registers/posts/{self.k1.id}/checkouts/new/"),
+            ("kobancho1", f"/registers/posts/{self.k1.id}/"),
+            ("kacho", "/registers/reviews/"),
+        ):
+            response = self.client_for(username).get(url)
+            self.assertEqual(response.status_code, 200, url)
+            main = response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+            text = re.sub(r"<[^>]+>", " ", main)
+            self.assertIn("R8.6.10", text, url)
+            self.assertEqual(BARE_MONTH_DAY.findall(text), [], url)
+        register = self.client_for("officer1a").get(f"/registers/posts/{self.k1.id}/checkouts/")
+        self.assertContains(register, 'title="令和8年6月10日 10:00">R8.6.10 10:00</time>')
+
+
 @time_machine.travel(DAY, tick=False)
 class SingleOfficerChuzaishoTests(RegistersTestCase):
     def test_the_officer_confirms_himself_and_the_entry_says_so(self) -> None:

@@ -55,6 +55,11 @@ class LossBrowserTests(BrowserTestCase):
                 phone.get_by_role("link", name="簿冊 1 の亡失・盗難を報告").click()
                 self.assertIn("1 世帯のカード", phone.inner_text("main"))
                 phone.get_by_role("radio", name="盗難").check()
+                # 亡失・盗難 are 44 px targets, as the visit form's 結果 are.
+                for choice in phone.locator("[role=radiogroup] label > span").all():
+                    box = choice.bounding_box()
+                    assert box is not None
+                    self.assertGreaterEqual(box["height"], 44)
                 phone.get_by_label("発生日時（判明した日時）").fill("2026-06-10T09:30")
                 phone.get_by_label("発生場所").fill("駅前町1丁目 路上（バイクの荷台ボックス）")
                 phone.get_by_label("状況（どのように亡失・盗難に遭ったか）").fill(

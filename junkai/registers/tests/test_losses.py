@@ -306,6 +306,20 @@ class LossPageTests(LossTestCase):
         self.assertContains(response, "亡失（紛失）か盗難かを選んでください", status_code=422)
         self.assertContains(response, "発生場所を入力してください", status_code=422)
         self.assertEqual(LossReport.objects.count(), 0)
+        # Typed without a picker: the message gives the form in 和暦, the same as every other
+        # date-time field's, and a date so typed is read.
+        url = f"/registers/binders/{self.k1_binders[0].id}/loss/"
+        client = self.client_for("kobancho1")
+        typed = client.post(url, {**FORM, "occurred_at": "6月10日 8時"})
+        self.assertContains(
+            typed,
+            "発生日時は日付と時刻を選ぶか、R8.6.10 10:00 の形で入力してください",
+            status_code=422,
+        )
+        self.assertNotContains(typed, "2026-06-10 09:30", status_code=422)
+        self.assertEqual(LossReport.objects.count(), 0)
+        client.post(url, {**FORM, "occurred_at": "R8.6.10 8:30"})
+        self.assertEqual(LossReport.objects.get().occurred_at, DAY.replace(hour=8, minute=30))
 
     def test_pdf_lists_the_households(self) -> None:
         self.take_out()

@@ -268,6 +268,16 @@
     };
   }
 
+  /* How many filters narrow the map: each kind (区分, 巡回の期限) with a box unticked, and a
+     町名 chosen. */
+  function activeFilters(form) {
+    var narrowed = function (name) {
+      return form.querySelector("input[name=" + name + "]:not(:checked)") ? 1 : 0;
+    };
+    var town = form.elements.town && form.elements.town.value ? 1 : 0;
+    return narrowed("category") + narrowed("due") + town;
+  }
+
   /* 現在地: the officer's position from the device (Geolocation API), shown as a dot with its
      accuracy; a clear message when the device or the officer refuses. */
   function locateButton(map) {
@@ -326,9 +336,17 @@
     locateButton(made.map);
     var form = document.getElementById("map-filters");
     var count = document.getElementById("map-count");
+    var active = document.getElementById("map-filter-active");
+    var panel = document.getElementById("map-filter-panel");
+    // Beside the map (wide screens) the filters stay open; above it (phone, upright iPad) they
+    // fold behind their summary line so the map is on the first screen.
+    if (panel && window.matchMedia("(min-width: 1000px)").matches) panel.open = true;
     var redraw = function () {
       var shown = points.draw(filterFrom(form));
       count.textContent = "表示中 " + shown + " / " + points.total + " 世帯";
+      var applied = activeFilters(form);
+      active.textContent = applied ? applied + "件適用中" : "すべて表示";
+      active.classList.toggle("warn", applied > 0);
     };
     form.addEventListener("change", redraw);
     form.addEventListener("submit", function (e) {

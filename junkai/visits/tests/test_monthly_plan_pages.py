@@ -217,6 +217,24 @@ class DedicatedDayTests(PlanningTestCase):
             AuditEvent.objects.filter(event_type=EventType.DEDICATED_DAY_REMOVED).exists()
         )
 
+    def test_the_lists_of_days_say_their_era(self) -> None:
+        """The 専従日 pages (every officer's, one officer's) show R8.6.11 or 令和8年6月11日,
+        never 6/11."""
+        day = today() + dt.timedelta(days=1)
+        client = self.client_for("kacho")
+        client.post(self.url(), {"day": day.isoformat()})
+        short = f"R{day.year - 2018}.{day.month}.{day.day}"
+        index = client.get("/org/dedicated-days/").content.decode()
+        self.assertIn(f"{short}（", index)
+        self.assertNotIn(f">{day.month}/{day.day}（", index)
+        self.assertContains(
+            client.get(self.url()), f"令和{day.year - 2018}年{day.month}月{day.day}日（"
+        )
+        self.assertEqual(
+            str(DedicatedDay.objects.get()),
+            f"専従日 令和{day.year - 2018}年{day.month}月{day.day}日",
+        )
+
     def test_a_day_more_than_a_year_ahead_is_refused_by_the_action_too(self) -> None:
         too_far = today() + dt.timedelta(days=367)
         page = self.client_for("kacho").post(self.url(), {"day": too_far.isoformat()})

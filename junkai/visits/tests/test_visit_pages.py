@@ -143,6 +143,50 @@ class WorklistTests(PersonaTestCase):
         self.assertFalse(Visit.objects.exists())
 
 
+@time_machine.travel(DAY, tick=False)
+class DateTimeFieldTests(PersonaTestCase):
+    """Every date-time field: the picker's value, or typed in 和暦 or 西暦 without one; one
+    message in 和暦 terms whatever the input method."""
+
+    def test_typed_in_wareki_is_read_and_a_wrong_one_gets_the_wareki_example(self) -> None:
+        client = self.client_for("officer1a")
+        url = f"/households/{self.aoki.id}/visit/"
+        for bad in ("あした", "R8.6.31 10:00", "2026-06-10 25:00", "10:30"):
+            response = client.post(url, visit_post(started_at=bad))
+            self.assertContains(
+                response,
+                "実施日時は日付と時刻を選ぶか、R8.6.10 10:00 の形で入力してください",
+                status_code=422,
+                msg_prefix=bad,
+            )
+            self.assertNotContains(response, "2025-04-01", status_code=422)
+        empty = client.post(url, visit_post(started_at=""))
+        self.assertContains(empty, "実施日時を入力してください", status_code=422)
+        self.assertFalse(Visit.objects.exists())
+        # The form shows the example where a browser has no picker, and 和暦 under the field.
+        page = client.get(url).content.decode()
+        self.assertIn('placeholder="例: R8.12.4 10:30"', page)
+        self.assertIn('type="datetime-local"', page)
+        self.assertIn("令和8年6月10日 10:00", page)
+
+        self.assertRedirects(
+            client.post(url, visit_post(started_at="令和8年6月10日 9時30分")), "/worklist/"
+        )
+        self.assertEqual(Visit.objects.get().started_at, DAY.replace(hour=9, minute=30))
+
+    def test_the_night_request_says_the_same(self) -> None:
+        response = self.client_for("officer1a").post(
+            f"/households/{self.aoki.id}/night-approval/",
+            {"planned_start": "20:30", "planned_end": "", "reason": "日中は不在"},
+        )
+        self.assertContains(
+            response,
+            "開始予定は日付と時刻を選ぶか、R8.6.10 10:00 の形で入力してください",
+        )
+        self.assertContains(response, "終了予定を入力してください")
+        self.assertFalse(NightVisitApproval.objects.exists())
+
+
 class NightTests(PersonaTestCase):
     def test_night_visit_needs_both_approvals(self) -> None:
         client = self.client_for("officer1a")

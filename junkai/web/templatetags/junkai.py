@@ -5,7 +5,7 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 
-from junkai.lib.wareki import format_wareki
+from junkai.lib.wareki import format_wareki, format_wareki_short
 
 register = template.Library()
 
@@ -24,6 +24,24 @@ def wareki_time(value: dt.datetime | None) -> str:
         return ""
     local = timezone.localtime(value)
     return f"{format_wareki(local.date())} {local:%H:%M}"
+
+
+@register.filter
+def wareki_short(value: dt.date | dt.datetime | None) -> str:
+    """R8.12.4: a narrow column's date (a list of 専従日, a register's column); the full
+    和暦 goes in a hover title where the column shows more than one."""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return format_wareki_short(value)
+
+
+@register.filter
+def wareki_short_time(value: dt.datetime | None) -> str:
+    """R8.12.4 10:30 (local): the 持出確認簿's columns."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return f"{format_wareki_short(local.date())} {local:%H:%M}"
 
 
 @register.filter

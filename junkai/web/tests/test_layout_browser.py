@@ -152,6 +152,85 @@ class LayoutBrowserTests(BrowserTestCase):
                 self.assertTrue(label.is_visible())
 
 
+#: The point at the middle of an element's box, and what a tap there lands on (its link).
+TAP = """(sel) => {
+  const e = document.querySelector(sel);
+  e.scrollIntoView({block: 'center'});
+  const r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  const link = hit && hit.closest('a');
+  return {height: r.height, width: r.width, href: link ? link.getAttribute('href') : null};
+}"""
+
+
+class PhoneTargetsBrowserTests(BrowserTestCase):
+    """The pages officers use most, at 390×844: what they tap is 44 px or more."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        station = Station.objects.get(code=DEMO_STATION_CODE)
+        build_demo_households(station, count=120, seed=5)
+        build_demo_visits(station)
+        build_demo_registers(station)
+
+    def test_links_officers_tap_most_are_44px_targets(self) -> None:
+        page = self.page
+        page.set_viewport_size({"width": 390, "height": 844})
+        self.sign_in("officer1a")
+        page.wait_for_url(landing(self.live_server_url))
+        page.goto(f"{self.live_server_url}/worklist/")
+        # A 巡回予定 card opens its household from anywhere beside 記録, not only its address.
+        card = page.evaluate(TAP, ".worklist .work-main .muted")
+        address = page.locator(".worklist .work .addr").first.get_attribute("href")
+        self.assertEqual(card["href"], address)
+        page.screenshot(path=str(SCREENSHOTS / "phone-worklist.png"))
+        page.locator(".worklist .work .addr").first.click()
+        page.wait_for_url(re.compile(r".*/households/\d+/$"))
+        crumb = page.locator(".crumbs a").bounding_box()
+        assert crumb is not None
+        self.assertGreaterEqual(crumb["height"], 44)
+        page.screenshot(path=str(SCREENSHOTS / "phone-household.png"))
+        page.locator("main a.button.record, main a.button", has_text="記録").first.click()
+        back = page.locator(".backlink a").bounding_box()
+        assert back is not None
+        self.assertGreaterEqual(min(back["height"], back["width"]), 44)
+        page.screenshot(path=str(SCREENSHOTS / "phone-visit.png"))
+        # A route's households: the checkbox's cell is a 44 px target.
+        page.goto(f"{self.live_server_url}/routes/")
+        tick = page.evaluate(TAP, "table.route-pick label.tap")
+        self.assertGreaterEqual(min(tick["height"], tick["width"]), 44)
+        tickbox = page.locator("table.route-pick input[type=checkbox]").first
+        page.locator("table.route-pick label.tap").first.click(position={"x": 2, "y": 2})
+        self.assertTrue(tickbox.is_checked())
+        page.context.clear_cookies()
+
+        self.sign_in("kacho")
+        page.wait_for_url(landing(self.live_server_url))
+        home = page.locator(".todo-summary li > a").first.bounding_box()
+        assert home is not None
+        self.assertGreaterEqual(home["height"], 44)
+        page.goto(f"{self.live_server_url}/todo/")
+        # A 要対応 row's link.
+        row = page.evaluate(TAP, "table.todo-rows td[data-label='内容'] > a")
+        self.assertGreaterEqual(row["height"], 44)
+        page.screenshot(path=str(SCREENSHOTS / "phone-todo.png"))
+        loss = page.locator("table.todo-rows a[href*='/registers/losses/']").first
+        loss.click()
+        page.wait_for_url(re.compile(r".*/registers/losses/\d+/$"))
+        # The follow-up forms get the row's width: the note box is not squeezed beside a label.
+        informed = page.locator("form.inline-form:has(select)").first
+        note = informed.locator("input[name=note]")
+        note.scroll_into_view_if_needed()
+        box = note.bounding_box()
+        assert box is not None
+        self.assertGreaterEqual(box["width"], 100)
+        select = informed.locator("select").bounding_box()
+        assert select is not None
+        self.assertAlmostEqual(select["y"], box["y"], delta=2)  # on one line
+        self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), 390)
+        page.screenshot(path=str(SCREENSHOTS / "phone-loss-report.png"))
+
+
 class CardFormBrowserTests(BrowserTestCase):
     def setUp(self) -> None:
         super().setUp()
@@ -277,3 +356,31 @@ class RefusalBrowserTests(BrowserTestCase):
             message = page.locator(".alert.success").inner_text()
             self.assertRegex(message, r"次回予定日: 令和\d+年\d+月\d+日")
             page.screenshot(path=str(SCREENSHOTS / "refusal-recorded.png"))
+
+    def test_a_date_time_typed_without_a_picker_gets_the_wareki_example(self) -> None:
+        """A browser without a date-time picker shows a text box: its placeholder and its
+        error say the form in 和暦 (R8.12.4 10:30), the same message as with the picker."""
+        daytime = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(10)))
+        with time_machine.travel(daytime, tick=True):
+            page = self.page
+            self.sign_in("officer1a")
+            page.wait_for_url(landing(self.live_server_url))
+            for width, height in SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                page.goto(f"{self.live_server_url}/households/{self.household.id}/visit/")
+                page.locator("form.visitform details > summary").click()
+                field = page.locator("#id_started_at")
+                field.evaluate("e => { e.type = 'text'; }")  # as where there is no picker
+                self.assertEqual(field.get_attribute("placeholder"), "例: R8.12.4 10:30")
+                field.fill("あした 10時")
+                page.get_by_role("button", name="記録する").first.click()
+                summary = page.locator("[data-error-summary]")
+                summary.wait_for()
+                self.assertRegex(
+                    summary.inner_text(),
+                    r"実施日時は日付と時刻を選ぶか、R\d+\.\d+\.\d+ \d\d:\d\d の形で入力してください",
+                )
+                self.assertNotRegex(page.inner_text("main"), r"\d{4}-\d\d-\d\d")
+                self.assertLessEqual(page.evaluate("document.scrollingElement.scrollWidth"), width)
+                page.locator("#id_started_at").scroll_into_view_if_needed()
+                page.screenshot(path=str(SCREENSHOTS / f"datetime-error-{width}x{height}.png"))
