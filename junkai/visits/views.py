@@ -251,6 +251,7 @@ def night_request(request: AuthenticatedHttpRequest, household_id: int) -> HttpR
         request,
         "visits/night_request.html",
         {"household": household, "form": form, "pending": pending},
+        status=422 if form.errors else 200,  # refused input, as every other form answers it
     )
 
 

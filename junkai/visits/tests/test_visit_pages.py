@@ -182,8 +182,9 @@ class DateTimeFieldTests(PersonaTestCase):
         self.assertContains(
             response,
             "開始予定は日付と時刻を選ぶか、R8.6.10 10:00 の形で入力してください",
+            status_code=422,
         )
-        self.assertContains(response, "終了予定を入力してください")
+        self.assertContains(response, "終了予定を入力してください", status_code=422)
         self.assertFalse(NightVisitApproval.objects.exists())
 
 
