@@ -584,6 +584,9 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
                 note.append(f"簿冊 {line.binder.number} 亡失・盗難（報告 #{line.loss_report_id}）")
         if e.lost_at is not None:
             note.append("亡失により終了")
+        elif e.revoked_at is not None:
+            # Not a return: the device was taken out of use; nothing came back to confirm.
+            note.append(f"使用停止により終了（返却ではない）{_when(e.revoked_at)}")
         rows.append(
             [
                 str(i),
