@@ -39,9 +39,9 @@ UNAVAILABLE_WRITE = (
 
 
 def unavailable_body(write: bool) -> dict[str, Any]:
-    """The 503 body: a read may simply be sent again; a write may or may not have been saved."""
-    detail = UNAVAILABLE_WRITE if write else UNAVAILABLE_READ
-    return error_body({GENERAL: [detail]}, detail=detail)
+    """The 503 body: a read may simply be sent again; a write may or may not have been saved.
+    No field is wrong (`errors` empty, as for 410): the detail says it all, once."""
+    return error_body({}, detail=UNAVAILABLE_WRITE if write else UNAVAILABLE_READ)
 
 
 def error_body(

@@ -200,7 +200,7 @@ class ThroughWsgi(PersonaMixin, JunkaiTransactionTestCase):
         self.assertEqual(answer.status, 503, answer.body[:300])
         self.assertEqual(answer.headers["Retry-After"], "5")
         self.assertIn("no-store", answer.headers["Cache-Control"])
-        self.assertEqual(answer.json(), {"detail": detail, "errors": {"__all__": [detail]}})
+        self.assertEqual(answer.json(), {"detail": detail, "errors": {}})
 
     def assert_one_line(self, **fields: Any) -> dict[str, Any]:
         self.assertEqual(len(self.log.lines), 1, self.log.lines)
