@@ -5,9 +5,10 @@ from django.urls import include, path
 
 from junkai.accounts import views as accounts
 from junkai.api.api import api
+from junkai.api.errors import unavailable_body
 from junkai.households import views as households
 from junkai.org import views as org
-from junkai.serving import health
+from junkai.serving import health, unavailable
 from junkai.web import views as web
 
 # The Django admin is for superusers only (is_staff is given to no one else).
@@ -81,3 +82,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# A database out of reach answers 503 with Retry-After (the API in its one error shape);
+# any other error the 500 page (junkai/serving/unavailable.py).
+handler500 = unavailable.server_error_view(api_body=unavailable_body)

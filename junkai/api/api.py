@@ -48,7 +48,8 @@ from junkai.org.models import Officer
 class JunkaiAPI(NinjaAPI):
     """The API whose OpenAPI document names every refusal any operation can give (the one
     error shape of junkai/api/errors.py): the boundary's 400/413/422, authentication's 401,
-    the scope funnels' 403/404 and the sign-in throttle's 429."""
+    the scope funnels' 403/404, the sign-in throttle's 429 and the database out of reach's 503
+    (junkai/serving/unavailable.py, with Retry-After)."""
 
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
@@ -62,6 +63,11 @@ class JunkaiAPI(NinjaAPI):
             403: ("権限がありません（理由は detail）", message),
             413: ("リクエストが大きすぎます", errors),
             422: ("入力内容に誤りがあります（項目ごとの理由は errors）", errors),
+            503: (
+                "データベースに接続できません（Retry-After 秒後に再試行。書き込みは保存されたか"
+                "確かめてから送り直す）",
+                errors,
+            ),
         }
         for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
@@ -71,6 +77,12 @@ class JunkaiAPI(NinjaAPI):
                         code,
                         {"description": text, "content": {"application/json": {"schema": body}}},
                     )
+                responses[503]["headers"] = {
+                    "Retry-After": {
+                        "description": "再試行までの秒数",
+                        "schema": {"type": "integer"},
+                    }
+                }
                 if "{" in path:
                     responses.setdefault(
                         404,

@@ -382,8 +382,10 @@ def list_devices(request: HttpRequest, params: Query[DeviceParams]) -> dict[str,
 )
 @declare_access("scoped")
 def revoke_device(request: HttpRequest, device_id: int, payload: RevokeIn) -> dict[str, Any]:
-    """端末の使用停止（紛失・盗難・廃棄）. 持出中なら持出しも取り消され、端末は次の接続で
-    消去を指示されます（それまでは鍵の貸与が期限で切れるだけ）."""
+    """端末の使用停止（廃棄・故障など）. 持出中なら持出しも取り消され、端末は次の接続で
+    消去を指示されます（それまでは鍵の貸与が期限で切れるだけ）. 返却ではないため、持出確認簿の
+    記載は「使用停止により終了」となり、返却期限の超過として扱われません（返却の申告済みの
+    記載は返却の確認を待ちます）. 紛失・盗難は亡失・盗難の報告で（記載は「亡失により終了」）."""
     officer = request_officer(request)
     device = access_device(officer, device_id)
     return _device_out(

@@ -28,6 +28,22 @@ HTTP_ERROR_DETAILS = {
 }
 
 
+#: The database out of reach (junkai/serving/unavailable.py): 503 with Retry-After.
+UNAVAILABLE_READ = (
+    "データベースに接続できません。Retry-After の秒数だけ待ってから再度お試しください"
+)
+UNAVAILABLE_WRITE = (
+    "データベースに接続できず、処理を完了できませんでした。保存されたかどうかを確かめてから"
+    "送り直してください（同期の送信は同じ client_id のまま送り直せます）"
+)
+
+
+def unavailable_body(write: bool) -> dict[str, Any]:
+    """The 503 body: a read may simply be sent again; a write may or may not have been saved.
+    No field is wrong (`errors` empty, as for 410): the detail says it all, once."""
+    return error_body({}, detail=UNAVAILABLE_WRITE if write else UNAVAILABLE_READ)
+
+
 def error_body(
     errors: Mapping[str, str | Sequence[str]], *, detail: str = INVALID
 ) -> dict[str, Any]:

@@ -71,7 +71,12 @@ class CheckoutOut(Schema):
     binder_numbers: list[str]
     borrower_id: int = Field(description="持出警察官")
     purpose: str
-    status: str = Field(description="DECLARED / OUT / RETURNED / CLOSED")
+    status: str = Field(
+        description=(
+            "DECLARED / OUT / RETURNED / CLOSED / LOST（亡失により終了）/ REVOKED（端末の使用停止"
+            "により終了: 返却ではない）"
+        )
+    )
     declared_at: dt.datetime = Field(description="持出日時（申告）")
     declared_to_id: int | None = Field(description="申告先（管理責任者）")
     due_at: dt.datetime = Field(description="返却期限")

@@ -49,6 +49,7 @@ from junkai.lib.wareki import format_wareki
 from junkai.org.models import Officer, Role
 from junkai.registers.losses import open_loss_reports_for
 from junkai.registers.models import (
+    OPEN_CHECKOUT,
     BinderCheckout,
     FollowUpStatus,
     InspectionFollowUp,
@@ -407,13 +408,12 @@ def _open_agency_requests() -> QuerySet[AgencyRequest]:
 
 
 def _overdue_checkouts() -> QuerySet[BinderCheckout]:
-    return BinderCheckout.objects.filter(
-        return_confirmed_at__isnull=True, due_at__lt=timezone.now()
-    )
+    # Open entries only: one closed by a loss or by the device's revocation is not chased.
+    return BinderCheckout.objects.filter(OPEN_CHECKOUT, due_at__lt=timezone.now())
 
 
 def _unconfirmed_checkouts() -> QuerySet[BinderCheckout]:
-    return BinderCheckout.objects.filter(
+    return BinderCheckout.objects.filter(OPEN_CHECKOUT).filter(
         Q(out_confirmed_at__isnull=True)
         | Q(returned_at__isnull=False, return_confirmed_at__isnull=True)
     )

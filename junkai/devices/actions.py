@@ -110,9 +110,12 @@ def _reason(reason: str) -> str:
 
 @transaction.atomic
 def do_revoke_device(device: Device, *, acting_officer: Officer, reason: str) -> Device:
-    """端末の使用停止 (lost, stolen, retired): its open checkout is revoked with it, so its next
-    contact is told to wipe itself; until then its lease simply runs out. The 持出確認簿 entry
-    stays open (the device is not back) and is chased like any unreturned binder."""
+    """端末の使用停止 (retired, broken, or gone before anyone reports it lost): its open checkout
+    is revoked with it, so its next contact is told to wipe itself; until then its lease simply
+    runs out. Revocation is not a return: the checkout's 持出確認簿 entry, if still declared or
+    out, ends as 「使用停止により終了」 (registers.actions.end_entry_by_revocation) and is no longer
+    chased as overdue; one already returned waits for its return to be confirmed. A device
+    lost or stolen is reported as such (do_report_device_loss), which closes it as lost."""
     post = device.post
     _require_keeper(acting_officer, post, "端末の使用停止")
     reason = _reason(reason)
@@ -148,27 +151,44 @@ def open_checkouts(device: Device) -> list[DeviceCheckout]:
 def do_revoke_device_checkout(
     checkout: DeviceCheckout, *, acting_officer: Officer, reason: str
 ) -> DeviceCheckout:
-    """The hook for a loss report (one model over binders and devices): the checkout can no
-    longer sync or lease its key; the device wipes itself at its next contact."""
+    """One checkout revoked without a loss report: it can no longer sync or lease its key, the
+    device wipes itself at its next contact, and its 持出確認簿 entry ends as revoked (see
+    do_revoke_device)."""
     _require_keeper(acting_officer, checkout.entry.post, "端末の持出しの取消")
-    return _revoke_checkout(checkout, acting_officer=acting_officer, reason=_reason(reason))
+    return _revoke_checkout(
+        checkout, acting_officer=acting_officer, reason=_reason(reason), ends_entry=True
+    )
 
 
 def _revoke_checkout(
-    checkout: DeviceCheckout, *, acting_officer: Officer, reason: str
+    checkout: DeviceCheckout, *, acting_officer: Officer, reason: str, ends_entry: bool = False
 ) -> DeviceCheckout:
+    """`ends_entry`: the entry ends as revoked here; a loss report closes it as lost itself."""
     post = checkout.entry.post
     if checkout.revoked_at is not None:
         return checkout
     checkout.revoked_at = timezone.now()
     checkout.revoked_by = acting_officer
     checkout.save(update_fields=["revoked_at", "revoked_by"])
+    ended = (
+        register_actions.end_entry_by_revocation(checkout.entry, at=checkout.revoked_at)
+        if ends_entry
+        else None
+    )
+    if ended is not None:
+        checkout.entry = ended
     record(
         EventType.DEVICE_CHECKOUT_REVOKED,
         actor=acting_officer,
         obj=checkout,
         station_id=post.station_id,
-        details={"device": checkout.device_id, "entry": checkout.entry_id, "reason": reason},
+        details={
+            "device": checkout.device_id,
+            "entry": checkout.entry_id,
+            "reason": reason,
+            # Without a loss report: the entry's status after it (REVOKED when it ended here).
+            **({"entry_status": checkout.entry.status.value} if ends_entry else {}),
+        },
     )
     return checkout
 

@@ -584,6 +584,9 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
                 note.append(f"簿冊 {line.binder.number} 亡失・盗難（報告 #{line.loss_report_id}）")
         if e.lost_at is not None:
             note.append("亡失により終了")
+        elif e.revoked_at is not None:
+            # Not a return: the device was taken out of use; nothing came back to confirm.
+            note.append("使用停止により終了（返却ではない）")
         rows.append(
             [
                 str(i),
@@ -595,7 +598,10 @@ def print_checkouts(officer: Officer, post_id: int, *, month: str | None = None)
                 "\n".join(
                     x for x in (str(e.out_confirmed_by or ""), _when(e.out_confirmed_at)) if x
                 ),
-                _when(e.returned_at),
+                # Revoked: when, where the return date goes, marked so it is not read as one.
+                _when(e.returned_at)
+                if e.revoked_at is None
+                else f"（使用停止）\n{_when(e.revoked_at)}",
                 returned_to.get(e.id, ""),
                 "\n".join(
                     x for x in (str(e.return_confirmed_by or ""), _when(e.return_confirmed_at)) if x

@@ -16,6 +16,19 @@ from django.utils import timezone
 from junkai.households.models import Category, Household, Outcome, SchedulePolicy
 from junkai.lib.dates import add_months, start_of_day
 
+#: What due_date reads of the household's row besides the policy. A visit moves the due date from
+#: these as they are under the row's lock in its own transaction (visits.actions._rule_data), never
+#: from an object read before it: a visit to the same household committed meanwhile would be
+#: overwritten with the older values.
+DUE_FIELDS = (
+    "created_at",
+    "category",
+    "leader_role",
+    "last_visit_at",
+    "last_outcome",
+    "last_met_at",
+)
+
 
 def current_policy() -> SchedulePolicy:
     policy = SchedulePolicy.objects.order_by("id").first()

@@ -89,6 +89,10 @@ def _locked(checkout: BinderCheckout) -> BinderCheckout:
         raise ValidationError(
             {"status": "この記載の簿冊はすべて亡失・盗難が報告されています（亡失により終了）"}
         )
+    if fresh.revoked_at is not None:
+        raise ValidationError(
+            {"status": "この記載の端末は使用停止されています（使用停止により終了）"}
+        )
     return fresh
 
 
@@ -227,6 +231,21 @@ def open_entry(
         declared_to=managers_of(post).order_by("id").first(),
         due_at=due_for(moment),
     )
+
+
+@transaction.atomic
+def end_entry_by_revocation(checkout: BinderCheckout, *, at: dt.datetime) -> BinderCheckout | None:
+    """A device's entry ended by taking the device out of use without a loss report
+    (junkai.devices, which records the event): revocation is not a return — nothing came back
+    for a second officer to confirm — so the entry ends as 「使用停止により終了」 and is no longer
+    chased as overdue. Only an entry still declared or out; one already returned keeps waiting
+    for its return to be confirmed (the device is back at the post). The ended entry, or None."""
+    entry = _locked(checkout)
+    if entry.status not in (CheckoutStatus.DECLARED, CheckoutStatus.OUT):
+        return None
+    entry.revoked_at = at
+    entry.save(update_fields=["revoked_at"])
+    return entry
 
 
 @transaction.atomic

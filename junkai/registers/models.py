@@ -83,6 +83,7 @@ class CheckoutStatus(models.TextChoices):
     RETURNED = "RETURNED", "返却確認待ち"
     CLOSED = "CLOSED", "返却確認済"
     LOST = "LOST", "亡失により終了"
+    REVOKED = "REVOKED", "使用停止により終了"
 
 
 class BinderCheckout(models.Model):
@@ -127,6 +128,10 @@ class BinderCheckout(models.Model):
     # Every binder of the entry was reported lost or stolen while out: nothing is left to
     # return, and the entry is closed by the loss report rather than by a return.
     lost_at = models.DateTimeField("亡失により終了した日時", null=True, blank=True)
+    # A device's entry whose device was taken out of use (junkai.devices do_revoke_device)
+    # without a loss report: not a return (nothing came back to be confirmed) and no longer
+    # chased as overdue; the device wipes itself at its next contact.
+    revoked_at = models.DateTimeField("使用停止により終了した日時", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "持出確認簿"
@@ -154,6 +159,8 @@ class BinderCheckout(models.Model):
     def status(self) -> CheckoutStatus:
         if self.lost_at is not None:
             return CheckoutStatus.LOST
+        if self.revoked_at is not None:
+            return CheckoutStatus.REVOKED
         if self.return_confirmed_at is not None:
             return CheckoutStatus.CLOSED
         if self.returned_at is not None:
@@ -164,14 +171,14 @@ class BinderCheckout(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.return_confirmed_at is None and self.lost_at is None
+        return self.return_confirmed_at is None and self.lost_at is None and self.revoked_at is None
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         return self.is_open and self.due_at < (now or timezone.now())
 
 
-#: Entries still open: neither confirmed back nor closed by a loss.
-OPEN_CHECKOUT = Q(return_confirmed_at__isnull=True, lost_at__isnull=True)
+#: Entries still open: neither confirmed back nor closed by a loss or the device's revocation.
+OPEN_CHECKOUT = Q(return_confirmed_at__isnull=True, lost_at__isnull=True, revoked_at__isnull=True)
 
 
 class CheckoutBinder(models.Model):

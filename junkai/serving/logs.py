@@ -1,7 +1,8 @@
 """Log lines as JSON, one object per line, each with the request's id and the officer's.
 
 Fields: time (UTC, ISO 8601), level, logger, message, request_id, officer_id, and for access
-lines method, path, status, bytes, duration_ms. Never personal data: messages name paths, ids
+lines method, path, status, bytes, duration_ms (a request that found the database out of reach:
+method, path, status, database, retried — junkai/serving/retry.py). Never personal data: messages name paths, ids
 and rules, never a resident; and never a query string (a search by name puts the name there),
 so any "?…" in a message is cut before it is written.
 """
@@ -25,7 +26,7 @@ ENVIRON_OFFICER_ID = "junkai.officer_id"
 
 ENVIRONS = {"request_id": ENVIRON_REQUEST_ID, "officer_id": ENVIRON_OFFICER_ID}
 #: Extra fields (logger.info(..., extra={...})) that a line may carry beyond the fixed ones.
-EXTRA_FIELDS = ("method", "path", "status", "bytes", "duration_ms")
+EXTRA_FIELDS = ("method", "path", "status", "bytes", "duration_ms", "database", "retried")
 
 # A path followed by a query string, as Django's and the libraries' messages print URLs.
 _QUERY = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]*")

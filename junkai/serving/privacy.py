@@ -23,6 +23,10 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        # An answer already marked no-store (the 503 of a database out of reach) needs no
+        # question: asking who is signed in would read the session from the database.
+        if "no-store" in response.get("Cache-Control", ""):
+            return response
         if carries_personal_data(request):
             add_never_cache_headers(response)
         return response

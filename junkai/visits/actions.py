@@ -31,7 +31,7 @@ from junkai.households.models import (
     Outcome,
     SchedulePolicy,
 )
-from junkai.households.schedule import due_date
+from junkai.households.schedule import DUE_FIELDS, due_date
 from junkai.lib.dates import start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, PostKind
@@ -167,21 +167,34 @@ _POLICY_FIELDS = (
 )
 
 
+#: Read afresh under the row's lock: the due date's inputs and the status the rules check.
+_FRESH_FIELDS = (*DUE_FIELDS, "status")
+
+
 def _rule_data(
     household: Household, officer: Officer, started_at: dt.datetime, card_revision_id: int | None
 ) -> tuple[SchedulePolicy, int | None]:
     """The schedule policy (its defaults while none is saved) and the id of the visit's card
     revision (`_revision_q`), in one query — recording a visit is an officer's hot path: two
-    scalar subqueries on the household's row (one row, whether or not a policy is saved)."""
+    scalar subqueries on the household's row (one row, whether or not a policy is saved).
+
+    The same query locks the household's row for the visit's transaction and reads afresh what
+    its due date and the visit's rules depend on (`schedule.DUE_FIELDS`, its status) onto
+    `household`: two visits to one household at once take turns, and the second computes from
+    the first's values, not from those its caller read before (PostgreSQL; SQLite's writers
+    already take turns from BEGIN)."""
     policy = SchedulePolicy.objects.order_by("id").values(
         json=JSONObject(**{name: name for name in _POLICY_FIELDS})
     )[:1]
     revision = _revision_q(household, officer, started_at, card_revision_id).values("id")[:1]
     row = (
-        Household.objects.filter(pk=household.pk)
-        .values(policy=Subquery(policy), revision=Subquery(revision))
+        Household.objects.select_for_update()
+        .filter(pk=household.pk)
+        .values(*_FRESH_FIELDS, policy=Subquery(policy), revision=Subquery(revision))
         .get()
     )
+    for name in _FRESH_FIELDS:
+        setattr(household, name, row[name])
     if row["policy"] is None:
         return SchedulePolicy(), row["revision"]
     fields = {f.attname: f for f in SchedulePolicy._meta.concrete_fields}

@@ -61,10 +61,14 @@ class DeviceApi(PersonaTestCase):
         return self.send(who, "/devices", {"post_id": self.post(post).id, "label": label})
 
     def out(
-        self, beat: str = "K1-1", borrower: str = "officer1a", confirmer: str = "officer1b"
+        self,
+        beat: str = "K1-1",
+        borrower: str = "officer1a",
+        confirmer: str = "officer1b",
+        label: str = "TAB-01",
     ) -> int:
         post = beat.split("-")[0]
-        device = self.register(post=post, who="kacho").json()
+        device = self.register(post=post, who="kacho", label=label).json()
         declared = self.send(
             borrower,
             "/device-checkouts",
@@ -615,9 +619,10 @@ class DeviceApiTests(DeviceApi):
         self.assertTrue(wiped.json()["wipe"])
         pushed = self.push(again, [])
         self.assertEqual((pushed.status_code, pushed["Clear-Site-Data"]), (410, '"storage"'))
-        # The entry stays open: the device is not back, and the alert will chase it.
+        # Revocation is not a return: the entry ends as revoked (test_revoke.py), unconfirmed.
         entry = BinderCheckout.objects.get(device_checkout__id=again)
         self.assertIsNone(entry.return_confirmed_at)
+        self.assertEqual(entry.status, "REVOKED")
 
     def test_push_action_refuses_a_returned_checkout_too(self) -> None:
         checkout_id = self.out()

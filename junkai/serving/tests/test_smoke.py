@@ -202,7 +202,9 @@ class ProductionSmokeTests(SimpleTestCase):
         self._admin_sql("CREATE DATABASE {}")
         self.addCleanup(self._admin_sql, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
 
-    def _admin_sql(self, statement: str) -> None:
+    def _admin_sql(self, statement: str, *, literal: bool = False) -> None:
+        """`statement` with the smoke database's name in its {} (as a literal: a string)."""
+        name = sql.Literal(self.db_name) if literal else sql.Identifier(self.db_name)
         with psycopg.connect(
             dbname="postgres",
             user=self.params.get("USER") or None,
@@ -212,7 +214,7 @@ class ProductionSmokeTests(SimpleTestCase):
             autocommit=True,
             connect_timeout=10,
         ) as conn:
-            conn.execute(sql.SQL(statement).format(sql.Identifier(self.db_name)))
+            conn.execute(sql.SQL(statement).format(name))
 
     def _environment(self, port: int) -> dict[str, str]:
         secret_key = self.tmp / "secret_key"
@@ -309,6 +311,46 @@ class ProductionSmokeTests(SimpleTestCase):
         err = (self.tmp / "gunicorn.err").read_text(errors="replace")
         return f"--- stdout\n{out[-3000:]}\n--- stderr\n{err[-3000:]}"
 
+    def _database_out_of_reach(self, browser: Browser, household_id: str) -> None:
+        """The database refusing connections (as while PostgreSQL restarts after a crash): the
+        officer's page and the API answer 503 with Retry-After (DEBUG off, production
+        settings), one JSON log line each; then the same workers serve again."""
+        self._admin_sql("ALTER DATABASE {} ALLOW_CONNECTIONS false")
+        try:
+            self._admin_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = {} AND pid <> pg_backend_pid()",
+                literal=True,
+            )
+            page = browser.get("/worklist/")
+            self.assertEqual(page.status, 503, page.text[:500])
+            self.assertEqual(page.headers["Retry-After"], "5")
+            self.assertIn("ただいま処理できません", page.text)
+            self.assertNotIn("サインアウト", page.text)
+            api = browser.get(f"/api/v1/households/{household_id}")
+            self.assertEqual(api.status, 503, api.text[:500])
+            body = json.loads(api.body)
+            self.assertEqual(set(body), {"detail", "errors"})
+            self.assertIn("データベースに接続できません", body["detail"])
+        finally:
+            self._admin_sql("ALTER DATABASE {} ALLOW_CONNECTIONS true")
+        self.assertEqual(browser.get("/worklist/").status, 200)
+        logged = [
+            json.loads(line)
+            for line in (self.tmp / "gunicorn.err").read_text().splitlines()
+            if line.startswith("{")
+        ]
+        events = [e for e in logged if e.get("logger") == "junkai.serving"]
+        self.assertEqual(
+            [(e["path"], e["status"], e["database"], e["retried"]) for e in events],
+            [
+                ("/worklist/", 503, "refused", True),
+                (f"/api/v1/households/{household_id}", 503, "refused", True),
+            ],
+        )
+        # One line each: no error line (Django's with its traceback) beside them.
+        self.assertEqual([e for e in logged if e.get("level") == "ERROR"], [])
+
     def test_production_serves_an_officer_over_https(self) -> None:
         port = _free_port()
         env = self._environment(port)
@@ -389,6 +431,8 @@ class ProductionSmokeTests(SimpleTestCase):
                 # collectstatic's hashed names, cached for good by WhiteNoise.
                 self.assertRegex(asset, r"\.[0-9a-f]{12}\.(js|css)$")
                 self.assertIn("immutable", fetched.headers["Cache-Control"])
+
+        self._database_out_of_reach(browser, households[1])
 
         # The access log: JSON lines, the officer named by id, no query string, no secret.
         self._stop_server(self.server)

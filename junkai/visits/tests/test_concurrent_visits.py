@@ -1,0 +1,150 @@
+"""Two visits to one household at the same moment: the household's row is locked for the
+visit's transaction, so the second computes the due date from the first's values, never from
+those read before it (PostgreSQL: two connections, the first held inside its transaction).
+
+The first request (the later visit) is held after it updated the household, before its audit
+event; the second (an earlier visit, recorded late) is sent meanwhile and must wait for the
+first's lock. Without the lock it would wait only at its own UPDATE and then write the values it
+read before the first committed: last_met_at and next_due of the older visit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import unittest
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+import time_machine
+from django.db import connection, connections
+from django.test import Client
+
+from junkai.accounts.actions import do_issue_api_token
+from junkai.households.models import Household
+from junkai.households.schedule import current_policy
+from junkai.lib.dates import add_months
+from junkai.testing import JunkaiTransactionTestCase, PersonaMixin
+from junkai.visits.models import Visit
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+DAY = dt.datetime(2026, 6, 10, 10, 0, tzinfo=TOKYO)
+WAIT = 20.0  # seconds: the longest any step here may take on a loaded machine
+
+
+def _other_connection() -> psycopg.Connection[Any]:
+    db = connection.settings_dict
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        autocommit=True,
+    )
+
+
+class HoldAfterHouseholdUpdate:
+    """An execute wrapper: once the household's row is updated, holds the next audit INSERT
+    (still inside the visit's transaction) until released."""
+
+    def __init__(self) -> None:
+        self.updated = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if sql.startswith('UPDATE "households_household"'):
+            self.updated = True
+        elif self.updated and "INSERT INTO audit_auditevent" in sql and not self.holding.is_set():
+            self.holding.set()
+            self.release.wait(WAIT)
+        return execute(sql, params, many, context)
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "two connections and a row lock")
+class ConcurrentVisitTests(PersonaMixin, JunkaiTransactionTestCase):
+    def setUp(self) -> None:
+        traveller = time_machine.travel(DAY, tick=True)  # by day: no night approval needed
+        traveller.start()
+        self.addCleanup(traveller.stop)
+        self.build_personas()
+        self.tokens = {
+            name: do_issue_api_token(self.officer(name))[0] for name in ("officer1a", "officer1b")
+        }
+
+    def post_visit(self, officer: str, started_at: dt.datetime, answers: dict[str, Any]) -> None:
+        """In a thread of its own (its own database connection)."""
+        try:
+            response = Client().post(
+                "/api/v1/visits",
+                json.dumps(
+                    {
+                        "household_id": self.aoki.id,
+                        "started_at": started_at.isoformat(),
+                        "method": "VISIT",
+                        "outcome": "MET",
+                        "guidance_topics": [1],
+                    }
+                ),
+                content_type="application/json",
+                headers={"authorization": f"Bearer {self.tokens[officer]}"},
+            )
+            answers[officer] = (response.status_code, response.json())
+        finally:
+            connections.close_all()
+
+    def waiting_on_a_lock(self) -> bool:
+        with _other_connection() as other:
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline:
+                row = other.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                ).fetchone()
+                if row is not None and row[0] > 0:
+                    return True
+                time.sleep(0.05)
+        return False
+
+    def test_the_due_date_is_the_latest_visits_when_two_are_recorded_at_once(self) -> None:
+        later, earlier = DAY - dt.timedelta(hours=1), DAY - dt.timedelta(days=3)
+        hold = HoldAfterHouseholdUpdate()
+        answers: dict[str, Any] = {}
+
+        def first() -> None:
+            with connection.execute_wrapper(hold):
+                self.post_visit("officer1a", later, answers)
+
+        first_thread = threading.Thread(target=first)
+        second_thread = threading.Thread(
+            target=self.post_visit, args=("officer1b", earlier, answers)
+        )
+        first_thread.start()
+        try:
+            self.assertTrue(hold.holding.wait(WAIT), "the first visit never reached its event")
+            second_thread.start()
+            # The second visit waits for the first's row lock while the first is held.
+            self.assertTrue(self.waiting_on_a_lock(), "the second visit did not wait")
+            self.assertNotIn("officer1b", answers)
+        finally:
+            hold.release.set()
+            first_thread.join(WAIT)
+        if second_thread.is_alive() or second_thread.ident is not None:
+            second_thread.join(WAIT)
+        self.assertEqual(answers["officer1a"][0], 201, answers)
+        self.assertEqual(answers["officer1b"][0], 201, answers)
+
+        household = Household.objects.get(id=self.aoki.id)
+        self.assertEqual(Visit.objects.filter(household=household).count(), 2)
+        # Both visits kept; the household's schedule follows the latest of them.
+        self.assertEqual(household.last_met_at, later)
+        self.assertEqual(household.last_visit_at, later)
+        months = current_policy().months_for(household.category, leader=household.is_leader)
+        self.assertEqual(household.next_due, add_months(later.astimezone(TOKYO).date(), months))
