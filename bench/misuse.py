@@ -2,6 +2,10 @@
 
 DATABASE_URL=postgres:///junkai .venv/bin/python -m bench.misuse [EVENTS_PER_DAY]
 
+BENCH_QUERIES=1 prints each run's slowest queries; BENCH_EXPLAIN=1 (PostgreSQL) also prints the
+plan, with its timing, of the query that finds the tasks on the reads' households (by
+`details["household"]`: audit 0015's expression index).
+
 Builds the demo station, writes two days of events straight into the audit log (reads of
 households by every officer, work lists, visits), then times a first scan of a day (which raises
 the flags), the periodic run (`scan()`, what the 5-minute timer runs) first with no watermark,
@@ -56,6 +60,10 @@ def _events(
             purpose="作業リスト" if event_type == EventType.LIST_HOUSEHOLDS else "閲覧",
             details=details,
         )
+
+
+#: The tasks query of junkai.disclosures.misuse._work_for (as Django writes it for PostgreSQL).
+_TASKS_BY_DETAILS = '"audit_auditevent"."details" -> %s) IN'
 
 
 def _wait_for_commit_line() -> float:
@@ -147,6 +155,13 @@ def main(per_day: int) -> None:
                     return execute(sql, params, many, context)
                 finally:
                     timed.append((time.perf_counter() - start, sql))
+                    explain = os.environ.get("BENCH_EXPLAIN") and not sql.startswith("EXPLAIN")
+                    if explain and _TASKS_BY_DETAILS in sql:
+                        with connection.cursor() as cursor:
+                            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                            plan = [row[0] for row in cursor.fetchall()]
+                        print("  the tasks query's plan:")
+                        print("\n".join(f"    {line}" for line in plan))
 
             watch = connection.execute_wrapper(timer)
             if os.environ.get("BENCH_QUERIES"):

@@ -69,7 +69,7 @@ class JunkaiAPI(NinjaAPI):
                 errors,
             ),
         }
-        for path, operations in schema.get("paths", {}).items():
+        for operations in schema.get("paths", {}).values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 for code, (text, body) in common.items():
@@ -83,14 +83,15 @@ class JunkaiAPI(NinjaAPI):
                         "schema": {"type": "integer"},
                     }
                 }
-                if "{" in path:
-                    responses.setdefault(
-                        404,
-                        {
-                            "description": "見つかりません",
-                            "content": {"application/json": {"schema": message}},
-                        },
-                    )
+                # Every operation can name something absent or out of scope: in its path, or
+                # an id in its body or query (a household of a route, a binder to take out).
+                responses.setdefault(
+                    404,
+                    {
+                        "description": "見つかりません",
+                        "content": {"application/json": {"schema": message}},
+                    },
+                )
         return schema
 
 

@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema
 from junkai.access.declare import declare_access
 from junkai.access.units import access_dashboard_station, access_hq_dashboard
 from junkai.api.auth import request_officer
+from junkai.api.boundary import Id
 from junkai.api.schemas import Message
 from junkai.dashboards import figures
 from junkai.dashboards.figures import RegisterFigures, Tally
@@ -27,7 +28,7 @@ router = Router(tags=["dashboards"])
 
 
 class DashboardParams(Schema):
-    station: int | None = Field(None, description="警察署ID（省略時は本部地域課の全署集計）")
+    station: Id | None = Field(None, description="警察署ID（省略時は本部地域課の全署集計）")
 
 
 class Figures(Schema):

@@ -19,7 +19,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Body, Field, Query, Router, Schema
-from pydantic import ConfigDict
 
 from junkai.access.declare import declare_access
 from junkai.access.purposes import ReadPurpose
@@ -29,6 +28,7 @@ from junkai.accounts.cosign import CoSignRefused, co_signer
 from junkai.accounts.middleware import LOGIN_AT
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import request_officer
+from junkai.api.boundary import Id, In, Text
 from junkai.api.households import CardIn
 from junkai.api.registers import CheckoutOut, _entry
 from junkai.api.schemas import ErrorsOut, Message
@@ -57,9 +57,9 @@ class GoneOut(Schema):
     wipe: bool = Field(description="端末内のデータを消去すること（常に true）")
 
 
-class DeviceIn(Schema):
-    post_id: int
-    label: str = Field(max_length=64, description="端末名（交番等の中で一意、64文字以内）")
+class DeviceIn(In):
+    post_id: Id
+    label: Text = Field(max_length=64, description="端末名（交番等の中で一意、64文字以内）")
 
 
 class DeviceOut(Schema):
@@ -81,26 +81,26 @@ class DeviceList(Schema):
 
 
 class DeviceParams(Schema):
-    post_id: int | None = Field(None, description="交番等ID（省略時は範囲内のすべて）")
+    post_id: Id | None = Field(None, description="交番等ID（省略時は範囲内のすべて）")
 
 
-class RevokeIn(Schema):
-    reason: str = Field(max_length=200, description="理由（紛失・盗難・廃棄など）")
+class RevokeIn(In):
+    reason: Text = Field(max_length=200, description="理由（紛失・盗難・廃棄など）")
 
 
-class DeviceCheckoutIn(Schema):
-    device_id: int
-    beat_id: int = Field(description="持ち出す受持区（端末と同じ交番等）")
-    purpose: str = Field(actions.DEFAULT_PURPOSE, max_length=200, description="目的")
+class DeviceCheckoutIn(In):
+    device_id: Id
+    beat_id: Id = Field(description="持ち出す受持区（端末と同じ交番等）")
+    purpose: Text = Field(actions.DEFAULT_PURPOSE, max_length=200, description="目的")
 
 
-class CoSignerIn(Schema):
-    username: str = Field(max_length=150, description="確認者のログインID")
-    password: str = Field(max_length=128, description="確認者のパスワード")
-    otp_token: str = Field("", max_length=8, description="確認者の確認コード（二要素認証）")
+class CoSignerIn(In):
+    username: Text = Field(max_length=150, description="確認者のログインID")
+    password: Text = Field(max_length=128, description="確認者のパスワード")
+    otp_token: Text = Field("", max_length=8, description="確認者の確認コード（二要素認証）")
 
 
-class StepIn(Schema):
+class StepIn(In):
     co_signer: CoSignerIn | None = Field(
         None,
         description=(
@@ -138,8 +138,8 @@ class LeaseOut(Schema):
 
 
 class PullParams(Schema):
-    checkout: int = Field(description="端末の持出しのID")
-    cursor: str | None = Field(
+    checkout: Id = Field(description="端末の持出しのID")
+    cursor: Text | None = Field(
         None, max_length=500, description="前回の応答の cursor（その後の変更だけを返す）"
     )
 
@@ -165,25 +165,23 @@ class PullOut(Schema):
 
 
 class VisitChangeIn(VisitIn):
-    household_id: int | None = Field(  # type: ignore[assignment]
+    household_id: Id | None = Field(  # type: ignore[assignment]
         None, description="無視されます（変更の household_id を使います）"
     )
 
 
-class ChangeIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ChangeIn(In):
     client_id: str = Field(pattern=CLIENT_ID, description="端末が付けた変更のID（一意）")
     kind: Literal["visit", "card"]
-    household_id: int
+    household_id: Id
     visit: VisitChangeIn | None = None
     card: CardIn | None = None
 
 
-class ReadEntryIn(Schema):
+class ReadEntryIn(In):
     seq: int = Field(ge=1, le=2**62)
-    household_id: int
-    read_at: str = Field(
+    household_id: Id
+    read_at: Text = Field(
         max_length=40, description="閲覧日時（時差付き ISO 8601、端末の記録のまま）"
     )
     purpose: ReadPurpose
@@ -191,8 +189,8 @@ class ReadEntryIn(Schema):
     hash: str = Field(pattern=HEX64)
 
 
-class PushIn(Schema):
-    checkout_id: int
+class PushIn(In):
+    checkout_id: Id
     changes: list[ChangeIn] = Field(default_factory=list, max_length=MAX_CHANGES)
     read_log: list[ReadEntryIn] = Field(default_factory=list, max_length=MAX_READS)
 
@@ -381,7 +379,7 @@ def list_devices(request: HttpRequest, params: Query[DeviceParams]) -> dict[str,
     response={200: DeviceOut, 403: Message, 404: Message, 422: ErrorsOut},
 )
 @declare_access("scoped")
-def revoke_device(request: HttpRequest, device_id: int, payload: RevokeIn) -> dict[str, Any]:
+def revoke_device(request: HttpRequest, device_id: Id, payload: RevokeIn) -> dict[str, Any]:
     """端末の使用停止（廃棄・故障など）. 持出中なら持出しも取り消され、端末は次の接続で
     消去を指示されます（それまでは鍵の貸与が期限で切れるだけ）. 返却ではないため、持出確認簿の
     記載は「使用停止により終了」となり、返却期限の超過として扱われません（返却の申告済みの
@@ -418,7 +416,7 @@ def declare_device_checkout(
     "/device-checkouts/{device_checkout_id}", response={200: DeviceCheckoutOut, 404: Message}
 )
 @declare_access("scoped")
-def device_checkout(request: HttpRequest, device_checkout_id: int) -> dict[str, Any]:
+def device_checkout(request: HttpRequest, device_checkout_id: Id) -> dict[str, Any]:
     """端末の持出し（持出確認簿の記載と、同期できるか）."""
     officer = request_officer(request)
     checkout = access_device_checkout(officer, device_checkout_id)
@@ -434,7 +432,7 @@ STEPS = {
 
 
 def _step(
-    request: HttpRequest, device_checkout_id: int, step: str, payload: StepIn | None = None
+    request: HttpRequest, device_checkout_id: Id, step: str, payload: StepIn | None = None
 ) -> tuple[int, dict[str, Any]]:
     officer = request_officer(request)
     checkout = access_device_checkout(officer, device_checkout_id)
@@ -479,7 +477,7 @@ CO_SIGN_RESPONSES: dict[int, Any] = {**STEP_RESPONSES, 401: Message, 429: Messag
 @router.post("/device-checkouts/{device_checkout_id}/confirm-out", response=CO_SIGN_RESPONSES)
 @declare_access("scoped")
 def confirm_device_out(
-    request: HttpRequest, device_checkout_id: int, payload: Body[StepIn | None] = None
+    request: HttpRequest, device_checkout_id: Id, payload: Body[StepIn | None] = None
 ) -> tuple[int, dict[str, Any]]:
     """持出確認者の確認（持出警察官以外が自分の認証で。一人勤務の駐在所では本人）.
     共用の端末では `co_signer` に確認者のログインID・パスワード（と確認コード）を渡します:
@@ -490,7 +488,7 @@ def confirm_device_out(
 @router.post("/device-checkouts/{device_checkout_id}/return", response=STEP_RESPONSES)
 @declare_access("scoped")
 def record_device_return(
-    request: HttpRequest, device_checkout_id: int
+    request: HttpRequest, device_checkout_id: Id
 ) -> tuple[int, dict[str, Any]]:
     """返却の記録（持出警察官本人。端末は同期して消去してから）. 以後の同期は 410."""
     return _step(request, device_checkout_id, "return")
@@ -499,7 +497,7 @@ def record_device_return(
 @router.post("/device-checkouts/{device_checkout_id}/confirm-return", response=CO_SIGN_RESPONSES)
 @declare_access("scoped")
 def confirm_device_return(
-    request: HttpRequest, device_checkout_id: int, payload: Body[StepIn | None] = None
+    request: HttpRequest, device_checkout_id: Id, payload: Body[StepIn | None] = None
 ) -> tuple[int, dict[str, Any]]:
     """返却確認者の確認. 確認が済むと端末は再び持ち出せます. 共用の端末では `co_signer`
     （持出確認と同じ）."""
@@ -511,7 +509,7 @@ def confirm_device_return(
     response={201: LeaseOut, 403: Message, 404: Message, 410: GoneOut},
 )
 @declare_access("scoped")
-def issue_lease(request: HttpRequest, device_checkout_id: int) -> tuple[int, dict[str, Any]]:
+def issue_lease(request: HttpRequest, device_checkout_id: Id) -> tuple[int, dict[str, Any]]:
     """データ鍵の貸与（この勤務の間、最長12時間）: 新しい貸与鍵と、それで包んだデータ鍵.
     同じ持出しには何度でも同じデータ鍵を包み直して渡します（再サインイン後も端末のデータを
     読める）. 持出警察官本人のみ、持出確認の後、返却・取消の前."""

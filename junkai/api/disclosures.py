@@ -10,7 +10,7 @@ Japanese. Missing text fields reach the action, so the 422 names them in Japanes
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -20,6 +20,7 @@ from junkai.access.declare import declare_access
 from junkai.access.records import record_read
 from junkai.access.roles import may_see_misuse_flags
 from junkai.api.auth import request_officer
+from junkai.api.boundary import Date, Id, In, Text, one_of
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
@@ -32,9 +33,12 @@ from junkai.disclosures.access import (
     misuse_flags_visible_to,
 )
 from junkai.disclosures.models import (
+    FIELD_GROUPS,
     AgencyRequest,
     DataUse,
+    DecisionStatus,
     MisuseFlag,
+    ReleaseMethod,
     UnitScoped,
     filter_register,
 )
@@ -53,39 +57,44 @@ class OfficerRef(Schema):
     full_name: str
 
 
-class ReleasedItem(Schema):
-    household_id: int
-    groups: list[str] = Field(
+class ReleasedItem(In):
+    household_id: Id
+    groups: list[Annotated[Text, Field(json_schema_extra=one_of(FIELD_GROUPS))]] = Field(
+        max_length=len(FIELD_GROUPS),
         description="names 世帯員の氏名 / birth_dates 生年月日 / phones 電話番号 / address 住所 / "
         "workplaces 勤務先・学校 / emergency_contacts 緊急連絡先 / vehicles 車両 / "
-        "remarks 備考・要望 / support 要援護の情報"
+        "remarks 備考・要望 / support 要援護の情報",
     )
 
 
-class DataUseIn(Schema):
-    requester_name: str = Field("", max_length=200, description="利用者の氏名")
-    requester_unit: str = Field("", max_length=200, description="利用者の所属")
-    requester_prefecture: str = Field(
+class DataUseIn(In):
+    requester_name: Text = Field("", max_length=200, description="利用者の氏名")
+    requester_unit: Text = Field("", max_length=200, description="利用者の所属")
+    requester_prefecture: Text = Field(
         "", max_length=20, description="都道府県警察（例: 大分県・福岡県・警視庁）"
     )
-    police_phone: str = Field("", max_length=64, description="警察電話番号")
-    purpose: str = Field("", max_length=400, description="利用目的")
-    household_ids: list[int] = Field(default_factory=list, max_length=200)
+    police_phone: Text = Field("", max_length=64, description="警察電話番号")
+    purpose: Text = Field("", max_length=400, description="利用目的")
+    household_ids: list[Id] = Field(default_factory=list, max_length=200)
 
 
-class VerifyIn(Schema):
-    callback_number: str = Field("", max_length=64, description="折り返し電話をかけた番号")
-    note: str = Field("", max_length=400)
+class VerifyIn(In):
+    callback_number: Text = Field("", max_length=64, description="折り返し電話をかけた番号")
+    note: Text = Field("", max_length=400)
 
 
-class RefuseIn(Schema):
-    reason: str = Field("", max_length=400)
+class RefuseIn(In):
+    reason: Text = Field("", max_length=400)
 
 
-class ReleaseIn(Schema):
+class ReleaseIn(In):
     items: list[ReleasedItem] = Field(default_factory=list, max_length=200)
-    method: str = Field("SHOWN", description="SHOWN（閲覧）/ GIVEN（写しの交付）/ ORAL（口頭）")
-    note: str = Field("", max_length=400)
+    method: Text = Field(
+        "SHOWN",
+        json_schema_extra=one_of(ReleaseMethod.values),
+        description="SHOWN（閲覧）/ GIVEN（写しの交付）/ ORAL（口頭）",
+    )
+    note: Text = Field("", max_length=400)
 
 
 class EntryOut(Schema):
@@ -124,18 +133,22 @@ class DataUseOut(EntryOut):
     refusal_reason: str
 
 
-class AgencyRequestIn(Schema):
-    agency_name: str = Field("", max_length=200, description="照会した行政機関")
-    recipient_name: str = Field("", max_length=200, description="提供を受ける者の氏名")
-    recipient_contact: str = Field("", max_length=200, description="提供を受ける者の連絡先")
-    purpose: str = Field("", max_length=400, description="利用目的")
-    legal_basis: str = Field("", max_length=400, description="法令上の根拠")
-    household_ids: list[int] = Field(default_factory=list, max_length=200)
+class AgencyRequestIn(In):
+    agency_name: Text = Field("", max_length=200, description="照会した行政機関")
+    recipient_name: Text = Field("", max_length=200, description="提供を受ける者の氏名")
+    recipient_contact: Text = Field("", max_length=200, description="提供を受ける者の連絡先")
+    purpose: Text = Field("", max_length=400, description="利用目的")
+    legal_basis: Text = Field("", max_length=400, description="法令上の根拠")
+    household_ids: list[Id] = Field(default_factory=list, max_length=200)
 
 
-class DecideIn(Schema):
-    decision: str = Field("", description="APPROVED（提供可）/ REFUSED（提供不可）")
-    reason: str = Field("", max_length=400)
+class DecideIn(In):
+    decision: Text = Field(
+        "",
+        json_schema_extra=one_of((DecisionStatus.APPROVED, DecisionStatus.REFUSED)),
+        description="APPROVED（提供可）/ REFUSED（提供不可）",
+    )
+    reason: Text = Field("", max_length=400)
 
 
 class AgencyRequestOut(EntryOut):
@@ -153,10 +166,14 @@ class AgencyRequestOut(EntryOut):
 
 
 class RegisterParams(Schema):
-    station_id: int | None = Field(None, description="警察署（省略時は範囲内のすべて）")
-    unit: str | None = Field(None, description="station（地域課）または交番等のID")
-    since: dt.date | None = Field(None, description="この日以降に受け付けたもの")
-    until: dt.date | None = Field(None, description="この日までに受け付けたもの")
+    station_id: Id | None = Field(None, description="警察署（省略時は範囲内のすべて）")
+    unit: str | None = Field(
+        None,
+        pattern=r"^(station|[1-9][0-9]{0,17})$",
+        description="station（地域課）または交番等のID",
+    )
+    since: Date | None = Field(None, description="この日以降に受け付けたもの")
+    until: Date | None = Field(None, description="この日までに受け付けたもの")
     limit: int = Field(200, ge=1, le=1000)
 
 
@@ -191,8 +208,8 @@ class MisuseFlagDetailOut(MisuseFlagOut):
     events: list[MisuseEventOut]
 
 
-class ReviewIn(Schema):
-    note: str = Field("", max_length=2000, description="確認結果")
+class FlagReviewIn(In):
+    note: Text = Field("", max_length=2000, description="確認結果")
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -309,7 +326,7 @@ def create_data_use(request: HttpRequest, payload: DataUseIn) -> tuple[int, dict
 
 @router.get("/data-uses/{data_use_id}", response={200: DataUseOut, 404: Message})
 @declare_access("scoped")
-def get_data_use(request: HttpRequest, data_use_id: int) -> dict[str, Any]:
+def get_data_use(request: HttpRequest, data_use_id: Id) -> dict[str, Any]:
     entry = access_data_use(request_officer(request), data_use_id)
     return _data_use_out(entry)
 
@@ -320,7 +337,7 @@ def get_data_use(request: HttpRequest, data_use_id: int) -> dict[str, Any]:
 )
 @declare_access("scoped")
 def verify_identity(
-    request: HttpRequest, data_use_id: int, payload: VerifyIn
+    request: HttpRequest, data_use_id: Id, payload: VerifyIn
 ) -> tuple[int, dict[str, Any]]:
     """警察電話への折り返しで警察職員であることを確認した（呼び出した職員が確認者）."""
     officer = request_officer(request)
@@ -339,7 +356,7 @@ def verify_identity(
     response={200: DataUseOut, 403: Message, 404: Message, 422: ErrorsOut},
 )
 @declare_access("scoped")
-def approve_data_use(request: HttpRequest, data_use_id: int) -> tuple[int, dict[str, Any]]:
+def approve_data_use(request: HttpRequest, data_use_id: Id) -> tuple[int, dict[str, Any]]:
     """他の都道府県警察への提供の承認（管理責任者のみ。他は 403）."""
     officer = request_officer(request)
     entry = access_data_use(officer, data_use_id, record_read=False)
@@ -353,7 +370,7 @@ def approve_data_use(request: HttpRequest, data_use_id: int) -> tuple[int, dict[
 )
 @declare_access("scoped")
 def refuse_data_use(
-    request: HttpRequest, data_use_id: int, payload: RefuseIn
+    request: HttpRequest, data_use_id: Id, payload: RefuseIn
 ) -> tuple[int, dict[str, Any]]:
     officer = request_officer(request)
     entry = access_data_use(officer, data_use_id, record_read=False)
@@ -367,7 +384,7 @@ def refuse_data_use(
 )
 @declare_access("scoped")
 def release_data_use(
-    request: HttpRequest, data_use_id: int, payload: ReleaseIn
+    request: HttpRequest, data_use_id: Id, payload: ReleaseIn
 ) -> tuple[int, dict[str, Any]]:
     """提供: 世帯ごとに見せた・渡した項目。折り返し確認の前（他県は承認の前）は 403.
 
@@ -418,7 +435,7 @@ def create_agency_request(
 
 @router.get("/agency-requests/{agency_request_id}", response={200: AgencyRequestOut, 404: Message})
 @declare_access("scoped")
-def get_agency_request(request: HttpRequest, agency_request_id: int) -> dict[str, Any]:
+def get_agency_request(request: HttpRequest, agency_request_id: Id) -> dict[str, Any]:
     entry = access_agency_request(request_officer(request), agency_request_id)
     return _agency_out(entry)
 
@@ -430,7 +447,7 @@ def get_agency_request(request: HttpRequest, agency_request_id: int) -> dict[str
 @declare_access("scoped")
 def attach_document(
     request: HttpRequest,
-    agency_request_id: int,
+    agency_request_id: Id,
     file: File[UploadedFile | None] = None,
 ) -> tuple[int, dict[str, Any]]:
     """照会文書（multipart、フィールド `file`）: PDF・画像（先頭のバイトで判定）、10MB まで."""
@@ -448,7 +465,7 @@ def attach_document(
 )
 @declare_access("scoped")
 def decide_agency_request(
-    request: HttpRequest, agency_request_id: int, payload: DecideIn
+    request: HttpRequest, agency_request_id: Id, payload: DecideIn
 ) -> tuple[int, dict[str, Any]]:
     """提供の可否（管理責任者のみ。他は 403）。照会文書が添付されていなければ 422."""
     officer = request_officer(request)
@@ -465,7 +482,7 @@ def decide_agency_request(
 )
 @declare_access("scoped")
 def release_agency_request(
-    request: HttpRequest, agency_request_id: int, payload: ReleaseIn
+    request: HttpRequest, agency_request_id: Id, payload: ReleaseIn
 ) -> tuple[int, dict[str, Any]]:
     """提供（提供可と判断された後のみ。前は 403）: 各世帯の閲覧記録に残ります."""
     officer = request_officer(request)
@@ -528,7 +545,7 @@ def list_misuse_flags(request: HttpRequest, params: Query[FlagParams]) -> list[d
     response={200: MisuseFlagDetailOut, 403: Message, 404: Message},
 )
 @declare_access("scoped")
-def get_misuse_flag(request: HttpRequest, misuse_flag_id: int) -> dict[str, Any]:
+def get_misuse_flag(request: HttpRequest, misuse_flag_id: Id) -> dict[str, Any]:
     """兆候と、その根拠となった監査記録."""
     flag = access_misuse_flag(request_officer(request), misuse_flag_id)
     events = AuditEvent.objects.filter(id__in=flag.event_ids).select_related("seal").order_by("id")
@@ -554,7 +571,7 @@ def get_misuse_flag(request: HttpRequest, misuse_flag_id: int) -> dict[str, Any]
 )
 @declare_access("scoped")
 def review_misuse_flag(
-    request: HttpRequest, misuse_flag_id: int, payload: ReviewIn
+    request: HttpRequest, misuse_flag_id: Id, payload: FlagReviewIn
 ) -> tuple[int, dict[str, Any]]:
     """確認結果の記録（管理責任者。本人についての兆候は署長）."""
     officer = request_officer(request)

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from junkai.access.declare import declare_access
 from junkai.api.auth import request_officer
+from junkai.api.boundary import DateText, Id, Month, Text
 from junkai.api.purposes import ReadParams, purpose_missing, stated_purpose
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.documents import printing
@@ -22,20 +23,25 @@ router = Router(tags=["documents"])
 
 
 class MapParams(Schema):
-    town: str = Field("", description="町名（省略時は受持区のすべて）")
-    block_group: str = Field("", description="組・班（省略時はすべて）")
+    town: Text = Field("", max_length=50, description="町名（省略時は受持区のすべて）")
+    block_group: Text = Field("", max_length=20, description="組・班（省略時はすべて）")
 
 
 class MonthParams(Schema):
-    month: str | None = Field(None, description="対象月 YYYY-MM（省略時は当月）")
+    month: Month | None = Field(None, description="対象月 YYYY-MM（省略時は当月）")
 
 
 class PeriodParams(Schema):
     # `from` is a Python keyword: the schema field is `since`, the query parameter `from`.
-    since: str | None = Field(
-        None, alias="from", description="期間の始め（西暦・和暦。省略時は年度の初日）"
+    since: DateText | None = Field(
+        None,
+        alias="from",
+        max_length=40,
+        description="期間の始め（西暦・和暦。省略時は年度の初日）",
     )
-    until: str | None = Field(None, alias="to", description="期間の終わり（省略時は今日）")
+    until: DateText | None = Field(
+        None, alias="to", max_length=40, description="期間の終わり（省略時は今日）"
+    )
 
 
 class BuildingOut(Schema):
@@ -67,7 +73,7 @@ def _pdf(printed: printing.Printed) -> HttpResponse:
 
 @router.get("/households/{household_id}/card.pdf", response=PDF_RESPONSES_422, url_name="card_pdf")
 @declare_access("scoped")
-def card_pdf(request: HttpRequest, household_id: int, params: Query[ReadParams]) -> HttpResponse:
+def card_pdf(request: HttpRequest, household_id: Id, params: Query[ReadParams]) -> HttpResponse:
     """巡回連絡カード（第1号様式）: 世帯のカードを記入済みで印刷. 自分の受持区の外の世帯では
     `purpose` が必要です（ないと 422。ブラウザーでは世帯ページで答えた目的を使います）。"""
     try:
@@ -85,7 +91,7 @@ def card_pdf(request: HttpRequest, household_id: int, params: Query[ReadParams])
     url_name="disclosure_accounting_pdf",
 )
 @declare_access("scoped")
-def disclosure_accounting_pdf(request: HttpRequest, household_id: int) -> HttpResponse:
+def disclosure_accounting_pdf(request: HttpRequest, household_id: Id) -> HttpResponse:
     """提供の記録: 世帯の情報の提供（利用確認簿・照会）と印刷のすべて. 世帯の管理責任者と
     警察署長のみ（ほかは 403）. 本人に交付するためのもの."""
     return _pdf(printing.print_disclosure_accounting(request_officer(request), household_id))
@@ -102,7 +108,7 @@ def blank_card_pdf(request: HttpRequest) -> HttpResponse:
     "/beats/{beat_id}/household-map.pdf", response=PDF_RESPONSES_422, url_name="household_map_pdf"
 )
 @declare_access("scoped")
-def household_map_pdf(request: HttpRequest, beat_id: int, params: Query[MapParams]) -> HttpResponse:
+def household_map_pdf(request: HttpRequest, beat_id: Id, params: Query[MapParams]) -> HttpResponse:
     """世帯分布略図（第2号様式）: 町名・組・班ごとに1ページ. 位置（緯度経度）のない世帯は番地順."""
     return _pdf(
         printing.print_household_map(
@@ -113,7 +119,7 @@ def household_map_pdf(request: HttpRequest, beat_id: int, params: Query[MapParam
 
 @router.get("/posts/{post_id}/buildings", response={200: BuildingList, 404: Message})
 @declare_access("scoped")
-def buildings(request: HttpRequest, post_id: int) -> dict[str, object]:
+def buildings(request: HttpRequest, post_id: Id) -> dict[str, object]:
     """交番等のアパート等（第3号・第4号様式の対象）と入居世帯数."""
     post, found = printing.list_buildings(request_officer(request), post_id)
     return {
@@ -136,7 +142,7 @@ def buildings(request: HttpRequest, post_id: int) -> dict[str, object]:
 
 @router.get("/buildings/{building_id}/map.pdf", response=PDF_RESPONSES, url_name="building_map_pdf")
 @declare_access("scoped")
-def building_map_pdf(request: HttpRequest, building_id: int) -> HttpResponse:
+def building_map_pdf(request: HttpRequest, building_id: Id) -> HttpResponse:
     """アパート等居住分布略図（第3号様式）: 階 × 部屋ごとの居住世帯."""
     return _pdf(printing.print_building_map(request_officer(request), building_id))
 
@@ -145,21 +151,21 @@ def building_map_pdf(request: HttpRequest, building_id: int) -> HttpResponse:
     "/posts/{post_id}/building-list.pdf", response=PDF_RESPONSES, url_name="building_list_pdf"
 )
 @declare_access("scoped")
-def building_list_pdf(request: HttpRequest, post_id: int) -> HttpResponse:
+def building_list_pdf(request: HttpRequest, post_id: Id) -> HttpResponse:
     """アパート等一覧表（第4号様式）."""
     return _pdf(printing.print_building_list(request_officer(request), post_id))
 
 
 @router.get("/posts/{post_id}/card-index.pdf", response=PDF_RESPONSES, url_name="card_index_pdf")
 @declare_access("scoped")
-def card_index_pdf(request: HttpRequest, post_id: int) -> HttpResponse:
+def card_index_pdf(request: HttpRequest, post_id: Id) -> HttpResponse:
     """巡回連絡カード索引簿（第5号様式）: 索引番号順と50音順."""
     return _pdf(printing.print_card_index(request_officer(request), post_id))
 
 
 @router.get("/posts/{post_id}/checkouts.pdf", response=PDF_RESPONSES_422, url_name="checkouts_pdf")
 @declare_access("scoped")
-def checkouts_pdf(request: HttpRequest, post_id: int, params: Query[MonthParams]) -> HttpResponse:
+def checkouts_pdf(request: HttpRequest, post_id: Id, params: Query[MonthParams]) -> HttpResponse:
     """巡回連絡カード持出確認簿（第6号様式）: 交番等の1か月分と管理責任者の月次確認."""
     return _pdf(printing.print_checkouts(request_officer(request), post_id, month=params.month))
 
@@ -168,7 +174,7 @@ def checkouts_pdf(request: HttpRequest, post_id: int, params: Query[MonthParams]
     "/loss-reports/{loss_report_id}/report.pdf", response=PDF_RESPONSES, url_name="loss_report_pdf"
 )
 @declare_access("scoped")
-def loss_report_pdf(request: HttpRequest, loss_report_id: int) -> HttpResponse:
+def loss_report_pdf(request: HttpRequest, loss_report_id: Id) -> HttpResponse:
     """亡失・盗難事故報告書: 事案の概要、通知先、報告時に簿冊に綴られていたカードの世帯と対応状況."""
     return _pdf(printing.print_loss_report(request_officer(request), loss_report_id))
 
@@ -178,7 +184,7 @@ def loss_report_pdf(request: HttpRequest, loss_report_id: int) -> HttpResponse:
 )
 @declare_access("scoped")
 def data_uses_pdf(
-    request: HttpRequest, station_id: int, params: Query[PeriodParams]
+    request: HttpRequest, station_id: Id, params: Query[PeriodParams]
 ) -> HttpResponse:
     """巡回連絡カード利用確認簿（第7号様式）: 警察署の期間内の記録（交番等の職員は自所属の記録）."""
     return _pdf(

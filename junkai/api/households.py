@@ -14,12 +14,12 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from pydantic import ConfigDict
 
 from junkai.access.declare import declare_access
 from junkai.access.records import record_refusal
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
+from junkai.api.boundary import INT_MAX, DateText, Id, In, Int, Text, most, one_of
 from junkai.api.errors import error_body
 from junkai.api.purposes import ReadParams, purpose_missing, stated_purpose
 from junkai.api.schemas import ErrorsOut, Message
@@ -35,13 +35,16 @@ from junkai.households.access import (
     read_access_log,
     record_list_read,
 )
+from junkai.households.cards import MAX_INDEX_NUMBER
 from junkai.households.models import (
     CardRevision,
+    CardSource,
     CardStatus,
     ContactCard,
     Household,
     Priority,
     RevisionBasis,
+    Sex,
 )
 from junkai.households.search import search_households
 from junkai.lib.errors import PermissionDeniedError
@@ -53,6 +56,8 @@ CONFLICT = "他の職員が先に更新しました"
 MAX_PAGE_SIZE = 200
 MAX_QUERY_LENGTH = 100
 MAX_NOTE_LENGTH = 200
+#: A phone number as typed: 10–11 digits with hyphens, spaces or full-width digits.
+PHONE_LENGTH = 30
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -78,13 +83,16 @@ class HouseholdPage(Schema):
 
 
 class ListParams(Schema):
-    beat: int | None = Field(None, description="受持区ID（自分の範囲内のもの）")
-    page: int = Field(1, ge=1)
+    beat: Id | None = Field(None, description="受持区ID（自分の範囲内のもの）")
+    # (An offset past the database's integer range was a 500.)
+    page: int = Field(1, ge=1, le=INT_MAX // MAX_PAGE_SIZE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
-class SearchIn(Schema):
-    query: str = Field(description="氏名（漢字・かな）、住所又は電話番号")
+class SearchIn(In):
+    query: Text = Field(
+        json_schema_extra=most(MAX_QUERY_LENGTH), description="氏名（漢字・かな）、住所又は電話番号"
+    )
 
 
 class SearchItem(HouseholdItem):
@@ -167,58 +175,72 @@ class HouseholdOut(Schema):
 # a misspelt field cannot silently blank the card.
 
 
-class ResidentIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = None
-    kana: str | None = None
-    relation: str | None = None
-    birth_date: str | None = Field(None, description="1950-04-01、昭和25年4月1日、S25.4.1 など")
-    sex: str | None = Field(None, description="M / F / 空")
-    workplace: str | None = None
-    phone: str | None = None
-
-
-class ContactIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = None
-    relation: str | None = None
-    phone: str | None = None
+class ResidentIn(In):
+    name: Text | None = Field(None, json_schema_extra=most(60))
+    kana: Text | None = Field(None, json_schema_extra=most(80))
+    relation: Text | None = Field(None, json_schema_extra=most(20))
+    birth_date: DateText | None = Field(
+        None, json_schema_extra=most(40), description="1950-04-01、昭和25年4月1日、S25.4.1 など"
+    )
+    sex: Text | None = Field(None, json_schema_extra=one_of(Sex.values), description="M / F / 空")
+    workplace: Text | None = Field(None, json_schema_extra=most(100))
+    phone: Text | None = Field(
+        None, json_schema_extra=most(PHONE_LENGTH), description="0から始まる10〜11桁"
+    )
 
 
-class VehicleIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class ContactIn(In):
+    name: Text | None = Field(None, json_schema_extra=most(60))
+    relation: Text | None = Field(None, json_schema_extra=most(20))
+    phone: Text | None = Field(
+        None, json_schema_extra=most(PHONE_LENGTH), description="0から始まる10〜11桁"
+    )
 
-    description: str | None = None
-    plate: str | None = None
+
+class VehicleIn(In):
+    description: Text | None = Field(None, json_schema_extra=most(60))
+    plate: Text | None = Field(None, json_schema_extra=most(20))
 
 
-class CardIn(Schema):
+class CardIn(In):
     """The card as GET returns it (its `id` is ignored), with `version` the one it was read at
     (null or 0 to create the first card), and optionally the basis and a note for the 補正."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    version: int | None = Field(None, description="読んだときの版。新規作成は null")
-    id: int | None = Field(None, description="無視されます")
-    basis: str = Field(
-        RevisionBasis.VISIT.value, description="補正の根拠: RESIDENT / VISIT / DOCUMENT"
+    version: int | None = Field(
+        None, ge=0, le=INT_MAX, description="読んだときの版。新規作成は null"
     )
-    note: str = Field("", description=f"メモ（{MAX_NOTE_LENGTH}文字以内）")
-    source: str | None = None
-    accepted_on: str | None = None
-    binder_number: str | None = None
-    index_number: int | str | None = None
-    preferred_days: str | None = None
-    preferred_times: str | None = None
+    id: Int | None = Field(None, description="無視されます")
+    basis: Text = Field(
+        RevisionBasis.VISIT.value,
+        json_schema_extra=one_of(b for b in RevisionBasis.values if b != RevisionBasis.NEW),
+        description="補正の根拠: RESIDENT / VISIT / DOCUMENT",
+    )
+    note: Text = Field("", json_schema_extra=most(MAX_NOTE_LENGTH), description="メモ")
+    source: Text | None = Field(None, json_schema_extra=one_of(CardSource.values))
+    accepted_on: DateText | None = Field(None, json_schema_extra=most(40))
+    binder_number: Text | None = Field(None, json_schema_extra=most(20))
+    index_number: Int | Text | None = Field(
+        None,
+        # Stated, not enforced here: cards.clean answers in its own words (索引番号は…).
+        json_schema_extra={
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_INDEX_NUMBER},
+                {"type": "string", "pattern": r"^([1-9][0-9]{0,8})?$"},
+                {"type": "null"},
+            ]
+        },
+    )
+    preferred_days: Text | None = Field(None, json_schema_extra=most(50))
+    preferred_times: Text | None = Field(None, json_schema_extra=most(50))
     needs_support: bool | None = None
     support_consent: bool | None = None
-    remarks: str | None = None
-    requests: str | None = None
-    residents: list[ResidentIn] = Field(default_factory=list)
-    contacts: list[ContactIn] = Field(default_factory=list)
-    vehicles: list[VehicleIn] = Field(default_factory=list)
+    remarks: Text | None = Field(None, json_schema_extra=most(2000))
+    requests: Text | None = Field(None, json_schema_extra=most(2000))
+    residents: list[ResidentIn] = Field(
+        default_factory=list, json_schema_extra=most(100, items=True)
+    )
+    contacts: list[ContactIn] = Field(default_factory=list, json_schema_extra=most(10, items=True))
+    vehicles: list[VehicleIn] = Field(default_factory=list, json_schema_extra=most(20, items=True))
 
 
 class CardSaved(Schema):
@@ -364,7 +386,7 @@ def search(request: HttpRequest, payload: SearchIn) -> tuple[int, dict[str, Any]
 @router.get("/households/{household_id}", response={200: HouseholdOut, 404: Message})
 @declare_access("scoped")
 def household_detail(
-    request: HttpRequest, household_id: int, params: Query[ReadParams]
+    request: HttpRequest, household_id: Id, params: Query[ReadParams]
 ) -> dict[str, Any]:
     """世帯と作成済の巡回連絡カード（閲覧記録に残ります）. 自分の受持区の外の世帯では
     `purpose` が必要です（ないと 422）。"""
@@ -411,7 +433,7 @@ def household_detail(
 )
 @declare_access("scoped")
 def save_card(
-    request: HttpRequest, household_id: int, payload: CardIn
+    request: HttpRequest, household_id: Id, payload: CardIn
 ) -> tuple[int, dict[str, Any]]:
     """カードの作成（201、version は null）又は補正（200）.
 
@@ -456,7 +478,7 @@ def save_card(
 )
 @declare_access("scoped")
 def card_revisions(
-    request: HttpRequest, household_id: int, params: Query[ReadParams]
+    request: HttpRequest, household_id: Id, params: Query[ReadParams]
 ) -> list[dict[str, Any]]:
     """補正履歴（廃棄したカードの分も含む）, newest first. 自分の受持区の外の世帯では
     `purpose` が必要です（ないと 422）。"""
@@ -499,7 +521,7 @@ def card_revisions(
 )
 @declare_access("scoped")
 def access_log(
-    request: HttpRequest, household_id: int, params: Query[LogParams]
+    request: HttpRequest, household_id: Id, params: Query[LogParams]
 ) -> tuple[int, list[dict[str, Any]]]:
     """閲覧記録: この世帯とそのカードについての記録（管理責任者・署長のみ）, newest first."""
     officer = request_officer(request)

@@ -20,6 +20,7 @@ from ninja import Field, Router, Schema
 from junkai.access.declare import declare_access
 from junkai.access.records import record_refusal
 from junkai.api.auth import request_officer
+from junkai.api.boundary import DateTime, Id, In, Text, most, one_of
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.devices import actions as device_actions
 from junkai.devices.access import access_device
@@ -27,7 +28,8 @@ from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Officer
 from junkai.registers import actions
 from junkai.registers.access import access_binders, access_loss_report
-from junkai.registers.models import LossReport, LossReportHousehold
+from junkai.registers.actions import MAX_NOTE, MAX_PLACE, MAX_TEXT
+from junkai.registers.models import InformMethod, LossKind, LossReport, LossReportHousehold
 
 router = Router(tags=["registers"])
 
@@ -35,26 +37,35 @@ T = TypeVar("T")
 WRITE_RESPONSES: dict[int, object] = {403: Message, 404: Message, 422: ErrorsOut}
 
 
-class LossIn(Schema):
-    kind: str = Field(description="LOST（亡失・紛失）/ STOLEN（盗難）")
-    occurred_at: dt.datetime = Field(description="発生日時（判明した日時。時差付き）")
-    place: str = Field(description="発生場所（200文字以内）")
-    circumstances: str = Field(description="状況（2000文字以内）")
-    measures: str = Field(description="措置: 遺失届・被害届の届出先、捜索の状況（2000文字以内）")
+class LossIn(In):
+    kind: Text = Field(
+        json_schema_extra=one_of(LossKind.values), description="LOST（亡失・紛失）/ STOLEN（盗難）"
+    )
+    occurred_at: DateTime = Field(description="発生日時（判明した日時。時差付き）")
+    place: Text = Field(json_schema_extra=most(MAX_PLACE), description="発生場所")
+    circumstances: Text = Field(json_schema_extra=most(MAX_TEXT), description="状況")
+    measures: Text = Field(
+        json_schema_extra=most(MAX_TEXT), description="措置: 遺失届・被害届の届出先、捜索の状況"
+    )
 
 
-class InformedIn(Schema):
-    method: str = Field(description="IN_PERSON（面接）/ PHONE（電話）/ LETTER（文書）/ OTHER")
-    note: str = Field("", description="連絡の内容・相手方（200文字以内。OTHER では必須）")
+class InformedIn(In):
+    method: Text = Field(
+        json_schema_extra=one_of(InformMethod.values),
+        description="IN_PERSON（面接）/ PHONE（電話）/ LETTER（文書）/ OTHER",
+    )
+    note: Text = Field(
+        "", json_schema_extra=most(MAX_NOTE), description="連絡の内容・相手方（OTHER では必須）"
+    )
 
 
-class RecreatedIn(Schema):
-    note: str = Field("", description="備考（200文字以内）")
+class RecreatedIn(In):
+    note: Text = Field("", json_schema_extra=most(MAX_NOTE), description="備考")
 
 
-class FoundIn(Schema):
-    place: str = Field(description="発見場所（200文字以内）")
-    note: str = Field("", description="発見時の状況（2000文字以内）")
+class FoundIn(In):
+    place: Text = Field(json_schema_extra=most(MAX_PLACE), description="発見場所")
+    note: Text = Field("", json_schema_extra=most(MAX_TEXT), description="発見時の状況")
 
 
 class LossHouseholdOut(Schema):
@@ -147,7 +158,7 @@ def _refusal_recorded(
         raise
 
 
-def _report(request: HttpRequest, loss_report_id: int) -> tuple[Officer, LossReport]:
+def _report(request: HttpRequest, loss_report_id: Id) -> tuple[Officer, LossReport]:
     officer = request_officer(request)
     return officer, access_loss_report(officer, loss_report_id, record_read=False)
 
@@ -159,9 +170,7 @@ def _fresh(officer: Officer, loss_report_id: int) -> dict[str, Any]:
 
 @router.post("/binders/{binder_id}/loss-reports", response={201: LossOut, **WRITE_RESPONSES})
 @declare_access("scoped")
-def report_loss(
-    request: HttpRequest, binder_id: int, payload: LossIn
-) -> tuple[int, dict[str, Any]]:
+def report_loss(request: HttpRequest, binder_id: Id, payload: LossIn) -> tuple[int, dict[str, Any]]:
     """亡失・盗難の報告（簿冊を持ち出している警察官、または取扱責任者・交番所長・管理責任者）.
     簿冊は使用停止となり、持出中なら持出確認簿の記載に亡失として記録されます. 報告時に綴られて
     いたカードの世帯が報告に記録されます. 地域課長・署長・本部に通知されます."""
@@ -188,7 +197,7 @@ def report_loss(
 @router.post("/devices/{device_id}/loss-reports", response={201: LossOut, **WRITE_RESPONSES})
 @declare_access("scoped")
 def report_device_loss(
-    request: HttpRequest, device_id: int, payload: LossIn
+    request: HttpRequest, device_id: Id, payload: LossIn
 ) -> tuple[int, dict[str, Any]]:
     """端末の亡失・盗難の報告（端末を持ち出している警察官、または取扱責任者・交番所長・管理責任者）.
     簿冊と同じ報告です: 持出中の端末に同期された世帯（カードのあるもの）が報告に記録され、
@@ -217,7 +226,7 @@ def report_device_loss(
 
 @router.get("/loss-reports/{loss_report_id}", response={200: LossOut, 404: Message})
 @declare_access("scoped")
-def loss_report(request: HttpRequest, loss_report_id: int) -> dict[str, Any]:
+def loss_report(request: HttpRequest, loss_report_id: Id) -> dict[str, Any]:
     """亡失・盗難の報告と対象世帯（報告時に綴られていたカードの世帯）の対応状況."""
     officer = request_officer(request)
     return _out(access_loss_report(officer, loss_report_id))
@@ -229,7 +238,7 @@ def loss_report(request: HttpRequest, loss_report_id: int) -> dict[str, Any]:
 )
 @declare_access("scoped")
 def household_informed(
-    request: HttpRequest, loss_report_id: int, household_id: int, payload: InformedIn
+    request: HttpRequest, loss_report_id: Id, household_id: Id, payload: InformedIn
 ) -> dict[str, Any]:
     """住民等への連絡（いつ・どの方法で）. この交番等の警察官または地域課長."""
     officer, report = _report(request, loss_report_id)
@@ -251,7 +260,7 @@ def household_informed(
 )
 @declare_access("scoped")
 def card_recreated(
-    request: HttpRequest, loss_report_id: int, household_id: int, payload: RecreatedIn
+    request: HttpRequest, loss_report_id: Id, household_id: Id, payload: RecreatedIn
 ) -> dict[str, Any]:
     """カードの再作成. 亡失後にその世帯のカードの補正があれば、最新のものに結び付けます."""
     officer, report = _report(request, loss_report_id)
@@ -269,7 +278,7 @@ def card_recreated(
 
 @router.post("/loss-reports/{loss_report_id}/found", response={200: LossOut, **WRITE_RESPONSES})
 @declare_access("scoped")
-def found(request: HttpRequest, loss_report_id: int, payload: FoundIn) -> dict[str, Any]:
+def found(request: HttpRequest, loss_report_id: Id, payload: FoundIn) -> dict[str, Any]:
     """発見の記録. 簿冊（端末）は再び使用でき、カードの再作成は不要になります（住民等への連絡は
     必要）. 端末の取り消された持出しは戻りません（新たに持出しを申告します）."""
     officer, report = _report(request, loss_report_id)
@@ -287,7 +296,7 @@ def found(request: HttpRequest, loss_report_id: int, payload: FoundIn) -> dict[s
 
 @router.post("/loss-reports/{loss_report_id}/close", response={200: LossOut, **WRITE_RESPONSES})
 @declare_access("scoped")
-def close(request: HttpRequest, loss_report_id: int) -> dict[str, Any]:
+def close(request: HttpRequest, loss_report_id: Id) -> dict[str, Any]:
     """報告の完了（地域課長）. 対応が済んでいない世帯があれば 422."""
     officer, report = _report(request, loss_report_id)
     _refusal_recorded(

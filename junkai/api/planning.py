@@ -12,17 +12,72 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.params import functions as param
+from pydantic import WithJsonSchema
 
 from junkai.access.declare import declare_access
 from junkai.access.roles import may_edit_beat_outline
 from junkai.access.units import access_beat, access_beat_for_outline, access_beat_map
 from junkai.api.auth import request_officer
+from junkai.api.boundary import MAX_ITEMS, Id
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.lib import geometry
 from junkai.org import actions as org_actions
 from junkai.planning import maps
 
 router = Router(tags=["planning"])
+
+# The outline's body as the document states it (GeoJSON, RFC 7946), so that a client — or the
+# fuzzer's positive-data check — can tell what is a geometry; do_save_beat_outline checks the
+# rest (rings closed, inside Japan) and answers 422 in Japanese.
+_POSITION = {
+    "type": "array",
+    "minItems": 2,
+    "maxItems": 2,
+    "items": {"type": "number", "minimum": -180, "maximum": 180},
+    "description": "[経度, 緯度]",
+}
+_RING = {"type": "array", "minItems": 4, "maxItems": MAX_ITEMS, "items": _POSITION}
+_RINGS = {"type": "array", "minItems": 1, "maxItems": 100, "items": _RING}
+
+
+def _geometry(kind: str, coordinates: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "additionalProperties": False,
+        "properties": {"type": {"const": kind}, "coordinates": coordinates},
+    }
+
+
+_GEOMETRY = {
+    "anyOf": [
+        _geometry("Polygon", _RINGS),
+        _geometry(
+            "MultiPolygon", {"type": "array", "minItems": 1, "maxItems": 100, "items": _RINGS}
+        ),
+    ]
+}
+_FEATURE = {
+    "type": "object",
+    "required": ["type", "geometry"],
+    "additionalProperties": False,
+    "properties": {"type": {"const": "Feature"}, "geometry": _GEOMETRY},
+}
+OUTLINE_SCHEMA = {
+    "anyOf": [
+        *_GEOMETRY["anyOf"],
+        _FEATURE,
+        {
+            "type": "object",
+            "required": ["type", "features"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "minItems": 1, "maxItems": 1, "items": _FEATURE},
+            },
+        },
+    ]
+}
 
 
 class FeatureOut(Schema):
@@ -59,7 +114,7 @@ class OutlineOut(Schema):
 
 @router.get("/beats/{beat_id}/map", response={200: BeatMapOut, 404: Message})
 @declare_access("scoped")
-def beat_map(request: HttpRequest, beat_id: int) -> dict[str, Any]:
+def beat_map(request: HttpRequest, beat_id: Id) -> dict[str, Any]:
     """受持区地図: 世帯の位置（区分・期限）、アパート等、区域、交番等の GeoJSON FeatureCollection（閲覧記録に残ります）."""
     beat = access_beat_map(request_officer(request), beat_id, purpose="API閲覧")
     return maps.beat_map(beat)
@@ -72,9 +127,10 @@ def beat_map(request: HttpRequest, beat_id: int) -> dict[str, Any]:
 @declare_access("scoped")
 def save_outline(
     request: HttpRequest,
-    beat_id: int,
+    beat_id: Id,
     payload: Annotated[
         dict[str, Any],
+        WithJsonSchema(OUTLINE_SCHEMA),
         param.Body(
             description=(
                 "GeoJSON の Polygon / MultiPolygon、それを持つ Feature、"

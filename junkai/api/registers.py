@@ -20,10 +20,12 @@ from ninja import Field, Query, Router, Schema
 from junkai.access.declare import declare_access
 from junkai.access.units import access_register_post, record_register_read
 from junkai.api.auth import request_officer
+from junkai.api.boundary import Id, In, Month, Text, most
 from junkai.api.schemas import ErrorsOut, Message
 from junkai.lib.months import current_month, month_bounds, parse_month
 from junkai.registers import actions
 from junkai.registers.access import access_binders, access_checkout, binders_visible_to
+from junkai.registers.actions import MAX_PURPOSE
 from junkai.registers.models import (
     BinderCheckout,
     CheckoutBinder,
@@ -40,7 +42,7 @@ MAX_BINDERS = 100
 
 
 class BinderParams(Schema):
-    post_id: int | None = Field(None, description="交番等ID（省略時は範囲内のすべて）")
+    post_id: Id | None = Field(None, description="交番等ID（省略時は範囲内のすべて）")
 
 
 class BinderOut(Schema):
@@ -57,11 +59,11 @@ class BinderList(Schema):
     items: list[BinderOut]
 
 
-class CheckoutIn(Schema):
-    binder_ids: list[int] = Field(
+class CheckoutIn(In):
+    binder_ids: list[Id] = Field(
         max_length=MAX_BINDERS, description="持ち出す簿冊のID（同じ交番等のもの）"
     )
-    purpose: str = Field(description="目的（200文字以内）")
+    purpose: Text = Field(json_schema_extra=most(MAX_PURPOSE), description="目的")
 
 
 class CheckoutOut(Schema):
@@ -90,8 +92,8 @@ class CheckoutOut(Schema):
 
 
 class CheckoutParams(Schema):
-    post_id: int
-    month: str | None = Field(None, description="対象月 YYYY-MM（省略時は当月）")
+    post_id: Id
+    month: Month | None = Field(None, description="対象月 YYYY-MM（省略時は当月）")
 
 
 class CheckoutList(Schema):
@@ -99,9 +101,9 @@ class CheckoutList(Schema):
     items: list[CheckoutOut]
 
 
-class ReviewIn(Schema):
-    post_id: int
-    month: str = Field(description="対象月 YYYY-MM")
+class ReviewIn(In):
+    post_id: Id
+    month: Month = Field(description="対象月 YYYY-MM")
 
 
 class ReviewOut(Schema):
@@ -227,7 +229,7 @@ def declare_checkout(request: HttpRequest, payload: CheckoutIn) -> tuple[int, di
     return 201, _checkout_out(checkout)
 
 
-def _step(request: HttpRequest, checkout_id: int, step: str) -> dict[str, Any]:
+def _step(request: HttpRequest, checkout_id: Id, step: str) -> dict[str, Any]:
     officer = request_officer(request)
     checkout = access_checkout(officer, checkout_id)
     do = {
@@ -243,7 +245,7 @@ def _step(request: HttpRequest, checkout_id: int, step: str) -> dict[str, Any]:
     response={200: CheckoutOut, 403: Message, 404: Message, 422: ErrorsOut},
 )
 @declare_access("scoped")
-def confirm_out(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
+def confirm_out(request: HttpRequest, checkout_id: Id) -> dict[str, Any]:
     """持出確認者の確認（持出警察官以外。一人勤務の駐在所では本人が確認し self_confirmed）."""
     return _step(request, checkout_id, "confirm_out")
 
@@ -253,7 +255,7 @@ def confirm_out(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
     response={200: CheckoutOut, 403: Message, 404: Message, 422: ErrorsOut},
 )
 @declare_access("scoped")
-def record_return(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
+def record_return(request: HttpRequest, checkout_id: Id) -> dict[str, Any]:
     """返却の記録（持出警察官本人）."""
     return _step(request, checkout_id, "return")
 
@@ -263,7 +265,7 @@ def record_return(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
     response={200: CheckoutOut, 403: Message, 404: Message, 422: ErrorsOut},
 )
 @declare_access("scoped")
-def confirm_return(request: HttpRequest, checkout_id: int) -> dict[str, Any]:
+def confirm_return(request: HttpRequest, checkout_id: Id) -> dict[str, Any]:
     """返却確認者の確認. 確認が済むと簿冊は再び持ち出せます."""
     return _step(request, checkout_id, "confirm_return")
 

@@ -8,36 +8,45 @@ ROUTE_PLANNED with the household ids.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from junkai.access.declare import declare_access
 from junkai.api.auth import request_officer
+from junkai.api.boundary import MAX_ITEMS, Date, Id, In, Text, one_of
 from junkai.planning import routing
 from junkai.planning.actions import do_plan_route
-from junkai.planning.routing_plan import Route, clean_input, speed_kmh
+from junkai.planning.routing_plan import MAX_HOURS, MIN_HOURS, MODES, Route, clean_input, speed_kmh
 
 router = Router(tags=["routes"])
 
 
-class StartIn(Schema):
-    lat: float = Field(description="緯度")
-    lon: float = Field(description="経度")
+class StartIn(In):
+    lat: float = Field(ge=-90, le=90, description="緯度")
+    lon: float = Field(ge=-180, le=180, description="経度")
 
 
-class RouteIn(Schema):
-    household_ids: list[int] = Field(
-        default_factory=list, description="経路に入れる世帯のID（100件まで。auto のときは不要）"
+class RouteIn(In):
+    household_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="経路に入れる世帯のID（100件まで。auto のときは不要）",
     )
     start: StartIn | None = Field(
         None, description="出発・帰着地点（省略時は交番等。位置が未登録なら受持区の世帯の中心）"
     )
-    start_time: str | None = Field(None, description="開始時刻 HH:MM（省略時は現在時刻）")
-    hours: float | None = Field(None, description="使える時間（0.5〜12時間、既定4）")
-    mode: str | None = Field(None, description="walk（徒歩）または drive（車両）")
-    date: dt.date | None = Field(None, description="実施日（訪問希望の曜日の判定、既定は今日）")
+    start_time: str | None = Field(
+        None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="開始時刻 HH:MM（省略時は現在時刻）",
+    )
+    hours: float | None = Field(
+        None, ge=MIN_HOURS, le=MAX_HOURS, description="使える時間（0.5〜12時間、既定4）"
+    )
+    mode: Text | None = Field(
+        None, json_schema_extra=one_of(MODES), description="walk（徒歩）または drive（車両）"
+    )
+    date: Date | None = Field(None, description="実施日（訪問希望の曜日の判定、既定は今日）")
     auto: bool = Field(False, description="作業リストから優先度順に時間内に回れるだけ選ぶ")
 
 

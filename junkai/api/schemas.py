@@ -4,8 +4,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.renderers import JSONRenderer
+
+from junkai.api.boundary import In, Text
 
 _renderer = JSONRenderer()
 
@@ -32,10 +34,10 @@ class ErrorsOut(Schema):
     errors: dict[str, list[str]]
 
 
-class TokenIn(Schema):
-    username: str
-    password: str
-    otp: str | None = None
+class TokenIn(In):
+    username: Text = Field(max_length=150)
+    password: Text = Field(max_length=4096)
+    otp: Text | None = Field(None, max_length=8)
 
 
 class TokenOut(Schema):

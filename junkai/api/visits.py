@@ -10,7 +10,7 @@ how the purpose was explained, a phone contact for a household without a communi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +26,7 @@ from junkai.access.roles import (
 )
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
+from junkai.api.boundary import MAX_ITEMS, DateTime, Id, In, Int, Text, one_of
 from junkai.api.schemas import ErrorsOut, Message, render_json
 from junkai.audit.models import EventType
 from junkai.households.access import (
@@ -46,6 +47,9 @@ from junkai.lib.errors import PermissionDeniedError
 from junkai.visits import actions
 from junkai.visits.access import access_night_approval, access_refusal_report
 from junkai.visits.models import (
+    ConcernKind,
+    GuidanceTopic,
+    Method,
     NightVisitApproval,
     RefusalReport,
     Visit,
@@ -61,29 +65,41 @@ MAX_HORIZON_DAYS = 365
 # --- schemas ---------------------------------------------------------------------------
 
 
-class ConcernIn(Schema):
-    kind: str = Field(description="TROUBLE（困りごと）/ OPINION（意見）/ REQUEST（要望）")
-    text: str = Field(max_length=MAX_TEXT)
-    owner_id: int | None = Field(None, description="対応する職員（省略時は記録する職員）")
-
-
-class VisitIn(Schema):
-    household_id: int
-    started_at: dt.datetime = Field(description="実施日時（時差付き ISO 8601）")
-    method: str = Field("VISIT", description="VISIT（訪問）/ PHONE（電話）")
-    outcome: str = Field(description="MET（面接）/ ABSENT（不在）/ REFUSED（拒否）")
-    guidance_topics: list[int] = Field(
-        default_factory=list, description="指導連絡・情報提供事項（第4-4 (1)〜(6)）"
+class ConcernIn(In):
+    kind: Text = Field(
+        json_schema_extra=one_of(ConcernKind.values),
+        description="TROUBLE（困りごと）/ OPINION（意見）/ REQUEST（要望）",
     )
-    note: str = Field("", max_length=MAX_TEXT)
-    refusal_explanation: str = Field(
+    text: Text = Field(max_length=MAX_TEXT)
+    owner_id: Id | None = Field(None, description="対応する職員（省略時は記録する職員）")
+
+
+class VisitIn(In):
+    household_id: Id
+    started_at: DateTime = Field(description="実施日時（時差付き ISO 8601）")
+    method: Text = Field(
+        "VISIT", json_schema_extra=one_of(Method.values), description="VISIT（訪問）/ PHONE（電話）"
+    )
+    outcome: Text = Field(
+        json_schema_extra=one_of(Outcome.values),
+        description="MET（面接）/ ABSENT（不在）/ REFUSED（拒否）",
+    )
+    guidance_topics: list[
+        Annotated[Int, Field(json_schema_extra={"enum": GuidanceTopic.values})]
+    ] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="指導連絡・情報提供事項（第4-4 (1)〜(6)）",
+    )
+    note: Text = Field("", max_length=MAX_TEXT)
+    refusal_explanation: Text = Field(
         "", max_length=MAX_TEXT, description="拒否の場合、趣旨をどのように説明したか（必須）"
     )
     concerns: list[ConcernIn] = Field(default_factory=list, max_length=20)
-    observations: list[str] = Field(
+    observations: list[Annotated[Text, Field(max_length=MAX_TEXT)]] = Field(
         default_factory=list, max_length=20, description="見聞きした情報（地域課長へ報告）"
     )
-    card_revision_id: int | None = Field(None, description="この巡回連絡で行ったカードの補正")
+    card_revision_id: Id | None = Field(None, description="この巡回連絡で行ったカードの補正")
 
 
 class ConcernOut(Schema):
@@ -111,9 +127,9 @@ class VisitOut(Schema):
 
 
 class WorklistParams(Schema):
-    beat: int | None = Field(None, description="受持区ID（省略時は自分の受持区すべて）")
-    town: str | None = Field(None, max_length=50, description="町名")
-    block_group: str | None = Field(None, max_length=20, description="組・班")
+    beat: Id | None = Field(None, description="受持区ID（省略時は自分の受持区すべて）")
+    town: Text | None = Field(None, max_length=50, description="町名")
+    block_group: Text | None = Field(None, max_length=20, description="組・班")
     horizon_days: int | None = Field(
         None, ge=0, le=MAX_HORIZON_DAYS, description="何日先の予定までを含めるか（既定は基準の値）"
     )
@@ -142,11 +158,11 @@ class Worklist(Schema):
     count: int
 
 
-class NightApprovalIn(Schema):
-    household_id: int
-    planned_start: dt.datetime
-    planned_end: dt.datetime
-    reason: str = Field(max_length=200, description="夜間に実施する理由（住民等の都合）")
+class NightApprovalIn(In):
+    household_id: Id
+    planned_start: DateTime
+    planned_end: DateTime
+    reason: Text = Field(max_length=200, description="夜間に実施する理由（住民等の都合）")
 
 
 class NightApprovalOut(Schema):
@@ -371,7 +387,7 @@ def request_night_approval(
     response={200: NightApprovalOut, 403: Message, 404: Message, 422: ErrorsOut},
 )
 @declare_access("scoped")
-def approve_night_visit(request: HttpRequest, approval_id: int) -> tuple[int, dict[str, Any]]:
+def approve_night_visit(request: HttpRequest, approval_id: Id) -> tuple[int, dict[str, Any]]:
     """夜間実施の承認. 必要な承認者（地域課長・交番所長）がそろうと status は APPROVED."""
     officer = request_officer(request)
     approval = access_night_approval(officer, approval_id)
@@ -439,7 +455,7 @@ def refusal_reports(request: HttpRequest, params: Query[RefusalReportParams]) ->
     response={200: RefusalAckOut, 403: Message, 404: Message},
 )
 @declare_access("scoped")
-def acknowledge_refusal(request: HttpRequest, report_id: int) -> dict[str, Any]:
+def acknowledge_refusal(request: HttpRequest, report_id: Id) -> dict[str, Any]:
     """拒否の報告の確認（地域課長、交番勤務員の分は交番所長も）."""
     officer = request_officer(request)
     report = actions.do_acknowledge_refusal(

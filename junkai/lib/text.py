@@ -5,23 +5,52 @@ Control characters (other than tab and line breaks), bidi overrides and isolates
 name display other than it is stored), the BOM, Unicode non-characters and unpaired surrogates
 (which no database encoding stores: a lone "\\ud800" in JSON was an HTTP 500) are refused with a
 Japanese message naming what was found.
+
+`TEXT_PATTERN` states the same rule in the API's OpenAPI document (every string the API takes
+carries it, junkai.api.boundary.Text), built from the same ranges.
 """
 
 from __future__ import annotations
 
 import re
 
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # control characters (tab, LF, CR allowed)
-    "\u202a-\u202e\u2066-\u2069"  # bidi embeddings, overrides and isolates
-    "\ufeff"  # BOM / zero width no-break space
-    "\ufdd0-\ufdef\ufffe\uffff"  # non-characters of the BMP
-    "\ud800-\udfff"  # unpaired surrogates
-    "\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
-    "\U0005fffe\U0005ffff\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff"
-    "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
-    "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff"
-    "]"
+#: (first, last) code points refused.
+FORBIDDEN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00, 0x08),  # control characters (tab, LF, CR allowed)
+    (0x0B, 0x0C),
+    (0x0E, 0x1F),
+    (0x7F, 0x9F),
+    (0x202A, 0x202E),  # bidi embeddings, overrides and isolates
+    (0x2066, 0x2069),
+    (0xFEFF, 0xFEFF),  # BOM / zero width no-break space
+    (0xFDD0, 0xFDEF),  # non-characters of the BMP
+    (0xFFFE, 0xFFFF),
+    (0xD800, 0xDFFF),  # unpaired surrogates
+    # the last two code points of every supplementary plane are non-characters too
+    *((plane * 0x10000 + 0xFFFE, plane * 0x10000 + 0xFFFF) for plane in range(1, 17)),
+)
+
+
+def _class(ranges: tuple[tuple[int, int], ...], char: object) -> str:
+    return "".join(
+        f"{char(lo)}-{char(hi)}" if lo != hi else str(char(lo))  # type: ignore[operator]
+        for lo, hi in ranges
+    )
+
+
+_FORBIDDEN = re.compile(f"[{_class(FORBIDDEN_RANGES, lambda c: re.escape(chr(c)))}]")
+
+#: The rule as a JSON Schema `pattern` (ECMA-262, read the same by Python's `re` and by Rust's
+#: regex): BMP code points as `\\uXXXX`, the supplementary planes' non-characters as themselves
+#: (neither engine spells them alike otherwise). Surrogates are left out: a JSON document in
+#: UTF-8 cannot carry a lone one, and the engines refuse them in a class.
+TEXT_PATTERN = (
+    "^[^"
+    + _class(
+        tuple(r for r in FORBIDDEN_RANGES if r != (0xD800, 0xDFFF)),
+        lambda c: f"\\u{c:04x}" if c <= 0xFFFF else chr(c),
+    )
+    + "]*$"
 )
 
 
