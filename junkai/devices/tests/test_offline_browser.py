@@ -25,6 +25,7 @@ from junkai.households import cards
 from junkai.households.models import CardRevision, CardStatus, ContactCard
 from junkai.households.schedule import current_policy
 from junkai.org.models import Beat, Officer, Station
+from junkai.planning.tests.test_map_browser import MAP_IDLE, MARKERS, open_household_popup
 from junkai.visits.models import Visit
 from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
 
@@ -185,6 +186,20 @@ class OfflineBrowserTestCase(BrowserTestCase):
         self.assertLessEqual(overflow, 0, f"{what} scrolls sideways by {overflow}px")
 
 
+#: Each household target on the map (a door, a building, a cluster of them) inside the map's
+#: frame: its size, and whether a tap at its centre lands on it (nothing covers it).
+TARGETS = """() => {
+  const frame = document.querySelector('#offline-map').getBoundingClientRect();
+  return Array.from(document.querySelectorAll('.hh-pin, .bldg-marker, .marker-cluster')).map((e) => {
+    const r = e.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (x < frame.left || x > frame.right || y < frame.top || y > frame.bottom) return null;
+    const hit = document.elementFromPoint(x, y);
+    return {w: r.width, h: r.height, clear: Boolean(hit && (hit === e || e.contains(hit))), what: e.className};
+  }).filter(Boolean);
+}"""
+
+
 class OfflineFieldWork(OfflineBrowserTestCase):
     def test_take_out_record_offline_and_sync(self) -> None:
         page = self.page
@@ -260,7 +275,7 @@ class OfflineFieldWork(OfflineBrowserTestCase):
 
         # The beat map on its plain background, and every page at the three sizes.
         page.locator(".offline-bar").get_by_role("link", name="地図").click()
-        page.wait_for_selector(".beat-svg .beat-outline")
+        page.wait_for_selector("#offline-map[data-ready]")
         for size, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
             for name, hash_ in (
@@ -329,6 +344,107 @@ class OfflineFieldWork(OfflineBrowserTestCase):
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+class OfflineMap(OfflineBrowserTestCase):
+    def test_every_household_is_a_clear_target_of_32px(self) -> None:
+        """The offline map is the online map's Leaflet code on a plain background: doors closer
+        than a finger merge into a numbered cluster (a tap zooms in), a building's rooms are one
+        square listing them, every target is at least 32 px and nothing covers its centre."""
+        page = self.page
+        self.take_out()
+        on_map = self.beat.households.filter(status="ACTIVE", latitude__isnull=False)
+        doors = on_map.filter(building__isnull=True).count()
+        buildings = on_map.exclude(building=None).values("building").distinct().count()
+        self.assertGreater(buildings, 0)
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: outside.append(r.url) if not r.url.startswith(self.live_server_url) else None,
+        )
+        # Offline, the map and its library come from the service worker.
+        self.context.set_offline(True)
+        page.reload()
+        page.wait_for_selector("[data-net-state].offline")
+        for size, (width, height) in SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            self.go("#/")
+            self.go("#/map")
+            page.wait_for_selector("#offline-map[data-ready]")
+            page.wait_for_function(MAP_IDLE)
+            shown = page.evaluate(MARKERS)
+            # Every door and building is on the map, counted through the clusters.
+            self.assertEqual(
+                shown["doors"] + shown["buildings"] + shown["clustered"], doors + buildings
+            )
+            self.assertGreater(shown["clusters"], 0)
+            self.assertEqual(page.locator("path.beat-outline").count(), 1)
+            self.assertEqual(page.locator(".leaflet-tile").count(), 0)
+            targets = page.evaluate(TARGETS)
+            self.assertTrue(targets)
+            for target in targets:
+                self.assertGreaterEqual(min(target["w"], target["h"]), 32, target)
+                self.assertTrue(target["clear"], f"{target} is covered at {size}")
+            self.no_sideways_scroll(f"map at {size}")
+            page.screenshot(path=str(SCREENSHOTS / f"offline-map-{size}.png"))
+        # On the phone: a building's square lists its rooms; a room opens its household.
+        page.set_viewport_size({"width": 390, "height": 844})
+        self.tap_through_clusters_to(".leaflet-marker-icon.bldg-marker")
+        page.locator(".leaflet-marker-icon.bldg-marker").first.click()
+        rooms = page.locator(".leaflet-popup ul.bldg-rooms li")
+        rooms.first.wait_for()
+        self.assertGreater(rooms.count(), 0)
+        self.popup_settled()
+        page.screenshot(path=str(SCREENSHOTS / "offline-map-building.png"))
+        self.assertEqual(rooms.first.get_by_role("link", name="記録").count(), 1)
+        rooms.first.locator("a").first.click()
+        page.wait_for_function("() => /^#\\/h\\/\\d+$/.test(document.body.dataset.rendered || '')")
+        room = on_map.get(id=int(page.evaluate("location.hash").rsplit("/", 1)[1]))
+        self.assertIsNotNone(room.building_id)
+        self.assertIn("巡回連絡を記録する", page.inner_text("main"))
+        # A door: through the clusters to its pin, whose popup opens the visit form.
+        self.go("#/map")
+        page.wait_for_selector("#offline-map[data-ready]")
+        popup = open_household_popup(page)
+        self.popup_settled()
+        page.screenshot(path=str(SCREENSHOTS / "offline-map-door.png"))
+        popup.get_by_role("link", name="記録").click()
+        page.wait_for_selector("text=巡回連絡の記録")
+        self.assertRegex(page.evaluate("location.hash"), r"^#/h/\d+/visit$")
+        self.assertEqual(outside, [])
+
+    def popup_settled(self) -> None:
+        """The popup has faded in and the map panned to show it."""
+        self.page.wait_for_function(
+            "() => { const p = document.querySelector('.leaflet-popup');"
+            " return p && getComputedStyle(p).opacity === '1'; }"
+        )
+        self.page.wait_for_function(MAP_IDLE)
+        self.page.wait_for_timeout(400)
+
+    def tap_through_clusters_to(self, selector: str) -> None:
+        """Tap a cluster (each of the first ones in turn), then the first cluster again and
+        again, until a marker matching `selector` shows, as an officer looking for it would."""
+        page = self.page
+        for start in range(page.locator(".marker-cluster").count()):
+            self.go("#/")
+            self.go("#/map")
+            page.wait_for_selector("#offline-map[data-ready]")
+            for step in range(10):
+                page.wait_for_function(MAP_IDLE)
+                page.wait_for_timeout(300)
+                # At every zoom on the way, each target is clear of the others.
+                covered = [t for t in page.evaluate(TARGETS) if not t["clear"]]
+                self.assertEqual(covered, [], f"covered after {step} taps")
+                if page.locator(selector).count():
+                    page.wait_for_timeout(300)
+                    return
+                clusters = page.locator(".marker-cluster")
+                if not clusters.count():
+                    break
+                clusters.nth(start if step == 0 else 0).click()
+                page.wait_for_timeout(400)
+        raise AssertionError(f"no {selector} reached through the clusters")
 
 
 class OfflineRefusalsAndWipes(OfflineBrowserTestCase):

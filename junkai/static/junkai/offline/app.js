@@ -219,6 +219,7 @@ async function render() {
   const notice = flashText ? h("div", { class: "alert success", role: "status", "data-flash": true }, flashText) : null;
   flashText = "";
   main.replaceChildren(...[notice, content].flat(Infinity).filter(Boolean));
+  views.mountAll();
   await counts();
   window.scrollTo(0, 0);
   document.body.dataset.rendered = hash;
