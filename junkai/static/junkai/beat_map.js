@@ -106,7 +106,8 @@
       bounds = bounds ? bounds.extend(pointBounds) : pointBounds;
     }
     if (bounds && bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+      // Clear of the zoom buttons (top left), so nothing starts under them.
+      map.fitBounds(bounds, { paddingTopLeft: [64, 24], paddingBottomRight: [24, 24], maxZoom: 17 });
     } else {
       map.setView(JAPAN, 5);
     }
