@@ -144,11 +144,20 @@ class PullParams(Schema):
     )
 
 
+class PostPlaceOut(Schema):
+    name: str
+    latitude: float
+    longitude: float
+
+
 class BeatOut(Schema):
     id: int
     code: str
     name: str
     outline: dict[str, Any] | None
+    post: PostPlaceOut | None = Field(
+        None, description="交番等の位置（地図に表示。未登録なら null）"
+    )
 
 
 class PullOut(Schema):

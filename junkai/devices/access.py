@@ -39,7 +39,9 @@ def access_device_checkout(officer: Officer, checkout_id: int) -> DeviceCheckout
     """A device checkout of a post in the officer's scope; 404 otherwise."""
     checkout = (
         device_checkouts_visible_to(officer)
-        .select_related("entry", "entry__post", "entry__post__station", "device", "beat")
+        .select_related(
+            "entry", "entry__post", "entry__post__station", "device", "beat", "beat__post"
+        )
         .filter(id=checkout_id)
         .first()
     )

@@ -23,6 +23,7 @@ from junkai.audit.models import AuditEvent, EventType
 from junkai.devices.models import DeviceCheckout
 from junkai.households import cards
 from junkai.households.access import households_visible_to
+from junkai.households.legend import due_status
 from junkai.households.models import (
     CardRevision,
     CardStatus,
@@ -139,7 +140,7 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _household(h: Household, card: dict[str, Any] | None) -> dict[str, Any]:
+def _household(h: Household, card: dict[str, Any] | None, day: dt.date) -> dict[str, Any]:
     return {
         "id": h.id,
         "address": h.address,
@@ -159,11 +160,27 @@ def _household(h: Household, card: dict[str, Any] | None) -> dict[str, Any]:
         "community_leader": h.leader_role or None,
         "latitude": _float(h.latitude),
         "longitude": _float(h.longitude),
+        # The map groups a building's rooms under one marker (as the beat map does).
+        "building_id": h.building_id,
+        "building_name": h.building.name if h.building_id and h.building else "",
+        "due": due_status(h.status, h.next_due, day),
         "next_due": h.next_due,
         "last_visit_at": h.last_visit_at,
         "last_outcome": h.last_outcome or None,
         "allowed_methods": allowed_methods(h),
         "card": card,
+    }
+
+
+def _post(checkout: DeviceCheckout) -> dict[str, Any] | None:
+    """The post on the device's map, where it has a position."""
+    post = checkout.beat.post
+    if post.latitude is None or post.longitude is None:
+        return None
+    return {
+        "name": post.name,
+        "latitude": _float(post.latitude),
+        "longitude": _float(post.longitude),
     }
 
 
@@ -232,7 +249,7 @@ def build_pull(checkout: DeviceCheckout, officer: Officer, cursor: str | None) -
         cursor=make_cursor(checkout.id, now),
         full=full,
         household_ids=ids,
-        households=[_household(h, card_of.get(h.id)) for h in rows],
+        households=[_household(h, card_of.get(h.id), timezone.localdate()) for h in rows],
         worklist=worklist,
         night_approvals=approvals,
         rules=rules,
@@ -241,5 +258,6 @@ def build_pull(checkout: DeviceCheckout, officer: Officer, cursor: str | None) -
             "code": beat.code,
             "name": beat.name,
             "outline": beat.outline,
+            "post": _post(checkout),
         },
     )

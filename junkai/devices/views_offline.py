@@ -25,10 +25,19 @@ from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.access.roles import own_beats
 from junkai.devices.access import devices_visible_to
 from junkai.devices.actions import open_checkouts
+from junkai.households.legend import map_legend
 
 #: The static files of the app shell: the service worker keeps exactly these.
 SHELL_STATIC = (
     "junkai/junkai.css",
+    # The beat map: the online map's own script and the Leaflet it vendors.
+    "vendor/leaflet-1.9.4/leaflet.css",
+    "vendor/leaflet-1.9.4/leaflet.js",
+    "vendor/leaflet.markercluster-1.5.3/MarkerCluster.css",
+    "vendor/leaflet.markercluster-1.5.3/MarkerCluster.Default.css",
+    "vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js",
+    "junkai/beat_map.css",
+    "junkai/beat_map.js",
     "junkai/offline/offline.css",
     "junkai/offline/app.js",
     "junkai/offline/store.js",
@@ -50,6 +59,7 @@ def _shell_version() -> str:
             with open(found, "rb") as handle:
                 digest.update(handle.read())
         digest.update(static(name).encode())
+    digest.update(json.dumps(map_legend(), sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
@@ -69,7 +79,11 @@ def _shell_urls() -> list[str]:
 @require_GET
 def offline_app(request: HttpRequest) -> HttpResponse:
     """The app shell: the same page for everyone (no personal data, no officer's name)."""
-    return render(request, "devices/offline/app.html", {"version": _shell_version()})
+    return render(
+        request,
+        "devices/offline/app.html",
+        {"version": _shell_version(), "legend": map_legend()},
+    )
 
 
 @declare_access("public")

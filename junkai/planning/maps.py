@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from junkai.households.legend import DUE_SOON_DAYS, Due, due_status
 from junkai.households.models import (
     Category,
     Household,
@@ -24,37 +25,6 @@ from junkai.households.models import (
 from junkai.lib import geometry
 from junkai.lib.wareki import format_wareki
 from junkai.org.models import Beat, today
-
-#: 期限が近い: due within this many days (and not yet overdue).
-DUE_SOON_DAYS = 30
-
-
-class Due:
-    """Due status of a household on the map (from the stored next_due, visits/schedule.py)."""
-
-    OVERDUE = "overdue"
-    SOON = "soon"
-    LATER = "later"
-    VACANT = "vacant"
-
-    LABELS = {
-        OVERDUE: "期限超過",
-        SOON: f"{DUE_SOON_DAYS}日以内",
-        LATER: "期限まで余裕あり",
-        VACANT: "空き家・空室",
-    }
-
-
-def due_status(status: str, next_due: dt.date | None, day: dt.date) -> str:
-    if status == HouseholdStatus.VACANT:
-        return Due.VACANT
-    # Every household has a stored next_due (the actions keep it); none would mean due now.
-    if next_due is None or next_due < day:
-        return Due.OVERDUE
-    if next_due <= day + dt.timedelta(days=DUE_SOON_DAYS):
-        return Due.SOON
-    return Due.LATER
-
 
 #: The columns the map reads (plain tuples: a beat has ~800 doors and model instances cost).
 COLUMNS = (

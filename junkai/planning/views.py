@@ -20,6 +20,7 @@ from junkai.access.declare import declare_access
 from junkai.access.http import AuthenticatedHttpRequest, signed_in_view
 from junkai.access.roles import can_write_post, may_edit_beat_outline
 from junkai.access.units import access_beat_for_outline, access_beat_map, access_outline_beats
+from junkai.households.legend import CATEGORY_COLOURS, Due
 from junkai.households.models import Category
 from junkai.lib.forms import apply_errors
 from junkai.lib.returns import record_url
@@ -27,14 +28,6 @@ from junkai.org import actions as org_actions
 from junkai.org.models import Beat
 from junkai.planning import actions, maps
 from junkai.planning.forms import GeoJSONForm, PostLocationForm
-
-#: Category colours on the map: the hues of the list badges (.cat-*), strong enough for a dot.
-CATEGORY_COLOURS = {
-    Category.UNKNOWN: "#c62828",
-    Category.ELDERLY: "#e08600",
-    Category.HOME: "#2e7d32",
-    Category.BUSINESS: "#50657f",
-}
 
 
 def _config(beat: Beat, **extra: Any) -> dict[str, Any]:
@@ -72,7 +65,7 @@ def beat_map(request: AuthenticatedHttpRequest, beat_id: int) -> HttpResponse:
             ),
             "meta": meta,
             "categories": [(c.value, c.label, CATEGORY_COLOURS[c]) for c in Category],
-            "due_choices": list(maps.Due.LABELS.items()),
+            "due_choices": list(Due.LABELS.items()),
             "can_edit": may_edit_beat_outline(officer, beat),
         },
     )

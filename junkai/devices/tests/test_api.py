@@ -32,6 +32,7 @@ from junkai.devices.models import CardConflict, DeviceCheckout, SyncChange
 from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households import cards
+from junkai.households.legend import due_status
 from junkai.households.models import CardRevision, CardStatus
 from junkai.registers.actions import do_alert_overdue_checkouts
 from junkai.registers.models import BinderCheckout
@@ -309,6 +310,12 @@ class DeviceApiTests(DeviceApi):
         self.assertEqual(by_id[self.aoki.id]["card"]["residents"][0]["name"], "青木 一郎")
         self.assertIsNone(by_id[self.no_card.id]["card"])
         self.assertEqual(by_id[self.aoki.id]["allowed_methods"], ["VISIT"])
+        # The map's due status, as the beat map has it (households.legend).
+        self.assertEqual(
+            by_id[self.aoki.id]["due"],
+            due_status(self.aoki.status, self.aoki.next_due, timezone.localdate()),
+        )
+        self.assertIn("post", body["beat"])
         self.assertEqual(body["rules"]["refusal_needs_explanation"], ["REFUSED"])
         self.assertIn("night_start", body["rules"])
         # One event naming the households sent, in each one's 閲覧記録.
@@ -376,7 +383,12 @@ class DeviceApiTests(DeviceApi):
             return len(captured)
 
         add(("101",))
-        self.pull(checkout_id)  # the first request's own setup
+        # Rooms carry their building (the device's map gathers them under one marker).
+        rooms = [h for h in self.pull(checkout_id).json()["households"] if h["building_id"]]
+        self.assertEqual(
+            [(h["building_id"], h["building_name"], h["room"]) for h in rooms],
+            [(building.id, "駅前ハイツ", "101")],
+        )
         before = queries()
         add(("102", "201", "202", "301"))
         self.assertEqual(queries(), before)

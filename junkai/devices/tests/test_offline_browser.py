@@ -25,6 +25,7 @@ from junkai.households import cards
 from junkai.households.models import CardRevision, CardStatus, ContactCard
 from junkai.households.schedule import current_policy
 from junkai.org.models import Beat, Officer, Station
+from junkai.planning.tests.test_map_browser import MAP_IDLE, MARKERS, open_household_popup
 from junkai.visits.models import Visit
 from junkai.web.tests.test_browser import SCREENSHOTS, BrowserTestCase
 
@@ -178,11 +179,34 @@ class OfflineBrowserTestCase(BrowserTestCase):
             "h => document.body.dataset.rendered === h", arg=hash_, polling=100
         )
 
+    def emulate_offline_in_this_document(self) -> None:
+        """A document loaded while the context is offline (from the service worker) still says
+        `navigator.onLine`; setting the emulation again reaches it, so that going online fires
+        its `online` event as a real network's return does. (Setting it online first changes
+        nothing the page sees: it already thinks it is online.)"""
+        self.context.set_offline(False)
+        self.context.set_offline(True)
+        self.page.wait_for_function("() => !navigator.onLine")
+
     def no_sideways_scroll(self, what: str) -> None:
         overflow = self.page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         self.assertLessEqual(overflow, 0, f"{what} scrolls sideways by {overflow}px")
+
+
+#: Each household target on the map (a door, a building, a cluster of them) inside the map's
+#: frame: its size, and whether a tap at its centre lands on it (nothing covers it).
+TARGETS = """() => {
+  const frame = document.querySelector('#offline-map').getBoundingClientRect();
+  return Array.from(document.querySelectorAll('.hh-pin, .bldg-marker, .marker-cluster')).map((e) => {
+    const r = e.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (x < frame.left || x > frame.right || y < frame.top || y > frame.bottom) return null;
+    const hit = document.elementFromPoint(x, y);
+    return {w: r.width, h: r.height, clear: Boolean(hit && (hit === e || e.contains(hit))), what: e.className};
+  }).filter(Boolean);
+}"""
 
 
 class OfflineFieldWork(OfflineBrowserTestCase):
@@ -260,7 +284,7 @@ class OfflineFieldWork(OfflineBrowserTestCase):
 
         # The beat map on its plain background, and every page at the three sizes.
         page.locator(".offline-bar").get_by_role("link", name="地図").click()
-        page.wait_for_selector(".beat-svg .beat-outline")
+        page.wait_for_selector("#offline-map[data-ready]")
         for size, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
             for name, hash_ in (
@@ -275,13 +299,20 @@ class OfflineFieldWork(OfflineBrowserTestCase):
                 self.no_sideways_scroll(f"{name} at {size}")
                 page.screenshot(path=str(SCREENSHOTS / f"offline-{name}-{size}.png"))
 
-        # Back online: sync sends the outbox in order, each change once.
-        self.context.set_offline(False)
+        # Back online: the app syncs by itself (nothing pressed), sending the outbox in order,
+        # each change once, and says so above the page the officer is on (here the map).
+        pushes: list[str] = []
+        page.on("request", lambda r: pushes.append(r.url) if "/sync/push" in r.url else None)
         page.set_viewport_size({"width": 810, "height": 1080})
-        self.go("#/outbox")
-        page.get_by_role("button", name="同期する").first.click()
-        page.wait_for_selector("[data-flash]")
+        self.emulate_offline_in_this_document()
+        self.assertFalse(page.evaluate("navigator.onLine"))
+        self.context.set_offline(False)
+        page.wait_for_selector("[data-flash][data-auto-sync]")
         self.assertIn("同期しました（送信 3件）", self.flash())
+        self.assertTrue(page.locator("#offline-map[data-ready]").is_visible())  # not redrawn
+        page.screenshot(path=str(SCREENSHOTS / "offline-auto-synced.png"))
+        self.assertEqual(len(pushes), 1)
+        self.go("#/outbox")
         self.assertEqual(page.locator(".change.done").count(), 3)
         page.screenshot(path=str(SCREENSHOTS / "offline-synced.png"), full_page=True)
         visits = Visit.objects.filter(household_id__in=[first, second])
@@ -329,6 +360,205 @@ class OfflineFieldWork(OfflineBrowserTestCase):
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+class OfflineMap(OfflineBrowserTestCase):
+    def test_every_household_is_a_clear_target_of_32px(self) -> None:
+        """The offline map is the online map's Leaflet code on a plain background: doors closer
+        than a finger merge into a numbered cluster (a tap zooms in), a building's rooms are one
+        square listing them, every target is at least 32 px and nothing covers its centre."""
+        page = self.page
+        self.take_out()
+        on_map = self.beat.households.filter(status="ACTIVE", latitude__isnull=False)
+        doors = on_map.filter(building__isnull=True).count()
+        buildings = on_map.exclude(building=None).values("building").distinct().count()
+        self.assertGreater(buildings, 0)
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: outside.append(r.url) if not r.url.startswith(self.live_server_url) else None,
+        )
+        # Offline, the map and its library come from the service worker.
+        self.context.set_offline(True)
+        page.reload()
+        page.wait_for_selector("[data-net-state].offline")
+        for size, (width, height) in SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            self.go("#/")
+            self.go("#/map")
+            page.wait_for_selector("#offline-map[data-ready]")
+            page.wait_for_function(MAP_IDLE)
+            shown = page.evaluate(MARKERS)
+            # Every door and building is on the map, counted through the clusters.
+            self.assertEqual(
+                shown["doors"] + shown["buildings"] + shown["clustered"], doors + buildings
+            )
+            self.assertGreater(shown["clusters"], 0)
+            self.assertEqual(page.locator("path.beat-outline").count(), 1)
+            self.assertEqual(page.locator(".leaflet-tile").count(), 0)
+            targets = page.evaluate(TARGETS)
+            self.assertTrue(targets)
+            for target in targets:
+                self.assertGreaterEqual(min(target["w"], target["h"]), 32, target)
+                self.assertTrue(target["clear"], f"{target} is covered at {size}")
+            self.no_sideways_scroll(f"map at {size}")
+            page.screenshot(path=str(SCREENSHOTS / f"offline-map-{size}.png"))
+        # On the phone: a building's square lists its rooms; a room opens its household.
+        page.set_viewport_size({"width": 390, "height": 844})
+        self.tap_through_clusters_to(".leaflet-marker-icon.bldg-marker")
+        page.locator(".leaflet-marker-icon.bldg-marker").first.click()
+        rooms = page.locator(".leaflet-popup ul.bldg-rooms li")
+        rooms.first.wait_for()
+        self.assertGreater(rooms.count(), 0)
+        self.popup_settled()
+        page.screenshot(path=str(SCREENSHOTS / "offline-map-building.png"))
+        self.assertEqual(rooms.first.get_by_role("link", name="記録").count(), 1)
+        rooms.first.locator("a").first.click()
+        page.wait_for_function("() => /^#\\/h\\/\\d+$/.test(document.body.dataset.rendered || '')")
+        room = on_map.get(id=int(page.evaluate("location.hash").rsplit("/", 1)[1]))
+        self.assertIsNotNone(room.building_id)
+        self.assertIn("巡回連絡を記録する", page.inner_text("main"))
+        # A door: through the clusters to its pin, whose popup opens the visit form.
+        self.go("#/map")
+        page.wait_for_selector("#offline-map[data-ready]")
+        popup = open_household_popup(page)
+        self.popup_settled()
+        page.screenshot(path=str(SCREENSHOTS / "offline-map-door.png"))
+        popup.get_by_role("link", name="記録").click()
+        page.wait_for_selector("text=巡回連絡の記録")
+        self.assertRegex(page.evaluate("location.hash"), r"^#/h/\d+/visit$")
+        self.assertEqual(outside, [])
+
+    def popup_settled(self) -> None:
+        """The popup has faded in and the map panned to show it."""
+        self.page.wait_for_function(
+            "() => { const p = document.querySelector('.leaflet-popup');"
+            " return p && getComputedStyle(p).opacity === '1'; }"
+        )
+        self.page.wait_for_function(MAP_IDLE)
+        self.page.wait_for_timeout(400)
+
+    def tap_through_clusters_to(self, selector: str) -> None:
+        """Tap a cluster (each of the first ones in turn), then the first cluster again and
+        again, until a marker matching `selector` shows, as an officer looking for it would."""
+        page = self.page
+        for start in range(page.locator(".marker-cluster").count()):
+            self.go("#/")
+            self.go("#/map")
+            page.wait_for_selector("#offline-map[data-ready]")
+            for step in range(10):
+                page.wait_for_function(MAP_IDLE)
+                page.wait_for_timeout(300)
+                # At every zoom on the way, each target is clear of the others.
+                covered = [t for t in page.evaluate(TARGETS) if not t["clear"]]
+                self.assertEqual(covered, [], f"covered after {step} taps")
+                if page.locator(selector).count():
+                    page.wait_for_timeout(300)
+                    return
+                clusters = page.locator(".marker-cluster")
+                if not clusters.count():
+                    break
+                clusters.nth(start if step == 0 else 0).click()
+                page.wait_for_timeout(400)
+        raise AssertionError(f"no {selector} reached through the clusters")
+
+
+class OfflineSyncAndReturn(OfflineBrowserTestCase):
+    def record_visit(self, nth: int) -> int:
+        """面接 at the nth household of the work list (queued on the device)."""
+        page = self.page
+        self.go("#/worklist")
+        row = page.locator(".hh-row").nth(nth)
+        household_id = int(row.get_attribute("data-household") or 0)
+        row.get_by_role("link", name="記録").click()
+        page.get_by_label("面接").check()
+        page.get_by_role("button", name="記録する（同期で送信）").click()
+        page.wait_for_selector("[data-flash]")
+        return household_id
+
+    def test_syncs_by_itself_once_then_returns_and_clears(self) -> None:
+        page = self.page
+        checkout = self.take_out()
+        pushes: list[str] = []
+        page.on("request", lambda r: pushes.append(r.url) if "/sync/push" in r.url else None)
+
+        # Never two syncs at once: the network "returns" three times and the officer presses
+        # 同期する meanwhile; one push carries the visit.
+        first = self.record_visit(0)
+        self.go("#/")
+        page.evaluate(
+            "() => { for (let i = 0; i < 3; i++) window.dispatchEvent(new Event('online')); }"
+        )
+        page.get_by_role("button", name="同期する").click()
+        page.wait_for_selector("[data-flash]:has-text('同期しました')")
+        self.assertIn("同期しました（送信 1件）", self.flash())
+        self.assertEqual(len(pushes), 1)
+        self.assertEqual(Visit.objects.filter(household_id=first).count(), 1)
+
+        # Opened with a change waiting and the lease valid: synced on load, nothing pressed.
+        second = self.record_visit(1)
+        self.assertEqual(Visit.objects.filter(household_id=second).count(), 0)
+        page.reload()
+        page.wait_for_selector("[data-flash]:has-text('同期しました')")
+        self.assertIn("同期しました（送信 1件）", self.flash())
+        self.assertEqual(Visit.objects.filter(household_id=second).count(), 1)
+        self.assertEqual(len(pushes), 2)
+        # Nothing waiting: opening the app sends nothing.
+        page.reload()
+        page.wait_for_function("() => document.body.dataset.rendered")
+        page.wait_for_timeout(800)
+        self.assertEqual(len(pushes), 2)
+
+        # 返却する: what waits is sent first, the return recorded, the device cleared.
+        third = self.record_visit(2)
+        self.go("#/")
+        page.get_by_role("button", name="返却する（同期して消去）").click()
+        page.wait_for_selector("[data-flash]:has-text('返却を記録し')")
+        self.assertEqual(Visit.objects.filter(household_id=third).count(), 1)
+        # The database was deleted (the app opens an empty one again to draw its home).
+        state = self.idb()
+        self.assertFalse(state.get("checkout") or state.get("lease"))
+        for store in ("households", "lists", "outbox", "reads"):
+            self.assertEqual(state.get(store, 0), 0, store)
+        self.assertIn("持ち出している受持区はありません", page.inner_text("main"))
+        entry = checkout.entry
+        entry.refresh_from_db()
+        self.assertEqual(entry.status, "RETURNED")
+        self.assertIsNotNone(entry.returned_at)
+        page.screenshot(path=str(SCREENSHOTS / "offline-returned.png"), full_page=True)
+        # Nothing of the beat is left for the app to read, and the server answers 410.
+        self.assertEqual(
+            page.evaluate(
+                """async (id) => {
+                  const r = await fetch(`/api/v1/sync/pull?checkout=${id}`, {credentials: 'same-origin'});
+                  return r.status;
+                }""",
+                checkout.id,
+            ),
+            410,
+        )
+
+        # The 返却確認者 confirms on the same tablet (his own ID and password): the entry ends.
+        page.get_by_role("link", name="持出確認簿で返却確認を受ける").click()
+        row = page.locator(f"#checkout-{entry.id}")
+        self.assertIn("端末 TAB-01", row.inner_text())
+        row.get_by_text("この端末で返却確認").click()
+        row.get_by_label("確認者のログインID").fill("officer1b")
+        row.get_by_label("パスワード").fill(DEMO_PASSWORD)
+        row.get_by_role("button", name="返却確認する").click()
+        page.wait_for_load_state()
+        entry.refresh_from_db()
+        self.assertEqual(entry.status, "CLOSED")
+        confirmer = entry.return_confirmed_by
+        self.assertEqual(confirmer.username if confirmer else None, "officer1b")
+        self.assertIn("北川 美咲", page.locator(f"#checkout-{entry.id}").inner_text())
+        for size, (width, height) in SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            self.no_sideways_scroll(f"the register at {size}")
+            page.screenshot(path=str(SCREENSHOTS / f"offline-return-confirmed-{size}.png"))
+        # The device is free again: the take-out page offers it.
+        page.goto(f"{self.live_server_url}/offline/take-out/")
+        self.assertIn("TAB-01", page.inner_text("main"))
 
 
 class OfflineRefusalsAndWipes(OfflineBrowserTestCase):

@@ -106,7 +106,8 @@
       bounds = bounds ? bounds.extend(pointBounds) : pointBounds;
     }
     if (bounds && bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+      // Clear of the zoom buttons (top left), so nothing starts under them.
+      map.fitBounds(bounds, { paddingTopLeft: [64, 24], paddingBottomRight: [24, 24], maxZoom: 17 });
     } else {
       map.setView(JAPAN, 5);
     }
@@ -157,6 +158,8 @@
       ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false, spiderfyOnMaxZoom: true })
       : L.layerGroup()
     ).addTo(map);
+    // A popup opens clear of the zoom buttons (top left) and inside the map's edges.
+    var popupPadding = { autoPanPaddingTopLeft: L.point(64, 12), autoPanPaddingBottomRight: L.point(12, 12) };
     var buildings = {};
     byKind(data, "building").forEach(function (b) {
       buildings[b.properties.id] = b;
@@ -197,7 +200,7 @@
           if (config.visit_url) {
             marker.bindPopup(
               "<div class=\"hh-popup\"><a href=\"" + url(p.id) + "\">" + describe(p, meta) + "</a>" + recordLink(p) + "</div>",
-              { minWidth: 220 }
+              L.extend({ minWidth: 220 }, popupPadding)
             );
           } else {
             marker.on("click", function () {
@@ -244,7 +247,7 @@
               })
               .join("") +
             "</ul>";
-          marker.bindPopup(html, { maxHeight: 320, minWidth: 240 });
+          marker.bindPopup(html, L.extend({ maxHeight: 320, minWidth: 240 }, popupPadding));
         }
         marker.addTo(layer);
       });

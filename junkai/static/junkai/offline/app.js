@@ -9,7 +9,7 @@ const { h, jdate } = views;
 const cfg = document.body.dataset;
 const API = "/api/v1";
 const main = document.getElementById("app");
-let flashText = "";
+let flashText = ""; // a message, or a list of text and links
 let syncing = null;
 
 class SignedOut extends Error {}
@@ -100,43 +100,97 @@ async function renewLease() {
 
 /** Send the outbox in order (each change once by its client id) with the read log, then pull
  * what changed. A tab closed mid-way sends the unsettled changes again: the server answers their
- * stored results. */
-async function sync() {
+ * stored results. One sync at a time: in this tab the running one is shared, across tabs a Web
+ * Lock holds the others back (`ifAvailable`: skip rather than wait, for the automatic one). */
+function sync({ ifAvailable = false } = {}) {
   if (syncing) return syncing;
   syncing = (async () => {
-    const checkout = await store.get("meta", "checkout");
-    const { csrf } = await session();
-    const lease = await store.leaseInfo();
-    if (!lease || !lease.valid) {
-      // Signed in again after the lease ended: the same data key, re-wrapped, reads the
-      // outbox again (nothing queued is lost to an expired lease).
-      await store.acceptLease(await api("POST", `/device-checkouts/${checkout.id}/lease`, {}, csrf));
-    }
-    let sent = 0;
-    for (;;) {
-      const pending = (await store.outbox()).filter((c) => c.state === "pending").slice(0, 200);
-      const reads = (await store.getAll("reads")).sort((a, b) => a.seq - b.seq).slice(0, 1000);
-      if (!pending.length && !reads.length) break;
-      const changes = await Promise.all(pending.map(async (c) => ({
-        client_id: c.client_id, kind: c.kind, household_id: c.household_id, ...(await store.changeBody(c)),
-      })));
-      const read_log = reads.map(({ seq, household_id, read_at, purpose, prev, hash }) => ({ seq, household_id, read_at, purpose, prev, hash }));
-      const answer = await api("POST", "/sync/push", { checkout_id: checkout.id, changes, read_log }, csrf);
-      await store.settle(answer.results, reads.map((r) => r.seq));
-      sent += pending.length;
-      if (pending.length < 200 && reads.length < 1000) break;
-    }
-    const data = await api("GET", `/sync/pull?checkout=${checkout.id}&cursor=${encodeURIComponent(checkout.cursor || "")}`, undefined, csrf);
-    await store.storePull(data, { synced_at: Date.now() });
-    const all = await store.outbox();
-    const problems = all.filter((c) => c.state === "conflict" || c.state === "refused").length;
-    return `同期しました（送信 ${sent}件${problems ? `、要確認 ${problems}件` : ""}）。`;
-  })();
-  try {
-    return await syncing;
-  } finally {
-    syncing = null;
+    if (!navigator.locks) return syncOnce();
+    return navigator.locks.request("junkai-offline-sync", { ifAvailable }, (lock) => (lock ? syncOnce() : null));
+  })().finally(() => { syncing = null; });
+  return syncing;
+}
+
+async function syncOnce() {
+  const checkout = await store.get("meta", "checkout");
+  const { csrf } = await session();
+  const lease = await store.leaseInfo();
+  if (!lease || !lease.valid) {
+    // Signed in again after the lease ended: the same data key, re-wrapped, reads the
+    // outbox again (nothing queued is lost to an expired lease).
+    await store.acceptLease(await api("POST", `/device-checkouts/${checkout.id}/lease`, {}, csrf));
   }
+  let sent = 0;
+  for (;;) {
+    const pending = (await store.outbox()).filter((c) => c.state === "pending").slice(0, 200);
+    const reads = (await store.getAll("reads")).sort((a, b) => a.seq - b.seq).slice(0, 1000);
+    if (!pending.length && !reads.length) break;
+    const changes = await Promise.all(pending.map(async (c) => ({
+      client_id: c.client_id, kind: c.kind, household_id: c.household_id, ...(await store.changeBody(c)),
+    })));
+    const read_log = reads.map(({ seq, household_id, read_at, purpose, prev, hash }) => ({ seq, household_id, read_at, purpose, prev, hash }));
+    const answer = await api("POST", "/sync/push", { checkout_id: checkout.id, changes, read_log }, csrf);
+    await store.settle(answer.results, reads.map((r) => r.seq));
+    sent += pending.length;
+    if (pending.length < 200 && reads.length < 1000) break;
+  }
+  const data = await api("GET", `/sync/pull?checkout=${checkout.id}&cursor=${encodeURIComponent(checkout.cursor || "")}`, undefined, csrf);
+  await store.storePull(data, { synced_at: Date.now() });
+  const all = await store.outbox();
+  const problems = all.filter((c) => c.state === "conflict" || c.state === "refused").length;
+  return `同期しました（送信 ${sent}件${problems ? `、要確認 ${problems}件` : ""}）。`;
+}
+
+/** Sync by itself when the network comes back (the browser's `online` event) and when the app
+ * opens with changes waiting — only with a beat taken in, a valid lease and something in the
+ * outbox. It shows what the button shows; a page with a form on it is not drawn again (what the
+ * officer is typing stays), the message goes above it. */
+let autoSyncing = false;
+
+async function autoSync() {
+  if (!navigator.onLine || syncing || autoSyncing || document.body.dataset.busy) return;
+  autoSyncing = true;
+  try {
+    await autoSyncOnce();
+  } finally {
+    autoSyncing = false;
+  }
+}
+
+async function autoSyncOnce() {
+  let waiting = 0;
+  try {
+    const checkout = await store.get("meta", "checkout");
+    const lease = await store.leaseInfo();
+    if (!checkout || !checkout.pulled_at || !lease || !lease.valid) return;
+    waiting = (await store.outbox()).filter((c) => c.state === "pending").length;
+  } catch (error) {
+    return;
+  }
+  if (!waiting) return;
+  let message;
+  let kind = "success";
+  try {
+    message = await sync({ ifAvailable: true });
+    if (message === null) return; // another tab is syncing
+  } catch (error) {
+    if (error instanceof TypeError) return; // the link is up but the server is not: stay quiet
+    message = explain(error);
+    kind = "error";
+    if (error instanceof Gone) { flashText = ""; await render(); }
+  }
+  const hash = location.hash || "#/";
+  if (kind === "success" && (hash === "#/" || hash === "#/outbox")) {
+    flashText = message;
+    await render();
+  } else {
+    main.querySelectorAll("[data-flash], [data-error]").forEach((el) => el.remove());
+    main.prepend(kind === "success"
+      ? h("div", { class: "alert success", role: "status", "data-flash": true, "data-auto-sync": true }, message)
+      : h("div", { class: "alert error", role: "alert", "data-error": true, "data-auto-sync": true }, message));
+    await counts();
+  }
+  netState();
 }
 
 async function giveBack() {
@@ -146,7 +200,8 @@ async function giveBack() {
   const checkout = await store.get("meta", "checkout");
   await api("POST", `/device-checkouts/${checkout.id}/return`, {});
   await store.wipe();
-  return "返却を記録し、端末内のデータを消去しました。返却確認者の確認を受けてください（持出確認簿）。";
+  return ["返却を記録し、端末内のデータを消去しました。返却確認者の確認を受けてください。 ",
+    checkout.register_url ? h("a", { class: "button secondary", href: checkout.register_url, "data-register": true }, "持出確認簿で返却確認を受ける") : "（持出確認簿）"];
 }
 
 // --- pages -----------------------------------------------------------------------------------
@@ -196,7 +251,12 @@ const ROUTES = [
   [/^#\/h\/(\d+)\/card$/, (m) => views.cardForm(Number(m[1]), { flash })],
 ];
 
+let renders = 0;
+
 async function render() {
+  // Pages draw from async reads: only the latest render draws (an earlier one finishing last
+  // would overwrite it), and the message waits for the render that draws.
+  const mine = ++renders;
   const hash = location.hash || "#/";
   delete document.body.dataset.rendered;
   let content;
@@ -216,9 +276,11 @@ async function render() {
     }
     content = [h("div", { class: "alert error", role: "alert" }, explain(error))];
   }
+  if (mine !== renders) return;
   const notice = flashText ? h("div", { class: "alert success", role: "status", "data-flash": true }, flashText) : null;
   flashText = "";
   main.replaceChildren(...[notice, content].flat(Infinity).filter(Boolean));
+  views.mountAll();
   await counts();
   window.scrollTo(0, 0);
   document.body.dataset.rendered = hash;
@@ -268,10 +330,10 @@ async function netState() {
 }
 
 window.addEventListener("hashchange", render);
-window.addEventListener("online", netState);
+window.addEventListener("online", () => { netState(); autoSync(); });
 window.addEventListener("offline", netState);
 netState();
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(cfg.sw, { scope: cfg.scope }).catch(() => {});
 }
-render();
+render().then(autoSync);

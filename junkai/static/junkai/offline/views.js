@@ -306,61 +306,76 @@ export async function outbox(ctx) {
   ];
 }
 
-// --- the beat map: the outline and the households on a plain background ---------------------------
+// --- after a page is drawn: what needs the page in the document (the map) ---------------------
 
-function rings(geometry) {
-  if (!geometry) return [];
-  if (geometry.type === "Feature") return rings(geometry.geometry);
-  if (geometry.type === "FeatureCollection") return geometry.features.flatMap(rings);
-  if (geometry.type === "Polygon") return geometry.coordinates;
-  if (geometry.type === "MultiPolygon") return geometry.coordinates.flat();
-  return [];
+const toMount = [];
+let toUndo = [];
+
+/** Run `fn` once the page is in the document; what it returns is run when the page goes. */
+function onMount(fn) { toMount.push(fn); }
+
+/** Called by the router after each page is drawn. */
+export function mountAll() {
+  toUndo.splice(0).forEach((undo) => undo());
+  toMount.splice(0).forEach((fn) => {
+    const undo = fn();
+    if (undo) toUndo.push(undo);
+  });
+}
+
+// --- the beat map: the online map's Leaflet code (beat_map.js) on a plain background ------------
+
+/** The beat as the GeoJSON the online beat map draws (planning/maps.py): each household, each
+ * building its rooms gather under, the outline and the post. */
+function mapData(checkout, rows, legend) {
+  const point = (lon, lat) => ({ type: "Point", coordinates: [lon, lat] });
+  const features = [];
+  const buildings = new Map();
+  rows.forEach((hh) => {
+    features.push({ type: "Feature", geometry: point(hh.longitude, hh.latitude), properties: {
+      kind: "household", id: hh.id, category: hh.category, due: hh.due || "later",
+      next_due: hh.next_due, next_due_label: hh.next_due ? jdate(hh.next_due) : null, map_number: hh.map_number,
+      label: [hh.name, addressLine(hh)].filter(Boolean).join(" ・ "), town: hh.town, building_id: hh.building_id || null,
+    } });
+    if (hh.building_id && !buildings.has(hh.building_id)) {
+      buildings.set(hh.building_id, { type: "Feature", geometry: point(hh.longitude, hh.latitude),
+        properties: { kind: "building", id: hh.building_id, name: hh.building_name || "アパート等" } });
+    }
+  });
+  features.push(...buildings.values());
+  if (checkout.beat.outline) {
+    const outline = checkout.beat.outline;
+    features.push({ type: "Feature", geometry: outline.type === "Feature" ? outline.geometry : outline,
+      properties: { kind: "outline", id: checkout.beat.id, name: checkout.beat.name } });
+  }
+  const post = checkout.beat.post;
+  if (post) features.push({ type: "Feature", geometry: point(post.longitude, post.latitude), properties: { kind: "post", name: post.name } });
+  return { type: "FeatureCollection", features, junkai: { categories: legend.categories, due_labels: legend.due_labels } };
 }
 
 export async function map() {
   const checkout = await store.get("meta", "checkout");
-  const rows = (await store.households()).filter((hh) => hh.latitude != null && hh.longitude != null);
-  const outline = rings(checkout.beat.outline);
-  const points = [...outline.flat(), ...rows.map((hh) => [hh.longitude, hh.latitude])];
-  if (!points.length) return [h("h1", {}, "地図"), h("p", { class: "muted" }, "受持区の区域も世帯の位置もありません。")];
-  const lons = points.map((p) => p[0]);
-  const lats = points.map((p) => p[1]);
-  const midLat = (Math.min(...lats) + Math.max(...lats)) / 2;
-  const kx = Math.cos((midLat * Math.PI) / 180);
-  const x0 = Math.min(...lons) * kx;
-  const y1 = Math.max(...lats);
-  const w = Math.max(...lons) * kx - x0 || 0.001;
-  const ht = y1 - Math.min(...lats) || 0.001;
-  const scale = 1000 / Math.max(w, ht);
-  const px = (lon) => ((lon * kx - x0) * scale + 20).toFixed(1);
-  const py = (lat) => ((y1 - lat) * scale + 20).toFixed(1);
-  const NS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(NS, "svg");
-  svg.setAttribute("viewBox", `0 0 ${(w * scale + 40).toFixed(0)} ${(ht * scale + 40).toFixed(0)}`);
-  svg.setAttribute("class", "beat-svg");
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `${checkout.beat.name}の区域と世帯`);
-  outline.forEach((ring) => {
-    const poly = document.createElementNS(NS, "polygon");
-    poly.setAttribute("points", ring.map(([lon, lat]) => `${px(lon)},${py(lat)}`).join(" "));
-    poly.setAttribute("class", "beat-outline");
-    svg.append(poly);
+  const all = await store.households();
+  const rows = all.filter((hh) => hh.latitude != null && hh.longitude != null);
+  if (!rows.length && !checkout.beat.outline) {
+    return [h("h1", {}, "地図"), h("p", { class: "muted" }, "受持区の区域も世帯の位置もありません。")];
+  }
+  const legend = JSON.parse(document.getElementById("map-legend").textContent);
+  const data = mapData(checkout, rows, legend);
+  const box = h("div", { id: "offline-map", class: "beat-map offline-map", role: "region", "aria-label": `${checkout.beat.name}の地図` });
+  onMount(() => {
+    if (!box.isConnected || !window.JunkaiBeatMap) return null;
+    const config = { tiles: {}, colours: legend.colours, household_url: "#/h/{id}", visit_url: "#/h/{id}/visit" };
+    const made = window.JunkaiBeatMap.create(box, data, config);
+    // Doors closer than a target's width merge into one numbered disc (a tap zooms in; at the
+    // closest zoom it fans out); a building's rooms are one square listing them.
+    window.JunkaiBeatMap.households(made.map, data, config, { interactive: true, cluster: true }).draw(() => true);
+    box.dataset.ready = "1";
+    return () => made.map.remove();
   });
-  rows.forEach((hh) => {
-    const link = document.createElementNS(NS, "a");
-    link.setAttribute("href", `#/h/${hh.id}`);
-    const dot = document.createElementNS(NS, "circle");
-    dot.setAttribute("cx", px(hh.longitude));
-    dot.setAttribute("cy", py(hh.latitude));
-    dot.setAttribute("r", "9");
-    dot.setAttribute("class", `hh-dot ${hh.priority === "HIGH" ? "high" : ""}`);
-    const title = document.createElementNS(NS, "title");
-    title.textContent = hh.name || addressLine(hh);
-    dot.append(title);
-    link.append(dot);
-    svg.append(link);
-  });
+  const unplaced = all.length - rows.length;
   return [h("h1", {}, "地図 ", h("span", { class: "muted" }, checkout.beat.name)),
-    h("p", { class: "muted" }, "区域の線と世帯（点をタップで世帯へ）。地図の画像は端末に保存しません。"),
-    h("div", { class: "map-box" }, svg)];
+    h("p", { class: "muted map-help" }, "点をタップすると世帯を開けます（記録もここから）。□はアパート等（数字は世帯数）、丸い数字は近くの世帯のまとまり（タップで拡大）。地図の画像は端末に保存しません。"),
+    box,
+    unplaced ? h("p", { class: "muted" }, `位置が登録されていない世帯が ${unplaced} 件あり、地図には表示されません（世帯の一覧で開けます）。`) : null];
 }
