@@ -21,9 +21,11 @@ from junkai.planning.routing_plan import MAX_HOURS, MIN_HOURS, MODES, Route, cle
 router = Router(tags=["routes"])
 
 
+# The ranges below are stated in the document and checked by planning's clean_input, which
+# names what is wrong in the officer's words (「緯度は-90〜90」「0.5〜12時間」), not pydantic's.
 class StartIn(In):
-    lat: float = Field(ge=-90, le=90, description="緯度")
-    lon: float = Field(ge=-180, le=180, description="経度")
+    lat: float = Field(json_schema_extra={"minimum": -90, "maximum": 90}, description="緯度")
+    lon: float = Field(json_schema_extra={"minimum": -180, "maximum": 180}, description="経度")
 
 
 class RouteIn(In):
@@ -37,11 +39,13 @@ class RouteIn(In):
     )
     start_time: str | None = Field(
         None,
-        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        json_schema_extra={"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "maxLength": 5},
         description="開始時刻 HH:MM（省略時は現在時刻）",
     )
     hours: float | None = Field(
-        None, ge=MIN_HOURS, le=MAX_HOURS, description="使える時間（0.5〜12時間、既定4）"
+        None,
+        json_schema_extra={"minimum": MIN_HOURS, "maximum": MAX_HOURS},
+        description="使える時間（0.5〜12時間、既定4）",
     )
     mode: Text | None = Field(
         None, json_schema_extra=one_of(MODES), description="walk（徒歩）または drive（車両）"
