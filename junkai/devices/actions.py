@@ -133,7 +133,9 @@ def do_revoke_device(device: Device, *, acting_officer: Officer, reason: str) ->
         actor=acting_officer,
         obj=device,
         station_id=post.station_id,
-        details={"post": post.id},
+        # The reason is free text: it stays on the device's row, the event carries its digest
+        # (as a stated purpose's note), so the chain proves the row's reason unchanged.
+        details={"post": post.id, "reason_sha256": hashlib.sha256(reason.encode()).hexdigest()},
     )
     return device
 

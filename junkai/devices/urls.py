@@ -11,6 +11,8 @@ urlpatterns = [
         name="device_card_conflict",
     ),
     path("devices/<int:device_id>/loss/", views.device_loss_new, name="device_loss_new"),
+    path("devices/<int:device_id>/revoke/", views.device_revoke, name="device_revoke"),
+    path("devices/posts/<int:post_id>/new/", views.device_new, name="device_new"),
     # The offline app (issue 18): shell, service worker and manifest under one scope.
     path("offline/", views_offline.offline_app, name="offline_app"),
     path("offline/sw.js", views_offline.offline_service_worker, name="offline_sw"),
