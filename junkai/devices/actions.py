@@ -42,8 +42,7 @@ from junkai.disclosures.models import MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households import cards
 from junkai.households.access import households_visible_to, record_list_read
-from junkai.households.models import CardStatus, ContactCard, Household, SchedulePolicy
-from junkai.households.schedule import current_policy
+from junkai.households.models import CardStatus, ContactCard, Household
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, Post
 from junkai.registers import actions as register_actions
@@ -593,16 +592,13 @@ def _apply_visit(
     officer: Officer,
     change: Change,
     household: Household,
-    policy: SchedulePolicy,
 ) -> dict[str, Any]:
     if change.visit is None:
         return _refused(
             change, "visit がありません", {"visit": ["必須の項目です。入力してください"]}
         )
     try:
-        visit = visit_actions.do_record_visit(
-            household, acting_officer=officer, policy=policy, **change.visit
-        )
+        visit = visit_actions.do_record_visit(household, acting_officer=officer, **change.visit)
     except ValidationError as invalid:
         return _refused(change, "入力内容に誤りがあります", _errors_of(invalid))
     except PermissionDeniedError as denied:
@@ -673,13 +669,12 @@ def _apply(
     officer: Officer,
     change: Change,
     households: dict[int, Household],
-    policy: SchedulePolicy,
 ) -> Applied:
     household = _on_device(checkout, change, households)
     if isinstance(household, dict):
         return Applied(change, household)
     if change.kind == ChangeKind.VISIT:
-        return Applied(change, _apply_visit(checkout, officer, change, household, policy))
+        return Applied(change, _apply_visit(checkout, officer, change, household))
     result, conflict = _apply_card(checkout, officer, change, household)
     return Applied(change, result, conflict, household)
 
@@ -748,7 +743,6 @@ def do_push(
     }
     fresh = {c.client_id: c for c in changes if c.client_id not in seen}
     households = _households_on_device(checkout, acting_officer, list(fresh.values()))
-    policy = current_policy()  # once for the push, not once a visit
     answers: list[tuple[dict[str, Any], bool]] = []  # (result, replayed)
     applied: list[Applied] = []
     for change in changes:
@@ -756,7 +750,7 @@ def do_push(
         if earlier is not None:
             answers.append((earlier, True))
             continue
-        done = _apply(checkout, acting_officer, change, households, policy)
+        done = _apply(checkout, acting_officer, change, households)
         seen[change.client_id] = done.result
         applied.append(done)
         answers.append((done.result, False))

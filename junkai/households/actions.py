@@ -333,8 +333,11 @@ def _save_card(
         # Checked here, not by each caller: a page's hidden field or an API body may carry it.
         raise cards.CardInvalid({"basis": "補正の根拠の値が正しくありません"})
     clean = cards.clean(data, today=today(), residence=household.kind == HouseholdKind.RESIDENCE)
-    # Lock the card row: two officers saving at once are serialised, the second sees the
-    # version the first wrote.
+    # Lock the household's row, then the card's: two officers saving at once are serialised
+    # (the second sees the version the first wrote), and in the order a device's push takes
+    # them (a visit locks the household, a card change after it in the same push the card), so
+    # a push and a save at the post never wait on each other in a circle (a deadlock).
+    list(Household.objects.select_for_update().filter(pk=household.pk).values_list("pk"))
     card = (
         ContactCard.objects.select_for_update()
         .filter(household=household, status=CardStatus.ACTIVE)

@@ -59,7 +59,15 @@ def due_date(household: Household, policy: SchedulePolicy) -> dt.date:
 
 
 def refresh_due(household: Household, policy: SchedulePolicy | None = None) -> dt.date:
-    """Recompute and store next_due (called by every action that changes what it depends on)."""
+    """Recompute and store next_due (called by every action that changes what it depends on).
+
+    The household's row is locked for the caller's transaction and what the due date depends on
+    (`DUE_FIELDS`, which the caller has saved) read afresh: a visit recorded at the door while
+    the card was being corrected at the post is not undone by the copy read before it
+    committed (a visit locks the row the same way, visits.actions._rule_data)."""
+    fresh = Household.objects.select_for_update().filter(pk=household.pk).values(*DUE_FIELDS)
+    for name, value in fresh.get().items():
+        setattr(household, name, value)
     household.next_due = due_date(household, policy or current_policy())
     household.save(update_fields=["next_due"])
     return household.next_due

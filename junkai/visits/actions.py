@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import JSONField, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -171,6 +172,25 @@ _POLICY_FIELDS = (
 _FRESH_FIELDS = (*DUE_FIELDS, "status")
 
 
+def _policy_shared() -> Subquery | RawSQL:
+    """The saved policy as one JSON value, for `_rule_data`'s query. On PostgreSQL its row is
+    share-locked (FOR KEY SHARE) for the visit's transaction, so a change of the intervals
+    (do_set_policy, which locks it FOR UPDATE) and a visit take turns: the change waits for
+    visits under way and then recomputes from what they wrote; a visit that comes during the
+    change waits and reads the new intervals (a locking sub-select returns the row's newest
+    version). Without it a visit could write a due date of the old intervals after the change
+    had recomputed every household. A key-share lock conflicts with nothing visits do to each
+    other. (SQLite: writers already take turns from BEGIN.)"""
+    policy = SchedulePolicy.objects.order_by("id").values(
+        json=JSONObject(**{name: name for name in _POLICY_FIELDS})
+    )[:1]
+    if connection.vendor != "postgresql":
+        return Subquery(policy)
+    sql, params = policy.query.sql_with_params()
+    # Django's own compiled SQL with its parameters apart: nothing of the request is in it.
+    return RawSQL(f"{sql} FOR KEY SHARE", params, output_field=JSONField())  # noqa: S611
+
+
 def _rule_data(
     household: Household, officer: Officer, started_at: dt.datetime, card_revision_id: int | None
 ) -> tuple[SchedulePolicy, int | None]:
@@ -183,14 +203,11 @@ def _rule_data(
     `household`: two visits to one household at once take turns, and the second computes from
     the first's values, not from those its caller read before (PostgreSQL; SQLite's writers
     already take turns from BEGIN)."""
-    policy = SchedulePolicy.objects.order_by("id").values(
-        json=JSONObject(**{name: name for name in _POLICY_FIELDS})
-    )[:1]
     revision = _revision_q(household, officer, started_at, card_revision_id).values("id")[:1]
     row = (
         Household.objects.select_for_update()
         .filter(pk=household.pk)
-        .values(*_FRESH_FIELDS, policy=Subquery(policy), revision=Subquery(revision))
+        .values(*_FRESH_FIELDS, policy=_policy_shared(), revision=Subquery(revision))
         .get()
     )
     for name in _FRESH_FIELDS:
@@ -255,20 +272,18 @@ def do_record_visit(
     observations: Sequence[str] = (),
     card_revision_id: int | None = None,
     along: Sequence[AuditEvent] = (),
-    policy: SchedulePolicy | None = None,
 ) -> Visit:
     """巡回連絡の記録. Refused with a message naming the rule when the 要領 does not allow it.
 
     The visit is linked to the card revision made in it (named, or the officer's on that day),
     whichever way it is recorded (page, API). `along`: events prepared to go to the audit log
-    with the visit's (`households.access.household_for_action`). `policy`: the schedule policy
-    when the caller records many visits in one transaction (a device's push) and read it once
-    (the revision is still looked up with it, in the same query)."""
+    with the visit's (`households.access.household_for_action`). The schedule policy is read
+    with the household's row and the revision, in one query (`_rule_data`), share-locked: a
+    device's push of many visits reads it with each, never once ahead of the lock."""
     _require_write(acting_officer, household)
     if timezone.is_naive(started_at):
         raise ValidationError({"started_at": "実施日時は時差付き（+09:00など）で指定してください"})
-    read_policy, card_revision = _rule_data(household, acting_officer, started_at, card_revision_id)
-    policy = policy or read_policy
+    policy, card_revision = _rule_data(household, acting_officer, started_at, card_revision_id)
     # A concern's owner must serve at the household's station today.
     owner_ids = {int(c["owner_id"]) for c in concerns if c.get("owner_id")}
     serving = (

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from cryptography.exceptions import InvalidTag
 from django.db import connection
-from django.test import Client
+from django.test import Client, SimpleTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
@@ -36,7 +36,7 @@ from junkai.households.legend import due_status
 from junkai.households.models import CardRevision, CardStatus
 from junkai.registers.actions import do_alert_overdue_checkouts
 from junkai.registers.models import BinderCheckout
-from junkai.testing import PersonaTestCase
+from junkai.testing import PersonaMixin, PersonaTestCase
 from junkai.visits.models import Visit
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -45,8 +45,9 @@ MORNING = (dt.datetime.now(JST) + dt.timedelta(days=1)).replace(
 )
 
 
-class DeviceApi(PersonaTestCase):
-    """The API as the device, its borrower and the post use it (shared with test_losses)."""
+class DeviceApiMixin(PersonaMixin, SimpleTestCase):
+    """The API as the device, its borrower and the post use it (shared with test_losses and the
+    two-connection tests, which are TransactionTestCases)."""
 
     def api(self, username: str) -> Client:
         token, _ = do_issue_api_token(self.officer(username))
@@ -93,6 +94,10 @@ class DeviceApi(PersonaTestCase):
             "household_id": self.aoki.id,
             "card": {**cards.snapshot(card), "version": version, **fields},
         }
+
+
+class DeviceApi(DeviceApiMixin, PersonaTestCase):
+    pass
 
 
 @time_machine.travel(MORNING, tick=False)

@@ -25,7 +25,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from junkai.accounts.actions import do_issue_api_token
-from junkai.households.models import Household
+from junkai.households.models import Household, SchedulePolicy
 from junkai.households.schedule import current_policy
 from junkai.lib.dates import add_months
 from junkai.testing import JunkaiTransactionTestCase, PersonaMixin
@@ -68,8 +68,7 @@ class HoldAfterHouseholdUpdate:
         return execute(sql, params, many, context)
 
 
-@unittest.skipUnless(connection.vendor == "postgresql", "two connections and a row lock")
-class ConcurrentVisitTests(PersonaMixin, JunkaiTransactionTestCase):
+class TwoConnections(PersonaMixin, JunkaiTransactionTestCase):
     def setUp(self) -> None:
         traveller = time_machine.travel(DAY, tick=True)  # by day: no night approval needed
         traveller.start()
@@ -113,6 +112,9 @@ class ConcurrentVisitTests(PersonaMixin, JunkaiTransactionTestCase):
                 time.sleep(0.05)
         return False
 
+
+@unittest.skipUnless(connection.vendor == "postgresql", "two connections and a row lock")
+class ConcurrentVisitTests(TwoConnections):
     def test_the_due_date_is_the_latest_visits_when_two_are_recorded_at_once(self) -> None:
         later, earlier = DAY - dt.timedelta(hours=1), DAY - dt.timedelta(days=3)
         hold = HoldAfterHouseholdUpdate()
@@ -148,3 +150,125 @@ class ConcurrentVisitTests(PersonaMixin, JunkaiTransactionTestCase):
         self.assertEqual(household.last_visit_at, later)
         months = current_policy().months_for(household.category, leader=household.is_leader)
         self.assertEqual(household.next_due, add_months(later.astimezone(TOKYO).date(), months))
+
+
+class HoldBeforeHouseholdUpdate:
+    """An execute wrapper: holds the first UPDATE of a household (a card save's category and due
+    date, after it read the household) until released."""
+
+    def __init__(self) -> None:
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if sql.startswith('UPDATE "households_household"') and not self.holding.is_set():
+            self.holding.set()
+            self.release.wait(WAIT)
+        return execute(sql, params, many, context)
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "two connections and a row lock")
+class CardSaveDuringAVisitTests(TwoConnections):
+    """A card corrected at the post while the officer at the door records a visit: the card's
+    save recomputes the due date (its category may change) from the household as the visit left
+    it, never from the copy it read before the visit committed."""
+
+    def test_a_card_save_does_not_undo_the_visits_due_date(self) -> None:
+        api = Client(headers={"authorization": f"Bearer {self.tokens['officer1a']}"})
+        card = api.get(f"/api/v1/households/{self.aoki.id}").json()["card"]
+        card["residents"][0]["phone"] = "080-7777-8888"
+        before = Household.objects.get(id=self.aoki.id)
+        visited = DAY - dt.timedelta(hours=1)
+        self.assertNotEqual(before.last_met_at, visited)
+        hold = HoldBeforeHouseholdUpdate()
+        answers: dict[str, Any] = {}
+
+        def save_card() -> None:
+            try:
+                with connection.execute_wrapper(hold):
+                    response = api.put(
+                        f"/api/v1/households/{self.aoki.id}/card",
+                        json.dumps(card),
+                        content_type="application/json",
+                    )
+                answers["card"] = response.status_code
+            finally:
+                connections.close_all()
+
+        card_thread = threading.Thread(target=save_card)
+        card_thread.start()
+        try:
+            self.assertTrue(hold.holding.wait(WAIT), "the card save never reached the household")
+            # The visit at the door goes through while the card's save is held.
+            self.post_visit("officer1b", visited, answers)
+        finally:
+            hold.release.set()
+            card_thread.join(WAIT)
+        self.assertEqual((answers["card"], answers["officer1b"][0]), (200, 201), answers)
+
+        household = Household.objects.get(id=self.aoki.id)
+        self.assertEqual(household.last_met_at, visited)
+        months = current_policy().months_for(household.category, leader=household.is_leader)
+        self.assertEqual(household.next_due, add_months(visited.astimezone(TOKYO).date(), months))
+
+
+class HoldBeforeAuditEvent:
+    """An execute wrapper: holds the first audit INSERT (an action's event, the end of its
+    work, still inside its transaction) until released."""
+
+    def __init__(self) -> None:
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if "INSERT INTO audit_auditevent" in sql and not self.holding.is_set():
+            self.holding.set()
+            self.release.wait(WAIT)
+        return execute(sql, params, many, context)
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "two connections and a row lock")
+class VisitDuringAPolicyChangeTests(TwoConnections):
+    """本部地域課 changes the intervals while an officer records a visit: the visit waits for the
+    change and computes its due date from the new intervals, never writing one of the old
+    intervals over the change's recomputation."""
+
+    def test_a_visit_during_the_change_follows_the_new_intervals(self) -> None:
+        from junkai.visits.actions import POLICY_FIELDS, do_set_policy
+
+        hold = HoldBeforeAuditEvent()
+        answers: dict[str, Any] = {}
+        months = dict.fromkeys(POLICY_FIELDS[:5], 7)
+        hq = self.officer("hq")
+        # The row a migration creates (this test case's flush removed it).
+        SchedulePolicy.objects.get_or_create()
+
+        def change() -> None:
+            try:
+                with connection.execute_wrapper(hold):
+                    do_set_policy(acting_officer=hq, **months)
+                answers["policy"] = "changed"
+            finally:
+                connections.close_all()
+
+        policy_thread = threading.Thread(target=change)
+        visit_thread = threading.Thread(
+            target=self.post_visit, args=("officer1a", DAY - dt.timedelta(hours=1), answers)
+        )
+        policy_thread.start()
+        try:
+            self.assertTrue(hold.holding.wait(WAIT), "the change never reached its event")
+            visit_thread.start()
+            self.assertTrue(self.waiting_on_a_lock(), "the visit did not wait for the change")
+        finally:
+            hold.release.set()
+            policy_thread.join(WAIT)
+        visit_thread.join(WAIT)
+        self.assertEqual((answers["policy"], answers["officer1a"][0]), ("changed", 201), answers)
+        household = Household.objects.get(id=self.aoki.id)
+        visited = (DAY - dt.timedelta(hours=1)).astimezone(TOKYO).date()
+        self.assertEqual(household.next_due, add_months(visited, 7))
