@@ -21,7 +21,7 @@ from junkai.access.records import record_read
 from junkai.access.roles import may_see_misuse_flags
 from junkai.api.auth import request_officer
 from junkai.api.boundary import Date, Id, In, Text, one_of
-from junkai.api.schemas import ErrorsOut, Message
+from junkai.api.schemas import ErrorsOut, Message, OfficerRef
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions
 from junkai.disclosures.access import (
@@ -49,12 +49,6 @@ router = Router(tags=["disclosures"])
 
 
 # --- schemas ---------------------------------------------------------------------------
-
-
-class OfficerRef(Schema):
-    id: int
-    username: str
-    full_name: str
 
 
 class ReleasedItem(In):

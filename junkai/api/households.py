@@ -22,7 +22,7 @@ from junkai.api.auth import request_officer
 from junkai.api.boundary import INT_MAX, DateText, Id, In, Int, Text, most, one_of
 from junkai.api.errors import error_body
 from junkai.api.purposes import ReadParams, purpose_missing, stated_purpose
-from junkai.api.schemas import ErrorsOut, Message
+from junkai.api.schemas import ErrorsOut, Message, OfficerRef
 from junkai.audit.models import EventType
 from junkai.households import actions, cards
 from junkai.households.access import (
@@ -254,12 +254,6 @@ class ConflictOut(Schema):
     submitted_version: int | None
     current: CardOut
     submitted: CardData
-
-
-class OfficerRef(Schema):
-    id: int
-    username: str
-    full_name: str
 
 
 class RevisionOut(Schema):

@@ -26,6 +26,14 @@ class Message(Schema):
     detail: str
 
 
+class OfficerRef(Schema):
+    """回答に名前の出る警察官（記録者・承認者・持出者など）"""
+
+    id: int
+    username: str
+    full_name: str
+
+
 # A refused request (422), as junkai.api.errors builds it: each field's messages, in Japanese
 # ("__all__" for those of no one field). (A comment, not a docstring: a docstring would become
 # the schema's description in the OpenAPI document.)

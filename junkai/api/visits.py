@@ -27,7 +27,7 @@ from junkai.access.roles import (
 from junkai.access.units import access_beat
 from junkai.api.auth import request_officer
 from junkai.api.boundary import MAX_ITEMS, DateTime, Id, In, Int, Text, one_of
-from junkai.api.schemas import ErrorsOut, Message, render_json
+from junkai.api.schemas import ErrorsOut, Message, OfficerRef, render_json
 from junkai.audit.models import EventType
 from junkai.households.access import (
     access_household,
@@ -174,12 +174,6 @@ class NightApprovalOut(Schema):
     planned_end: dt.datetime
     manager_approved: bool
     koban_head_approved: bool
-
-
-class OfficerRef(Schema):
-    id: int
-    username: str
-    full_name: str
 
 
 class RefusalReportParams(Schema):

@@ -692,7 +692,9 @@ def do_follow_up(
         actor=acting_officer,
         obj=inspection,
         station_id=post.station_id,
-        details={"item": item.id},
+        # The post, as the inspection's own event names it: the misuse scan counts a follow-up
+        # as work on that post's households (disclosures.misuse.POST_TASKS).
+        details={"item": item.id, "post": post.id},
     )
     return item
 

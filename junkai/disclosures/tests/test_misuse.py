@@ -25,6 +25,7 @@ from junkai.disclosures.models import MisuseFlag, MisuseKind
 from junkai.households import actions as household_actions
 from junkai.households.access import access_household, record_list_read
 from junkai.households.models import Household
+from junkai.registers import actions as register_actions
 from junkai.testing import PersonaTestCase
 from junkai.visits import actions as visit_actions
 
@@ -225,6 +226,42 @@ class MisuseScanTests(MisuseTestCase):
         )
         event = AuditEvent.objects.get(id=flags[0].event_ids[0])
         self.assertEqual(event.object_id, str(self.no_card.id))
+
+    def test_an_inspection_and_its_follow_up_explain_reads_of_that_posts_households(
+        self,
+    ) -> None:
+        # 地域課長代理 inspects 駅前交番 the day before; a finding to deal with stays open.
+        with time_machine.travel(at(9) - dt.timedelta(days=1), tick=False):
+            inspection = register_actions.do_record_inspection(
+                self.post("K1"),
+                acting_officer=self.officer("dairi"),
+                inspected_on=(DAY - dt.timedelta(days=1)).date(),
+                checklist={},
+                findings="保管庫が施錠されていなかった",
+                follow_ups=["保管庫の施錠を確認すること"],
+            )
+        # Today, past the inspection's hours, he reads a card of that post and reports the
+        # measure taken: the follow-up is work on the post's households, as the inspection was.
+        elsewhere = household_actions.do_create_household(
+            self.post("K2").beats.first(),  # type: ignore[arg-type]
+            acting_officer=None,
+            kind="RESIDENCE",
+            town="本町",
+            chome="1",
+            banchi="1",
+        )
+        self.read("dairi", self.aoki, at(14))
+        self.read("dairi", elsewhere, at(14, 5))  # 本町交番's: not the inspected post
+        with time_machine.travel(at(14, 20), tick=False):
+            register_actions.do_follow_up(
+                inspection.follow_ups.get(),
+                acting_officer=self.officer("dairi"),
+                action_taken="施錠を確認し、鍵の引継ぎを指導した",
+            )
+        flags = self.scan_at(at(15))
+        self.assertEqual([f.officer.username for f in flags], ["dairi"])
+        [event_id] = flags[0].event_ids
+        self.assertEqual(AuditEvent.objects.get(id=event_id).object_id, str(elsewhere.id))
 
     def test_a_list_explains_only_the_households_it_showed(self) -> None:
         # His own work list (his beat K1-2) shows none of K1-1: it explains no read there.
