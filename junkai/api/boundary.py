@@ -54,6 +54,15 @@ def _in_years(value: T) -> T:
     return value
 
 
+def _text_in_years(value: T) -> T:
+    """A date or month as text (`YYYY-MM…`) within YEAR_MIN–YEAR_MAX; checked on the fields
+    typed as dates only: a free-text filter such as 番地 `2300-1` is no date."""
+    date_like = _DATE_LIKE.match(str(value).strip())
+    if date_like and not YEAR_MIN <= int(date_like.group(1)) <= YEAR_MAX:
+        raise ValueError(FAR_DATE)
+    return value
+
+
 #: Any string a request carries: none of the characters junkai.lib.text refuses (the boundary
 #: refuses them before the schema; this states it). A field adds its own `max_length`.
 Text = Annotated[str, Field(json_schema_extra={"pattern": TEXT_PATTERN})]
@@ -69,9 +78,15 @@ DateTime = Annotated[
     dt.datetime, AfterValidator(_in_years), Field(json_schema_extra={"pattern": DATE_PATTERN})
 ]
 #: A month as `YYYY-MM`, 2000 to YEAR_MAX (the operation reads it; the document states it).
-Month = Annotated[str, Field(json_schema_extra={"pattern": MONTH_PATTERN})]
+Month = Annotated[
+    str, AfterValidator(_text_in_years), Field(json_schema_extra={"pattern": MONTH_PATTERN})
+]
 #: A date as typed (ISO, or 和暦 where the field says so); the document states the ISO form.
-DateText = Annotated[str, Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN})]
+DateText = Annotated[
+    str,
+    AfterValidator(_text_in_years),
+    Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN}),
+]
 
 
 def most(limit: int, *, items: bool = False) -> dict[str, Any]:
@@ -145,9 +160,6 @@ class BoundaryParser(Parser):
         for field, value in result.items():
             values = value if isinstance(value, list) else [value]
             for text in values:
-                date_like = _DATE_LIKE.match(str(text).strip())
-                if date_like and not YEAR_MIN <= int(date_like.group(1)) <= YEAR_MAX:
-                    raise BoundaryError(field, FAR_DATE)
                 digits = str(text).strip().lstrip("+-")
                 if digits.isdigit() and len(digits) > 18 and not INT_MIN <= int(text) <= INT_MAX:
                     raise BoundaryError(field, OUT_OF_RANGE)

@@ -262,10 +262,19 @@ class FarDateTests(PersonaTestCase):
         for url in (
             "/api/v1/data-uses?until=9999-12-31",
             "/api/v1/data-uses?since=0001-01-01",
-            "/api/v1/checkouts?month=9999-12",
+            f"/api/v1/checkouts?post_id={self.post('K1').id}&month=9999-12",
         ):
             with self.subTest(url=url):
                 response = client.get(url)
                 self.assertEqual(response.status_code, 422, response.content)
                 (messages,) = response.json()["errors"].values()
                 self.assertIn("1868年から2200年", messages[0])
+
+    def test_a_free_text_filter_that_looks_like_a_date_is_text(self) -> None:
+        # 組・班 or 町名 such as 2300-1 (a 番地 in the thousands): only date fields are dates.
+        token, _ = do_issue_api_token(self.officer("officer1a"))
+        client = Client(headers={"Authorization": f"Bearer {token}"})
+        for url in ("/api/v1/worklist?block_group=2300-1", "/api/v1/worklist?town=0001-01-01"):
+            with self.subTest(url=url):
+                response = client.get(url)
+                self.assertEqual(response.status_code, 200, response.content)
