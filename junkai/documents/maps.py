@@ -249,6 +249,16 @@ def _project(
 COMPASS = ("東", "北東", "北", "北西", "西", "南西", "南", "南東")
 
 
+def _distance(metres: float) -> str:
+    """How far, as a map's reader says it: 約 350 m; from 1 km in km (約 1.2 km, 約 47 km: a
+    駐在所's beat can run tens of kilometres along a valley)."""
+    if metres < 1000:
+        return f"{round(metres, -1):,.0f} m"
+    if metres < 10_000:
+        return f"{metres / 1000:.1f} km"
+    return f"{metres / 1000:,.0f} km"
+
+
 def _compass(dx: float, dy: float) -> str:
     """The direction of (dx, dy) on the page (north up) in eight points: 「北東」."""
     angle = math.degrees(math.atan2(dy, dx)) % 360
@@ -386,9 +396,7 @@ def _over_doors(
         arrow.lineTo(ex - 12 * ux + 5 * uy, ey - 12 * uy - 5 * ux)
         arrow.close()
         canvas.drawPath(arrow, stroke=0, fill=1)
-        metres = math.hypot(dx, dy) / scale
-        rounded = round(metres, -2) if metres >= 1000 else round(metres, -1)
-        where = f"{_compass(dx, dy)}へ約{rounded:,.0f} m"
+        where = f"{_compass(dx, dy)}へ約{_distance(math.hypot(dx, dy) / scale)}"
         if notes_at is not None:
             # Beside the page, under the key map: no door's label is covered.
             nx, ny = notes_at

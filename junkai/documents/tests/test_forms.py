@@ -280,7 +280,7 @@ class HouseholdMapTests(FormsTestCase):
         self.assertIn("1丁目3番", first)  # the neighbouring block of 2組
         self.assertNotIn("佐藤", first)  # ... not its doors
         self.assertIn("■ 駅前交番", first)
-        self.assertRegex(first, r"図の中央から北東へ約[\d,]+ m")
+        self.assertRegex(first, r"図の中央から北東へ約([\d,]+ m|[\d.,]+ km)")
         self.assertIn("受持区内の位置", first)
 
     def test_one_page_per_group_and_filters(self) -> None:
