@@ -12,8 +12,10 @@ import os
 import time
 from typing import Any, ClassVar
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.test import Client, TestCase, TransactionTestCase
 
 from junkai.accounts.middleware import LOGIN_AT
@@ -233,3 +235,17 @@ def allow_sync_db_in_browser_tests() -> None:
     # Playwright's sync API runs an event loop in this thread; Django's DB calls in the live
     # server thread are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def other_connection(*, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """Another session on the test database (PostgreSQL), as another request's would be: for
+    the tests of locks, seals and lost connections."""
+    db = connection.settings_dict
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        autocommit=autocommit,
+    )

@@ -11,8 +11,8 @@ from django.db.models import Exists, OuterRef
 from junkai.audit.chain import verify
 from junkai.audit.models import AuditEvent, AuditSeal
 from junkai.audit.tests.test_chain import seal_until
-from junkai.audit.tests.test_seal import ON_POSTGRES, connect, insert_event, seal_of
-from junkai.testing import JunkaiTransactionTestCase
+from junkai.audit.tests.test_seal import ON_POSTGRES, insert_event, seal_of
+from junkai.testing import JunkaiTransactionTestCase, other_connection
 
 #: The old cluster was this many transactions ahead of the one the dump is restored into.
 AHEAD = 10**12
@@ -29,14 +29,14 @@ def unsealed() -> int:
 @skipUnless(ON_POSTGRES, "transaction ids are PostgreSQL's")
 class RestoredClusterTests(JunkaiTransactionTestCase):
     def test_a_dump_restored_into_a_cluster_behind_it_keeps_sealing(self) -> None:
-        with connect() as conn:
+        with other_connection() as conn:
             insert_event(conn, "old-1")
             insert_event(conn, "old-2")
         seal_until(lambda: unsealed() == 0)
         # The dump as the new cluster sees it: every event's xid the old cluster's (far ahead),
         # and two events that were committed there but not yet sealed when it was taken.
         # (Triggers off for the rewrite, as pg_restore's data load is not a request.)
-        with connect() as conn:
+        with other_connection() as conn:
             conn.execute("SET session_replication_role = replica")
             conn.execute(
                 "UPDATE audit_auditevent SET xid = xid + %s WHERE xid IS NOT NULL", [AHEAD]
@@ -55,7 +55,7 @@ class RestoredClusterTests(JunkaiTransactionTestCase):
                 for n in (1, 2)
             ]
         # This cluster's own events after the restore (its ids are far below the head's).
-        with connect() as conn:
+        with other_connection() as conn:
             local = [insert_event(conn, "new-1"), insert_event(conn, "new-2")]
         before = verify()
         self.assertTrue(before.ok, before.reason)  # waiting for a seal is not an insertion
@@ -68,7 +68,7 @@ class RestoredClusterTests(JunkaiTransactionTestCase):
         after = verify()
         self.assertTrue(after.ok, after.reason)
         # And on: the head is this cluster's again, so sealing goes on as usual.
-        with connect() as conn:
+        with other_connection() as conn:
             more = insert_event(conn, "new-3")
         seal_until(lambda: seal_of(more) is not None)
         self.assertTrue(verify().ok)

@@ -19,21 +19,9 @@ from junkai.audit.management.commands.audit_seal import Command as SealCommand
 from junkai.audit.models import AuditEvent, AuditSeal
 from junkai.audit.seal import COMMAND_LOCK, SEAL_LOCK, seal_pending
 from junkai.audit.tests.test_chain import seal_until
-from junkai.testing import JunkaiTransactionTestCase
+from junkai.testing import JunkaiTransactionTestCase, other_connection
 
 ON_POSTGRES = connection.vendor == "postgresql"
-
-
-def connect() -> psycopg.Connection[Any]:
-    """Another session on the test database, as another request's would be."""
-    db = connection.settings_dict
-    return psycopg.connect(
-        dbname=db["NAME"],
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or None,
-    )
 
 
 def insert_event(conn: psycopg.Connection[Any], label: str) -> int:
@@ -53,7 +41,7 @@ def seal_of(event_id: int) -> int | None:
 @skipUnless(ON_POSTGRES, "transaction ids and concurrent sessions are PostgreSQL's")
 class LateCommitTests(JunkaiTransactionTestCase):
     def setUp(self) -> None:
-        self.a, self.b = connect(), connect()
+        self.a, self.b = other_connection(), other_connection()
 
     def tearDown(self) -> None:
         self.a.close()
@@ -100,7 +88,7 @@ class LateCommitTests(JunkaiTransactionTestCase):
 @skipUnless(ON_POSTGRES, "advisory locks are PostgreSQL's")
 class TwoSealersTests(JunkaiTransactionTestCase):
     def test_a_sealer_never_waits_for_another(self) -> None:
-        other = connect()
+        other = other_connection()
         try:
             other.execute("SELECT pg_advisory_lock(%s)", [SEAL_LOCK])
             event = insert_event(other, "x")
@@ -116,7 +104,7 @@ class TwoSealersTests(JunkaiTransactionTestCase):
             other.close()
 
     def test_the_command_started_twice_seals_once(self) -> None:
-        other = connect()
+        other = other_connection()
         try:
             other.execute("SELECT pg_advisory_lock(%s)", [COMMAND_LOCK])
             out = StringIO()
@@ -124,7 +112,7 @@ class TwoSealersTests(JunkaiTransactionTestCase):
             self.assertIn("他の audit-seal が封印中です", out.getvalue())
         finally:
             other.close()
-        event = insert_event(conn := connect(), "y")
+        event = insert_event(conn := other_connection(), "y")
         conn.commit()
         conn.close()
         deadline = time.monotonic() + 240

@@ -36,27 +36,15 @@ from junkai.accounts.actions import do_issue_api_token
 from junkai.api.errors import UNAVAILABLE_READ, UNAVAILABLE_WRITE
 from junkai.audit.models import AuditEvent, EventType
 from junkai.serving.logs import JsonFormatter
-from junkai.testing import JunkaiTransactionTestCase, PersonaMixin
+from junkai.testing import JunkaiTransactionTestCase, PersonaMixin, other_connection
 from junkai.visits.models import RefusalReport, Visit
 
 DAY = dt.datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
-def _other_connection() -> psycopg.Connection[Any]:
-    db = connection.settings_dict
-    return psycopg.connect(
-        dbname=db["NAME"],
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or None,
-        autocommit=True,
-    )
-
-
 def terminate(pid: int) -> None:
     """Terminate the backend `pid` from another session and wait until it is gone."""
-    with _other_connection() as other:
+    with other_connection(autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
         for _ in range(200):
             row = other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 import time_machine
 from django.db import connection, connections
 from django.test import Client
@@ -28,24 +27,12 @@ from junkai.accounts.actions import do_issue_api_token
 from junkai.households.models import Household, SchedulePolicy
 from junkai.households.schedule import current_policy
 from junkai.lib.dates import add_months
-from junkai.testing import JunkaiTransactionTestCase, PersonaMixin
+from junkai.testing import JunkaiTransactionTestCase, PersonaMixin, other_connection
 from junkai.visits.models import Visit
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 DAY = dt.datetime(2026, 6, 10, 10, 0, tzinfo=TOKYO)
 WAIT = 20.0  # seconds: the longest any step here may take on a loaded machine
-
-
-def _other_connection() -> psycopg.Connection[Any]:
-    db = connection.settings_dict
-    return psycopg.connect(
-        dbname=db["NAME"],
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or None,
-        autocommit=True,
-    )
 
 
 class HoldAfterHouseholdUpdate:
@@ -100,7 +87,7 @@ class TwoConnections(PersonaMixin, JunkaiTransactionTestCase):
             connections.close_all()
 
     def waiting_on_a_lock(self) -> bool:
-        with _other_connection() as other:
+        with other_connection(autocommit=True) as other:
             deadline = time.monotonic() + WAIT
             while time.monotonic() < deadline:
                 row = other.execute(
