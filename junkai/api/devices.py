@@ -28,7 +28,7 @@ from junkai.accounts.cosign import CoSignRefused, co_signer
 from junkai.accounts.middleware import LOGIN_AT
 from junkai.accounts.models import ApiToken
 from junkai.api.auth import request_officer
-from junkai.api.boundary import Id, In, Text
+from junkai.api.boundary import FAR_DATE, YEAR_MAX, YEAR_MIN, Id, In, Text
 from junkai.api.households import CardIn
 from junkai.api.registers import CheckoutOut, _entry
 from junkai.api.schemas import ErrorsOut, Message
@@ -336,6 +336,8 @@ def _read_entry(entry: ReadEntryIn, index: int) -> actions.ReadEntry:
         ) from exc
     if timezone.is_naive(moment):
         raise ValidationError({f"read_log.{index}.read_at": "日時は時差付きで指定してください"})
+    if not YEAR_MIN <= moment.year <= YEAR_MAX:  # year 1 at +09:00 is before year 1 in UTC
+        raise ValidationError({f"read_log.{index}.read_at": FAR_DATE})
     if moment > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({f"read_log.{index}.read_at": "閲覧日時が未来になっています"})
     return actions.ReadEntry(

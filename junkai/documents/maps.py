@@ -252,9 +252,9 @@ COMPASS = ("東", "北東", "北", "北西", "西", "南西", "南", "南東")
 def _distance(metres: float) -> str:
     """How far, as a map's reader says it: 約 350 m; from 1 km in km (約 1.2 km, 約 47 km: a
     駐在所's beat can run tens of kilometres along a valley)."""
-    if metres < 1000:
+    if metres < 995:
         return f"{round(metres, -1):,.0f} m"
-    if metres < 10_000:
+    if metres < 9_950:
         return f"{metres / 1000:.1f} km"
     return f"{metres / 1000:,.0f} km"
 

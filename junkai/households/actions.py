@@ -31,7 +31,7 @@ from junkai.households.models import (
     Vehicle,
     all_elderly_from,
 )
-from junkai.households.schedule import refresh_due
+from junkai.households.schedule import lock_household, refresh_due
 from junkai.households.search import resident_keys
 from junkai.lib.errors import PermissionDeniedError
 from junkai.lib.kana import fold
@@ -333,11 +333,9 @@ def _save_card(
         # Checked here, not by each caller: a page's hidden field or an API body may carry it.
         raise cards.CardInvalid({"basis": "補正の根拠の値が正しくありません"})
     clean = cards.clean(data, today=today(), residence=household.kind == HouseholdKind.RESIDENCE)
-    # Lock the household's row, then the card's: two officers saving at once are serialised
-    # (the second sees the version the first wrote), and in the order a device's push takes
-    # them (a visit locks the household, a card change after it in the same push the card), so
-    # a push and a save at the post never wait on each other in a circle (a deadlock).
-    list(Household.objects.select_for_update().filter(pk=household.pk).values_list("pk"))
+    # The household's row, then the card's (schedule.lock_household): two officers saving at
+    # once are serialised (the second sees the version the first wrote).
+    lock_household(household)
     card = (
         ContactCard.objects.select_for_update()
         .filter(household=household, status=CardStatus.ACTIVE)
@@ -421,6 +419,7 @@ def do_dispose_card(
         errors["reason"] = "廃棄の理由を入力してください"
     if errors:
         raise ValidationError(errors)
+    lock_household(household)  # before the card's row: schedule.lock_household
     card.status = CardStatus.DISPOSED
     card.disposed_at = timezone.now()
     card.disposed_by = acting_officer

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from junkai.households.models import Category, Household, Outcome, SchedulePolicy
@@ -56,6 +57,56 @@ def due_date(household: Household, policy: SchedulePolicy) -> dt.date:
         elif household.last_outcome == Outcome.REFUSED:
             due = max(due, add_months(tried, months))
     return due
+
+
+def recompute_due(*, batch: int = 2000) -> int:
+    """Every household's due date under the policy as it now stands (after a change of the
+    intervals), in batches each its own short transaction, so no visit waits for a prefecture's
+    500,000 rows. A batch locks the rows nobody else holds (SKIP LOCKED) and reads them afresh;
+    a row held by a visit or a card's save under way is done after, on its own, once that
+    commits. It never waits while holding a batch, so a device's push that holds one of its rows
+    and wants another cannot deadlock with it. Returns how many due dates changed."""
+    changed, last, held = 0, 0, []
+    while ids := list(
+        Household.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:batch]
+    ):
+        last = ids[-1]
+        with transaction.atomic():
+            rows = _locked_for_due(Household.objects.select_for_update(skip_locked=True), ids)
+            held.extend(sorted(set(ids) - {h.id for h in rows}))
+            changed += _store_due(rows)
+    for household_id in held:
+        with transaction.atomic():
+            changed += _store_due(
+                _locked_for_due(Household.objects.select_for_update(), [household_id])
+            )
+    return changed
+
+
+def _locked_for_due(rows: QuerySet[Household], ids: list[int]) -> list[Household]:
+    return list(rows.filter(id__in=ids).only("id", *DUE_FIELDS, "next_due"))
+
+
+def _store_due(households: list[Household]) -> int:
+    # The policy read in the batch's own transaction: a second change made meanwhile is the
+    # one that counts.
+    policy = current_policy()
+    changed = []
+    for household in households:
+        due = due_date(household, policy)
+        if due != household.next_due:
+            household.next_due = due
+            changed.append(household)
+    Household.objects.bulk_update(changed, ["next_due"])
+    return len(changed)
+
+
+def lock_household(household: Household) -> None:
+    """Lock the household's row for the caller's transaction before any card of it: every
+    action that changes a card and its due date takes them in this order (household, then
+    card), as a device's push does (a visit locks the household, a card change after it the
+    card), so no two of them wait on each other in a circle (a deadlock)."""
+    list(Household.objects.select_for_update().filter(pk=household.pk).values_list("pk"))
 
 
 def refresh_due(household: Household, policy: SchedulePolicy | None = None) -> dt.date:

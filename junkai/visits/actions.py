@@ -32,7 +32,7 @@ from junkai.households.models import (
     Outcome,
     SchedulePolicy,
 )
-from junkai.households.schedule import DUE_FIELDS, due_date
+from junkai.households.schedule import DUE_FIELDS, due_date, recompute_due
 from junkai.lib.dates import start_of_day
 from junkai.lib.errors import PermissionDeniedError
 from junkai.org.models import Beat, Officer, PostKind
@@ -578,9 +578,8 @@ POLICY_FIELDS = (
 )
 
 
-@transaction.atomic
 def do_set_policy(*, acting_officer: Officer, **values: Any) -> SchedulePolicy:
-    """本部地域課 edits the intervals; every household's due date follows at once."""
+    """本部地域課 edits the intervals; every household's due date follows (recompute_due)."""
     if not is_hq(acting_officer):
         raise PermissionDeniedError("実施頻度の基準は本部地域課が変更します")
     errors = {}
@@ -606,41 +605,28 @@ def do_set_policy(*, acting_officer: Officer, **values: Any) -> SchedulePolicy:
         errors["night_end"] = "夜間の終了は開始と異なる時刻にしてください"
     if errors:
         raise ValidationError(errors)
-    policy = SchedulePolicy.objects.select_for_update().order_by("id").first() or SchedulePolicy()
-    old = {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
-    for field in POLICY_FIELDS:
-        if field in values:
-            setattr(policy, field, values[field])
-    policy.updated_by = acting_officer
-    policy.updated_at = timezone.now()
-    policy.save()
-    # Every due date follows the new intervals (chunked: a prefecture is ~500k rows).
-    batch: list[Household] = []
-    for household in Household.objects.only(
-        "id",
-        "category",
-        "leader_role",
-        "last_met_at",
-        "last_visit_at",
-        "last_outcome",
-        "created_at",
-        "next_due",
-    ).iterator(chunk_size=5000):
-        new_due = due_date(household, policy)
-        if new_due != household.next_due:
-            household.next_due = new_due
-            batch.append(household)
-        if len(batch) >= 5000:
-            Household.objects.bulk_update(batch, ["next_due"])
-            batch = []
-    if batch:
-        Household.objects.bulk_update(batch, ["next_due"])
-    record(
-        EventType.POLICY_CHANGED,
-        actor=acting_officer,
-        obj=policy,
-        details={"old": old, "new": {f: str(getattr(policy, f)) for f in POLICY_FIELDS}},
-    )
+    # The change commits first: its row locked FOR UPDATE waits for the visits under way (they
+    # share-lock it, visits.actions._policy_shared) and visits after it read the new intervals.
+    with transaction.atomic():
+        policy = (
+            SchedulePolicy.objects.select_for_update().order_by("id").first() or SchedulePolicy()
+        )
+        old = {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
+        for field in POLICY_FIELDS:
+            if field in values:
+                setattr(policy, field, values[field])
+        policy.updated_by = acting_officer
+        policy.updated_at = timezone.now()
+        policy.save()
+        record(
+            EventType.POLICY_CHANGED,
+            actor=acting_officer,
+            obj=policy,
+            details={"old": old, "new": {f: str(getattr(policy, f)) for f in POLICY_FIELDS}},
+        )
+    # Then every due date follows, in short transactions of their own (a household a visit
+    # holds is done once it commits): no visit waits for the whole recomputation.
+    recompute_due()
     return policy
 
 

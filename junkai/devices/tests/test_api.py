@@ -582,6 +582,17 @@ class DeviceApiTests(DeviceApi):
         self.assertEqual(AuditEvent.objects.filter(event_type=EventType.READ_OFFLINE).count(), 2)
         self.assertFalse(MisuseFlag.objects.exists())
 
+    def test_a_read_time_out_of_any_calendar_is_refused_naming_it(self) -> None:
+        checkout_id = self.out()
+        [entry] = self.chain(checkout_id, [self.aoki.id])
+        for read_at in ("0001-01-01T00:00:00+09:00", "3000-01-01T00:00:00+09:00"):
+            with self.subTest(read_at=read_at):
+                answer = self.push(checkout_id, [], [dict(entry, read_at=read_at)])
+                self.assertEqual(answer.status_code, 422, answer.content)
+                errors = answer.json()["errors"]
+                self.assertTrue(any("1868年から2200年" in m for m in errors["read_log.0.read_at"]))
+        self.assertFalse(AuditEvent.objects.filter(event_type=EventType.READ_OFFLINE).exists())
+
     def test_a_gap_or_a_changed_entry_is_flagged(self) -> None:
         checkout_id = self.out()
         entries = self.chain(checkout_id, [self.aoki.id, self.no_card.id, self.aoki.id])

@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from junkai.audit.models import AuditEvent, EventType
 from junkai.disclosures import actions as disclosure_actions
 from junkai.documents.ledger import Column, Ledger, Section, render_ledger
+from junkai.documents.maps import _distance
 from junkai.documents.printing import INDEX_LINE, INDEX_ROW
 from junkai.documents.testing import build_building
 from junkai.households import actions as household_actions
@@ -589,6 +590,15 @@ class DataUseTests(FormsTestCase):
         self.assert_hidden(self.url(), "hq", "staff")
         other = f"/api/v1/stations/{self.other['station'].id}/data-uses.pdf"
         self.assert_hidden(other, "chief", "kacho", "officer1a")
+
+
+class OffPageDistanceTests(SimpleTestCase):
+    def test_metres_below_a_kilometre_then_kilometres(self) -> None:
+        # The 第2号's note for a post off the page: a 駐在所's beat runs tens of kilometres.
+        self.assertEqual(
+            [_distance(m) for m in (354, 999, 1234, 9_960, 47_120)],
+            ["350 m", "1.0 km", "1.2 km", "10 km", "47 km"],
+        )
 
 
 class ClipTextTests(SimpleTestCase):

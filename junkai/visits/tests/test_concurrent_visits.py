@@ -25,9 +25,10 @@ from django.test import Client
 
 from junkai.accounts.actions import do_issue_api_token
 from junkai.households.models import Household, SchedulePolicy
-from junkai.households.schedule import current_policy
+from junkai.households.schedule import current_policy, due_date
 from junkai.lib.dates import add_months
 from junkai.testing import JunkaiTransactionTestCase, PersonaMixin, other_connection
+from junkai.visits.actions import POLICY_FIELDS, do_set_policy
 from junkai.visits.models import Visit
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -139,9 +140,9 @@ class ConcurrentVisitTests(TwoConnections):
         self.assertEqual(household.next_due, add_months(later.astimezone(TOKYO).date(), months))
 
 
-class HoldBeforeHouseholdUpdate:
-    """An execute wrapper: holds the first UPDATE of a household (a card save's category and due
-    date, after it read the household) until released."""
+class HoldBeforeHouseholdLock:
+    """An execute wrapper: holds the first statement that locks a household's row (a card
+    save's, after the request read the household) until released."""
 
     def __init__(self) -> None:
         self.holding = threading.Event()
@@ -150,7 +151,8 @@ class HoldBeforeHouseholdUpdate:
     def __call__(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
-        if sql.startswith('UPDATE "households_household"') and not self.holding.is_set():
+        locking = '"households_household"' in sql and "FOR UPDATE" in sql
+        if locking and not self.holding.is_set():
             self.holding.set()
             self.release.wait(WAIT)
         return execute(sql, params, many, context)
@@ -169,7 +171,7 @@ class CardSaveDuringAVisitTests(TwoConnections):
         before = Household.objects.get(id=self.aoki.id)
         visited = DAY - dt.timedelta(hours=1)
         self.assertNotEqual(before.last_met_at, visited)
-        hold = HoldBeforeHouseholdUpdate()
+        hold = HoldBeforeHouseholdLock()
         answers: dict[str, Any] = {}
 
         def save_card() -> None:
@@ -225,8 +227,6 @@ class VisitDuringAPolicyChangeTests(TwoConnections):
     intervals over the change's recomputation."""
 
     def test_a_visit_during_the_change_follows_the_new_intervals(self) -> None:
-        from junkai.visits.actions import POLICY_FIELDS, do_set_policy
-
         hold = HoldBeforeAuditEvent()
         answers: dict[str, Any] = {}
         months = dict.fromkeys(POLICY_FIELDS[:5], 7)
@@ -259,3 +259,93 @@ class VisitDuringAPolicyChangeTests(TwoConnections):
         household = Household.objects.get(id=self.aoki.id)
         visited = (DAY - dt.timedelta(hours=1)).astimezone(TOKYO).date()
         self.assertEqual(household.next_due, add_months(visited, 7))
+
+    def test_a_change_during_a_visit_waits_for_it_and_then_follows(self) -> None:
+        hold = HoldAfterHouseholdUpdate()
+        answers: dict[str, Any] = {}
+        SchedulePolicy.objects.get_or_create()
+        hq = self.officer("hq")
+
+        def visit() -> None:
+            with connection.execute_wrapper(hold):
+                self.post_visit("officer1a", DAY - dt.timedelta(hours=1), answers)
+
+        def change() -> None:
+            try:
+                do_set_policy(acting_officer=hq, **dict.fromkeys(POLICY_FIELDS[:5], 7))
+                answers["policy"] = "changed"
+            finally:
+                connections.close_all()
+
+        visit_thread, policy_thread = (
+            threading.Thread(target=visit),
+            threading.Thread(target=change),
+        )
+        visit_thread.start()
+        try:
+            self.assertTrue(hold.holding.wait(WAIT), "the visit never reached its event")
+            policy_thread.start()
+            self.assertTrue(self.waiting_on_a_lock(), "the change did not wait for the visit")
+        finally:
+            hold.release.set()
+            visit_thread.join(WAIT)
+        policy_thread.join(WAIT)
+        self.assertEqual((answers["officer1a"][0], answers["policy"]), (201, "changed"), answers)
+        household = Household.objects.get(id=self.aoki.id)
+        visited = (DAY - dt.timedelta(hours=1)).astimezone(TOKYO).date()
+        self.assertEqual(household.next_due, add_months(visited, 7))
+        # Every other household follows the new intervals too.
+        policy = current_policy()
+        for other in Household.objects.exclude(id=self.aoki.id):
+            self.assertEqual(other.next_due, due_date(other, policy), other)
+
+    def test_a_household_held_by_a_card_save_is_recomputed_once_it_commits(self) -> None:
+        # The card's save holds 青木's row (no policy lock): the recomputation skips it, does
+        # every other household, then waits for it alone and follows the new intervals.
+        api = Client(headers={"authorization": f"Bearer {self.tokens['officer1a']}"})
+        card = api.get(f"/api/v1/households/{self.aoki.id}").json()["card"]
+        card["residents"][0]["phone"] = "080-7777-8888"
+        SchedulePolicy.objects.get_or_create()
+        hold = HoldAfterHouseholdUpdate()
+        answers: dict[str, Any] = {}
+        hq = self.officer("hq")
+
+        def save_card() -> None:
+            try:
+                with connection.execute_wrapper(hold):
+                    answers["card"] = api.put(
+                        f"/api/v1/households/{self.aoki.id}/card",
+                        json.dumps(card),
+                        content_type="application/json",
+                    ).status_code
+            finally:
+                connections.close_all()
+
+        def change() -> None:
+            try:
+                do_set_policy(acting_officer=hq, **dict.fromkeys(POLICY_FIELDS[:5], 7))
+                answers["policy"] = "changed"
+            finally:
+                connections.close_all()
+
+        card_thread, policy_thread = (
+            threading.Thread(target=save_card),
+            threading.Thread(target=change),
+        )
+        card_thread.start()
+        try:
+            self.assertTrue(hold.holding.wait(WAIT), "the card save never reached its event")
+            policy_thread.start()
+            self.assertTrue(self.waiting_on_a_lock(), "the recomputation did not wait for 青木")
+            # Meanwhile every other household already follows the new intervals.
+            policy = current_policy()
+            self.assertEqual(policy.home_months, 7)
+            for other in Household.objects.exclude(id=self.aoki.id):
+                self.assertEqual(other.next_due, due_date(other, policy), other)
+        finally:
+            hold.release.set()
+            card_thread.join(WAIT)
+        policy_thread.join(WAIT)
+        self.assertEqual((answers["card"], answers["policy"]), (200, "changed"), answers)
+        aoki = Household.objects.get(id=self.aoki.id)
+        self.assertEqual(aoki.next_due, due_date(aoki, current_policy()))
