@@ -260,26 +260,26 @@ class VisitDuringAPolicyChangeTests(TwoConnections):
         visited = (DAY - dt.timedelta(hours=1)).astimezone(TOKYO).date()
         self.assertEqual(household.next_due, add_months(visited, 7))
 
+    def change_intervals(self, answers: dict[str, Any]) -> None:
+        """本部地域課 sets every interval to 7 months (in a thread of its own)."""
+        try:
+            do_set_policy(acting_officer=self.officer("hq"), **dict.fromkeys(POLICY_FIELDS[:5], 7))
+            answers["policy"] = "changed"
+        finally:
+            connections.close_all()
+
     def test_a_change_during_a_visit_waits_for_it_and_then_follows(self) -> None:
         hold = HoldAfterHouseholdUpdate()
         answers: dict[str, Any] = {}
         SchedulePolicy.objects.get_or_create()
-        hq = self.officer("hq")
 
         def visit() -> None:
             with connection.execute_wrapper(hold):
                 self.post_visit("officer1a", DAY - dt.timedelta(hours=1), answers)
 
-        def change() -> None:
-            try:
-                do_set_policy(acting_officer=hq, **dict.fromkeys(POLICY_FIELDS[:5], 7))
-                answers["policy"] = "changed"
-            finally:
-                connections.close_all()
-
         visit_thread, policy_thread = (
             threading.Thread(target=visit),
-            threading.Thread(target=change),
+            threading.Thread(target=self.change_intervals, args=(answers,)),
         )
         visit_thread.start()
         try:
@@ -308,7 +308,6 @@ class VisitDuringAPolicyChangeTests(TwoConnections):
         SchedulePolicy.objects.get_or_create()
         hold = HoldAfterHouseholdUpdate()
         answers: dict[str, Any] = {}
-        hq = self.officer("hq")
 
         def save_card() -> None:
             try:
@@ -321,16 +320,9 @@ class VisitDuringAPolicyChangeTests(TwoConnections):
             finally:
                 connections.close_all()
 
-        def change() -> None:
-            try:
-                do_set_policy(acting_officer=hq, **dict.fromkeys(POLICY_FIELDS[:5], 7))
-                answers["policy"] = "changed"
-            finally:
-                connections.close_all()
-
         card_thread, policy_thread = (
             threading.Thread(target=save_card),
-            threading.Thread(target=change),
+            threading.Thread(target=self.change_intervals, args=(answers,)),
         )
         card_thread.start()
         try:
